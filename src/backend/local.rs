@@ -1,0 +1,855 @@
+//! A local Zarr v3 directory store, through `zarrs`, with the locking zarrs does not do.
+//!
+//! Layout: every node is a directory with a `zarr.json`; chunks are `c/i/j` (or `c.i.j`).
+//! extent keeps its own files beside the chunks in `<array>/.extent/`:
+//! - `lock`: the per-array lock. Shape changes hold it exclusively (and re-read the metadata);
+//!   in-bounds data writes hold it shared.
+//! - `chunk-locks/NN`: per-chunk locks, striped over a fixed number of files, held around a
+//!   chunk's read-modify-write. `flock` locks are per open file, so they exclude threads of one
+//!   process as well as other processes.
+//! - `history.jsonl`: the structure journal, one JSON object per line.
+//!
+//! `zarr.json` is always replaced atomically (temp file + rename) and chunks go through zarrs'
+//! atomic-write adapter, so a reader or a crash never sees half a file.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use rayon::prelude::*;
+use serde_json::{json, Value};
+use zarrs::array::{Array, ArrayBytes, ArraySubset};
+use zarrs::storage::storage_adapter::atomic_write::AtomicWriteStorageAdapter;
+use zarrs::filesystem::FilesystemStore;
+
+use super::data::copy_box;
+use super::{
+    actor, fmt_shape, now_rfc3339, plan_patch, plan_resize, scalar_bytes, validate_path,
+    ArrayData, ArrayInfo, Backend, Capabilities, Cause, ChunkMap, ChunkState, CreateRequest,
+    DType, Error, NodeEntry, NodeKind, Page, Result, Selection, StructureChange,
+};
+
+type Store = AtomicWriteStorageAdapter<FilesystemStore>;
+
+/// Number of striped chunk-lock files per array.
+const CHUNK_LOCK_STRIPES: u64 = 64;
+/// extent's own attribute key in `zarr.json` (per-axis resizable flags).
+const EXTENT_ATTR: &str = "extent";
+const META: &str = "zarr.json";
+const EXTENT_DIR: &str = ".extent";
+
+/// A Zarr v3 directory store on the local disk.
+#[derive(Clone)]
+pub struct LocalBackend {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    root: PathBuf,
+    store: Arc<Store>,
+}
+
+impl LocalBackend {
+    /// Opens an existing store directory (it must hold a root `zarr.json` or be empty).
+    pub fn open(root: impl AsRef<Path>) -> Result<LocalBackend> {
+        let root = root.as_ref();
+        if !root.is_dir() {
+            return Err(Error::not_found(format!(
+                "local store '{}' does not exist (create it with `extent --store {} create ...`)",
+                root.display(),
+                root.display()
+            )));
+        }
+        Self::open_dir(root)
+    }
+
+    /// Opens a store directory, creating it (and its root group) when missing.
+    pub fn open_or_create(root: impl AsRef<Path>) -> Result<LocalBackend> {
+        let root = root.as_ref();
+        fs::create_dir_all(root).map_err(|e| {
+            Error::io(format!("cannot create store '{}': {e}", root.display()))
+        })?;
+        let b = Self::open_dir(root)?;
+        if !root.join(META).exists() {
+            write_json_atomic(&root.join(META), &group_meta())?;
+        }
+        Ok(b)
+    }
+
+    fn open_dir(root: &Path) -> Result<LocalBackend> {
+        let root = root
+            .canonicalize()
+            .map_err(|e| Error::io(format!("cannot open store '{}': {e}", root.display())))?;
+        let fs_store = FilesystemStore::new(&root)
+            .map_err(|e| Error::io(format!("cannot open store '{}': {e}", root.display())))?;
+        Ok(LocalBackend {
+            inner: Arc::new(Inner {
+                root,
+                store: Arc::new(AtomicWriteStorageAdapter::new(Arc::new(fs_store))),
+            }),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.inner.root
+    }
+
+    async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Inner) -> Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || f(&inner))
+            .await
+            .map_err(|e| Error::io(format!("internal task failed: {e}")))?
+    }
+}
+
+fn group_meta() -> Value {
+    json!({"zarr_format": 3, "node_type": "group", "attributes": {}})
+}
+
+/// Writes JSON to `path` atomically: a unique temp file beside it, fsync, rename.
+fn write_json_atomic(path: &Path, value: &Value) -> Result<()> {
+    let text = serde_json::to_vec_pretty(value).map_err(|e| Error::io(e.to_string()))?;
+    let tmp = path.with_extension(format!(
+        "json.{}.{}.tmp",
+        std::process::id(),
+        unique_suffix()
+    ));
+    let result = (|| -> std::io::Result<()> {
+        let mut f = File::create(&tmp)?;
+        f.write_all(&text)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(Error::io(format!("cannot write {}: {e}", path.display())));
+    }
+    Ok(())
+}
+
+fn unique_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() as u64)
+        .unwrap_or(0);
+    t ^ (N.fetch_add(1, Ordering::Relaxed) << 32)
+}
+
+/// A held file lock; released on drop (closing the file releases the flock).
+struct FileLock(#[allow(dead_code)] File);
+
+fn lock_file(path: &Path, exclusive: bool) -> Result<FileLock> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent)
+            .map_err(|e| Error::io(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    let f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| Error::io(format!("cannot open lock {}: {e}", path.display())))?;
+    let r = if exclusive { f.lock() } else { f.lock_shared() };
+    r.map_err(|e| Error::io(format!("cannot lock {}: {e}", path.display())))?;
+    Ok(FileLock(f))
+}
+
+fn zarrs_err(what: &str) -> impl Fn(zarrs::array::ArrayError) -> Error + '_ {
+    move |e| Error::io(format!("{what}: {e}"))
+}
+
+impl Inner {
+    /// The directory of a node, refusing paths that escape the store (`..`, symlinks).
+    fn node_dir(&self, path: &str) -> Result<PathBuf> {
+        if path.is_empty() {
+            return Ok(self.root.clone());
+        }
+        validate_path(path)?;
+        let dir = self.root.join(path);
+        // A symlink anywhere on the way could point outside the store.
+        let mut p = self.root.clone();
+        for part in path.split('/') {
+            p.push(part);
+            if let Ok(m) = fs::symlink_metadata(&p) {
+                if m.file_type().is_symlink() {
+                    let target = p.canonicalize().map_err(|_| {
+                        Error::invalid_input(format!("'{path}' is a dangling symlink"))
+                    })?;
+                    if !target.starts_with(&self.root) {
+                        return Err(Error::invalid_input(format!(
+                            "'{path}' is a symlink that leads outside the store; refused"
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(dir)
+    }
+
+    fn read_meta(&self, path: &str) -> Result<Value> {
+        let dir = self.node_dir(path)?;
+        let file = dir.join(META);
+        let text = match fs::read(&file) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::not_found(if path.is_empty() {
+                    format!("'{}' is not a Zarr v3 store (no zarr.json)", self.root.display())
+                } else {
+                    format!("no array or group '{path}' in this store")
+                }));
+            }
+            Err(e) => return Err(Error::io(format!("cannot read {}: {e}", file.display()))),
+        };
+        serde_json::from_slice(&text).map_err(|e| {
+            Error::io(format!(
+                "the metadata of '{path}' ({}) is not valid JSON: {e}; run `extent check {path}`",
+                file.display()
+            ))
+        })
+    }
+
+    fn info(&self, path: &str) -> Result<ArrayInfo> {
+        let meta = self.read_meta(path)?;
+        info_from_meta(path, &meta)
+    }
+
+    fn open_array(&self, path: &str) -> Result<Array<Store>> {
+        Array::open(self.store.clone(), &format!("/{path}"))
+            .map_err(|e| Error::io(format!("cannot open array '{path}': {e}")))
+    }
+
+    fn extent_dir(&self, path: &str) -> Result<PathBuf> {
+        Ok(self.node_dir(path)?.join(EXTENT_DIR))
+    }
+
+    fn array_lock(&self, path: &str, exclusive: bool) -> Result<FileLock> {
+        lock_file(&self.extent_dir(path)?.join("lock"), exclusive)
+    }
+
+    fn journal(&self, path: &str, cause: Cause, old: Option<&[u64]>, new: Option<&[u64]>) -> Result<()> {
+        let entry = StructureChange {
+            time: now_rfc3339(),
+            actor: actor(),
+            cause,
+            old_shape: old.map(|s| s.to_vec()),
+            new_shape: new.map(|s| s.to_vec()),
+        };
+        let dir = self.extent_dir(path)?;
+        fs::create_dir_all(&dir)
+            .map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
+        let mut line = serde_json::to_vec(&entry).map_err(|e| Error::io(e.to_string()))?;
+        line.push(b'\n');
+        let file = dir.join("history.jsonl");
+        // One write of a short line with O_APPEND: concurrent appends do not interleave.
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&file)
+            .map_err(|e| Error::io(format!("cannot open {}: {e}", file.display())))?;
+        f.write_all(&line)
+            .and_then(|_| f.sync_data())
+            .map_err(|e| Error::io(format!("cannot write {}: {e}", file.display())))
+    }
+
+    /// Rewrites the shape in `zarr.json`, keeping every other field as it was.
+    fn write_shape(&self, path: &str, shape: &[u64]) -> Result<()> {
+        let mut meta = self.read_meta(path)?;
+        meta["shape"] = json!(shape);
+        write_json_atomic(&self.node_dir(path)?.join(META), &meta)
+    }
+
+    fn ensure_parent_groups(&self, path: &str) -> Result<()> {
+        if !self.root.join(META).exists() {
+            write_json_atomic(&self.root.join(META), &group_meta())?;
+        }
+        let parts: Vec<&str> = path.split('/').collect();
+        for i in 1..parts.len() {
+            let p = parts[..i].join("/");
+            match self.read_meta(&p) {
+                Ok(m) if m["node_type"] == "group" => {}
+                Ok(_) => {
+                    return Err(Error::invalid_input(format!(
+                        "cannot create '{path}': '{p}' is an array, not a group"
+                    )))
+                }
+                Err(e) if e.kind == super::ErrorKind::NotFound => {
+                    let dir = self.node_dir(&p)?;
+                    fs::create_dir_all(&dir).map_err(|e| {
+                        Error::io(format!("cannot create {}: {e}", dir.display()))
+                    })?;
+                    write_json_atomic(&dir.join(META), &group_meta())?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    fn create(&self, req: &CreateRequest) -> Result<ArrayInfo> {
+        req.validate()?;
+        let path = req.path.as_str();
+        let dir = self.node_dir(path)?;
+        if dir.join(META).exists() {
+            return Err(Error::already_exists(format!(
+                "'{path}' already exists; choose another path or delete it first"
+            )));
+        }
+        self.ensure_parent_groups(path)?;
+        let meta = json!({
+            "zarr_format": 3,
+            "node_type": "array",
+            "shape": req.shape,
+            "data_type": req.dtype.name(),
+            "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": req.chunks}},
+            "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
+            "fill_value": fill_json(req.dtype, &req.fill_value)?,
+            "codecs": [
+                {"name": "bytes", "configuration": {"endian": "little"}},
+                {"name": "zstd", "configuration": {"level": 1, "checksum": false}}
+            ],
+            "attributes": attributes_with_resizable(&req.metadata, &req.resizable),
+        });
+        fs::create_dir_all(&dir)
+            .map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
+        // Publish with a hard link: it fails if another creator got there first.
+        let tmp = dir.join(format!("zarr.json.{}.{}.tmp", std::process::id(), unique_suffix()));
+        let text = serde_json::to_vec_pretty(&meta).map_err(|e| Error::io(e.to_string()))?;
+        fs::write(&tmp, text).map_err(|e| Error::io(format!("cannot write {}: {e}", tmp.display())))?;
+        let linked = fs::hard_link(&tmp, dir.join(META));
+        let _ = fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(Error::already_exists(format!("'{path}' already exists")))
+            }
+            Err(e) => return Err(Error::io(format!("cannot create '{path}': {e}"))),
+        }
+        self.journal(path, Cause::Create, None, Some(&req.shape))?;
+        let info = self.info(path)?;
+        if let Some(data) = &req.data {
+            let zeros = vec![0; req.shape.len()];
+            if let Err(e) = self.write_region(path, &info, &zeros, data, false) {
+                // Creation is all or nothing.
+                let _ = fs::remove_dir_all(&dir);
+                return Err(e.context(format!("creating '{path}' failed and was undone")));
+            }
+        }
+        Ok(info)
+    }
+
+    /// Writes `data` at `offset` chunk by chunk (in parallel). With `chunk_locks`, each chunk's
+    /// read-modify-write holds its chunk lock (callers holding the array lock exclusively skip it).
+    fn write_region(
+        &self,
+        path: &str,
+        info: &ArrayInfo,
+        offset: &[u64],
+        data: &ArrayData,
+        chunk_locks: bool,
+    ) -> Result<()> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        let array = self.open_array(path)?;
+        let n = info.ndim();
+        let elem = info.dtype.size();
+        let fill = scalar_bytes(info.dtype, &info.fill_value)?;
+        let first: Vec<u64> = (0..n).map(|a| offset[a] / info.chunks[a]).collect();
+        let last: Vec<u64> = (0..n)
+            .map(|a| (offset[a] + data.shape[a] - 1) / info.chunks[a])
+            .collect();
+        let chunks = box_indices(&first, &last);
+        let lock_dir = self.extent_dir(path)?.join("chunk-locks");
+        chunks.par_iter().try_for_each(|chunk| -> Result<()> {
+            let origin: Vec<u64> = (0..n).map(|a| chunk[a] * info.chunks[a]).collect();
+            // The chunk's part inside the array, and the patch's part inside the chunk.
+            let in_array: Vec<u64> = (0..n)
+                .map(|a| info.chunks[a].min(info.shape[a] - origin[a]))
+                .collect();
+            let start: Vec<u64> = (0..n).map(|a| offset[a].max(origin[a])).collect();
+            let end: Vec<u64> = (0..n)
+                .map(|a| (offset[a] + data.shape[a]).min(origin[a] + info.chunks[a]))
+                .collect();
+            let count: Vec<u64> = (0..n).map(|a| end[a] - start[a]).collect();
+            let in_chunk: Vec<u64> = (0..n).map(|a| start[a] - origin[a]).collect();
+            let in_data: Vec<u64> = (0..n).map(|a| start[a] - offset[a]).collect();
+            let _lock = if chunk_locks {
+                Some(lock_file(&lock_dir.join(chunk_stripe(chunk).to_string()), true)?)
+            } else {
+                None
+            };
+            let key = array.chunk_key(chunk);
+            // A temp file left by a crash would block the atomic write; we hold the lock, so
+            // no live writer owns it.
+            let _ = fs::remove_file(self.root.join(format!("{}.tmp", key.as_str())));
+            let covers = in_chunk.iter().all(|&s| s == 0) && count == in_array;
+            if covers {
+                // Whole chunk (up to the array edge): no read needed; the overhang stays fill.
+                let cn: u64 = info.chunks.iter().product();
+                let mut buf = fill.repeat(cn as usize);
+                copy_box(&data.bytes, &data.shape, &in_data, &mut buf, &info.chunks, &in_chunk, &count, elem);
+                array
+                    .store_chunk(chunk, ArrayBytes::new_flen(buf))
+                    .map_err(zarrs_err("writing a chunk"))
+            } else {
+                let cn: u64 = count.iter().product();
+                let mut buf = vec![0u8; cn as usize * elem];
+                let zeros = vec![0; n];
+                copy_box(&data.bytes, &data.shape, &in_data, &mut buf, &count, &zeros, &count, elem);
+                let subset = ArraySubset::new_with_start_shape(in_chunk, count)
+                    .map_err(|e| Error::io(e.to_string()))?;
+                array
+                    .store_chunk_subset(chunk, &subset, ArrayBytes::new_flen(buf))
+                    .map_err(zarrs_err("writing part of a chunk"))
+            }
+        })
+    }
+
+    fn patch(&self, path: &str, offset: &[u64], data: &ArrayData, extend: bool) -> Result<ArrayInfo> {
+        // Refuse early, before taking any lock or writing anything.
+        let info = self.info(path)?;
+        let plan = plan_patch(&info, offset, data, extend)?;
+        if !plan.grows {
+            let _shared = self.array_lock(path, false)?;
+            // Re-read: a shrink may have happened since.
+            let info = self.info(path)?;
+            let plan = plan_patch(&info, offset, data, extend)?;
+            if !plan.grows {
+                self.write_region(path, &info, offset, data, true)?;
+                return Ok(info);
+            }
+        }
+        let _exclusive = self.array_lock(path, true)?;
+        let old = self.info(path)?;
+        let plan = plan_patch(&old, offset, data, extend)?;
+        let mut new = old.clone();
+        new.shape = plan.new_shape.clone();
+        if plan.grows {
+            self.write_shape(path, &new.shape)?;
+            if let Err(e) = self.journal(path, Cause::Patch, Some(&old.shape), Some(&new.shape)) {
+                let _ = self.write_shape(path, &old.shape);
+                return Err(e);
+            }
+        }
+        if let Err(e) = self.write_region(path, &new, offset, data, false) {
+            if plan.grows {
+                // Roll the shape back and clear what landed past the old edge.
+                let rolled = self
+                    .cut_to(path, &new, &old.shape)
+                    .and_then(|_| self.write_shape(path, &old.shape))
+                    .and_then(|_| {
+                        self.journal(path, Cause::Rollback, Some(&new.shape), Some(&old.shape))
+                    });
+                if let Err(r) = rolled {
+                    return Err(Error::io(format!(
+                        "{e}; rolling the shape back to {} also failed: {r}; run `extent check {path} --repair`",
+                        fmt_shape(&old.shape)
+                    )));
+                }
+                return Err(e.context(format!(
+                    "the write failed and the shape was rolled back to {}",
+                    fmt_shape(&old.shape)
+                )));
+            }
+            return Err(e);
+        }
+        Ok(new)
+    }
+
+    fn resize(&self, path: &str, shape: &[u64], cause: Cause) -> Result<ArrayInfo> {
+        let info = self.info(path)?;
+        plan_resize(&info, shape)?;
+        let _exclusive = self.array_lock(path, true)?;
+        let old = self.info(path)?;
+        plan_resize(&old, shape)?;
+        if old.shape == shape {
+            return Ok(old);
+        }
+        let shrinks = old.shape.iter().zip(shape).any(|(o, n)| n < o);
+        if shrinks {
+            // Erase first: a crash after this point leaves the old shape with fill past the
+            // new edge, never stale data that a later grow would bring back.
+            self.cut_to(path, &old, shape)?;
+        }
+        self.write_shape(path, shape)?;
+        self.journal(path, cause, Some(&old.shape), Some(shape))?;
+        let mut new = old;
+        new.shape = shape.to_vec();
+        Ok(new)
+    }
+
+    /// Erases every chunk that lies past `edge` and resets to fill the part of the chunks that
+    /// straddle it. Caller holds the array lock exclusively.
+    fn cut_to(&self, path: &str, info: &ArrayInfo, edge: &[u64]) -> Result<()> {
+        let array = self.open_array(path)?;
+        let n = info.ndim();
+        let elem = info.dtype.size();
+        let fill = scalar_bytes(info.dtype, &info.fill_value)?;
+        let keys = self.chunk_keys(path, info)?;
+        keys.par_iter().try_for_each(|chunk| -> Result<()> {
+            let origin: Vec<u64> = (0..n).map(|a| chunk[a] * info.chunks[a]).collect();
+            if (0..n).any(|a| origin[a] >= edge[a]) {
+                return array.erase_chunk(chunk).map_err(|e| Error::io(format!("erasing a chunk: {e}")));
+            }
+            let keep: Vec<u64> = (0..n)
+                .map(|a| info.chunks[a].min(edge[a] - origin[a]))
+                .collect();
+            if keep == info.chunks {
+                return Ok(());
+            }
+            let bytes = array
+                .retrieve_chunk::<ArrayBytes>(chunk)
+                .map_err(zarrs_err("reading a chunk"))?
+                .into_fixed()
+                .map_err(|e| Error::io(e.to_string()))?;
+            let cn: u64 = info.chunks.iter().product();
+            let mut buf = fill.repeat(cn as usize);
+            let zeros = vec![0; n];
+            copy_box(&bytes, &info.chunks, &zeros, &mut buf, &info.chunks, &zeros, &keep, elem);
+            array
+                .store_chunk(chunk, ArrayBytes::new_flen(buf))
+                .map_err(zarrs_err("clearing a chunk"))
+        })
+    }
+
+    /// Indices of every chunk stored for an array, from a directory listing (no data read).
+    fn chunk_keys(&self, path: &str, info: &ArrayInfo) -> Result<Vec<Vec<u64>>> {
+        let meta = self.read_meta(path)?;
+        let enc = &meta["chunk_key_encoding"];
+        let name = enc["name"].as_str().unwrap_or("default");
+        let default_sep = if name == "v2" { "." } else { "/" };
+        let sep = enc["configuration"]["separator"].as_str().unwrap_or(default_sep);
+        let dir = self.node_dir(path)?;
+        let n = info.ndim();
+        let mut out = Vec::new();
+        let mut stack = vec![dir.clone()];
+        while let Some(d) = stack.pop() {
+            let rd = match fs::read_dir(&d) {
+                Ok(rd) => rd,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io(format!("cannot list {}: {e}", d.display()))),
+            };
+            for entry in rd.flatten() {
+                let p = entry.path();
+                let fname = entry.file_name();
+                let fname = fname.to_string_lossy();
+                if fname.starts_with('.') || fname == META || fname.ends_with(".tmp") {
+                    continue;
+                }
+                let ft = match entry.file_type() {
+                    Ok(ft) => ft,
+                    Err(_) => continue,
+                };
+                if ft.is_dir() {
+                    stack.push(p);
+                    continue;
+                }
+                let Ok(rel) = p.strip_prefix(&dir) else { continue };
+                let key = rel.to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/");
+                if let Some(idx) = parse_chunk_key(&key, name, sep, n) {
+                    out.push(idx);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn read(&self, path: &str, selection: Option<&Selection>) -> Result<ArrayData> {
+        let info = self.info(path)?;
+        let sel = selection.cloned().unwrap_or_else(|| Selection::all(&info.shape));
+        sel.check_within(&info.shape)?;
+        let shape = sel.shape();
+        let n = super::checked_elements(&shape)?;
+        if n == 0 {
+            return ArrayData::new(info.dtype, shape, Vec::new());
+        }
+        let array = self.open_array(path)?;
+        let subset = ArraySubset::new_with_start_shape(sel.start.clone(), shape.clone())
+            .map_err(|e| Error::io(e.to_string()))?;
+        let bytes = array
+            .retrieve_array_subset::<ArrayBytes>(&subset)
+            .map_err(zarrs_err(&format!("reading '{path}'")))?
+            .into_fixed()
+            .map_err(|e| Error::io(e.to_string()))?
+            .into_owned();
+        ArrayData::new(info.dtype, shape, bytes)
+    }
+
+    fn list_page(&self, parent: &str, offset: u64, limit: u64) -> Result<Page> {
+        let meta = self.read_meta(parent)?;
+        if meta["node_type"] != "group" {
+            return Err(Error::invalid_input(format!("'{parent}' is an array, not a group")));
+        }
+        let dir = self.node_dir(parent)?;
+        let mut names: Vec<String> = fs::read_dir(&dir)
+            .map_err(|e| Error::io(format!("cannot list {}: {e}", dir.display())))?
+            .flatten()
+            .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with('.') && dir.join(n).join(META).is_file())
+            .collect();
+        names.sort();
+        let total = names.len() as u64;
+        let mut entries = Vec::new();
+        for name in names.into_iter().skip(offset as usize).take(limit as usize) {
+            let path = if parent.is_empty() { name } else { format!("{parent}/{name}") };
+            let entry = match self.read_meta(&path) {
+                Ok(m) if m["node_type"] == "array" => {
+                    let info = info_from_meta(&path, &m).ok();
+                    NodeEntry {
+                        path,
+                        kind: NodeKind::Array,
+                        shape: info.as_ref().map(|i| i.shape.clone()),
+                        dtype: info.map(|i| i.dtype),
+                    }
+                }
+                _ => NodeEntry { path, kind: NodeKind::Group, shape: None, dtype: None },
+            };
+            entries.push(entry);
+        }
+        Ok(Page { entries, total: Some(total) })
+    }
+
+    fn delete(&self, path: &str) -> Result<()> {
+        if path.is_empty() {
+            return Err(Error::invalid_input("refusing to delete the store's root"));
+        }
+        let meta = self.read_meta(path)?;
+        let dir = self.node_dir(path)?;
+        let _lock = if meta["node_type"] == "array" {
+            Some(self.array_lock(path, true)?)
+        } else {
+            None
+        };
+        // Unpublish first (so the node is gone atomically), then remove the rest.
+        let trash = dir.with_file_name(format!(
+            ".deleted-{}-{}",
+            dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            unique_suffix()
+        ));
+        fs::rename(&dir, &trash)
+            .map_err(|e| Error::io(format!("cannot delete '{path}': {e}")))?;
+        fs::remove_dir_all(&trash)
+            .map_err(|e| Error::io(format!("'{path}' is deleted but {} remains: {e}", trash.display())))
+    }
+
+    fn history(&self, path: &str) -> Result<Vec<StructureChange>> {
+        let meta = self.read_meta(path)?;
+        if meta["node_type"] != "array" {
+            return Err(Error::invalid_input(format!("'{path}' is a group; history is kept per array")));
+        }
+        let file = self.extent_dir(path)?.join("history.jsonl");
+        let text = match fs::read_to_string(&file) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io(format!("cannot read {}: {e}", file.display()))),
+        };
+        // A line cut short by a crash is skipped, not fatal.
+        Ok(text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<StructureChange>(l).ok())
+            .collect())
+    }
+
+    fn chunk_states(&self, path: &str) -> Result<ChunkMap> {
+        let info = self.info(path)?;
+        let grid = info.chunk_grid();
+        if grid.iter().try_fold(1u64, |a, &g| a.checked_mul(g)).is_none_or(|n| n > 1 << 28) {
+            return Err(Error::unsupported(format!(
+                "'{path}' has too many chunks ({}) to map",
+                fmt_shape(&grid)
+            )));
+        }
+        let mut map = ChunkMap::new(grid, ChunkState::Missing);
+        for key in self.chunk_keys(path, &info)? {
+            if let Some(i) = map.index(&key) {
+                map.states[i] = ChunkState::Written;
+            }
+        }
+        Ok(map)
+    }
+}
+
+/// Every chunk index in the box `first..=last`.
+fn box_indices(first: &[u64], last: &[u64]) -> Vec<Vec<u64>> {
+    let mut out = vec![Vec::new()];
+    for (&f, &l) in first.iter().zip(last) {
+        out = out
+            .into_iter()
+            .flat_map(|prefix| {
+                (f..=l).map(move |i| {
+                    let mut v = prefix.clone();
+                    v.push(i);
+                    v
+                })
+            })
+            .collect();
+    }
+    out
+}
+
+fn chunk_stripe(chunk: &[u64]) -> u64 {
+    // FNV-1a over the indices: the same chunk always maps to the same stripe.
+    let mut h: u64 = 0xcbf29ce484222325;
+    for &i in chunk {
+        h ^= i;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h % CHUNK_LOCK_STRIPES
+}
+
+fn parse_chunk_key(key: &str, encoding: &str, sep: &str, ndim: usize) -> Option<Vec<u64>> {
+    let rest = if encoding == "v2" {
+        key.to_string()
+    } else {
+        let r = key.strip_prefix('c')?;
+        if r.is_empty() {
+            return (ndim == 0).then(Vec::new);
+        }
+        r.strip_prefix(sep)?.to_string()
+    };
+    let parts: Vec<u64> = rest.split(sep).map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    (parts.len() == ndim).then_some(parts)
+}
+
+fn attributes_with_resizable(metadata: &Value, resizable: &[bool]) -> Value {
+    let mut attrs = match metadata {
+        Value::Object(m) => m.clone(),
+        _ => serde_json::Map::new(),
+    };
+    attrs.insert(EXTENT_ATTR.into(), json!({"resizable": resizable}));
+    Value::Object(attrs)
+}
+
+/// The fill value as Zarr v3 writes it for `dtype` (floats as floats, NaN as a string).
+fn fill_json(dtype: DType, value: &Value) -> Result<Value> {
+    let bytes = scalar_bytes(dtype, value)?;
+    Ok(super::element_json(dtype, &bytes))
+}
+
+/// Builds the structure from a `zarr.json`, refusing what extent cannot handle.
+fn info_from_meta(path: &str, meta: &Value) -> Result<ArrayInfo> {
+    if meta["node_type"] != "array" {
+        return Err(Error::invalid_input(format!("'{path}' is a group, not an array")));
+    }
+    if meta["zarr_format"] != 3 {
+        return Err(Error::unsupported(format!("'{path}' is not a Zarr v3 array")));
+    }
+    let bad = |what: &str| Error::io(format!("the metadata of '{path}' has an invalid {what}"));
+    let shape: Vec<u64> = serde_json::from_value(meta["shape"].clone()).map_err(|_| bad("shape"))?;
+    let dtype_name = meta["data_type"].as_str().ok_or_else(|| bad("data_type"))?;
+    let dtype = DType::parse(dtype_name).map_err(|_| {
+        Error::unsupported(format!("'{path}' has data type {dtype_name}, which extent does not handle"))
+    })?;
+    let grid = &meta["chunk_grid"];
+    if grid["name"] != "regular" {
+        return Err(Error::unsupported(format!(
+            "'{path}' does not use a regular chunk grid; extent handles regular grids only"
+        )));
+    }
+    let chunks: Vec<u64> = serde_json::from_value(grid["configuration"]["chunk_shape"].clone())
+        .map_err(|_| bad("chunk shape"))?;
+    if chunks.len() != shape.len() || chunks.contains(&0) {
+        return Err(bad("chunk shape"));
+    }
+    let mut metadata = meta["attributes"].clone();
+    let mut resizable = vec![true; shape.len()];
+    if let Value::Object(m) = &mut metadata {
+        if let Some(ext) = m.remove(EXTENT_ATTR) {
+            if let Ok(r) = serde_json::from_value::<Vec<bool>>(ext["resizable"].clone()) {
+                if r.len() == shape.len() {
+                    resizable = r;
+                }
+            }
+        }
+    } else {
+        metadata = json!({});
+    }
+    let fill_value = if meta["fill_value"].is_null() { json!(0) } else { meta["fill_value"].clone() };
+    Ok(ArrayInfo { path: path.to_string(), shape, chunks, dtype, resizable, fill_value, metadata })
+}
+
+#[async_trait]
+impl Backend for LocalBackend {
+    fn describe(&self) -> String {
+        format!("local:{}", self.inner.root.display())
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { can_shrink: true, lists_chunks: true, history_in_store: true }
+    }
+
+    async fn list_page(&self, parent: &str, offset: u64, limit: u64) -> Result<Page> {
+        let parent = parent.to_string();
+        self.run(move |s| s.list_page(&parent, offset, limit)).await
+    }
+
+    async fn show(&self, path: &str) -> Result<ArrayInfo> {
+        let path = path.to_string();
+        self.run(move |s| s.info(&path)).await
+    }
+
+    async fn create(&self, req: &CreateRequest) -> Result<ArrayInfo> {
+        let req = req.clone();
+        self.run(move |s| s.create(&req)).await
+    }
+
+    async fn read(&self, path: &str, selection: Option<&Selection>) -> Result<ArrayData> {
+        let (path, sel) = (path.to_string(), selection.cloned());
+        self.run(move |s| s.read(&path, sel.as_ref())).await
+    }
+
+    async fn patch(&self, path: &str, offset: &[u64], data: &ArrayData, extend: bool) -> Result<ArrayInfo> {
+        let (path, offset, data) = (path.to_string(), offset.to_vec(), data.clone());
+        self.run(move |s| s.patch(&path, &offset, &data, extend)).await
+    }
+
+    async fn resize(&self, path: &str, shape: &[u64], cause: Cause) -> Result<ArrayInfo> {
+        let (path, shape) = (path.to_string(), shape.to_vec());
+        self.run(move |s| s.resize(&path, &shape, cause)).await
+    }
+
+    async fn delete(&self, path: &str) -> Result<()> {
+        let path = path.to_string();
+        self.run(move |s| s.delete(&path)).await
+    }
+
+    async fn history(&self, path: &str) -> Result<Vec<StructureChange>> {
+        let path = path.to_string();
+        self.run(move |s| s.history(&path)).await
+    }
+
+    async fn chunk_states(&self, path: &str) -> Result<ChunkMap> {
+        let path = path.to_string();
+        self.run(move |s| s.chunk_states(&path)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_keys_parse() {
+        assert_eq!(parse_chunk_key("c/1/2", "default", "/", 2), Some(vec![1, 2]));
+        assert_eq!(parse_chunk_key("c.1.2", "default", ".", 2), Some(vec![1, 2]));
+        assert_eq!(parse_chunk_key("1.2", "v2", ".", 2), Some(vec![1, 2]));
+        assert_eq!(parse_chunk_key("c/1", "default", "/", 2), None);
+        assert_eq!(parse_chunk_key("c/x/1", "default", "/", 2), None);
+    }
+
+    #[test]
+    fn boxes() {
+        assert_eq!(box_indices(&[0, 1], &[1, 1]), vec![vec![0, 1], vec![1, 1]]);
+        assert!(chunk_stripe(&[3, 4]) < CHUNK_LOCK_STRIPES);
+    }
+}
