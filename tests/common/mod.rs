@@ -1,0 +1,86 @@
+//! Helpers shared by the integration tests: the pinned Python venv, the extent binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The pinned venv (tiled[server]==0.2.20, which brings zarr-python 3 and numpy), installed
+/// on first use and cached. Panics with the reason when it cannot be had: tests never skip.
+pub fn venv() -> &'static Path {
+    static VENV: OnceLock<PathBuf> = OnceLock::new();
+    VENV.get_or_init(|| {
+        let out = Command::new("bash")
+            .arg(repo().join("scripts/start-tiled.sh"))
+            .arg("--venv-only")
+            .output()
+            .expect("cannot run scripts/start-tiled.sh");
+        assert!(
+            out.status.success(),
+            "could not install the pinned Python venv (scripts/start-tiled.sh --venv-only): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    })
+}
+
+/// Runs a Python snippet in the venv; panics with its stderr if it fails.
+pub fn python(code: &str, args: &[&str]) -> String {
+    let out = Command::new(venv().join("bin/python"))
+        .arg("-c")
+        .arg(code)
+        .args(args)
+        .output()
+        .expect("cannot start the venv's python");
+    assert!(
+        out.status.success(),
+        "python failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The extent binary built for these tests.
+pub fn extent_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_extent"))
+}
+
+/// Runs `extent` with `args`, with a private HOME/XDG dirs under `home` so tests do not touch
+/// the user's config, journal or locks.
+pub fn extent(home: &Path, args: &[&str]) -> Output {
+    Command::new(extent_bin())
+        .args(args)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env_remove("EXTENT_STORE")
+        .env_remove("TILED_API_KEY")
+        .output()
+        .expect("cannot run extent")
+}
+
+/// Every file under `dir` with its bytes, sorted: to prove a refused call wrote nothing.
+pub fn snapshot_dir(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.clone(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
