@@ -16,7 +16,9 @@ const MAX_HEADER: usize = 1 << 16;
 pub fn parse(bytes: &[u8]) -> Result<ArrayData> {
     let bad = |why: &str| Error::invalid_input(format!("not a valid .npy file: {why}"));
     if bytes.len() < 10 || &bytes[..6] != MAGIC {
-        return Err(bad("missing the \\x93NUMPY magic (is it empty or truncated?)"));
+        return Err(bad(
+            "missing the \\x93NUMPY magic (is it empty or truncated?)",
+        ));
     }
     let major = bytes[6];
     let (header_len, start) = match major {

@@ -156,7 +156,16 @@ mod copy_tests {
         // 3x4 source, take the 2x2 box at (1,1) into a 2x3 destination at (0,1).
         let src: Vec<u8> = (0..12).collect();
         let mut dst = vec![0u8; 6];
-        copy_box(&src, &[3, 4], &[1, 1], &mut dst, &[2, 3], &[0, 1], &[2, 2], 1);
+        copy_box(
+            &src,
+            &[3, 4],
+            &[1, 1],
+            &mut dst,
+            &[2, 3],
+            &[0, 1],
+            &[2, 2],
+            1,
+        );
         assert_eq!(dst, vec![0, 5, 6, 0, 9, 10]);
         let mut d1 = vec![0u8; 4];
         copy_box(&[1, 2, 3, 4, 5], &[5], &[1], &mut d1, &[4], &[0], &[3], 1);

@@ -21,14 +21,14 @@ use async_trait::async_trait;
 use rayon::prelude::*;
 use serde_json::{json, Value};
 use zarrs::array::{Array, ArrayBytes, ArraySubset};
-use zarrs::storage::storage_adapter::atomic_write::AtomicWriteStorageAdapter;
 use zarrs::filesystem::FilesystemStore;
+use zarrs::storage::storage_adapter::atomic_write::AtomicWriteStorageAdapter;
 
 use super::data::copy_box;
 use super::{
-    actor, fmt_shape, now_rfc3339, plan_patch, plan_resize, scalar_bytes, validate_path,
-    ArrayData, ArrayInfo, Backend, Capabilities, Cause, ChunkMap, ChunkState, CreateRequest,
-    DType, Error, NodeEntry, NodeKind, Page, Result, Selection, StructureChange,
+    actor, fmt_shape, now_rfc3339, plan_patch, plan_resize, scalar_bytes, validate_path, ArrayData,
+    ArrayInfo, Backend, Capabilities, Cause, ChunkMap, ChunkState, CreateRequest, DType, Error,
+    NodeEntry, NodeKind, Page, Result, Selection, StructureChange,
 };
 
 type Store = AtomicWriteStorageAdapter<FilesystemStore>;
@@ -68,9 +68,8 @@ impl LocalBackend {
     /// Opens a store directory, creating it (and its root group) when missing.
     pub fn open_or_create(root: impl AsRef<Path>) -> Result<LocalBackend> {
         let root = root.as_ref();
-        fs::create_dir_all(root).map_err(|e| {
-            Error::io(format!("cannot create store '{}': {e}", root.display()))
-        })?;
+        fs::create_dir_all(root)
+            .map_err(|e| Error::io(format!("cannot create store '{}': {e}", root.display())))?;
         let b = Self::open_dir(root)?;
         if !root.join(META).exists() {
             write_json_atomic(&root.join(META), &group_meta())?;
@@ -202,7 +201,10 @@ impl Inner {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(Error::not_found(if path.is_empty() {
-                    format!("'{}' is not a Zarr v3 store (no zarr.json)", self.root.display())
+                    format!(
+                        "'{}' is not a Zarr v3 store (no zarr.json)",
+                        self.root.display()
+                    )
                 } else {
                     format!("no array or group '{path}' in this store")
                 }));
@@ -235,7 +237,13 @@ impl Inner {
         lock_file(&self.extent_dir(path)?.join("lock"), exclusive)
     }
 
-    fn journal(&self, path: &str, cause: Cause, old: Option<&[u64]>, new: Option<&[u64]>) -> Result<()> {
+    fn journal(
+        &self,
+        path: &str,
+        cause: Cause,
+        old: Option<&[u64]>,
+        new: Option<&[u64]>,
+    ) -> Result<()> {
         let entry = StructureChange {
             time: now_rfc3339(),
             actor: actor(),
@@ -283,9 +291,8 @@ impl Inner {
                 }
                 Err(e) if e.kind == super::ErrorKind::NotFound => {
                     let dir = self.node_dir(&p)?;
-                    fs::create_dir_all(&dir).map_err(|e| {
-                        Error::io(format!("cannot create {}: {e}", dir.display()))
-                    })?;
+                    fs::create_dir_all(&dir)
+                        .map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
                     write_json_atomic(&dir.join(META), &group_meta())?;
                 }
                 Err(e) => return Err(e),
@@ -321,9 +328,14 @@ impl Inner {
         fs::create_dir_all(&dir)
             .map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
         // Publish with a hard link: it fails if another creator got there first.
-        let tmp = dir.join(format!("zarr.json.{}.{}.tmp", std::process::id(), unique_suffix()));
+        let tmp = dir.join(format!(
+            "zarr.json.{}.{}.tmp",
+            std::process::id(),
+            unique_suffix()
+        ));
         let text = serde_json::to_vec_pretty(&meta).map_err(|e| Error::io(e.to_string()))?;
-        fs::write(&tmp, text).map_err(|e| Error::io(format!("cannot write {}: {e}", tmp.display())))?;
+        fs::write(&tmp, text)
+            .map_err(|e| Error::io(format!("cannot write {}: {e}", tmp.display())))?;
         let linked = fs::hard_link(&tmp, dir.join(META));
         let _ = fs::remove_file(&tmp);
         match linked {
@@ -383,7 +395,10 @@ impl Inner {
             let in_chunk: Vec<u64> = (0..n).map(|a| start[a] - origin[a]).collect();
             let in_data: Vec<u64> = (0..n).map(|a| start[a] - offset[a]).collect();
             let _lock = if chunk_locks {
-                Some(lock_file(&lock_dir.join(chunk_stripe(chunk).to_string()), true)?)
+                Some(lock_file(
+                    &lock_dir.join(chunk_stripe(chunk).to_string()),
+                    true,
+                )?)
             } else {
                 None
             };
@@ -396,7 +411,16 @@ impl Inner {
                 // Whole chunk (up to the array edge): no read needed; the overhang stays fill.
                 let cn: u64 = info.chunks.iter().product();
                 let mut buf = fill.repeat(cn as usize);
-                copy_box(&data.bytes, &data.shape, &in_data, &mut buf, &info.chunks, &in_chunk, &count, elem);
+                copy_box(
+                    &data.bytes,
+                    &data.shape,
+                    &in_data,
+                    &mut buf,
+                    &info.chunks,
+                    &in_chunk,
+                    &count,
+                    elem,
+                );
                 array
                     .store_chunk(chunk, ArrayBytes::new_flen(buf))
                     .map_err(zarrs_err("writing a chunk"))
@@ -404,7 +428,16 @@ impl Inner {
                 let cn: u64 = count.iter().product();
                 let mut buf = vec![0u8; cn as usize * elem];
                 let zeros = vec![0; n];
-                copy_box(&data.bytes, &data.shape, &in_data, &mut buf, &count, &zeros, &count, elem);
+                copy_box(
+                    &data.bytes,
+                    &data.shape,
+                    &in_data,
+                    &mut buf,
+                    &count,
+                    &zeros,
+                    &count,
+                    elem,
+                );
                 let subset = ArraySubset::new_with_start_shape(in_chunk, count)
                     .map_err(|e| Error::io(e.to_string()))?;
                 array
@@ -414,7 +447,13 @@ impl Inner {
         })
     }
 
-    fn patch(&self, path: &str, offset: &[u64], data: &ArrayData, extend: bool) -> Result<ArrayInfo> {
+    fn patch(
+        &self,
+        path: &str,
+        offset: &[u64],
+        data: &ArrayData,
+        extend: bool,
+    ) -> Result<ArrayInfo> {
         // Refuse early, before taking any lock or writing anything.
         let info = self.info(path)?;
         let plan = plan_patch(&info, offset, data, extend)?;
@@ -498,7 +537,9 @@ impl Inner {
         keys.par_iter().try_for_each(|chunk| -> Result<()> {
             let origin: Vec<u64> = (0..n).map(|a| chunk[a] * info.chunks[a]).collect();
             if (0..n).any(|a| origin[a] >= edge[a]) {
-                return array.erase_chunk(chunk).map_err(|e| Error::io(format!("erasing a chunk: {e}")));
+                return array
+                    .erase_chunk(chunk)
+                    .map_err(|e| Error::io(format!("erasing a chunk: {e}")));
             }
             let keep: Vec<u64> = (0..n)
                 .map(|a| info.chunks[a].min(edge[a] - origin[a]))
@@ -514,7 +555,16 @@ impl Inner {
             let cn: u64 = info.chunks.iter().product();
             let mut buf = fill.repeat(cn as usize);
             let zeros = vec![0; n];
-            copy_box(&bytes, &info.chunks, &zeros, &mut buf, &info.chunks, &zeros, &keep, elem);
+            copy_box(
+                &bytes,
+                &info.chunks,
+                &zeros,
+                &mut buf,
+                &info.chunks,
+                &zeros,
+                &keep,
+                elem,
+            );
             array
                 .store_chunk(chunk, ArrayBytes::new_flen(buf))
                 .map_err(zarrs_err("clearing a chunk"))
@@ -527,7 +577,9 @@ impl Inner {
         let enc = &meta["chunk_key_encoding"];
         let name = enc["name"].as_str().unwrap_or("default");
         let default_sep = if name == "v2" { "." } else { "/" };
-        let sep = enc["configuration"]["separator"].as_str().unwrap_or(default_sep);
+        let sep = enc["configuration"]["separator"]
+            .as_str()
+            .unwrap_or(default_sep);
         let dir = self.node_dir(path)?;
         let n = info.ndim();
         let mut out = Vec::new();
@@ -553,8 +605,12 @@ impl Inner {
                     stack.push(p);
                     continue;
                 }
-                let Ok(rel) = p.strip_prefix(&dir) else { continue };
-                let key = rel.to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/");
+                let Ok(rel) = p.strip_prefix(&dir) else {
+                    continue;
+                };
+                let key = rel
+                    .to_string_lossy()
+                    .replace(std::path::MAIN_SEPARATOR, "/");
                 if let Some(idx) = parse_chunk_key(&key, name, sep, n) {
                     out.push(idx);
                 }
@@ -565,7 +621,9 @@ impl Inner {
 
     fn read(&self, path: &str, selection: Option<&Selection>) -> Result<ArrayData> {
         let info = self.info(path)?;
-        let sel = selection.cloned().unwrap_or_else(|| Selection::all(&info.shape));
+        let sel = selection
+            .cloned()
+            .unwrap_or_else(|| Selection::all(&info.shape));
         sel.check_within(&info.shape)?;
         let shape = sel.shape();
         let n = super::checked_elements(&shape)?;
@@ -587,7 +645,9 @@ impl Inner {
     fn list_page(&self, parent: &str, offset: u64, limit: u64) -> Result<Page> {
         let meta = self.read_meta(parent)?;
         if meta["node_type"] != "group" {
-            return Err(Error::invalid_input(format!("'{parent}' is an array, not a group")));
+            return Err(Error::invalid_input(format!(
+                "'{parent}' is an array, not a group"
+            )));
         }
         let dir = self.node_dir(parent)?;
         let mut names: Vec<String> = fs::read_dir(&dir)
@@ -601,7 +661,11 @@ impl Inner {
         let total = names.len() as u64;
         let mut entries = Vec::new();
         for name in names.into_iter().skip(offset as usize).take(limit as usize) {
-            let path = if parent.is_empty() { name } else { format!("{parent}/{name}") };
+            let path = if parent.is_empty() {
+                name
+            } else {
+                format!("{parent}/{name}")
+            };
             let entry = match self.read_meta(&path) {
                 Ok(m) if m["node_type"] == "array" => {
                     let info = info_from_meta(&path, &m).ok();
@@ -612,11 +676,19 @@ impl Inner {
                         dtype: info.map(|i| i.dtype),
                     }
                 }
-                _ => NodeEntry { path, kind: NodeKind::Group, shape: None, dtype: None },
+                _ => NodeEntry {
+                    path,
+                    kind: NodeKind::Group,
+                    shape: None,
+                    dtype: None,
+                },
             };
             entries.push(entry);
         }
-        Ok(Page { entries, total: Some(total) })
+        Ok(Page {
+            entries,
+            total: Some(total),
+        })
     }
 
     fn delete(&self, path: &str) -> Result<()> {
@@ -633,19 +705,26 @@ impl Inner {
         // Unpublish first (so the node is gone atomically), then remove the rest.
         let trash = dir.with_file_name(format!(
             ".deleted-{}-{}",
-            dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            dir.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             unique_suffix()
         ));
-        fs::rename(&dir, &trash)
-            .map_err(|e| Error::io(format!("cannot delete '{path}': {e}")))?;
-        fs::remove_dir_all(&trash)
-            .map_err(|e| Error::io(format!("'{path}' is deleted but {} remains: {e}", trash.display())))
+        fs::rename(&dir, &trash).map_err(|e| Error::io(format!("cannot delete '{path}': {e}")))?;
+        fs::remove_dir_all(&trash).map_err(|e| {
+            Error::io(format!(
+                "'{path}' is deleted but {} remains: {e}",
+                trash.display()
+            ))
+        })
     }
 
     fn history(&self, path: &str) -> Result<Vec<StructureChange>> {
         let meta = self.read_meta(path)?;
         if meta["node_type"] != "array" {
-            return Err(Error::invalid_input(format!("'{path}' is a group; history is kept per array")));
+            return Err(Error::invalid_input(format!(
+                "'{path}' is a group; history is kept per array"
+            )));
         }
         let file = self.extent_dir(path)?.join("history.jsonl");
         let text = match fs::read_to_string(&file) {
@@ -663,7 +742,11 @@ impl Inner {
     fn chunk_states(&self, path: &str) -> Result<ChunkMap> {
         let info = self.info(path)?;
         let grid = info.chunk_grid();
-        if grid.iter().try_fold(1u64, |a, &g| a.checked_mul(g)).is_none_or(|n| n > 1 << 28) {
+        if grid
+            .iter()
+            .try_fold(1u64, |a, &g| a.checked_mul(g))
+            .is_none_or(|n| n > 1 << 28)
+        {
             return Err(Error::unsupported(format!(
                 "'{path}' has too many chunks ({}) to map",
                 fmt_shape(&grid)
@@ -717,7 +800,10 @@ fn parse_chunk_key(key: &str, encoding: &str, sep: &str, ndim: usize) -> Option<
         }
         r.strip_prefix(sep)?.to_string()
     };
-    let parts: Vec<u64> = rest.split(sep).map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let parts: Vec<u64> = rest
+        .split(sep)
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
     (parts.len() == ndim).then_some(parts)
 }
 
@@ -739,16 +825,23 @@ fn fill_json(dtype: DType, value: &Value) -> Result<Value> {
 /// Builds the structure from a `zarr.json`, refusing what extent cannot handle.
 fn info_from_meta(path: &str, meta: &Value) -> Result<ArrayInfo> {
     if meta["node_type"] != "array" {
-        return Err(Error::invalid_input(format!("'{path}' is a group, not an array")));
+        return Err(Error::invalid_input(format!(
+            "'{path}' is a group, not an array"
+        )));
     }
     if meta["zarr_format"] != 3 {
-        return Err(Error::unsupported(format!("'{path}' is not a Zarr v3 array")));
+        return Err(Error::unsupported(format!(
+            "'{path}' is not a Zarr v3 array"
+        )));
     }
     let bad = |what: &str| Error::io(format!("the metadata of '{path}' has an invalid {what}"));
-    let shape: Vec<u64> = serde_json::from_value(meta["shape"].clone()).map_err(|_| bad("shape"))?;
+    let shape: Vec<u64> =
+        serde_json::from_value(meta["shape"].clone()).map_err(|_| bad("shape"))?;
     let dtype_name = meta["data_type"].as_str().ok_or_else(|| bad("data_type"))?;
     let dtype = DType::parse(dtype_name).map_err(|_| {
-        Error::unsupported(format!("'{path}' has data type {dtype_name}, which extent does not handle"))
+        Error::unsupported(format!(
+            "'{path}' has data type {dtype_name}, which extent does not handle"
+        ))
     })?;
     let grid = &meta["chunk_grid"];
     if grid["name"] != "regular" {
@@ -774,8 +867,20 @@ fn info_from_meta(path: &str, meta: &Value) -> Result<ArrayInfo> {
     } else {
         metadata = json!({});
     }
-    let fill_value = if meta["fill_value"].is_null() { json!(0) } else { meta["fill_value"].clone() };
-    Ok(ArrayInfo { path: path.to_string(), shape, chunks, dtype, resizable, fill_value, metadata })
+    let fill_value = if meta["fill_value"].is_null() {
+        json!(0)
+    } else {
+        meta["fill_value"].clone()
+    };
+    Ok(ArrayInfo {
+        path: path.to_string(),
+        shape,
+        chunks,
+        dtype,
+        resizable,
+        fill_value,
+        metadata,
+    })
 }
 
 #[async_trait]
@@ -785,7 +890,11 @@ impl Backend for LocalBackend {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities { can_shrink: true, lists_chunks: true, history_in_store: true }
+        Capabilities {
+            can_shrink: true,
+            lists_chunks: true,
+            history_in_store: true,
+        }
     }
 
     async fn list_page(&self, parent: &str, offset: u64, limit: u64) -> Result<Page> {
@@ -808,9 +917,16 @@ impl Backend for LocalBackend {
         self.run(move |s| s.read(&path, sel.as_ref())).await
     }
 
-    async fn patch(&self, path: &str, offset: &[u64], data: &ArrayData, extend: bool) -> Result<ArrayInfo> {
+    async fn patch(
+        &self,
+        path: &str,
+        offset: &[u64],
+        data: &ArrayData,
+        extend: bool,
+    ) -> Result<ArrayInfo> {
         let (path, offset, data) = (path.to_string(), offset.to_vec(), data.clone());
-        self.run(move |s| s.patch(&path, &offset, &data, extend)).await
+        self.run(move |s| s.patch(&path, &offset, &data, extend))
+            .await
     }
 
     async fn resize(&self, path: &str, shape: &[u64], cause: Cause) -> Result<ArrayInfo> {
@@ -840,8 +956,14 @@ mod tests {
 
     #[test]
     fn chunk_keys_parse() {
-        assert_eq!(parse_chunk_key("c/1/2", "default", "/", 2), Some(vec![1, 2]));
-        assert_eq!(parse_chunk_key("c.1.2", "default", ".", 2), Some(vec![1, 2]));
+        assert_eq!(
+            parse_chunk_key("c/1/2", "default", "/", 2),
+            Some(vec![1, 2])
+        );
+        assert_eq!(
+            parse_chunk_key("c.1.2", "default", ".", 2),
+            Some(vec![1, 2])
+        );
         assert_eq!(parse_chunk_key("1.2", "v2", ".", 2), Some(vec![1, 2]));
         assert_eq!(parse_chunk_key("c/1", "default", "/", 2), None);
         assert_eq!(parse_chunk_key("c/x/1", "default", "/", 2), None);

@@ -373,9 +373,7 @@ pub fn checked_elements(shape: &[u64]) -> Result<u64> {
         .iter()
         .try_fold(1u64, |acc, &s| acc.checked_mul(s))
         .filter(|&n| n <= (1u64 << 60))
-        .ok_or_else(|| {
-            Error::invalid_input(format!("shape {} is too large", fmt_shape(shape)))
-        })
+        .ok_or_else(|| Error::invalid_input(format!("shape {} is too large", fmt_shape(shape))))
 }
 
 /// Checks an array or group path: relative, `/`-separated names, no `.`/`..`, no NUL,
@@ -417,7 +415,10 @@ pub fn fmt_shape(shape: &[u64]) -> String {
 pub fn actor() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into());
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(user_from_uid)
+        .unwrap_or_else(|| "unknown".into());
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .or_else(|_| std::fs::read_to_string("/etc/hostname"))
         .map(|h| h.trim().to_string())
@@ -427,13 +428,30 @@ pub fn actor() -> String {
     format!("{user}@{host}")
 }
 
+/// The user name of this process's uid, from /proc and /etc/passwd (no USER in cron/CI).
+fn user_from_uid() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() > 2 && f[2] == uid).then(|| f[0].to_string())
+    })
+}
+
 /// Now, RFC 3339 UTC with milliseconds.
 pub fn now_rfc3339() -> String {
     let now = time::OffsetDateTime::now_utc();
     let fmt = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );
-    now.format(&fmt).unwrap_or_else(|_| now.unix_timestamp().to_string())
+    now.format(&fmt)
+        .unwrap_or_else(|_| now.unix_timestamp().to_string())
 }
 
 /// A store of extendable arrays. Every method checks its input before writing anything;
@@ -555,7 +573,16 @@ mod tests {
 
     #[test]
     fn paths_are_checked() {
-        for bad in ["", "/a", "a/../b", "..", "a//b", "a/.hidden", "a\0b", "a\\b"] {
+        for bad in [
+            "",
+            "/a",
+            "a/../b",
+            "..",
+            "a//b",
+            "a/.hidden",
+            "a\0b",
+            "a\\b",
+        ] {
             assert!(validate_path(bad).is_err(), "{bad:?}");
         }
         for good in ["a", "a/b", "det-1/frames_2"] {

@@ -19,7 +19,11 @@ impl Selection {
     }
 
     pub fn shape(&self) -> Vec<u64> {
-        self.start.iter().zip(&self.end).map(|(s, e)| e - s).collect()
+        self.start
+            .iter()
+            .zip(&self.end)
+            .map(|(s, e)| e - s)
+            .collect()
     }
 
     /// Refuses selections that do not fit `shape`.
@@ -61,9 +65,8 @@ fn parse_u64(text: &str, what: &str) -> Result<u64> {
             "{what} '{t}' is negative; use a value >= 0"
         )));
     }
-    t.parse::<u64>().map_err(|_| {
-        Error::invalid_input(format!("{what} '{t}' is not a non-negative integer"))
-    })
+    t.parse::<u64>()
+        .map_err(|_| Error::invalid_input(format!("{what} '{t}' is not a non-negative integer")))
 }
 
 fn parse_list(text: &str, what: &str) -> Result<Vec<u64>> {

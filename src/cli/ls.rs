@@ -1,0 +1,40 @@
+//! `extent ls [PREFIX]`: every group and array below PREFIX.
+
+use crate::backend::{fmt_shape, normalize_path, NodeKind, Result};
+
+use super::{open_store, Cli, Output};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Group to list (default: the store's root).
+    pub prefix: Option<String>,
+    /// Print JSON: [{"path","kind","shape"?,"dtype"?}].
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
+    let store = open_store(cli, false)?;
+    let prefix = normalize_path(args.prefix.as_deref().unwrap_or(""));
+    let nodes = store.walk(&prefix).await?;
+    out.emit(&nodes, || {
+        let width = nodes.iter().map(|n| n.path.len()).max().unwrap_or(0);
+        nodes
+            .iter()
+            .map(|n| match n.kind {
+                NodeKind::Group => format!("{:<width$}  group\n", format!("{}/", n.path)),
+                NodeKind::Array => format!(
+                    "{:<width$}  array  {}  {}\n",
+                    n.path,
+                    n.shape
+                        .as_deref()
+                        .map(fmt_shape)
+                        .unwrap_or_else(|| "?".into()),
+                    n.dtype.map(|d| d.to_string()).unwrap_or_else(|| "?".into()),
+                    width = width + 1
+                ),
+            })
+            .collect()
+    });
+    Ok(())
+}

@@ -1,0 +1,152 @@
+//! The scriptable command line: one file per subcommand, human output or `--json`.
+//!
+//! The JSON shapes and error kinds here are a public contract (see README).
+
+mod create;
+mod history;
+mod ls;
+mod output;
+mod patch;
+mod read;
+mod resize;
+mod rm;
+mod show;
+
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use crate::backend::local::LocalBackend;
+use crate::backend::tiled::TiledBackend;
+use crate::backend::{normalize_path, Backend, Error, Result};
+
+pub use output::{print_error, Output};
+
+/// extent — a console for extendable Zarr arrays (local Zarr v3 stores and Tiled servers).
+#[derive(Debug, Parser)]
+#[command(name = "extent", version = crate::VERSION, about, long_about = None)]
+pub struct Cli {
+    /// Store: a directory (local Zarr v3) or a Tiled server URL (http://host:port[/path]).
+    #[arg(long, global = true, env = "EXTENT_STORE", value_name = "PATH|URL")]
+    pub store: Option<String>,
+
+    /// API key for a Tiled server (never printed or logged).
+    #[arg(long, global = true, env = "TILED_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List groups and arrays (recursively) under PREFIX.
+    Ls(ls::Args),
+    /// Show an array's structure.
+    Show(show::Args),
+    /// Create an array.
+    Create(create::Args),
+    /// Read an array (or a slice) as JSON, text or .npy.
+    Read(read::Args),
+    /// Write data at an offset; with --extend the shape grows to fit.
+    Patch(patch::Args),
+    /// Grow or shrink an array (shrinking erases data and asks first).
+    Resize(resize::Args),
+    /// Structure changes of an array, oldest first.
+    History(history::Args),
+    /// Delete an array or a group.
+    Rm(rm::Args),
+}
+
+/// Opens the store named on the command line.
+pub fn open_store(cli: &Cli, create_if_missing: bool) -> Result<Arc<dyn Backend>> {
+    let spec = cli.store.as_deref().ok_or_else(|| {
+        Error::invalid_input("no store given: pass --store PATH|URL or set EXTENT_STORE")
+    })?;
+    open_store_spec(spec, cli.api_key.clone(), create_if_missing)
+}
+
+/// Opens a store from its spec: an http(s) URL is a Tiled server, anything else a directory.
+pub fn open_store_spec(
+    spec: &str,
+    api_key: Option<String>,
+    create_if_missing: bool,
+) -> Result<Arc<dyn Backend>> {
+    if spec.starts_with("http://") || spec.starts_with("https://") {
+        let _ = TiledBackend::new(spec, api_key)?;
+        return Err(Error::unsupported("the Tiled backend is not built yet"));
+    }
+    let backend = if create_if_missing {
+        LocalBackend::open_or_create(spec)?
+    } else {
+        LocalBackend::open(spec)?
+    };
+    Ok(Arc::new(backend))
+}
+
+/// Runs one subcommand; returns the process exit code.
+pub async fn run(cli: Cli) -> i32 {
+    let Some(command) = &cli.command else {
+        return 0;
+    };
+    let json = command.json();
+    let out = Output::new(json);
+    let result = match command {
+        Command::Ls(a) => ls::run(&cli, a, &out).await,
+        Command::Show(a) => show::run(&cli, a, &out).await,
+        Command::Create(a) => create::run(&cli, a, &out).await,
+        Command::Read(a) => read::run(&cli, a, &out).await,
+        Command::Patch(a) => patch::run(&cli, a, &out).await,
+        Command::Resize(a) => resize::run(&cli, a, &out).await,
+        Command::History(a) => history::run(&cli, a, &out).await,
+        Command::Rm(a) => rm::run(&cli, a, &out).await,
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            tracing::warn!(kind = e.kind.name(), "command failed: {}", e.message);
+            print_error(&e, json);
+            e.kind.exit_code()
+        }
+    }
+}
+
+impl Command {
+    fn json(&self) -> bool {
+        match self {
+            Command::Ls(a) => a.json,
+            Command::Show(a) => a.json,
+            Command::Create(a) => a.json,
+            Command::Read(a) => a.json,
+            Command::Patch(a) => a.json,
+            Command::Resize(a) => a.json,
+            Command::History(a) => a.json,
+            Command::Rm(a) => a.json,
+        }
+    }
+}
+
+/// Parses an array path typed by a user.
+fn array_path(text: &str) -> Result<String> {
+    let p = normalize_path(text);
+    crate::backend::validate_path(&p)?;
+    Ok(p)
+}
+
+/// Asks "yes/no" on the terminal; refuses (an error) when stdin is not a terminal.
+fn confirm(question: &str, what: &str) -> Result<bool> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::invalid_input(format!(
+            "{what} needs confirmation and there is no terminal to ask; pass --yes"
+        )));
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Error::io(e.to_string()))?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+}

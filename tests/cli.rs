@@ -1,0 +1,468 @@
+//! The CLI contract on a local store: every command, every error kind, and bad input that
+//! leaves the store byte-for-byte unchanged.
+
+mod common;
+
+use common::{extent, snapshot_dir};
+use serde_json::Value;
+use std::path::Path;
+
+struct Env {
+    _tmp: tempfile::TempDir,
+    home: std::path::PathBuf,
+    store: String,
+}
+
+fn env() -> Env {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let store = tmp.path().join("store").to_string_lossy().into_owned();
+    Env {
+        _tmp: tmp,
+        home,
+        store,
+    }
+}
+
+impl Env {
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        let mut all = vec!["--store", self.store.as_str()];
+        all.extend_from_slice(args);
+        extent(&self.home, &all)
+    }
+
+    fn ok_json(&self, args: &[&str]) -> Value {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "extent {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "extent {args:?}: not JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+
+    /// Runs a command that must fail with `kind`, and checks the store did not change.
+    fn refused(&self, args: &[&str], kind: &str) -> String {
+        let before = snapshot_dir(Path::new(&self.store));
+        let out = self.run(args);
+        let after = snapshot_dir(Path::new(&self.store));
+        assert!(!out.status.success(), "extent {args:?} should have failed");
+        let err: Value = serde_json::from_slice(&out.stderr).unwrap_or_else(|_| {
+            panic!(
+                "extent {args:?}: stderr is not JSON: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        assert_eq!(err["error"]["kind"], kind, "extent {args:?}: {err}");
+        let msg = err["error"]["message"].as_str().unwrap().to_string();
+        assert!(!msg.is_empty());
+        assert!(before == after, "extent {args:?} changed the store");
+        msg
+    }
+}
+
+fn npy(path: &Path, data: &extent::backend::ArrayData) {
+    std::fs::write(path, extent::npy::encode(data)).unwrap();
+}
+
+#[test]
+fn every_command_works() {
+    let e = env();
+    let info = e.ok_json(&[
+        "create",
+        "det/frames",
+        "--shape",
+        "4,3",
+        "--chunks",
+        "2,3",
+        "--dtype",
+        "float64",
+        "--resizable",
+        "true,false",
+        "--fill",
+        "-1",
+        "--json",
+    ]);
+    assert_eq!(info["shape"], serde_json::json!([4, 3]));
+    assert_eq!(info["chunks"], serde_json::json!([2, 3]));
+    assert_eq!(info["dtype"], "float64");
+    assert_eq!(info["resizable"], serde_json::json!([true, false]));
+    assert_eq!(info["fill_value"], serde_json::json!(-1.0));
+    let shown = e.ok_json(&["show", "det/frames", "--json"]);
+    assert_eq!(shown, info);
+    for key in [
+        "path",
+        "shape",
+        "chunks",
+        "dtype",
+        "resizable",
+        "fill_value",
+        "metadata",
+    ] {
+        assert!(shown.get(key).is_some(), "show --json lacks {key}");
+    }
+
+    let ls = e.ok_json(&["ls", "--json"]);
+    assert_eq!(
+        ls,
+        serde_json::json!([
+            {"path": "det", "kind": "group"},
+            {"path": "det/frames", "kind": "array", "shape": [4, 3], "dtype": "float64"}
+        ])
+    );
+    assert_eq!(
+        e.ok_json(&["ls", "det", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Out-of-order extend patches: 7, 5, 6 (rows), gaps read as the fill value.
+    for row in ["7", "5", "6"] {
+        let v = e.ok_json(&[
+            "patch",
+            "det/frames",
+            "--offset",
+            &format!("{row},0"),
+            "--value",
+            row,
+            "--shape",
+            "1,3",
+            "--extend",
+            "--json",
+        ]);
+        assert_eq!(v["shape"][1], 3);
+    }
+    let read = e.ok_json(&["read", "det/frames", "--json"]);
+    assert_eq!(read["shape"], serde_json::json!([8, 3]));
+    let flat: Vec<f64> = read["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let mut want = vec![-1.0; 15];
+    want.extend([5.0, 5.0, 5.0, 6.0, 6.0, 6.0, 7.0, 7.0, 7.0]);
+    assert_eq!(flat, want);
+
+    let sl = e.ok_json(&["read", "det/frames", "--slice", "-3:,1:", "--json"]);
+    assert_eq!(sl["shape"], serde_json::json!([3, 2]));
+    assert_eq!(
+        sl["data"],
+        serde_json::json!([5.0, 5.0, 6.0, 6.0, 7.0, 7.0])
+    );
+
+    // .npy in and out.
+    let dir = tempfile::tempdir().unwrap();
+    let block =
+        extent::backend::ArrayData::filled(extent::backend::DType::Float64, &[2, 3], &2.5.into())
+            .unwrap();
+    let f = dir.path().join("b.npy");
+    npy(&f, &block);
+    e.ok_json(&[
+        "patch",
+        "det/frames",
+        "--offset",
+        "0,0",
+        "--from",
+        f.to_str().unwrap(),
+        "--json",
+    ]);
+    let out = dir.path().join("out.npy");
+    e.ok_json(&[
+        "read",
+        "det/frames",
+        "--slice",
+        "0:2",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(extent::npy::read(&out).unwrap(), block);
+    let made = e.ok_json(&[
+        "create",
+        "from/npy",
+        "--from",
+        f.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(made["shape"], serde_json::json!([2, 3]));
+    assert_eq!(
+        e.ok_json(&["read", "from/npy", "--json"])["data"],
+        serde_json::json!(vec![2.5; 6])
+    );
+
+    // Resize: grow, then shrink (needs --yes without a terminal) and grow again: fill, not stale data.
+    e.ok_json(&["resize", "det/frames", "--shape", "10,3", "--json"]);
+    e.refused(
+        &["resize", "det/frames", "--shape", "6,3", "--json"],
+        "invalid_input",
+    );
+    e.ok_json(&["resize", "det/frames", "--shape", "6,3", "--yes", "--json"]);
+    let v = e.ok_json(&["resize", "det/frames", "--shape", "8,3", "--json"]);
+    assert_eq!(v["shape"], serde_json::json!([8, 3]));
+    let tail = e.ok_json(&["read", "det/frames", "--slice", "5:", "--json"]);
+    assert_eq!(
+        tail["data"],
+        serde_json::json!([5.0, 5.0, 5.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0])
+    );
+
+    // History: every structure change, oldest first, with actor and cause.
+    let h = e.ok_json(&["history", "det/frames", "--json"]);
+    let h = h.as_array().unwrap();
+    let causes: Vec<&str> = h.iter().map(|x| x["cause"].as_str().unwrap()).collect();
+    assert_eq!(causes, ["create", "patch", "resize", "resize", "resize"]);
+    assert_eq!(h[0]["old_shape"], Value::Null);
+    assert_eq!(h[1]["old_shape"], serde_json::json!([4, 3]));
+    assert_eq!(h[1]["new_shape"], serde_json::json!([8, 3]));
+    assert_eq!(h[3]["new_shape"], serde_json::json!([6, 3]));
+    assert!(h[0]["actor"].as_str().unwrap().contains('@'));
+    assert!(h[0]["time"].as_str().unwrap().ends_with('Z'));
+
+    // Human output is readable text, not JSON.
+    let out = e.run(&["show", "det/frames"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("shape") && text.contains("[8, 3]"), "{text}");
+
+    // rm.
+    e.refused(&["rm", "det/frames", "--json"], "invalid_input");
+    e.ok_json(&["rm", "det/frames", "--yes", "--json"]);
+    e.refused(&["show", "det/frames", "--json"], "not_found");
+}
+
+#[test]
+fn bad_input_is_refused_and_writes_nothing() {
+    let e = env();
+    e.ok_json(&[
+        "create",
+        "a",
+        "--shape",
+        "4,3",
+        "--chunks",
+        "2,3",
+        "--dtype",
+        "int16",
+        "--resizable",
+        "true,false",
+        "--json",
+    ]);
+    e.ok_json(&[
+        "patch", "a", "--offset", "0,0", "--value", "3", "--shape", "4,3", "--json",
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let f64_block =
+        extent::backend::ArrayData::filled(extent::backend::DType::Float64, &[1, 3], &1.0.into())
+            .unwrap();
+    npy(Path::new(&p("f64.npy")), &f64_block);
+    let i16_1d =
+        extent::backend::ArrayData::filled(extent::backend::DType::Int16, &[3], &1.into()).unwrap();
+    npy(Path::new(&p("1d.npy")), &i16_1d);
+    let i16_block =
+        extent::backend::ArrayData::filled(extent::backend::DType::Int16, &[1, 3], &1.into())
+            .unwrap();
+    let good = extent::npy::encode(&i16_block);
+    std::fs::write(p("empty.npy"), b"").unwrap();
+    std::fs::write(p("truncated.npy"), &good[..good.len() - 3]).unwrap();
+    let fortran = String::from_utf8_lossy(&good).replace("False", "True ");
+    std::fs::write(p("fortran.npy"), fortran.as_bytes()).unwrap();
+    let (f64p, onedp, emptyp, truncp, fortp, missp) = (
+        p("f64.npy"),
+        p("1d.npy"),
+        p("empty.npy"),
+        p("truncated.npy"),
+        p("fortran.npy"),
+        p("missing.npy"),
+    );
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec![
+                "patch", "a", "--offset", "4,0", "--value", "1", "--shape", "1,3",
+            ],
+            "out_of_bounds",
+        ),
+        (
+            vec![
+                "patch", "a", "--offset", "0,0", "--value", "1.5", "--shape", "1,3",
+            ],
+            "invalid_input",
+        ),
+        (
+            vec![
+                "patch", "a", "--offset", "0,0", "--value", "70000", "--shape", "1,3",
+            ],
+            "invalid_input",
+        ),
+        (
+            vec!["patch", "a", "--offset", "0,0", "--from", &f64p],
+            "dtype_mismatch",
+        ),
+        (
+            vec!["patch", "a", "--offset", "0", "--from", &onedp],
+            "shape_mismatch",
+        ),
+        (
+            vec![
+                "patch", "a", "--offset", "0,0,0", "--value", "1", "--shape", "1,3",
+            ],
+            "shape_mismatch",
+        ),
+        (
+            vec![
+                "patch", "a", "--offset", "-1,0", "--value", "1", "--shape", "1,3",
+            ],
+            "invalid_input",
+        ),
+        (
+            vec![
+                "patch", "a", "--offset", "x,0", "--value", "1", "--shape", "1,3",
+            ],
+            "invalid_input",
+        ),
+        (
+            vec![
+                "patch",
+                "a",
+                "--offset",
+                "18446744073709551615,0",
+                "--value",
+                "1",
+                "--shape",
+                "1,3",
+                "--extend",
+            ],
+            "invalid_input",
+        ),
+        (
+            vec![
+                "patch",
+                "a",
+                "--offset",
+                "18446744073709551616,0",
+                "--value",
+                "1",
+                "--shape",
+                "1,3",
+            ],
+            "invalid_input",
+        ),
+        (
+            vec![
+                "patch", "a", "--offset", "0,1", "--value", "1", "--shape", "1,3", "--extend",
+            ],
+            "not_resizable",
+        ),
+        (
+            vec!["patch", "a", "--offset", "0,0", "--from", &emptyp],
+            "invalid_input",
+        ),
+        (
+            vec!["patch", "a", "--offset", "0,0", "--from", &truncp],
+            "invalid_input",
+        ),
+        (
+            vec!["patch", "a", "--offset", "0,0", "--from", &fortp],
+            "invalid_input",
+        ),
+        (
+            vec!["patch", "a", "--offset", "0,0", "--from", &missp],
+            "invalid_input",
+        ),
+        (
+            vec![
+                "patch", "nope", "--offset", "0,0", "--value", "1", "--shape", "1,3",
+            ],
+            "not_found",
+        ),
+        (
+            vec![
+                "patch", "../etc", "--offset", "0,0", "--value", "1", "--shape", "1,3",
+            ],
+            "invalid_input",
+        ),
+        (
+            vec![
+                "patch", "a", "--offset", "0,0", "--value", "1", "--shape", "a,3",
+            ],
+            "invalid_input",
+        ),
+        (vec!["resize", "a", "--shape", "4,5"], "not_resizable"),
+        (vec!["resize", "a", "--shape", "4"], "shape_mismatch"),
+        (
+            vec!["resize", "a", "--shape", "4294967296,4294967296"],
+            "invalid_input",
+        ),
+        (
+            vec!["create", "a", "--shape", "4,3", "--chunks", "2,3"],
+            "already_exists",
+        ),
+        (
+            vec!["create", "b", "--shape", "4,3", "--chunks", "2"],
+            "shape_mismatch",
+        ),
+        (
+            vec!["create", "b", "--shape", "4,3", "--chunks", "0,3"],
+            "invalid_input",
+        ),
+        (
+            vec!["create", "b", "--shape", "4,3", "--dtype", "complex64"],
+            "invalid_input",
+        ),
+        (
+            vec![
+                "create", "b", "--shape", "4,3", "--dtype", "uint8", "--fill", "300",
+            ],
+            "invalid_input",
+        ),
+        (
+            vec!["create", "b", "--shape", "4,3", "--resizable", "true"],
+            "shape_mismatch",
+        ),
+        (vec!["create", "a/b", "--shape", "4,3"], "invalid_input"),
+        (vec!["create", "/../x", "--shape", "4,3"], "invalid_input"),
+        (
+            vec!["create", "b", "--shape", "4,3", "--metadata", "[1]"],
+            "invalid_input",
+        ),
+        (vec!["read", "a", "--slice", "0:9"], "out_of_bounds"),
+        (vec!["read", "a", "--slice", "0:1:2"], "invalid_input"),
+        (vec!["history", "zzz"], "not_found"),
+        (vec!["rm", "zzz", "--yes"], "not_found"),
+    ];
+    for (args, kind) in &cases {
+        let mut a = args.clone();
+        a.push("--json");
+        e.refused(&a, kind);
+    }
+    // The data is still what was written.
+    let v = e.ok_json(&["read", "a", "--json"]);
+    assert_eq!(v["data"], serde_json::json!(vec![3; 12]));
+    assert_eq!(v["shape"], serde_json::json!([4, 3]));
+}
+
+#[test]
+fn missing_store_and_no_store_are_clear() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = extent(
+        tmp.path(),
+        &["--store", "/nonexistent/store", "ls", "--json"],
+    );
+    assert!(!out.status.success());
+    let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["error"]["kind"], "not_found");
+    let out = extent(tmp.path(), &["ls", "--json"]);
+    let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["error"]["kind"], "invalid_input");
+    assert!(err["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("--store"));
+    let out = extent(tmp.path(), &["--version"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
+}
