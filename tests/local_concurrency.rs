@@ -1,0 +1,238 @@
+//! Out-of-order and concurrent extend patches on the local backend converge to the in-order
+//! result: any permutation (property test), and 8 processes × 50 patches at once.
+
+mod common;
+
+use std::sync::Arc;
+
+use extent::backend::local::LocalBackend;
+use extent::backend::{ArrayData, Backend, Cause, CreateRequest, DType, StructureChange};
+use proptest::prelude::*;
+
+const COLS: u64 = 8;
+
+/// The value every writer puts at (row, col): order cannot matter if the data agrees.
+fn frame(row: u64) -> ArrayData {
+    let bytes = (0..COLS)
+        .flat_map(|c| ((row * 1000 + c) as i32).to_le_bytes())
+        .collect();
+    ArrayData::new(DType::Int32, vec![1, COLS], bytes).unwrap()
+}
+
+fn create_req(path: &str) -> CreateRequest {
+    CreateRequest {
+        path: path.into(),
+        shape: vec![1, COLS],
+        chunks: vec![3, COLS],
+        dtype: DType::Int32,
+        resizable: vec![true, false],
+        fill_value: (-1).into(),
+        metadata: serde_json::json!({}),
+        data: Some(frame(0)),
+    }
+}
+
+fn expected(rows: u64) -> Vec<u8> {
+    (0..rows).flat_map(|r| frame(r).bytes).collect()
+}
+
+/// A deterministic shuffle (a windowed one, with some frames very late), no RNG crate needed.
+fn shuffled(frames: Vec<u64>, seed: u64) -> Vec<u64> {
+    let mut v = frames;
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    for i in (1..v.len()).rev() {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let j = (s >> 33) as usize % (i + 1);
+        v.swap(i, j);
+    }
+    v
+}
+
+/// Each structure change starts where the previous ended, and the shape only grows.
+fn check_history(h: &[StructureChange], final_shape: &[u64]) {
+    assert_eq!(h[0].cause, Cause::Create);
+    for w in h.windows(2) {
+        assert_eq!(
+            w[1].old_shape.as_ref(),
+            w[0].new_shape.as_ref(),
+            "history has a gap: {h:?}"
+        );
+        assert!(w[1].new_shape.as_ref().unwrap()[0] > w[1].old_shape.as_ref().unwrap()[0]);
+    }
+    assert_eq!(h.last().unwrap().new_shape.as_deref(), Some(final_shape));
+}
+
+/// Entry point of the worker processes (this test binary, re-executed): does nothing unless
+/// EXTENT_TEST_WORKER is set.
+#[test]
+fn worker_entry() {
+    let Ok(spec) = std::env::var("EXTENT_TEST_WORKER") else {
+        return;
+    };
+    let mut parts = spec.split(';');
+    let store = parts.next().unwrap().to_string();
+    let frames: Vec<u64> = parts
+        .next()
+        .unwrap()
+        .split(',')
+        .map(|x| x.parse().unwrap())
+        .collect();
+    let extend = parts.next() == Some("extend");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let b = LocalBackend::open(&store).unwrap();
+        for f in frames {
+            b.patch("stack", &[f, 0], &frame(f), extend).await.unwrap();
+        }
+    });
+}
+
+#[test]
+fn eight_processes_extend_one_array_out_of_order() {
+    eight_processes(true);
+}
+
+/// In bounds, writers share chunks (3 rows per chunk): the per-chunk locks keep every
+/// read-modify-write whole.
+#[test]
+fn eight_processes_patch_shared_chunks_in_bounds() {
+    eight_processes(false);
+}
+
+fn eight_processes(extend: bool) {
+    const WORKERS: u64 = 8;
+    const PER: u64 = 50;
+    let rows = WORKERS * PER;
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("s");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let b = LocalBackend::open_or_create(&store).unwrap();
+    rt.block_on(b.create(&create_req("stack"))).unwrap();
+    if !extend {
+        rt.block_on(b.resize("stack", &[rows, COLS], Cause::Resize))
+            .unwrap();
+    }
+    // Frame 0 is written at creation; the rest are spread over the workers and shuffled.
+    let all = shuffled((1..rows).collect(), 7);
+    let me = std::env::current_exe().unwrap();
+    let children: Vec<_> = (0..WORKERS)
+        .map(|w| {
+            let mine: Vec<String> = all
+                .iter()
+                .filter(|f| *f % WORKERS == w)
+                .map(|f| f.to_string())
+                .collect();
+            std::process::Command::new(&me)
+                .args(["--exact", "worker_entry", "--nocapture", "--test-threads=1"])
+                .env(
+                    "EXTENT_TEST_WORKER",
+                    format!(
+                        "{};{};{}",
+                        store.display(),
+                        mine.join(","),
+                        if extend { "extend" } else { "in-bounds" }
+                    ),
+                )
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "a worker failed: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let data = rt.block_on(b.read("stack", None)).unwrap();
+    assert_eq!(data.shape, vec![rows, COLS]);
+    assert!(
+        data.bytes == expected(rows),
+        "concurrent result differs from the in-order result"
+    );
+    let h = rt.block_on(b.history("stack")).unwrap();
+    check_history(&h, &[rows, COLS]);
+}
+
+#[test]
+fn threads_in_one_process_converge_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let b = Arc::new(LocalBackend::open_or_create(tmp.path().join("s")).unwrap());
+    rt.block_on(b.create(&create_req("stack"))).unwrap();
+    let rows = 120;
+    let all = shuffled((1..rows).collect(), 3);
+    rt.block_on(async {
+        let tasks: Vec<_> = all
+            .chunks(15)
+            .map(|part| {
+                let (b, part) = (b.clone(), part.to_vec());
+                tokio::spawn(async move {
+                    for f in part {
+                        b.patch("stack", &[f, 0], &frame(f), true).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+    });
+    let data = rt.block_on(b.read("stack", None)).unwrap();
+    assert_eq!(data.bytes, expected(rows));
+    check_history(&rt.block_on(b.history("stack")).unwrap(), &[rows, COLS]);
+}
+
+/// A block whose every element is a function of its global position.
+fn block(off: &[u64], shape: &[u64]) -> ArrayData {
+    let mut bytes = Vec::new();
+    for i in 0..shape[0] {
+        for j in 0..shape[1] {
+            let v = ((off[0] + i) * 100 + off[1] + j) as u16;
+            bytes.extend(v.to_le_bytes());
+        }
+    }
+    ArrayData::new(DType::UInt16, shape.to_vec(), bytes).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Any permutation of a set of extend-patches gives the same array.
+    #[test]
+    fn any_permutation_gives_the_same_array(
+        patches in proptest::collection::vec(((0u64..12, 0u64..9), (1u64..4, 1u64..4)), 1..8),
+        seed in any::<u64>(),
+    ) {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let run = |order: Vec<usize>| -> ArrayData {
+            let tmp = tempfile::tempdir().unwrap();
+            let b = LocalBackend::open_or_create(tmp.path()).unwrap();
+            rt.block_on(async {
+                b.create(&CreateRequest {
+                    path: "a".into(), shape: vec![2, 2], chunks: vec![3, 2], dtype: DType::UInt16,
+                    resizable: vec![true, true], fill_value: 7.into(),
+                    metadata: serde_json::json!({}), data: None,
+                }).await.unwrap();
+                for i in order {
+                    let ((r, c), (h, w)) = patches[i];
+                    b.patch("a", &[r, c], &block(&[r, c], &[h, w]), true).await.unwrap();
+                }
+                b.read("a", None).await.unwrap()
+            })
+        };
+        let in_order = run((0..patches.len()).collect());
+        let permuted = run(shuffled((0..patches.len() as u64).collect(), seed).into_iter().map(|i| i as usize).collect());
+        prop_assert_eq!(&in_order, &permuted);
+        let rows = patches.iter().map(|((r, _), (h, _))| r + h).max().unwrap().max(2);
+        let cols = patches.iter().map(|((_, c), (_, w))| c + w).max().unwrap().max(2);
+        prop_assert_eq!(in_order.shape, vec![rows, cols]);
+    }
+}
