@@ -48,6 +48,11 @@ impl Env {
 
     /// Runs a command that must fail with `kind`, and checks the store did not change.
     fn refused(&self, args: &[&str], kind: &str) -> String {
+        self.refused_saying(args, kind, "")
+    }
+
+    /// As `refused`, and the message must mention `needle`.
+    fn refused_saying(&self, args: &[&str], kind: &str, needle: &str) -> String {
         let before = snapshot_dir(Path::new(&self.store));
         let out = self.run(args);
         let after = snapshot_dir(Path::new(&self.store));
@@ -61,6 +66,10 @@ impl Env {
         assert_eq!(err["error"]["kind"], kind, "extent {args:?}: {err}");
         let msg = err["error"]["message"].as_str().unwrap().to_string();
         assert!(!msg.is_empty());
+        assert!(
+            msg.contains(needle),
+            "extent {args:?}: message {msg:?} lacks {needle:?}"
+        );
         assert!(before == after, "extent {args:?} changed the store");
         msg
     }
@@ -270,8 +279,10 @@ fn bad_input_is_refused_and_writes_nothing() {
     let good = extent::npy::encode(&i16_block);
     std::fs::write(p("empty.npy"), b"").unwrap();
     std::fs::write(p("truncated.npy"), &good[..good.len() - 3]).unwrap();
-    let fortran = String::from_utf8_lossy(&good).replace("False", "True ");
-    std::fs::write(p("fortran.npy"), fortran.as_bytes()).unwrap();
+    let mut fortran = good.clone();
+    let at = fortran.windows(5).position(|w| w == b"False").unwrap();
+    fortran[at..at + 5].copy_from_slice(b"True ");
+    std::fs::write(p("fortran.npy"), &fortran).unwrap();
     let (f64p, onedp, emptyp, truncp, fortp, missp) = (
         p("f64.npy"),
         p("1d.npy"),
@@ -440,6 +451,34 @@ fn bad_input_is_refused_and_writes_nothing() {
         a.push("--json");
         e.refused(&a, kind);
     }
+    // The messages name the problem.
+    e.refused_saying(
+        &["patch", "a", "--offset", "0,0", "--from", &fortp, "--json"],
+        "invalid_input",
+        "Fortran",
+    );
+    e.refused_saying(
+        &["patch", "a", "--offset", "0,0", "--from", &truncp, "--json"],
+        "invalid_input",
+        "bytes",
+    );
+    e.refused_saying(
+        &["patch", "a", "--offset", "0,0", "--from", &f64p, "--json"],
+        "dtype_mismatch",
+        "float64",
+    );
+    e.refused_saying(
+        &[
+            "patch", "a", "--offset", "4,0", "--value", "1", "--shape", "1,3", "--json",
+        ],
+        "out_of_bounds",
+        "extend",
+    );
+    e.refused_saying(
+        &["resize", "a", "--shape", "4,5", "--json"],
+        "not_resizable",
+        "axis 1",
+    );
     // The data is still what was written.
     let v = e.ok_json(&["read", "a", "--json"]);
     assert_eq!(v["data"], serde_json::json!(vec![3; 12]));

@@ -33,14 +33,22 @@ fn zarr_python_reads_what_extent_writes() {
                 chunks: vec![2, 3],
                 dtype,
                 resizable: vec![true, true],
-                fill_value: if dtype == DType::Bool { false.into() } else { 1.into() },
+                fill_value: if dtype == DType::Bool {
+                    false.into()
+                } else {
+                    1.into()
+                },
                 metadata: serde_json::json!({"beamline": "test"}),
                 data: None,
             })
             .await
             .unwrap();
             // Extend out of order past the edge (rows 4, then 3), leaving a gap of fill.
-            let v: Value = if dtype == DType::Bool { true.into() } else { (i as i64 + 2).into() };
+            let v: Value = if dtype == DType::Bool {
+                true.into()
+            } else {
+                (i as i64 + 2).into()
+            };
             for row in [4u64, 3] {
                 let d = ArrayData::filled(dtype, &[1, 5], &v).unwrap();
                 b.patch(name, &[row, 0], &d, true).await.unwrap();
@@ -53,7 +61,8 @@ fn zarr_python_reads_what_extent_writes() {
             );
         }
     });
-    let got: Value = serde_json::from_str(&common::python(READ_ALL, &[tmp.path().to_str().unwrap()])).unwrap();
+    let got: Value =
+        serde_json::from_str(&common::python(READ_ALL, &[tmp.path().to_str().unwrap()])).unwrap();
     for (name, w) in &want {
         let g = &got[name];
         assert_eq!(g["shape"], w["shape"], "{name}");
@@ -94,16 +103,24 @@ b[2:6] = 9
         let paths: Vec<&str> = listed.iter().map(|n| n.path.as_str()).collect();
         assert_eq!(paths, ["g", "g/data", "g/flags"]);
         let info = b.show("g/data").await.unwrap();
-        assert_eq!((info.shape.clone(), info.chunks.clone(), info.dtype), (vec![5, 7], vec![2, 3], DType::Float32));
+        assert_eq!(
+            (info.shape.clone(), info.chunks.clone(), info.dtype),
+            (vec![5, 7], vec![2, 3], DType::Float32)
+        );
         let data = b.read("g/data", None).await.unwrap();
         let vals: Vec<f64> = (0..35).map(|i| data.get_f64(i)).collect();
         assert_eq!(vals, (0..35).map(|i| i as f64).collect::<Vec<_>>());
         let flags = b.read("g/flags", None).await.unwrap();
-        assert_eq!((0..10).map(|i| flags.get_f64(i)).collect::<Vec<_>>(), [0., 0., 9., 9., 9., 9., 0., 0., 0., 0.]);
+        assert_eq!(
+            (0..10).map(|i| flags.get_f64(i)).collect::<Vec<_>>(),
+            [0., 0., 9., 9., 9., 9., 0., 0., 0., 0.]
+        );
         // Extend past the ragged edge: rows 5..7 get 100, row 7 stays fill.
         let d = ArrayData::filled(DType::Float32, &[2, 7], &100.into()).unwrap();
         b.patch("g/data", &[5, 0], &d, true).await.unwrap();
-        b.resize("g/data", &[8, 7], extent::backend::Cause::Resize).await.unwrap();
+        b.resize("g/data", &[8, 7], extent::backend::Cause::Resize)
+            .await
+            .unwrap();
     });
     let out = common::python(
         r#"
