@@ -46,7 +46,7 @@ pub struct LocalBackend {
     inner: Arc<Inner>,
 }
 
-struct Inner {
+pub(super) struct Inner {
     root: PathBuf,
     store: Arc<Store>,
 }
@@ -194,7 +194,7 @@ impl Inner {
         Ok(dir)
     }
 
-    fn read_meta(&self, path: &str) -> Result<Value> {
+    pub(super) fn read_meta(&self, path: &str) -> Result<Value> {
         let dir = self.node_dir(path)?;
         let file = dir.join(META);
         let text = match fs::read(&file) {
@@ -229,7 +229,7 @@ impl Inner {
             .map_err(|e| Error::io(format!("cannot open array '{path}': {e}")))
     }
 
-    fn extent_dir(&self, path: &str) -> Result<PathBuf> {
+    pub(super) fn extent_dir(&self, path: &str) -> Result<PathBuf> {
         Ok(self.node_dir(path)?.join(EXTENT_DIR))
     }
 
@@ -573,6 +573,20 @@ impl Inner {
 
     /// Indices of every chunk stored for an array, from a directory listing (no data read).
     fn chunk_keys(&self, path: &str, info: &ArrayInfo) -> Result<Vec<Vec<u64>>> {
+        Ok(self
+            .chunk_files(path, info)?
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect())
+    }
+
+    /// Every stored chunk with a stamp that changes whenever the chunk is rewritten
+    /// (atomic writes make a new inode).
+    pub(super) fn chunk_files(
+        &self,
+        path: &str,
+        info: &ArrayInfo,
+    ) -> Result<Vec<(Vec<u64>, ChunkStamp)>> {
         let meta = self.read_meta(path)?;
         let enc = &meta["chunk_key_encoding"];
         let name = enc["name"].as_str().unwrap_or("default");
@@ -612,7 +626,8 @@ impl Inner {
                     .to_string_lossy()
                     .replace(std::path::MAIN_SEPARATOR, "/");
                 if let Some(idx) = parse_chunk_key(&key, name, sep, n) {
-                    out.push(idx);
+                    let stamp = entry.metadata().map(|m| stamp_of(&m)).unwrap_or_default();
+                    out.push((idx, stamp));
                 }
             }
         }
@@ -762,6 +777,23 @@ impl Inner {
     }
 }
 
+/// Identifies one version of a chunk file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) struct ChunkStamp {
+    ino: u64,
+    mtime_ns: i128,
+    len: u64,
+}
+
+fn stamp_of(m: &fs::Metadata) -> ChunkStamp {
+    use std::os::unix::fs::MetadataExt;
+    ChunkStamp {
+        ino: m.ino(),
+        mtime_ns: m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128,
+        len: m.len(),
+    }
+}
+
 /// Every chunk index in the box `first..=last`.
 fn box_indices(first: &[u64], last: &[u64]) -> Vec<Vec<u64>> {
     let mut out = vec![Vec::new()];
@@ -823,7 +855,7 @@ fn fill_json(dtype: DType, value: &Value) -> Result<Value> {
 }
 
 /// Builds the structure from a `zarr.json`, refusing what extent cannot handle.
-fn info_from_meta(path: &str, meta: &Value) -> Result<ArrayInfo> {
+pub(super) fn info_from_meta(path: &str, meta: &Value) -> Result<ArrayInfo> {
     if meta["node_type"] != "array" {
         return Err(Error::invalid_input(format!(
             "'{path}' is a group, not an array"
@@ -947,6 +979,14 @@ impl Backend for LocalBackend {
     async fn chunk_states(&self, path: &str) -> Result<ChunkMap> {
         let path = path.to_string();
         self.run(move |s| s.chunk_states(&path)).await
+    }
+
+    async fn watch(&self, path: &str) -> Result<super::WatchReceiver> {
+        let path = path.to_string();
+        let inner = self.inner.clone();
+        // Fail now on a bad path; a missing array is fine (it may be created later).
+        inner.node_dir(&path)?;
+        Ok(super::local_watch::spawn(inner, path))
     }
 }
 

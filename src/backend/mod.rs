@@ -8,7 +8,9 @@
 mod data;
 mod dtype;
 mod error;
+mod events;
 pub mod local;
+mod local_watch;
 mod selection;
 pub mod tiled;
 
@@ -18,6 +20,7 @@ use serde::{Deserialize, Serialize};
 pub use data::ArrayData;
 pub use dtype::{element_f64, element_json, parse_scalar, scalar_bytes, DType};
 pub use error::{Error, ErrorKind, Result};
+pub use events::{ConnectionState, Event, EventKind, WatchMessage, WatchReceiver};
 pub use selection::{parse_offset, parse_shape, parse_slice, Selection};
 
 /// What a store can do, so callers offer only what works.
@@ -246,16 +249,6 @@ impl ChunkMap {
             .filter(|s| **s == ChunkState::Written)
             .count()
     }
-}
-
-/// A change seen on a store, for live views and `extent watch`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum EventKind {
-    Created,
-    Deleted,
-    ShapeChanged { old: Vec<u64>, new: Vec<u64> },
-    ChunksWritten { offset: Vec<u64>, shape: Vec<u64> },
 }
 
 /// The plan for a patch, computed before anything is written.
@@ -527,6 +520,15 @@ pub trait Backend: Send + Sync {
 
     /// Which chunks hold data, computed without reading data.
     async fn chunk_states(&self, path: &str) -> Result<ChunkMap>;
+
+    /// Follows one array: every structure change in order, chunk writes, creation and
+    /// deletion, and the state of the connection. Ends when the receiver is dropped.
+    async fn watch(&self, path: &str) -> Result<WatchReceiver> {
+        Err(Error::unsupported(format!(
+            "{} cannot follow '{path}' live",
+            self.describe()
+        )))
+    }
 }
 
 #[cfg(test)]

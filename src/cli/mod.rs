@@ -11,6 +11,7 @@ mod read;
 mod resize;
 mod rm;
 mod show;
+mod watch;
 
 use std::sync::Arc;
 
@@ -56,6 +57,8 @@ pub enum Command {
     History(history::Args),
     /// Delete an array or a group.
     Rm(rm::Args),
+    /// Follow an array live: one line per event.
+    Watch(watch::Args),
 }
 
 /// Opens the store named on the command line.
@@ -100,6 +103,10 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Resize(a) => resize::run(&cli, a, &out).await,
         Command::History(a) => history::run(&cli, a, &out).await,
         Command::Rm(a) => rm::run(&cli, a, &out).await,
+        Command::Watch(a) => match watch::run(&cli, a, &out).await {
+            Ok(code) => return code,
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => 0,
@@ -122,6 +129,7 @@ impl Command {
             Command::Resize(a) => a.json,
             Command::History(a) => a.json,
             Command::Rm(a) => a.json,
+            Command::Watch(a) => a.json,
         }
     }
 }
