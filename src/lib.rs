@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod cli;
+pub mod demo;
 pub mod logging;
 pub mod npy;
 

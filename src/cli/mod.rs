@@ -3,6 +3,7 @@
 //! The JSON shapes and error kinds here are a public contract (see README).
 
 mod create;
+mod demo;
 mod history;
 mod ls;
 mod output;
@@ -11,6 +12,7 @@ mod read;
 mod resize;
 mod rm;
 mod show;
+mod tui;
 mod watch;
 
 use std::sync::Arc;
@@ -59,6 +61,8 @@ pub enum Command {
     Rm(rm::Args),
     /// Follow an array live: one line per event.
     Watch(watch::Args),
+    /// A demo store with a simulated out-of-order detector (opens the TUI on it).
+    Demo(demo::Args),
 }
 
 /// Opens the store named on the command line.
@@ -103,6 +107,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Resize(a) => resize::run(&cli, a, &out).await,
         Command::History(a) => history::run(&cli, a, &out).await,
         Command::Rm(a) => rm::run(&cli, a, &out).await,
+        Command::Demo(a) => demo::run(&cli, a, &out).await,
         Command::Watch(a) => match watch::run(&cli, a, &out).await {
             Ok(code) => return code,
             Err(e) => Err(e),
@@ -130,6 +135,7 @@ impl Command {
             Command::History(a) => a.json,
             Command::Rm(a) => a.json,
             Command::Watch(a) => a.json,
+            Command::Demo(a) => a.json,
         }
     }
 }
