@@ -143,7 +143,7 @@ fn unique_suffix() -> u64 {
 }
 
 /// A held file lock; released on drop (closing the file releases the flock).
-struct FileLock(#[allow(dead_code)] File);
+pub(super) struct FileLock(#[allow(dead_code)] File);
 
 fn lock_file(path: &Path, exclusive: bool) -> Result<FileLock> {
     if let Some(parent) = path.parent() {
@@ -168,7 +168,7 @@ fn zarrs_err(what: &str) -> impl Fn(zarrs::array::ArrayError) -> Error + '_ {
 
 impl Inner {
     /// The directory of a node, refusing paths that escape the store (`..`, symlinks).
-    fn node_dir(&self, path: &str) -> Result<PathBuf> {
+    pub(super) fn node_dir(&self, path: &str) -> Result<PathBuf> {
         if path.is_empty() {
             return Ok(self.root.clone());
         }
@@ -219,12 +219,12 @@ impl Inner {
         })
     }
 
-    fn info(&self, path: &str) -> Result<ArrayInfo> {
+    pub(super) fn info(&self, path: &str) -> Result<ArrayInfo> {
         let meta = self.read_meta(path)?;
         info_from_meta(path, &meta)
     }
 
-    fn open_array(&self, path: &str) -> Result<Array<Store>> {
+    pub(super) fn open_array(&self, path: &str) -> Result<Array<Store>> {
         Array::open(self.store.clone(), &format!("/{path}"))
             .map_err(|e| Error::io(format!("cannot open array '{path}': {e}")))
     }
@@ -233,11 +233,11 @@ impl Inner {
         Ok(self.node_dir(path)?.join(EXTENT_DIR))
     }
 
-    fn array_lock(&self, path: &str, exclusive: bool) -> Result<FileLock> {
+    pub(super) fn array_lock(&self, path: &str, exclusive: bool) -> Result<FileLock> {
         lock_file(&self.extent_dir(path)?.join("lock"), exclusive)
     }
 
-    fn journal(
+    pub(super) fn journal(
         &self,
         path: &str,
         cause: Cause,
@@ -528,7 +528,7 @@ impl Inner {
 
     /// Erases every chunk that lies past `edge` and resets to fill the part of the chunks that
     /// straddle it. Caller holds the array lock exclusively.
-    fn cut_to(&self, path: &str, info: &ArrayInfo, edge: &[u64]) -> Result<()> {
+    pub(super) fn cut_to(&self, path: &str, info: &ArrayInfo, edge: &[u64]) -> Result<()> {
         let array = self.open_array(path)?;
         let n = info.ndim();
         let elem = info.dtype.size();
@@ -572,7 +572,7 @@ impl Inner {
     }
 
     /// Indices of every chunk stored for an array, from a directory listing (no data read).
-    fn chunk_keys(&self, path: &str, info: &ArrayInfo) -> Result<Vec<Vec<u64>>> {
+    pub(super) fn chunk_keys(&self, path: &str, info: &ArrayInfo) -> Result<Vec<Vec<u64>>> {
         Ok(self
             .chunk_files(path, info)?
             .into_iter()
@@ -734,7 +734,7 @@ impl Inner {
         })
     }
 
-    fn history(&self, path: &str) -> Result<Vec<StructureChange>> {
+    pub(super) fn history(&self, path: &str) -> Result<Vec<StructureChange>> {
         let meta = self.read_meta(path)?;
         if meta["node_type"] != "array" {
             return Err(Error::invalid_input(format!(
@@ -979,6 +979,18 @@ impl Backend for LocalBackend {
     async fn chunk_states(&self, path: &str) -> Result<ChunkMap> {
         let path = path.to_string();
         self.run(move |s| s.chunk_states(&path)).await
+    }
+
+    async fn check(&self, path: &str) -> Result<Vec<super::Finding>> {
+        let path = path.to_string();
+        self.run(move |s| super::local_check::check(s, &path, false))
+            .await
+    }
+
+    async fn repair(&self, path: &str) -> Result<Vec<super::Finding>> {
+        let path = path.to_string();
+        self.run(move |s| super::local_check::check(s, &path, true))
+            .await
     }
 
     async fn watch(&self, path: &str) -> Result<super::WatchReceiver> {

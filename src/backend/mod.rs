@@ -10,6 +10,7 @@ mod dtype;
 mod error;
 mod events;
 pub mod local;
+mod local_check;
 mod local_watch;
 mod selection;
 pub mod tiled;
@@ -249,6 +250,19 @@ impl ChunkMap {
             .filter(|s| **s == ChunkState::Written)
             .count()
     }
+}
+
+/// A problem `check` found in an array, in plain words, with the repair (if one is safe).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub path: String,
+    /// A stable name: `stale_chunks`, `dirty_overhang`, `temp_file`, `journal_behind`, ...
+    pub code: String,
+    pub message: String,
+    /// What `--repair` does about it; `None` when it needs a person.
+    pub repair: Option<String>,
+    /// Set once the repair ran.
+    pub repaired: bool,
 }
 
 /// The plan for a patch, computed before anything is written.
@@ -520,6 +534,24 @@ pub trait Backend: Send + Sync {
 
     /// Which chunks hold data, computed without reading data.
     async fn chunk_states(&self, path: &str) -> Result<ChunkMap>;
+
+    /// Looks for inconsistencies in an array (or, for `""`, in the store's own leftovers).
+    /// Reads only; nothing is changed.
+    async fn check(&self, path: &str) -> Result<Vec<Finding>> {
+        Err(Error::unsupported(format!(
+            "{} has no check for '{path}'",
+            self.describe()
+        )))
+    }
+
+    /// Applies the safe repairs for what `check` finds; returns the findings, marked repaired.
+    /// Every repair that changes the structure is journaled.
+    async fn repair(&self, path: &str) -> Result<Vec<Finding>> {
+        Err(Error::unsupported(format!(
+            "{} cannot repair '{path}'",
+            self.describe()
+        )))
+    }
 
     /// Follows one array: every structure change in order, chunk writes, creation and
     /// deletion, and the state of the connection. Ends when the receiver is dropped.

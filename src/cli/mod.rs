@@ -2,6 +2,7 @@
 //!
 //! The JSON shapes and error kinds here are a public contract (see README).
 
+mod check;
 mod create;
 mod demo;
 mod history;
@@ -61,6 +62,8 @@ pub enum Command {
     Rm(rm::Args),
     /// Follow an array live: one line per event.
     Watch(watch::Args),
+    /// Look for (and repair) inconsistencies: a fsck for arrays.
+    Check(check::Args),
     /// A demo store with a simulated out-of-order detector (opens the TUI on it).
     Demo(demo::Args),
 }
@@ -112,6 +115,10 @@ pub async fn run(cli: Cli) -> i32 {
             Ok(code) => return code,
             Err(e) => Err(e),
         },
+        Command::Check(a) => match check::run(&cli, a, &out).await {
+            Ok(code) => return code,
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => 0,
@@ -136,6 +143,7 @@ impl Command {
             Command::Rm(a) => a.json,
             Command::Watch(a) => a.json,
             Command::Demo(a) => a.json,
+            Command::Check(a) => a.json,
         }
     }
 }

@@ -1,0 +1,253 @@
+//! `check` for the local store: what a crash, another tool or a bug could leave behind, and
+//! the safe repair for each. Repairs hold the array lock exclusively, so no writer is mid-way.
+
+use std::fs;
+use std::path::Path;
+
+use zarrs::array::ArrayBytes;
+
+use super::local::{info_from_meta, Inner};
+use super::{fmt_shape, scalar_bytes, Cause, Error, Finding, Result};
+
+fn finding(path: &str, code: &str, message: String, repair: Option<&str>) -> Finding {
+    Finding {
+        path: path.to_string(),
+        code: code.to_string(),
+        message,
+        repair: repair.map(str::to_string),
+        repaired: false,
+    }
+}
+
+/// Checks one array (or, for a group, its leftovers from interrupted deletes); with `repair`,
+/// fixes what is safe to fix.
+pub(super) fn check(inner: &Inner, path: &str, repair: bool) -> Result<Vec<Finding>> {
+    let dir = inner.node_dir(path)?;
+    let meta = inner.read_meta(path)?;
+    if meta["node_type"] == "group" {
+        return leftovers_in_group(inner, path, &dir, repair);
+    }
+    // Unreadable metadata: nothing else can be judged.
+    let info = match info_from_meta(path, &meta) {
+        Ok(i) => i,
+        Err(e) => {
+            return Ok(vec![finding(
+                path,
+                "bad_metadata",
+                format!("the metadata cannot be used: {e}"),
+                None,
+            )])
+        }
+    };
+    let _lock = if repair {
+        Some(inner.array_lock(path, true)?)
+    } else {
+        None
+    };
+    // Re-read under the lock (a writer may have finished meanwhile).
+    let info = if repair { inner.info(path)? } else { info };
+    let mut out = Vec::new();
+
+    // Temp files from interrupted atomic writes.
+    let temps = temp_files(&dir);
+    if !temps.is_empty() {
+        let mut f = finding(
+            path,
+            "temp_file",
+            format!(
+                "{} temp file(s) from interrupted writes (e.g. {})",
+                temps.len(),
+                temps[0].strip_prefix(&dir).unwrap_or(&temps[0]).display()
+            ),
+            Some("delete the temp files (they were never part of the array)"),
+        );
+        if repair {
+            for t in &temps {
+                fs::remove_file(t)
+                    .map_err(|e| Error::io(format!("cannot remove {}: {e}", t.display())))?;
+            }
+            f.repaired = true;
+        }
+        out.push(f);
+    }
+
+    // The journal must end at the current shape.
+    let history = inner.history(path)?;
+    let last = history.iter().rev().find_map(|h| h.new_shape.clone());
+    if last.as_deref() != Some(&info.shape[..]) {
+        let message = match &last {
+            Some(s) => format!(
+                "the history ends at shape {} but the array has shape {} (a change was not journaled)",
+                fmt_shape(s),
+                fmt_shape(&info.shape)
+            ),
+            None => format!(
+                "the history has no entry for this array (shape {}); it was made by another tool or its creation was interrupted",
+                fmt_shape(&info.shape)
+            ),
+        };
+        let mut f = finding(
+            path,
+            "journal_behind",
+            message,
+            Some("record the current shape in the history (cause: repair)"),
+        );
+        if repair {
+            inner.journal(path, Cause::Repair, last.as_deref(), Some(&info.shape))?;
+            f.repaired = true;
+        }
+        out.push(f);
+    }
+
+    // Chunks past the edge, and edge chunks whose overhang is not the fill value: a later grow
+    // would bring that data back.
+    let grid = info.chunk_grid();
+    let keys = inner.chunk_keys(path, &info)?;
+    let beyond: Vec<&Vec<u64>> = keys
+        .iter()
+        .filter(|k| k.iter().zip(&grid).any(|(i, g)| i >= g))
+        .collect();
+    let array = inner.open_array(path)?;
+    let fill = scalar_bytes(info.dtype, &info.fill_value)?;
+    let elem = info.dtype.size();
+    let mut dirty = 0usize;
+    for k in keys
+        .iter()
+        .filter(|k| k.iter().zip(&grid).all(|(i, g)| i < g))
+    {
+        let n = info.ndim();
+        let origin: Vec<u64> = (0..n).map(|a| k[a] * info.chunks[a]).collect();
+        let keep: Vec<u64> = (0..n)
+            .map(|a| info.chunks[a].min(info.shape[a] - origin[a]))
+            .collect();
+        if keep == info.chunks {
+            continue;
+        }
+        let bytes = array
+            .retrieve_chunk::<ArrayBytes>(k)
+            .map_err(|e| Error::io(format!("cannot read chunk {k:?} of '{path}': {e}")))?
+            .into_fixed()
+            .map_err(|e| Error::io(e.to_string()))?;
+        if overhang_dirty(&bytes, &info.chunks, &keep, &fill, elem) {
+            dirty += 1;
+        }
+    }
+    if !beyond.is_empty() || dirty > 0 {
+        let mut parts = Vec::new();
+        if !beyond.is_empty() {
+            parts.push(format!(
+                "{} chunk(s) lie past the shape {}",
+                beyond.len(),
+                fmt_shape(&info.shape)
+            ));
+        }
+        if dirty > 0 {
+            parts.push(format!("{dirty} edge chunk(s) hold data past the edge"));
+        }
+        let mut f = finding(
+            path,
+            "stale_data",
+            format!(
+                "{}: a later grow would show that old data instead of the fill value",
+                parts.join("; ")
+            ),
+            Some("erase the chunks past the edge and reset the overhang to the fill value"),
+        );
+        if repair {
+            inner.cut_to(path, &info, &info.shape)?;
+            f.repaired = true;
+        }
+        out.push(f);
+    }
+    Ok(out)
+}
+
+/// True when any element of `chunk` outside the `keep` box differs from `fill`.
+fn overhang_dirty(
+    chunk: &[u8],
+    chunk_shape: &[u64],
+    keep: &[u64],
+    fill: &[u8],
+    elem: usize,
+) -> bool {
+    let n = chunk_shape.len();
+    let total: u64 = chunk_shape.iter().product();
+    (0..total).any(|lin| {
+        let mut rem = lin;
+        let mut outside = false;
+        for a in (0..n).rev() {
+            let idx = rem % chunk_shape[a];
+            rem /= chunk_shape[a];
+            outside |= idx >= keep[a];
+        }
+        let i = lin as usize * elem;
+        outside && chunk.get(i..i + elem) != Some(fill)
+    })
+}
+
+/// Temp files (`*.tmp`) anywhere in an array's directory.
+fn temp_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            let name = e.file_name().to_string_lossy().into_owned();
+            if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                if name != ".extent" {
+                    stack.push(p);
+                }
+            } else if name.ends_with(".tmp") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A group: directories left by an interrupted delete, and temp files beside `zarr.json`.
+fn leftovers_in_group(
+    _inner: &Inner,
+    path: &str,
+    dir: &Path,
+    repair: bool,
+) -> Result<Vec<Finding>> {
+    let mut out = Vec::new();
+    let Ok(rd) = fs::read_dir(dir) else {
+        return Ok(out);
+    };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let p = e.path();
+        let is_dir = e.file_type().map(|t| t.is_dir()).unwrap_or(false);
+        let (code, message, repair_text) = if is_dir && name.starts_with(".deleted-") {
+            (
+                "deleted_leftover",
+                format!("'{name}' is what remains of an interrupted delete"),
+                "remove it",
+            )
+        } else if !is_dir && name.ends_with(".tmp") {
+            (
+                "temp_file",
+                format!("'{name}' is a temp file from an interrupted write"),
+                "delete it",
+            )
+        } else {
+            continue;
+        };
+        let mut f = finding(path, code, message, Some(repair_text));
+        if repair {
+            let r = if is_dir {
+                fs::remove_dir_all(&p)
+            } else {
+                fs::remove_file(&p)
+            };
+            r.map_err(|e| Error::io(format!("cannot remove {}: {e}", p.display())))?;
+            f.repaired = true;
+        }
+        out.push(f);
+    }
+    Ok(out)
+}
