@@ -3,6 +3,7 @@
 //! Dependencies point one way: `cli`/`ui` → `app` → `backend`.
 
 pub mod backend;
+pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod logging;

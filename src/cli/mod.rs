@@ -2,6 +2,7 @@
 //!
 //! The JSON shapes and error kinds here are a public contract (see README).
 
+mod bench;
 mod check;
 mod create;
 mod demo;
@@ -64,6 +65,8 @@ pub enum Command {
     Watch(watch::Args),
     /// Look for (and repair) inconsistencies: a fsck for arrays.
     Check(check::Args),
+    /// Measure write and read speed of a store with verified extend-patches.
+    Bench(bench::Args),
     /// A demo store with a simulated out-of-order detector (opens the TUI on it).
     Demo(demo::Args),
 }
@@ -111,6 +114,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::History(a) => history::run(&cli, a, &out).await,
         Command::Rm(a) => rm::run(&cli, a, &out).await,
         Command::Demo(a) => demo::run(&cli, a, &out).await,
+        Command::Bench(a) => bench::run(&cli, a, &out).await,
         Command::Watch(a) => match watch::run(&cli, a, &out).await {
             Ok(code) => return code,
             Err(e) => Err(e),
@@ -143,6 +147,7 @@ impl Command {
             Command::Rm(a) => a.json,
             Command::Watch(a) => a.json,
             Command::Demo(a) => a.json,
+            Command::Bench(a) => a.json,
             Command::Check(a) => a.json,
         }
     }

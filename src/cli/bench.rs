@@ -1,0 +1,74 @@
+//! `extent bench [--shape-per-patch 1,2048,2048] [--dtype uint16] [--count N] [--concurrency K]`.
+
+use std::io::IsTerminal;
+
+use crate::backend::{parse_shape, DType, Result};
+use crate::bench::{self, BenchConfig};
+
+use super::{open_store, Cli, Output};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Shape of one patch (a frame); axis 0 grows.
+    #[arg(long, default_value = "1,512,512")]
+    pub shape_per_patch: String,
+    #[arg(long, default_value = "uint16")]
+    pub dtype: String,
+    /// Number of patches per phase.
+    #[arg(long, default_value_t = 100)]
+    pub count: u64,
+    /// Patches in flight at once.
+    #[arg(long, default_value_t = 1)]
+    pub concurrency: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
+    let cfg = BenchConfig {
+        patch_shape: parse_shape(&args.shape_per_patch)?,
+        dtype: DType::parse(&args.dtype)?,
+        count: args.count,
+        concurrency: args.concurrency,
+        prefix: "extent-bench".into(),
+    };
+    let store = open_store(cli, true)?;
+    let bar = (!args.json && std::io::stderr().is_terminal()).then(|| {
+        let b = indicatif::ProgressBar::new(cfg.count * 3);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} bench [{bar:40}] {pos}/{len} {per_sec} {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let progress = |done: u64, _total: u64| {
+        if let Some(b) = &bar {
+            b.set_position(done);
+        }
+    };
+    let report = bench::run(store, &cfg, &progress).await;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let report = report?;
+    out.emit(&report, || {
+        let mut s = format!(
+            "{}  {} patches of {:?} {} (concurrency {}), every byte verified\n",
+            report.store, report.count, report.patch_shape, report.dtype, report.concurrency
+        );
+        s.push_str(&format!(
+            "{:<15} {:>10} {:>12} {:>10} {:>10}\n",
+            "phase", "MB/s", "patches/s", "p50 ms", "p95 ms"
+        ));
+        for p in &report.phases {
+            s.push_str(&format!(
+                "{:<15} {:>10.1} {:>12.1} {:>10.2} {:>10.2}\n",
+                p.phase, p.mb_per_s, p.patches_per_s, p.p50_ms, p.p95_ms
+            ));
+        }
+        s
+    });
+    Ok(())
+}
