@@ -505,3 +505,49 @@ fn missing_store_and_no_store_are_clear() {
     let out = extent(tmp.path(), &["--version"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
 }
+
+#[test]
+fn bash_completes_commands_and_array_paths() {
+    let e = env();
+    e.ok_json(&[
+        "create",
+        "det/frames",
+        "--shape",
+        "2",
+        "--chunks",
+        "2",
+        "--json",
+    ]);
+    let script = e.run(&["completions", "bash"]);
+    assert!(script.status.success());
+    let file = e.home.join("extent.bash");
+    std::fs::create_dir_all(&e.home).unwrap();
+    std::fs::write(&file, &script.stdout).unwrap();
+    let bin_dir = common::extent_bin().parent().unwrap().to_path_buf();
+    let complete = |words: &str| -> String {
+        let code = format!(
+            "source {}; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}}-1)); COMP_LINE=\"{words}\"; COMP_POINT=${{#COMP_LINE}}; _extent_with_paths extent; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            file.display()
+        );
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(code)
+            .env(
+                "PATH",
+                format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
+            )
+            .env("XDG_STATE_HOME", e.home.join("state"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(
+        complete("extent sh").lines().any(|l| l == "show"),
+        "{}",
+        complete("extent sh")
+    );
+    let paths = complete(&format!("extent --store {} show det", e.store));
+    assert!(paths.lines().any(|l| l == "det/frames"), "{paths}");
+    let man = e.run(&["man"]);
+    assert!(String::from_utf8_lossy(&man.stdout).contains(".TH extent 1"));
+}

@@ -4,6 +4,7 @@
 
 mod bench;
 mod check;
+mod completions;
 mod create;
 mod demo;
 mod history;
@@ -67,6 +68,10 @@ pub enum Command {
     Check(check::Args),
     /// Measure write and read speed of a store with verified extend-patches.
     Bench(bench::Args),
+    /// Print shell completions (bash also completes array paths).
+    Completions(completions::CompletionArgs),
+    /// Print the man page (roff).
+    Man,
     /// A demo store with a simulated out-of-order detector (opens the TUI on it).
     Demo(demo::Args),
 }
@@ -115,6 +120,8 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Rm(a) => rm::run(&cli, a, &out).await,
         Command::Demo(a) => demo::run(&cli, a, &out).await,
         Command::Bench(a) => bench::run(&cli, a, &out).await,
+        Command::Completions(a) => completions::completions(a),
+        Command::Man => completions::man(),
         Command::Watch(a) => match watch::run(&cli, a, &out).await {
             Ok(code) => return code,
             Err(e) => Err(e),
@@ -148,6 +155,7 @@ impl Command {
             Command::Watch(a) => a.json,
             Command::Demo(a) => a.json,
             Command::Bench(a) => a.json,
+            Command::Completions(_) | Command::Man => false,
             Command::Check(a) => a.json,
         }
     }
