@@ -14,6 +14,7 @@ mod local_check;
 mod local_watch;
 mod selection;
 pub mod tiled;
+pub mod tiled_watch;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};

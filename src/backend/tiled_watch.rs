@@ -1,0 +1,382 @@
+//! Following an array on a Tiled server: the websocket stream when the server has a
+//! streaming cache (live), reconnecting with backoff and `start=last+1` replay, and ETag
+//! polling of the metadata when streaming is not available (or the URL is https, whose
+//! websocket TLS extent does not carry).
+//!
+//! A stream message carries the *patch's* offset and shape, not the array's new shape: the new
+//! shape is max(old, offset + shape) per axis, confirmed from the metadata after every
+//! reconnect and whenever the stream goes quiet.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use serde::Deserialize;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::{now_rfc3339, ConnectionState, Event, EventKind, WatchMessage, WatchReceiver};
+
+/// What the watcher needs to reach one array.
+#[derive(Clone)]
+pub struct TiledWatchTarget {
+    pub http: reqwest::Client,
+    /// `http://host:port/api/v1`
+    pub api_base: String,
+    /// Path on the server (including any catalog prefix), no leading slash.
+    pub server_path: String,
+    /// Path as the user names it (in events).
+    pub path: String,
+    pub api_key: Option<String>,
+}
+
+impl std::fmt::Debug for TiledWatchTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key.
+        f.debug_struct("TiledWatchTarget")
+            .field("api_base", &self.api_base)
+            .field("server_path", &self.server_path)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct StreamMsg {
+    #[serde(rename = "type")]
+    kind: String,
+    sequence: Option<u64>,
+    timestamp: Option<String>,
+    shape: Option<Vec<u64>>,
+    offset: Option<Vec<u64>>,
+    block: Option<Vec<u64>>,
+}
+
+const POLL: Duration = Duration::from_millis(250);
+/// While live and quiet, confirm the shape from the metadata this often (a 304 is cheap).
+const CONFIRM: Duration = Duration::from_secs(2);
+/// In polling mode, try the websocket again this often.
+const RETRY_STREAM: Duration = Duration::from_secs(15);
+
+struct Watcher {
+    t: TiledWatchTarget,
+    tx: mpsc::Sender<WatchMessage>,
+    shape: Option<Vec<u64>>,
+    chunks: Vec<u64>,
+    etag: Option<String>,
+    last_seq: Option<u64>,
+    out_seq: u64,
+}
+
+enum MetaAnswer {
+    Unchanged,
+    Shape(Vec<u64>, Vec<u64>),
+    Missing,
+    Failed,
+}
+
+pub fn spawn(t: TiledWatchTarget) -> WatchReceiver {
+    let (tx, rx) = mpsc::channel(1024);
+    tokio::spawn(async move {
+        let mut w = Watcher { t, tx, shape: None, chunks: Vec::new(), etag: None, last_seq: None, out_seq: 0 };
+        w.run().await;
+    });
+    rx
+}
+
+impl Watcher {
+    async fn send(&mut self, msg: WatchMessage) -> bool {
+        self.tx.send(msg).await.is_ok()
+    }
+
+    async fn state(&mut self, s: ConnectionState) -> bool {
+        self.send(WatchMessage::State(s)).await
+    }
+
+    async fn event(&mut self, time: String, kind: EventKind) -> bool {
+        self.out_seq += 1;
+        let shape = match &kind {
+            EventKind::ShapeChanged { new, .. } => Some(new.clone()),
+            EventKind::Deleted => None,
+            _ => self.shape.clone(),
+        };
+        let e = Event { time, sequence: self.out_seq, path: self.t.path.clone(), kind, shape };
+        self.send(WatchMessage::Event(e)).await
+    }
+
+    fn auth(&self, rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.t.api_key {
+            Some(k) => rb.header("Authorization", format!("Apikey {k}")),
+            None => rb,
+        }
+    }
+
+    async fn fetch_meta(&mut self, conditional: bool) -> MetaAnswer {
+        let url = format!("{}/metadata/{}", self.t.api_base, self.t.server_path);
+        let mut rb = self.auth(self.t.http.get(url)).timeout(Duration::from_secs(10));
+        if let (true, Some(tag)) = (conditional, &self.etag) {
+            rb = rb.header("If-None-Match", tag.clone());
+        }
+        let Ok(resp) = rb.send().await else { return MetaAnswer::Failed };
+        match resp.status().as_u16() {
+            304 => MetaAnswer::Unchanged,
+            404 => MetaAnswer::Missing,
+            200 => {
+                self.etag = resp
+                    .headers()
+                    .get("etag")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                let Ok(body) = resp.bytes().await else { return MetaAnswer::Failed };
+                if body.len() > 16 << 20 {
+                    return MetaAnswer::Failed;
+                }
+                let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) else {
+                    return MetaAnswer::Failed;
+                };
+                let st = &v["data"]["attributes"]["structure"];
+                let shape: Option<Vec<u64>> = serde_json::from_value(st["shape"].clone()).ok();
+                let chunks: Vec<u64> = st["chunks"]
+                    .as_array()
+                    .map(|axes| {
+                        axes.iter()
+                            .map(|a| a.as_array().and_then(|c| c.first()).and_then(|c| c.as_u64()).unwrap_or(1))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                match shape {
+                    Some(s) => MetaAnswer::Shape(s, chunks),
+                    None => MetaAnswer::Failed,
+                }
+            }
+            _ => MetaAnswer::Failed,
+        }
+    }
+
+    /// Applies what the metadata says; emits created / shape_changed / deleted. False when the
+    /// receiver is gone.
+    async fn apply_meta(&mut self, answer: MetaAnswer) -> bool {
+        match answer {
+            MetaAnswer::Shape(new, chunks) => {
+                self.chunks = chunks;
+                match self.shape.clone() {
+                    None => {
+                        self.shape = Some(new);
+                        self.event(now_rfc3339(), EventKind::Created).await
+                    }
+                    Some(old) if old != new => {
+                        self.shape = Some(new.clone());
+                        self.event(now_rfc3339(), EventKind::ShapeChanged { old, new }).await
+                    }
+                    Some(_) => true,
+                }
+            }
+            MetaAnswer::Missing => {
+                if self.shape.take().is_some() {
+                    self.etag = None;
+                    self.last_seq = None;
+                    return self.event(now_rfc3339(), EventKind::Deleted).await;
+                }
+                true
+            }
+            MetaAnswer::Unchanged | MetaAnswer::Failed => true,
+        }
+    }
+
+    async fn run(&mut self) {
+        // Where things stand now, without events for them.
+        let mut failures = 0u32;
+        match self.fetch_meta(false).await {
+            MetaAnswer::Shape(s, c) => {
+                self.shape = Some(s);
+                self.chunks = c;
+            }
+            MetaAnswer::Failed => failures = 1,
+            _ => {}
+        }
+        let streamable = self.t.api_base.starts_with("http://");
+        loop {
+            if streamable && self.shape.is_some() {
+                match self.stream().await {
+                    StreamEnd::ReceiverGone => return,
+                    StreamEnd::Refused => {
+                        // No streaming cache (or not allowed): poll, and try again later.
+                        if !self.poll_for(RETRY_STREAM).await {
+                            return;
+                        }
+                        continue;
+                    }
+                    StreamEnd::Dropped => {
+                        failures = failures.saturating_add(1);
+                        if !self.state(ConnectionState::Reconnecting).await {
+                            return;
+                        }
+                    }
+                }
+            } else if !self.poll_for(RETRY_STREAM).await {
+                return;
+            }
+            // Back off before reconnecting: 0.25 s, 0.5 s, 1 s … up to 8 s.
+            let wait = Duration::from_millis(250u64 << failures.min(5));
+            tokio::time::sleep(wait).await;
+            // Catch up from the metadata after the gap (and notice a server that is down).
+            match self.fetch_meta(true).await {
+                MetaAnswer::Failed => {
+                    if !self.state(ConnectionState::Offline).await {
+                        return;
+                    }
+                }
+                answer => {
+                    failures = 0;
+                    if !self.apply_meta(answer).await {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// ETag polling for `how_long`. False when the receiver is gone.
+    async fn poll_for(&mut self, how_long: Duration) -> bool {
+        if !self.state(ConnectionState::Polling).await {
+            return false;
+        }
+        let until = tokio::time::Instant::now() + how_long;
+        let mut offline = false;
+        while tokio::time::Instant::now() < until {
+            let answer = self.fetch_meta(true).await;
+            let failed = matches!(answer, MetaAnswer::Failed);
+            if failed != offline {
+                offline = failed;
+                let s = if failed { ConnectionState::Offline } else { ConnectionState::Polling };
+                if !self.state(s).await {
+                    return false;
+                }
+            }
+            if !self.apply_meta(answer).await {
+                return false;
+            }
+            tokio::time::sleep(POLL).await;
+            if self.tx.is_closed() {
+                return false;
+            }
+        }
+        true
+    }
+
+    async fn stream(&mut self) -> StreamEnd {
+        let ws_base = self.t.api_base.replacen("http://", "ws://", 1);
+        let mut url = format!("{ws_base}/stream/single/{}?envelope_format=msgpack", self.t.server_path);
+        if let Some(last) = self.last_seq {
+            url.push_str(&format!("&start={}", last + 1));
+        }
+        let Ok(mut req) = url.as_str().into_client_request() else { return StreamEnd::Refused };
+        if let Some(k) = &self.t.api_key {
+            if let Ok(v) = format!("Apikey {k}").parse() {
+                req.headers_mut().insert("Authorization", v);
+            }
+        }
+        let connected = tokio::time::timeout(Duration::from_secs(10), tokio_tungstenite::connect_async(req)).await;
+        let mut ws = match connected {
+            Ok(Ok((ws, _))) => ws,
+            Ok(Err(tokio_tungstenite::tungstenite::Error::Http(resp))) => {
+                tracing::info!(status = resp.status().as_u16(), "stream refused; polling instead");
+                return StreamEnd::Refused;
+            }
+            _ => return StreamEnd::Dropped,
+        };
+        if !self.state(ConnectionState::Live).await {
+            return StreamEnd::ReceiverGone;
+        }
+        // Writes may have landed between the metadata read and the subscription.
+        let answer = self.fetch_meta(true).await;
+        if !self.apply_meta(answer).await {
+            return StreamEnd::ReceiverGone;
+        }
+        loop {
+            let next = tokio::time::timeout(CONFIRM, ws.next()).await;
+            let msg = match next {
+                Err(_) => {
+                    // Quiet: confirm the shape (and notice deletion) cheaply.
+                    let answer = self.fetch_meta(true).await;
+                    let missing = matches!(answer, MetaAnswer::Missing);
+                    if !self.apply_meta(answer).await {
+                        return StreamEnd::ReceiverGone;
+                    }
+                    if missing {
+                        return StreamEnd::Refused;
+                    }
+                    if self.tx.is_closed() {
+                        return StreamEnd::ReceiverGone;
+                    }
+                    continue;
+                }
+                Ok(None) | Ok(Some(Err(_))) => return StreamEnd::Dropped,
+                Ok(Some(Ok(m))) => m,
+            };
+            let bytes = match msg {
+                Message::Binary(b) => b.to_vec(),
+                Message::Text(t) => t.as_bytes().to_vec(),
+                Message::Close(_) => return StreamEnd::Dropped,
+                _ => continue,
+            };
+            let parsed: Result<StreamMsg, _> = rmp_serde::from_slice(&bytes)
+                .or_else(|_| serde_json::from_slice(&bytes).map_err(|_| ()));
+            let Ok(m) = parsed else {
+                tracing::warn!("ignoring a stream message that is not msgpack or JSON");
+                continue;
+            };
+            if m.kind != "array-data" {
+                continue;
+            }
+            if let (Some(seq), Some(last)) = (m.sequence, self.last_seq) {
+                if seq <= last {
+                    continue; // replayed twice
+                }
+            }
+            self.last_seq = m.sequence.or(self.last_seq);
+            if !self.on_data(m).await {
+                return StreamEnd::ReceiverGone;
+            }
+        }
+    }
+
+    async fn on_data(&mut self, m: StreamMsg) -> bool {
+        let Some(size) = m.shape else { return true };
+        let offset = match (m.offset, m.block) {
+            (Some(o), _) => o,
+            (None, Some(b)) => b.iter().zip(&self.chunks).map(|(i, c)| i * c).collect(),
+            (None, None) => vec![0; size.len()],
+        };
+        if offset.len() != size.len() {
+            return true;
+        }
+        let time = m.timestamp.map(|t| if t.ends_with('Z') { t } else { format!("{t}Z") }).unwrap_or_else(now_rfc3339);
+        if let Some(old) = self.shape.clone() {
+            if old.len() == size.len() {
+                let new: Vec<u64> = old
+                    .iter()
+                    .zip(offset.iter().zip(&size))
+                    .map(|(&o, (&off, &n))| o.max(off.saturating_add(n)))
+                    .collect();
+                if new != old {
+                    self.shape = Some(new.clone());
+                    if !self.event(time.clone(), EventKind::ShapeChanged { old, new }).await {
+                        return false;
+                    }
+                }
+            }
+        }
+        if size.iter().all(|&n| n > 0) {
+            return self.event(time, EventKind::ChunksWritten { offset, shape: size }).await;
+        }
+        true
+    }
+}
+
+enum StreamEnd {
+    ReceiverGone,
+    /// The server will not stream this node (no streaming cache, or it is gone).
+    Refused,
+    /// The connection broke: reconnect.
+    Dropped,
+}
