@@ -19,6 +19,22 @@ pub struct PlaneAxes {
 }
 
 impl PlaneAxes {
+    /// The two axes with the most chunks (in axis order: rows, cols); a 1-D array is one
+    /// wrapped strip. For a detector stack `[frames, y, x]` the frames run down the rows.
+    pub fn for_grid(grid: &[u64]) -> PlaneAxes {
+        let n = grid.len();
+        if n <= 2 {
+            return PlaneAxes::default_for(n);
+        }
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| grid[b].cmp(&grid[a]).then(a.cmp(&b)));
+        let (mut r, mut c) = (order[0], order[1]);
+        if r > c {
+            std::mem::swap(&mut r, &mut c);
+        }
+        PlaneAxes { row_axis: Some(r), col_axis: c, fixed: vec![0; n] }
+    }
+
     /// The last two axes (rows, cols); a 1-D array is one wrapped strip.
     pub fn default_for(ndim: usize) -> PlaneAxes {
         match ndim {

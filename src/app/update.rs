@@ -195,7 +195,7 @@ impl AppState {
         let first = open.info.is_none();
         let shape_changed = open.info.as_ref().is_some_and(|o| o.shape != info.shape);
         if open.info.as_ref().map(|o| o.ndim()) != Some(info.ndim()) {
-            open.axes = PlaneAxes::default_for(info.ndim());
+            open.axes = PlaneAxes::for_grid(&info.chunk_grid());
             open.index = vec![0; info.ndim()];
             open.slice_axis = 0;
         }
@@ -251,7 +251,7 @@ impl AppState {
             open.changed.drain(..excess);
         }
         if open.axes.fixed.len() != map.grid.len() {
-            open.axes = PlaneAxes::default_for(map.grid.len());
+            open.axes = PlaneAxes::for_grid(&map.grid);
             open.index = vec![0; map.grid.len()];
         }
         open.chunks = Some(map);

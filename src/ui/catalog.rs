@@ -54,7 +54,15 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
                 let head = format!("{indent}{icon}{name}");
                 let head_w = head.chars().count();
                 let detail_room = w.saturating_sub(head_w + 1);
-                let detail = if detail.chars().count() <= detail_room { detail } else { String::new() };
+                let detail = if detail.chars().count() <= detail_room {
+                    detail
+                } else {
+                    // Shape alone, when shape and dtype do not both fit.
+                    match &n.entry.shape {
+                        Some(sh) if shape_compact(sh).chars().count() <= detail_room => shape_compact(sh),
+                        _ => String::new(),
+                    }
+                };
                 let pad = w.saturating_sub(head_w + detail.chars().count());
                 let head = fit(&head, w);
                 if selected {

@@ -137,8 +137,12 @@ impl Widget for ChunkGrid<'_> {
             )
         } else {
             let (vr, vc) = (r1 - r0, c1 - c0);
-            let cw: u64 = if vc * 2 <= avail_w { 2 } else { 1 };
-            let sr = vr.div_ceil(cells_h).max(1);
+            // Few chunks: bigger cells (about twice as wide as tall, like a square).
+            let mut ch: u64 = (cells_h / vr.max(1)).clamp(1, 3);
+            let mut cw: u64 = (avail_w / vc.max(1)).clamp(1, 6);
+            cw = cw.min(2 * ch).max(1);
+            ch = ch.min((cw / 2).max(1));
+            let sr = vr.div_ceil(cells_h / ch).max(1);
             let sc = vc.div_ceil(avail_w / cw).max(1);
             let changed_cells: HashSet<(u64, u64)> = self
                 .changed
@@ -152,27 +156,31 @@ impl Widget for ChunkGrid<'_> {
             for i in 0..nr {
                 let ra = r0 + i * sr;
                 let rb = (ra + sr).min(r1);
-                let y = grid_y + i as u16;
-                for j in 0..nc {
-                    let ca = c0 + j * sc;
-                    let cb = (ca + sc).min(c1);
-                    let (wr, tot) = p.count(ra, rb, ca, cb);
-                    let (ch, st) = self.style_for(wr, tot, changed_cells.contains(&(i, j)));
-                    let x = x0 + (j * cw) as u16;
-                    put(buf, x, y, ch, st);
-                    if cw == 2 {
-                        put(buf, x + 1, y, if ch == MISSING || ch == UNKNOWN { ' ' } else { ch }, st);
+                for dy in 0..ch {
+                    let y = grid_y + (i * ch + dy) as u16;
+                    for j in 0..nc {
+                        let ca = c0 + j * sc;
+                        let cb = (ca + sc).min(c1);
+                        let (wr, tot) = p.count(ra, rb, ca, cb);
+                        let (g, st) = self.style_for(wr, tot, changed_cells.contains(&(i, j)));
+                        let x = x0 + (j * cw) as u16;
+                        // Cells keep a one-column gap when wide, so neighbours stay apart.
+                        let fill = if cw > 2 { cw - 1 } else { cw };
+                        for dx in 0..fill {
+                            let glyph = if dx > 0 && (g == MISSING || g == UNKNOWN) { ' ' } else { g };
+                            put(buf, x + dx as u16, y, glyph, st);
+                        }
                     }
-                }
-                // The array's right edge.
-                put(buf, x0 + (nc * cw) as u16, y, '│', t.border);
-                if i % label_every == 0 {
-                    buf.set_string(area.x, y, format!("{ra:>width$}", width = digits as usize), t.dim);
+                    // The array's right edge.
+                    put(buf, x0 + (nc * cw) as u16, y, '│', t.border);
+                    if i % label_every == 0 && dy == 0 {
+                        buf.set_string(area.x, y, format!("{ra:>width$}", width = digits as usize), t.dim);
+                    }
                 }
             }
             let rows_axis = self.row_axis.map(|a| format!("axis {a}")).unwrap_or_default();
             (
-                nr,
+                nr * ch,
                 nc * cw,
                 format!(
                     "{}×{} chunks (↓{rows_axis} →axis {}) · cell {sr}×{sc} · {pct:.0}% written{}",

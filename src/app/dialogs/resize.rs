@@ -40,7 +40,7 @@ pub fn plan(fields: &[Field], ctx: PlanContext<'_>) -> Result<Plan, String> {
         let (erased, cleared) = lost_chunks(info, &shape, ctx);
         preview.push(PreviewLine::loss("chunks erased", erased));
         preview.push(PreviewLine::loss("edge chunks cleared", cleared));
-        preview.push(PreviewLine::new("note", "growing back later reads the fill value, not the old data"));
+        preview.push(PreviewLine::new("note", "growing back reads fill, not the old data"));
     } else {
         preview.push(PreviewLine::new(
             "bytes written",
