@@ -199,7 +199,11 @@ impl StoreTarget {
         match self {
             StoreTarget::Named(s) => s.name.clone(),
             StoreTarget::Demo => "demo".into(),
-            StoreTarget::Location(l) => l.clone(),
+            StoreTarget::Location(l) if crate::config::is_url(l) => l.clone(),
+            StoreTarget::Location(l) => std::path::Path::new(l.trim_end_matches('/'))
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| l.clone()),
         }
     }
 }

@@ -8,6 +8,10 @@ use crate::backend::{NodeEntry, NodeKind, Page};
 
 /// Children fetched per `list_page` call.
 pub const PAGE_SIZE: u64 = 200;
+/// The filter loads unexpanded groups to search them, up to this many nodes.
+pub const SEARCH_NODES: usize = 50_000;
+/// Page requests in flight at once while the filter searches.
+pub const SEARCH_REQUESTS: usize = 4;
 
 /// One node of the tree (index 0 is the store's root group).
 #[derive(Debug, Clone)]
@@ -276,6 +280,33 @@ impl Catalog {
         out
     }
 
+    /// While filtering: next pages of groups not fully loaded (expanded or not), so the
+    /// filter searches the whole store, a few requests at a time, up to `max_nodes` nodes.
+    pub fn search_requests(&mut self, max_nodes: usize, max_requests: usize) -> Vec<PageRequest> {
+        if self.filter.is_empty() || self.nodes.len() >= max_nodes {
+            return Vec::new();
+        }
+        let in_flight = self.nodes.iter().filter(|n| n.loading).count();
+        let mut out = Vec::new();
+        for id in 0..self.nodes.len() {
+            if in_flight + out.len() >= max_requests {
+                break;
+            }
+            let live = self.by_path.get(&self.nodes[id].entry.path) == Some(&id);
+            let n = &mut self.nodes[id];
+            if live && n.entry.kind == NodeKind::Group && !n.complete && !n.loading && n.error.is_none() {
+                n.loading = true;
+                out.push(PageRequest { parent: n.entry.path.clone(), offset: n.children.len() as u64 });
+            }
+        }
+        out
+    }
+
+    /// The filter is still loading groups to search.
+    pub fn searching(&self) -> bool {
+        !self.filter.is_empty() && self.nodes.iter().any(|n| n.loading)
+    }
+
     /// Expands or collapses the selected group; returns a page request when it must load.
     pub fn toggle_selected(&mut self) -> Option<PageRequest> {
         let id = match self.selected_row()? {
@@ -534,11 +565,8 @@ impl Catalog {
         self.rebuild_rows();
         self.selected = 0;
         if let Some(p) = keep {
-            if let Some(&id) = self.by_path.get(&p) {
-                if let Some(r) = self.rows.iter().position(|r| *r == Row::Node(id)) {
-                    self.selected = r;
-                }
-            }
+            // Keeps the selection visible (expanding its groups when the filter is cleared).
+            self.select_path(&p);
         }
         if self.filter.is_empty() {
             self.scroll = 0;

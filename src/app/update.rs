@@ -10,7 +10,7 @@ use crate::backend::{
 };
 
 use super::action::{Action, ConnectionState, Effect, OpOutcome, OpSummary, StoreTarget};
-use super::catalog::PageRequest;
+use super::catalog::{PageRequest, SEARCH_NODES, SEARCH_REQUESTS};
 use super::chunk_plane::PlaneAxes;
 use super::dialogs::{Dialog, DialogKind, PlanContext};
 use super::layout::{self, Pane};
@@ -73,6 +73,7 @@ impl AppState {
                 }
                 let follow = self.catalog.apply_page(&parent, offset, result);
                 fx.extend(follow.into_iter().map(page_effect));
+                fx.extend(self.catalog.search_requests(SEARCH_NODES, SEARCH_REQUESTS).into_iter().map(page_effect));
                 self.after_selection_change(&mut fx);
             }
             Action::InfoLoaded { path, result } => self.on_info(&path, result, &mut fx),
@@ -160,11 +161,13 @@ impl AppState {
         fx.push(Effect::History { path: path.to_string() });
     }
 
-    /// After the catalog selection moved: scroll, load pages coming into view, open arrays.
+    /// After the catalog selection moved: scroll, load pages coming into view (and groups to
+    /// search while filtering), open arrays.
     pub fn after_selection_change(&mut self, fx: &mut Vec<Effect>) {
         let h = self.catalog_height();
         self.catalog.ensure_visible(h);
         fx.extend(self.catalog.pages_needed(h).into_iter().map(page_effect));
+        fx.extend(self.catalog.search_requests(SEARCH_NODES, SEARCH_REQUESTS).into_iter().map(page_effect));
         let array = self
             .catalog
             .selected_node()

@@ -102,7 +102,12 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
     let filter_line = if s.filter_editing || !c.filter().is_empty() {
         let cursor = if s.filter_editing { "▏" } else { "" };
         let text = format!("/{}{cursor}", c.filter());
-        let count = format!(" {} match{}", c.matches(), if c.matches() == 1 { "" } else { "es" });
+        let count = format!(
+            " {} match{}{}",
+            c.matches(),
+            if c.matches() == 1 { "" } else { "es" },
+            if c.searching() { " (searching)" } else { "" }
+        );
         Line::from(vec![
             Span::styled(fit(&text, w.saturating_sub(count.len())), if s.filter_editing { t.input_focused } else { t.input }),
             Span::styled(count, t.dim),

@@ -9,7 +9,7 @@ use super::View;
 use crate::app::dialogs::Stage;
 use crate::app::keymap::Command;
 use crate::app::layout::Pane;
-use crate::app::state::{AppState, Overlay, Screen};
+use crate::app::state::{AppState, Overlay, Screen, Tone};
 
 /// (key, label) pairs for the current context.
 pub fn hints(s: &AppState) -> Vec<(String, String)> {
@@ -56,10 +56,22 @@ pub fn hints(s: &AppState) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The latest status message comes first (a write's result, an error), then the hints that fit.
 pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
     let t = view.theme;
     let mut spans = vec![Span::raw(" ")];
     let mut used = 1usize;
+    if let Some(st) = &view.state.status {
+        let style = match st.tone {
+            Tone::Error => t.error,
+            Tone::Ok => t.ok,
+            Tone::Info => t.label,
+        };
+        let text = super::util::fit(&st.text, (area.width as usize).saturating_sub(2));
+        used += text.chars().count() + 3;
+        spans.push(Span::styled(text, style));
+        spans.push(Span::styled(" │ ", t.dim));
+    }
     for (k, l) in hints(view.state) {
         let w = k.chars().count() + l.chars().count() + 3;
         if used + w > area.width as usize {

@@ -1,14 +1,14 @@
-//! The top bar: store, connection state, array count, and the latest status message.
+//! The top bar: store, connection state, array count.
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::util::fit;
+use super::util::{fit, fit_left};
 use super::View;
 use crate::app::action::ConnectionState;
-use crate::app::state::{Screen, Tone};
+use crate::app::state::Screen;
 
 pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
     let s = view.state;
@@ -16,7 +16,7 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
     let w = area.width as usize;
     let mut left = String::from(" extent");
     if s.screen == Screen::Main {
-        left.push_str(&format!(" │ {}", s.store_label));
+        left.push_str(&format!(" │ {}", fit_left(&s.store_label, 32)));
         let conn = match &s.connection {
             ConnectionState::Polling if s.paused => "⏸ paused".to_string(),
             ConnectionState::Live if s.paused => "⏸ paused".to_string(),
@@ -33,21 +33,7 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
         left.push_str(" │ choose a store ");
     }
     let left = fit(&left, w);
-    let used = left.chars().count();
-    let mut spans = vec![Span::styled(left, t.top_bar)];
-    let room = w.saturating_sub(used + 1);
-    let status = s.status.as_ref().map(|st| {
-        let style = match st.tone {
-            Tone::Error => t.error,
-            Tone::Ok => t.ok,
-            Tone::Info => t.label,
-        };
-        (fit(&st.text, room), style)
-    });
-    if let Some((text, style)) = status {
-        let pad = room.saturating_sub(text.chars().count());
-        spans.push(Span::raw(" ".repeat(pad + 1)));
-        spans.push(Span::styled(text, style));
-    }
+    let pad = w.saturating_sub(left.chars().count());
+    let spans = vec![Span::styled(format!("{left}{}", " ".repeat(pad)), t.top_bar)];
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
