@@ -139,9 +139,7 @@ impl Config {
                 (Some(_), None) | (None, Some(_)) => {}
                 _ => {
                     return Err(ConfigError {
-                        message: format!(
-                            "store '{name}' must have exactly one of `url` or `path`"
-                        ),
+                        message: format!("store '{name}' must have exactly one of `url` or `path`"),
                     })
                 }
             }

@@ -26,24 +26,53 @@ impl Tmux {
     }
 
     fn start(home: &Path, shell_cmd: &str) -> Tmux {
-        let ok = Command::new("tmux").arg("-V").output().map(|o| o.status.success()).unwrap_or(false);
-        assert!(ok, "tmux is not installed: the TUI end-to-end test needs it (apt-get install tmux)");
-        let t = Tmux { socket: format!("extent-e2e-{}", std::process::id()), session: "e2e".into() };
+        let ok = Command::new("tmux")
+            .arg("-V")
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        assert!(
+            ok,
+            "tmux is not installed: the TUI end-to-end test needs it (apt-get install tmux)"
+        );
+        let t = Tmux {
+            socket: format!("extent-e2e-{}", std::process::id()),
+            session: "e2e".into(),
+        };
         let status = t
             .cmd()
-            .args(["-f", "/dev/null", "new-session", "-d", "-s", &t.session, "-x", "100", "-y", "30"])
+            .args([
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                &t.session,
+                "-x",
+                "100",
+                "-y",
+                "30",
+            ])
             .arg(shell_cmd)
             .env("HOME", home)
             .env("TERM", "xterm-256color")
             .status()
             .expect("cannot run tmux");
         assert!(status.success(), "tmux new-session failed");
-        let _ = t.cmd().args(["set-option", "-t", &t.session, "remain-on-exit", "on"]).status();
+        let _ = t
+            .cmd()
+            .args(["set-option", "-t", &t.session, "remain-on-exit", "on"])
+            .status();
         t
     }
 
     fn keys(&self, keys: &[&str]) {
-        let status = self.cmd().args(["send-keys", "-t", &self.session]).args(keys).status().expect("send-keys");
+        let status = self
+            .cmd()
+            .args(["send-keys", "-t", &self.session])
+            .args(keys)
+            .status()
+            .expect("send-keys");
         assert!(status.success());
     }
 
@@ -57,7 +86,11 @@ impl Tmux {
     }
 
     fn screen(&self) -> String {
-        let out = self.cmd().args(["capture-pane", "-p", "-t", &self.session]).output().expect("capture-pane");
+        let out = self
+            .cmd()
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .expect("capture-pane");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -99,14 +132,29 @@ async fn make_store(dir: &Path) -> LocalBackend {
         metadata: json!({"units": "counts"}),
         data: None,
     };
-    b.create(&req("detector/frames", &[0, 8, 8], &[1, 4, 4], &[true, false, false])).await.expect("create");
+    b.create(&req(
+        "detector/frames",
+        &[0, 8, 8],
+        &[1, 4, 4],
+        &[true, false, false],
+    ))
+    .await
+    .expect("create");
     for frame in [2u64, 0, 3] {
-        let bytes: Vec<u8> = (0..64u16).flat_map(|i| (i + frame as u16 * 100).to_le_bytes()).collect();
+        let bytes: Vec<u8> = (0..64u16)
+            .flat_map(|i| (i + frame as u16 * 100).to_le_bytes())
+            .collect();
         let d = ArrayData::new(DType::UInt16, vec![1, 8, 8], bytes).expect("data");
-        b.patch("detector/frames", &[frame, 0, 0], &d, true).await.expect("patch");
+        b.patch("detector/frames", &[frame, 0, 0], &d, true)
+            .await
+            .expect("patch");
     }
-    b.create(&req("scan/map", &[20, 30], &[10, 10], &[true, true])).await.expect("create");
-    b.create(&req("other/thing", &[5], &[5], &[true])).await.expect("create");
+    b.create(&req("scan/map", &[20, 30], &[10, 10], &[true, true]))
+        .await
+        .expect("create");
+    b.create(&req("other/thing", &[5], &[5], &[true]))
+        .await
+        .expect("create");
     b
 }
 
@@ -136,44 +184,96 @@ async fn browse_patch_resize_create_help_quit_in_tmux() {
     t.text("/fra");
     t.wait_for(&["/fra", "1 match", "frames", "3 arrays"], 10);
     t.keys(&["Enter", "Down"]);
-    let s = t.wait_for(&["path      detector/frames", "shape     [4, 8, 8]  uint16", "grid [4, 2, 2] = 16"], 10);
+    let s = t.wait_for(
+        &[
+            "path      detector/frames",
+            "shape     [4, 8, 8]  uint16",
+            "grid [4, 2, 2] = 16",
+        ],
+        10,
+    );
     assert!(s.contains("written   12 of 16 chunks"), "{s}");
-    assert!(s.contains('█') && s.contains('·'), "chunk grid shows written and missing chunks:\n{s}");
+    assert!(
+        s.contains('█') && s.contains('·'),
+        "chunk grid shows written and missing chunks:\n{s}"
+    );
     // Clear the filter.
     t.keys(&["/", "Escape"]);
     t.wait_for(&["scan/", "other/"], 10);
 
     // History, newest first.
     t.keys(&["Tab", "Tab"]);
-    t.wait_for(&["History (3)", "patch   [3,8,8] → [4,8,8]", "create  ∅ → [0,8,8]"], 10);
+    t.wait_for(
+        &[
+            "History (3)",
+            "patch   [3,8,8] → [4,8,8]",
+            "create  ∅ → [0,8,8]",
+        ],
+        10,
+    );
     t.keys(&["Tab", "Tab"]); // back to the catalog
 
     // Patch with extend: the defaults append one frame after the end.
     t.keys(&["p"]);
-    t.wait_for(&["Patch detector/frames", "[4, 8, 8] → [5, 8, 8]", "chunks touched      4"], 10);
+    t.wait_for(
+        &[
+            "Patch detector/frames",
+            "[4, 8, 8] → [5, 8, 8]",
+            "chunks touched      4",
+        ],
+        10,
+    );
     t.keys(&["Enter"]);
     t.wait_for(&["Apply this change?"], 10);
     t.keys(&["y"]);
-    t.wait_for(&["shape     [5, 8, 8]", "patch detector/frames: shape [4, 8, 8] → [5, 8, 8]"], 10);
-    assert_eq!(b.show("detector/frames").await.expect("show").shape, vec![5, 8, 8]);
+    t.wait_for(
+        &[
+            "shape     [5, 8, 8]",
+            "patch detector/frames: shape [4, 8, 8] → [5, 8, 8]",
+        ],
+        10,
+    );
+    assert_eq!(
+        b.show("detector/frames").await.expect("show").shape,
+        vec![5, 8, 8]
+    );
 
     // Esc cancels: nothing written.
     t.keys(&["r"]);
     t.wait_for(&["Resize detector/frames"], 10);
     t.keys(&["Escape"]);
     t.wait_for(&["resize cancelled; nothing was written"], 10);
-    assert_eq!(b.show("detector/frames").await.expect("show").shape, vec![5, 8, 8]);
+    assert_eq!(
+        b.show("detector/frames").await.expect("show").shape,
+        vec![5, 8, 8]
+    );
 
     // Resize down: shows what is lost and needs the name typed.
     t.keys(&["r", "C-u"]);
     t.text("2,8,8");
-    t.wait_for(&["[5, 8, 8] → [2, 8, 8]", "elements lost", "chunks erased       12 written chunk(s)"], 10);
+    t.wait_for(
+        &[
+            "[5, 8, 8] → [2, 8, 8]",
+            "elements lost",
+            "chunks erased       12 written chunk(s)",
+        ],
+        10,
+    );
     t.keys(&["Enter"]);
     t.wait_for(&["Type 'frames' to confirm"], 10);
     t.text("frames");
     t.keys(&["Enter"]);
-    t.wait_for(&["shape     [2, 8, 8]", "resize detector/frames: shape [5, 8, 8] → [2, 8, 8]"], 10);
-    assert_eq!(b.show("detector/frames").await.expect("show").shape, vec![2, 8, 8]);
+    t.wait_for(
+        &[
+            "shape     [2, 8, 8]",
+            "resize detector/frames: shape [5, 8, 8] → [2, 8, 8]",
+        ],
+        10,
+    );
+    assert_eq!(
+        b.show("detector/frames").await.expect("show").shape,
+        vec![2, 8, 8]
+    );
 
     // Create an array.
     t.keys(&["n"]);
@@ -190,7 +290,14 @@ async fn browse_patch_resize_create_help_quit_in_tmux() {
     t.keys(&["Enter"]);
     t.wait_for(&["Apply this change?"], 10);
     t.keys(&["y"]);
-    t.wait_for(&["created made/by_tui float64 [6, 4]", "path      made/by_tui", "by_tui"], 10);
+    t.wait_for(
+        &[
+            "created made/by_tui float64 [6, 4]",
+            "path      made/by_tui",
+            "by_tui",
+        ],
+        10,
+    );
     let info = b.show("made/by_tui").await.expect("created");
     assert_eq!((info.shape, info.chunks), (vec![6, 4], vec![3, 4]));
 
@@ -203,7 +310,16 @@ async fn browse_patch_resize_create_help_quit_in_tmux() {
     // Quit: exit code 0, the terminal back in cooked mode, the TUI gone from the screen.
     t.keys(&["q"]);
     let s = t.wait_for(&["EXIT=0"], 15);
-    assert!(s.contains("icanon") && !s.contains("-icanon"), "terminal left in raw mode:\n{s}");
-    assert!(s.contains("echo") && !s.contains("-echo"), "terminal left without echo:\n{s}");
-    assert!(!s.contains("Catalog") && !s.contains('╭'), "TUI left on the screen:\n{s}");
+    assert!(
+        s.contains("icanon") && !s.contains("-icanon"),
+        "terminal left in raw mode:\n{s}"
+    );
+    assert!(
+        s.contains("echo") && !s.contains("-echo"),
+        "terminal left without echo:\n{s}"
+    );
+    assert!(
+        !s.contains("Catalog") && !s.contains('╭'),
+        "TUI left on the screen:\n{s}"
+    );
 }

@@ -20,14 +20,27 @@ use serde_json::json;
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
 fn caps(lists_chunks: bool) -> Capabilities {
-    Capabilities { can_shrink: true, lists_chunks, history_in_store: true }
+    Capabilities {
+        can_shrink: true,
+        lists_chunks,
+        history_in_store: true,
+    }
 }
 
 fn render(state: &AppState) -> String {
     let theme = Theme::monochrome();
     let (w, h) = (state.size.width, state.size.height);
     let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    term.draw(|f| ui::draw(f, &View { state, theme: &theme })).expect("draw");
+    term.draw(|f| {
+        ui::draw(
+            f,
+            &View {
+                state,
+                theme: &theme,
+            },
+        )
+    })
+    .expect("draw");
     let buf = term.backend().buffer();
     let mut out = String::new();
     for y in 0..h {
@@ -56,11 +69,21 @@ fn typed(s: &mut AppState, text: &str) {
 }
 
 fn arr(path: &str, shape: &[u64], dtype: DType) -> NodeEntry {
-    NodeEntry { path: path.into(), kind: NodeKind::Array, shape: Some(shape.to_vec()), dtype: Some(dtype) }
+    NodeEntry {
+        path: path.into(),
+        kind: NodeKind::Array,
+        shape: Some(shape.to_vec()),
+        dtype: Some(dtype),
+    }
 }
 
 fn grp(path: &str) -> NodeEntry {
-    NodeEntry { path: path.into(), kind: NodeKind::Group, shape: None, dtype: None }
+    NodeEntry {
+        path: path.into(),
+        kind: NodeKind::Group,
+        shape: None,
+        dtype: None,
+    }
 }
 
 fn frames_info() -> ArrayInfo {
@@ -149,21 +172,41 @@ fn store(w: u16, h: u16, lists_chunks: bool) -> AppState {
         parent: String::new(),
         offset: 0,
         result: Ok(Page {
-            entries: vec![grp("detector"), grp("scan"), grp("timeseries"), arr("volume", &[8, 12, 12], DType::Float32)],
+            entries: vec![
+                grp("detector"),
+                grp("scan"),
+                grp("timeseries"),
+                arr("volume", &[8, 12, 12], DType::Float32),
+            ],
             total: Some(4),
         }),
     });
     for (g, entries) in [
-        ("detector", vec![arr("detector/dark", &[1, 64, 64], DType::UInt16), arr("detector/frames", &[12, 64, 64], DType::UInt16)]),
-        ("scan", vec![arr("scan/big", &[100_000, 100_000], DType::Float32)]),
-        ("timeseries", vec![arr("timeseries/temperature", &[500], DType::Float64)]),
+        (
+            "detector",
+            vec![
+                arr("detector/dark", &[1, 64, 64], DType::UInt16),
+                arr("detector/frames", &[12, 64, 64], DType::UInt16),
+            ],
+        ),
+        (
+            "scan",
+            vec![arr("scan/big", &[100_000, 100_000], DType::Float32)],
+        ),
+        (
+            "timeseries",
+            vec![arr("timeseries/temperature", &[500], DType::Float64)],
+        ),
     ] {
         assert!(s.catalog.select_path(g));
         s.update(code(KeyCode::Enter));
         s.update(Action::PageLoaded {
             parent: g.into(),
             offset: 0,
-            result: Ok(Page { total: Some(entries.len() as u64), entries }),
+            result: Ok(Page {
+                total: Some(entries.len() as u64),
+                entries,
+            }),
         });
     }
     s
@@ -172,9 +215,18 @@ fn store(w: u16, h: u16, lists_chunks: bool) -> AppState {
 /// Feeds what the backend would answer for the effects that opening `info` asked for.
 fn answer(s: &mut AppState, info: &ArrayInfo, map: ChunkMap, hist: Vec<StructureChange>) {
     let path = info.path.clone();
-    s.update(Action::InfoLoaded { path: path.clone(), result: Ok(info.clone()) });
-    s.update(Action::ChunksLoaded { path: path.clone(), result: Ok(Arc::new(map)) });
-    s.update(Action::HistoryLoaded { path: path.clone(), result: Ok(hist) });
+    s.update(Action::InfoLoaded {
+        path: path.clone(),
+        result: Ok(info.clone()),
+    });
+    s.update(Action::ChunksLoaded {
+        path: path.clone(),
+        result: Ok(Arc::new(map)),
+    });
+    s.update(Action::HistoryLoaded {
+        path: path.clone(),
+        result: Ok(hist),
+    });
     feed_preview(s, info);
 }
 
@@ -182,18 +234,26 @@ fn feed_preview(s: &mut AppState, info: &ArrayInfo) {
     let sel = s.preview_selection().expect("preview window");
     let shape = sel.shape();
     let data = if info.ndim() == 1 {
-        deterministic(info.dtype, &shape, |i| 290.0 + 5.0 * ((i + sel.start[0]) as f64 / 25.0).sin())
+        deterministic(info.dtype, &shape, |i| {
+            290.0 + 5.0 * ((i + sel.start[0]) as f64 / 25.0).sin()
+        })
     } else {
         deterministic(info.dtype, &shape, |i| ((i * 37) % 4096) as f64)
     };
-    s.update(Action::PreviewLoaded { path: info.path.clone(), selection: sel, result: Ok(data) });
+    s.update(Action::PreviewLoaded {
+        path: info.path.clone(),
+        selection: sel,
+        result: Ok(data),
+    });
 }
 
 fn open(s: &mut AppState, info: &ArrayInfo, map: ChunkMap) {
     assert!(s.catalog.select_path(&info.path));
     let mut fx = Vec::new();
     s.after_selection_change(&mut fx);
-    assert!(fx.contains(&Effect::Show { path: info.path.clone() }));
+    assert!(fx.contains(&Effect::Show {
+        path: info.path.clone()
+    }));
     answer(s, info, map, history());
 }
 
@@ -272,7 +332,10 @@ fn chunk_grid_of_a_million_chunks_with_changes() {
                 m.states[r * 1000 + c] = ChunkState::Written;
             }
         }
-        s.update(Action::ChunksLoaded { path: info.path.clone(), result: Ok(Arc::new(m)) });
+        s.update(Action::ChunksLoaded {
+            path: info.path.clone(),
+            result: Ok(Arc::new(m)),
+        });
         s
     });
 }
@@ -292,7 +355,11 @@ fn chunk_grid_zoomed_and_panned() {
 fn chunk_grid_unknown_states() {
     check("grid_unknown", |w, h| {
         let mut s = store(w, h, false);
-        open(&mut s, &frames_info(), ChunkMap::new(vec![12, 2, 2], ChunkState::Unknown));
+        open(
+            &mut s,
+            &frames_info(),
+            ChunkMap::new(vec![12, 2, 2], ChunkState::Unknown),
+        );
         s
     });
 }
@@ -312,9 +379,22 @@ fn catalog_lazy_pages() {
     check("catalog_pages", |w, h| {
         let mut s = AppState::new("big", caps(true));
         s.update(Action::Resize(w, h));
-        s.update(Action::StoreReady { label: "big".into(), describe: "local:/big".into(), capabilities: caps(true) });
-        let entries: Vec<NodeEntry> = (0..200).map(|i| arr(&format!("run{i:05}"), &[i, 10], DType::Int32)).collect();
-        s.update(Action::PageLoaded { parent: String::new(), offset: 0, result: Ok(Page { entries, total: Some(100_000) }) });
+        s.update(Action::StoreReady {
+            label: "big".into(),
+            describe: "local:/big".into(),
+            capabilities: caps(true),
+        });
+        let entries: Vec<NodeEntry> = (0..200)
+            .map(|i| arr(&format!("run{i:05}"), &[i, 10], DType::Int32))
+            .collect();
+        s.update(Action::PageLoaded {
+            parent: String::new(),
+            offset: 0,
+            result: Ok(Page {
+                entries,
+                total: Some(100_000),
+            }),
+        });
         s
     });
 }
@@ -383,10 +463,14 @@ fn patch_dialog_confirm_and_backend_error() {
         s.update(key('p'));
         s.update(code(KeyCode::Enter));
         let fx = s.update(key('y'));
-        let Some(Effect::Run(op)) = fx.into_iter().next() else { panic!("no write started") };
+        let Some(Effect::Run(op)) = fx.into_iter().next() else {
+            panic!("no write started")
+        };
         s.update(Action::OpDone {
             op: op.summary(),
-            result: Err(extent::backend::Error::conflict("the array changed while writing; try again")),
+            result: Err(extent::backend::Error::conflict(
+                "the array changed while writing; try again",
+            )),
         });
         s
     });
@@ -410,7 +494,10 @@ fn resize_dialog_shrink_needs_the_name() {
     check("dialog_resize_shrink", |w, h| {
         let mut s = frames(w, h);
         s.update(key('r'));
-        s.update(Action::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)));
+        s.update(Action::Key(KeyEvent::new(
+            KeyCode::Char('u'),
+            KeyModifiers::CONTROL,
+        )));
         typed(&mut s, "6,64,64");
         s.update(code(KeyCode::Enter));
         typed(&mut s, "fra");

@@ -10,8 +10,8 @@ use std::time::Instant;
 use crossterm::event::{KeyEvent, MouseEvent};
 
 use crate::backend::{
-    ArrayData, Backend, ArrayInfo, Capabilities, Cause, ChunkMap, CreateRequest, Error, EventKind, Page,
-    Selection, StructureChange,
+    ArrayData, ArrayInfo, Backend, Capabilities, Cause, ChunkMap, CreateRequest, Error, EventKind,
+    Page, Selection, StructureChange,
 };
 use crate::config::StoreSpec;
 
@@ -89,7 +89,7 @@ pub enum Effect {
     History { path: String },
     Read { path: String, selection: Selection },
     LoadNpy { path: String },
-    Run(Operation),
+    Run(Box<Operation>),
     OpenStore(StoreTarget),
 }
 
@@ -144,13 +144,26 @@ pub enum Operation {
 impl Operation {
     pub fn summary(&self) -> OpSummary {
         match self {
-            Operation::Patch { path, .. } => OpSummary { verb: "patch", path: path.clone() },
-            Operation::Resize { path, cause, .. } => OpSummary {
-                verb: if *cause == Cause::Extend { "extend" } else { "resize" },
+            Operation::Patch { path, .. } => OpSummary {
+                verb: "patch",
                 path: path.clone(),
             },
-            Operation::Create(r) => OpSummary { verb: "create", path: r.0.path.clone() },
-            Operation::Delete { path } => OpSummary { verb: "delete", path: path.clone() },
+            Operation::Resize { path, cause, .. } => OpSummary {
+                verb: if *cause == Cause::Extend {
+                    "extend"
+                } else {
+                    "resize"
+                },
+                path: path.clone(),
+            },
+            Operation::Create(r) => OpSummary {
+                verb: "create",
+                path: r.0.path.clone(),
+            },
+            Operation::Delete { path } => OpSummary {
+                verb: "delete",
+                path: path.clone(),
+            },
         }
     }
 }
@@ -180,7 +193,7 @@ pub struct OpSummary {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum OpOutcome {
-    Info(ArrayInfo),
+    Info(Box<ArrayInfo>),
     Deleted,
 }
 

@@ -189,7 +189,12 @@ impl Catalog {
     }
 
     /// Applies a page that came back. Returns follow-up requests (groups to re-expand).
-    pub fn apply_page(&mut self, parent: &str, offset: u64, result: Result<Page, String>) -> Vec<PageRequest> {
+    pub fn apply_page(
+        &mut self,
+        parent: &str,
+        offset: u64,
+        result: Result<Page, String>,
+    ) -> Vec<PageRequest> {
         let Some(&pid) = self.by_path.get(parent) else {
             return Vec::new();
         };
@@ -294,9 +299,17 @@ impl Catalog {
             }
             let live = self.by_path.get(&self.nodes[id].entry.path) == Some(&id);
             let n = &mut self.nodes[id];
-            if live && n.entry.kind == NodeKind::Group && !n.complete && !n.loading && n.error.is_none() {
+            if live
+                && n.entry.kind == NodeKind::Group
+                && !n.complete
+                && !n.loading
+                && n.error.is_none()
+            {
                 n.loading = true;
-                out.push(PageRequest { parent: n.entry.path.clone(), offset: n.children.len() as u64 });
+                out.push(PageRequest {
+                    parent: n.entry.path.clone(),
+                    offset: n.children.len() as u64,
+                });
             }
         }
         out
@@ -327,7 +340,9 @@ impl Catalog {
     /// Expands the selected group (no-op on arrays).
     pub fn expand_selected(&mut self) -> Option<PageRequest> {
         match self.selected_row()? {
-            Row::Node(id) if self.nodes[id].entry.kind == NodeKind::Group && !self.nodes[id].expanded => {
+            Row::Node(id)
+                if self.nodes[id].entry.kind == NodeKind::Group && !self.nodes[id].expanded =>
+            {
                 self.expand(id)
             }
             _ => None,
@@ -496,7 +511,12 @@ impl Catalog {
             // Not loaded yet: the next listing will bring it.
             return;
         }
-        let name = entry.path.rsplit('/').next().unwrap_or(&entry.path).to_string();
+        let name = entry
+            .path
+            .rsplit('/')
+            .next()
+            .unwrap_or(&entry.path)
+            .to_string();
         let id = self.nodes.len();
         let is_group = entry.kind == NodeKind::Group;
         self.by_path.insert(entry.path.clone(), id);
@@ -611,10 +631,12 @@ impl Catalog {
         if !filter.is_empty() {
             let mut k = vec![false; self.nodes.len()];
             for (id, n) in self.nodes.iter().enumerate().skip(1) {
-                if !self.by_path.get(&n.entry.path).is_some_and(|&i| i == id) {
+                if self.by_path.get(&n.entry.path).is_none_or(|&i| i != id) {
                     continue;
                 }
-                if n.name.to_lowercase().contains(&filter) || n.entry.path.to_lowercase().contains(&filter) {
+                if n.name.to_lowercase().contains(&filter)
+                    || n.entry.path.to_lowercase().contains(&filter)
+                {
                     self.matches += 1;
                     let mut cur = Some(id);
                     while let Some(c) = cur {
@@ -631,15 +653,19 @@ impl Catalog {
         let mut rows = Vec::new();
         // Explicit stack: deep trees cannot overflow it.
         let mut stack: Vec<Row> = Vec::new();
-        let push_children = |stack: &mut Vec<Row>, id: usize, nodes: &[CatalogNode], filtering: bool| {
-            let n = &nodes[id];
-            if !filtering && !n.complete && (n.loading || !n.children.is_empty() || n.error.is_some()) {
-                stack.push(Row::More(id));
-            }
-            for &c in n.children.iter().rev() {
-                stack.push(Row::Node(c));
-            }
-        };
+        let push_children =
+            |stack: &mut Vec<Row>, id: usize, nodes: &[CatalogNode], filtering: bool| {
+                let n = &nodes[id];
+                if !filtering
+                    && !n.complete
+                    && (n.loading || !n.children.is_empty() || n.error.is_some())
+                {
+                    stack.push(Row::More(id));
+                }
+                for &c in n.children.iter().rev() {
+                    stack.push(Row::Node(c));
+                }
+            };
         let filtering = keep.is_some();
         if filtering || self.nodes[0].expanded {
             push_children(&mut stack, 0, &self.nodes, filtering);
@@ -716,7 +742,13 @@ mod tests {
         c.move_to(PAGE_SIZE as usize);
         c.ensure_visible(20);
         let more = c.pages_needed(20);
-        assert_eq!(more, vec![PageRequest { parent: "g".into(), offset: PAGE_SIZE }]);
+        assert_eq!(
+            more,
+            vec![PageRequest {
+                parent: "g".into(),
+                offset: PAGE_SIZE
+            }]
+        );
         // Asking again while in flight does not duplicate.
         assert!(c.pages_needed(20).is_empty());
         c.set_filter("a0019");
@@ -762,7 +794,13 @@ mod tests {
         c.reset_keeping_view();
         c.initial_request();
         let follow = c.apply_page("", 0, page(vec![grp("g")], 1));
-        assert_eq!(follow, vec![PageRequest { parent: "g".into(), offset: 0 }]);
+        assert_eq!(
+            follow,
+            vec![PageRequest {
+                parent: "g".into(),
+                offset: 0
+            }]
+        );
         c.apply_page("g", 0, page(vec![arr("g/x")], 1));
         assert_eq!(c.selected_node().unwrap().entry.path, "g/x");
     }

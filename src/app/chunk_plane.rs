@@ -32,7 +32,11 @@ impl PlaneAxes {
         if r > c {
             std::mem::swap(&mut r, &mut c);
         }
-        PlaneAxes { row_axis: Some(r), col_axis: c, fixed: vec![0; n] }
+        PlaneAxes {
+            row_axis: Some(r),
+            col_axis: c,
+            fixed: vec![0; n],
+        }
     }
 
     /// The last two axes (rows, cols); a 1-D array is one wrapped strip.
@@ -120,7 +124,12 @@ impl ChunkPlane {
         }
         let mut base = 0u64;
         for a in axes.others() {
-            let i = axes.fixed.get(a).copied().unwrap_or(0).min(map.grid[a].saturating_sub(1));
+            let i = axes
+                .fixed
+                .get(a)
+                .copied()
+                .unwrap_or(0)
+                .min(map.grid[a].saturating_sub(1));
             base += i * strides[a];
         }
         let rs = axes.row_axis.map(|r| strides[r]).unwrap_or(0);
@@ -156,7 +165,8 @@ impl ChunkPlane {
         }
         for r in 1..=tr as usize {
             for c in 1..=tc as usize {
-                sat[r * w + c] += sat[(r - 1) * w + c] + sat[r * w + c - 1] - sat[(r - 1) * w + c - 1];
+                sat[r * w + c] +=
+                    sat[(r - 1) * w + c] + sat[r * w + c - 1] - sat[(r - 1) * w + c - 1];
             }
         }
         ChunkPlane {
@@ -201,7 +211,12 @@ impl ChunkPlane {
         let vis_c = self.cols.div_ceil(1u64 << z).max(1).min(self.cols.max(1));
         let r0 = pan.0.min(self.rows.saturating_sub(vis_r));
         let c0 = pan.1.min(self.cols.saturating_sub(vis_c));
-        (r0, (r0 + vis_r).min(self.rows), c0, (c0 + vis_c).min(self.cols))
+        (
+            r0,
+            (r0 + vis_r).min(self.rows),
+            c0,
+            (c0 + vis_c).min(self.cols),
+        )
     }
 
     /// The deepest useful zoom: one chunk per cell.
@@ -267,7 +282,11 @@ mod tests {
         assert_eq!(p.count(0, 1, 2, 3), (1, 1));
         assert_eq!(plane_coords(&[1, 0, 2], &axes), Some((0, 2)));
         assert_eq!(plane_coords(&[0, 0, 2], &axes), None);
-        let axes = PlaneAxes { row_axis: Some(0), col_axis: 2, fixed: vec![0, 0, 0] };
+        let axes = PlaneAxes {
+            row_axis: Some(0),
+            col_axis: 2,
+            fixed: vec![0, 0, 0],
+        };
         let p = ChunkPlane::build(&m, &axes);
         assert_eq!((p.rows, p.cols, p.written), (2, 3, 1));
         assert_eq!(PlaneAxes::pairs(3), vec![(0, 1), (0, 2), (1, 2)]);

@@ -46,8 +46,13 @@ impl Runner {
             let demos = self.demo_dirs.clone();
             let job = async move {
                 match open_store(target.clone(), opener, demos).await {
-                    Ok(b) => Action::StoreOpened { label: target.label(), backend: BackendHandle(b) },
-                    Err(e) => Action::StoreFailed { message: format!("cannot open {}: {}", target.label(), e.message) },
+                    Ok(b) => Action::StoreOpened {
+                        label: target.label(),
+                        backend: BackendHandle(b),
+                    },
+                    Err(e) => Action::StoreFailed {
+                        message: format!("cannot open {}: {}", target.label(), e.message),
+                    },
                 }
             };
             self.jobs.submit(key, job.boxed());
@@ -72,7 +77,11 @@ impl Runner {
             match effect {
                 Effect::LoadPage { parent, offset } => {
                     let result = b.list_page(&parent, offset, PAGE_SIZE).await;
-                    Action::PageLoaded { parent, offset, result }
+                    Action::PageLoaded {
+                        parent,
+                        offset,
+                        result,
+                    }
                 }
                 Effect::Show { path } => {
                     let result = b.show(&path).await;
@@ -88,20 +97,40 @@ impl Runner {
                 }
                 Effect::Read { path, selection } => {
                     let result = b.read(&path, Some(&selection)).await;
-                    Action::PreviewLoaded { path, selection, result }
+                    Action::PreviewLoaded {
+                        path,
+                        selection,
+                        result,
+                    }
                 }
                 Effect::Run(op) => {
                     let summary = op.summary();
                     tracing::info!(?summary, "running operation");
-                    let result = match op {
-                        Operation::Patch { path, offset, data, extend } => {
-                            b.patch(&path, &offset, &data, extend).await.map(OpOutcome::Info)
+                    let result = match *op {
+                        Operation::Patch {
+                            path,
+                            offset,
+                            data,
+                            extend,
+                        } => b
+                            .patch(&path, &offset, &data, extend)
+                            .await
+                            .map(|i| OpOutcome::Info(Box::new(i))),
+                        Operation::Resize { path, shape, cause } => b
+                            .resize(&path, &shape, cause)
+                            .await
+                            .map(|i| OpOutcome::Info(Box::new(i))),
+                        Operation::Create(req) => {
+                            b.create(&req.0).await.map(|i| OpOutcome::Info(Box::new(i)))
                         }
-                        Operation::Resize { path, shape, cause } => b.resize(&path, &shape, cause).await.map(OpOutcome::Info),
-                        Operation::Create(req) => b.create(&req.0).await.map(OpOutcome::Info),
-                        Operation::Delete { path } => b.delete(&path).await.map(|_| OpOutcome::Deleted),
+                        Operation::Delete { path } => {
+                            b.delete(&path).await.map(|_| OpOutcome::Deleted)
+                        }
                     };
-                    Action::OpDone { op: summary, result }
+                    Action::OpDone {
+                        op: summary,
+                        result,
+                    }
                 }
                 Effect::OpenStore(_) | Effect::LoadNpy { .. } => Action::Poll,
             }
@@ -143,7 +172,11 @@ pub async fn open_store(
 }
 
 /// A URL through the opener, anything else as a local store directory.
-pub fn open_location(loc: &str, api_key: Option<String>, opener: Option<&UrlOpener>) -> crate::backend::Result<Arc<dyn Backend>> {
+pub fn open_location(
+    loc: &str,
+    api_key: Option<String>,
+    opener: Option<&UrlOpener>,
+) -> crate::backend::Result<Arc<dyn Backend>> {
     if is_url(loc) {
         return match opener {
             Some(open) => open(loc, api_key),
@@ -169,7 +202,11 @@ fn handle(state: &mut AppState, runner: &mut Runner, action: Action) {
     let action = match action {
         Action::StoreOpened { label, backend } => {
             let b = backend.0;
-            let a = Action::StoreReady { label, describe: b.describe(), capabilities: b.capabilities() };
+            let a = Action::StoreReady {
+                label,
+                describe: b.describe(),
+                capabilities: b.capabilities(),
+            };
             runner.backend = Some(b);
             a
         }
@@ -181,7 +218,13 @@ fn handle(state: &mut AppState, runner: &mut Runner, action: Action) {
 }
 
 /// Runs until the user quits (or a signal asks to).
-pub async fn run(mut state: AppState, theme: Theme, mut runner: Runner, tui: &mut Tui, done_rx: &mut mpsc::UnboundedReceiver<Done>) -> std::io::Result<()> {
+pub async fn run(
+    mut state: AppState,
+    theme: Theme,
+    mut runner: Runner,
+    tui: &mut Tui,
+    done_rx: &mut mpsc::UnboundedReceiver<Done>,
+) -> std::io::Result<()> {
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     let mut poll = tokio::time::interval(POLL);
@@ -192,13 +235,21 @@ pub async fn run(mut state: AppState, theme: Theme, mut runner: Runner, tui: &mu
     let mut ctrl_c = Box::pin(tokio::signal::ctrl_c());
 
     let size = tui.terminal.size()?;
-    handle(&mut state, &mut runner, Action::Resize(size.width, size.height));
+    handle(
+        &mut state,
+        &mut runner,
+        Action::Resize(size.width, size.height),
+    );
     if let Some(b) = runner.backend.clone() {
         let label = state.store_label.clone();
         handle(
             &mut state,
             &mut runner,
-            Action::StoreReady { label, describe: b.describe(), capabilities: b.capabilities() },
+            Action::StoreReady {
+                label,
+                describe: b.describe(),
+                capabilities: b.capabilities(),
+            },
         );
     }
     let mut needs_draw = true;

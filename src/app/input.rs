@@ -3,7 +3,9 @@
 //! Order: Ctrl-C always quits; an overlay (dialog, palette, help) takes the keys first; then
 //! the store picker; then the catalog filter while it is being typed; then the keymap.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
 
 use super::action::{Effect, StoreTarget};
 use super::catalog::Row;
@@ -41,7 +43,9 @@ pub fn on_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
 }
 
 fn on_overlay_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
-    let Some(overlay) = s.overlay.as_mut() else { return };
+    let Some(overlay) = s.overlay.as_mut() else {
+        return;
+    };
     match overlay {
         Overlay::Help { scroll } => match s.keymap.lookup(key) {
             Some(Command::Down) => *scroll += 1,
@@ -59,8 +63,15 @@ fn on_overlay_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
             }
             KeyCode::Tab => {
                 let word = p.input.trim();
-                if let Some((name, arg, _)) = PALETTE_COMMANDS.iter().find(|(n, _, _)| n.starts_with(word)) {
-                    p.input = if arg.is_empty() { name.to_string() } else { format!("{name} ") };
+                if let Some((name, arg, _)) = PALETTE_COMMANDS
+                    .iter()
+                    .find(|(n, _, _)| n.starts_with(word))
+                {
+                    p.input = if arg.is_empty() {
+                        name.to_string()
+                    } else {
+                        format!("{name} ")
+                    };
                 }
             }
             KeyCode::Backspace => {
@@ -87,7 +98,10 @@ fn on_overlay_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
                 DialogEvent::Cancel => {
                     let title = d.kind.title().to_lowercase();
                     s.overlay = None;
-                    s.set_status(format!("{title} cancelled; nothing was written"), Tone::Info);
+                    s.set_status(
+                        format!("{title} cancelled; nothing was written"),
+                        Tone::Info,
+                    );
                 }
                 DialogEvent::Apply(op) => fx.push(Effect::Run(op)),
             }
@@ -124,7 +138,10 @@ pub fn run_palette(s: &mut AppState, input: &str, fx: &mut Vec<Effect>) {
             let names: Vec<&str> = PALETTE_COMMANDS.iter().map(|(n, _, _)| *n).collect();
             s.overlay = Some(Overlay::Palette(Palette {
                 input: input.to_string(),
-                error: Some(format!("unknown command '{other}'; try {}", names.join(", "))),
+                error: Some(format!(
+                    "unknown command '{other}'; try {}",
+                    names.join(", ")
+                )),
             }));
         }
     }
@@ -132,7 +149,11 @@ pub fn run_palette(s: &mut AppState, input: &str, fx: &mut Vec<Effect>) {
 
 fn toggle_pause(s: &mut AppState) {
     s.paused = !s.paused;
-    let msg = if s.paused { "live updates paused" } else { "live updates resumed" };
+    let msg = if s.paused {
+        "live updates paused"
+    } else {
+        "live updates resumed"
+    };
     s.set_status(msg, Tone::Info);
 }
 
@@ -268,11 +289,14 @@ fn catalog_move(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {
         Command::Left => s.catalog.collapse_selected(),
         Command::Right => {
             if let Some(r) = s.catalog.expand_selected() {
-                fx.push(Effect::LoadPage { parent: r.parent, offset: r.offset });
+                fx.push(Effect::LoadPage {
+                    parent: r.parent,
+                    offset: r.offset,
+                });
             }
         }
-        Command::Open => match s.catalog.selected_row() {
-            Some(Row::Node(_)) => {
+        Command::Open => {
+            if let Some(Row::Node(_)) = s.catalog.selected_row() {
                 let is_array = s
                     .catalog
                     .selected_node()
@@ -280,11 +304,13 @@ fn catalog_move(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {
                 if is_array {
                     set_focus(s, Pane::Grid);
                 } else if let Some(r) = s.catalog.toggle_selected() {
-                    fx.push(Effect::LoadPage { parent: r.parent, offset: r.offset });
+                    fx.push(Effect::LoadPage {
+                        parent: r.parent,
+                        offset: r.offset,
+                    });
                 }
             }
-            _ => {}
-        },
+        }
         _ => {}
     }
     s.after_selection_change(fx);
@@ -293,7 +319,11 @@ fn catalog_move(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {
 fn zoom(s: &mut AppState, inwards: bool) {
     let Some(o) = s.open.as_mut() else { return };
     let max = o.plane.max_zoom();
-    o.zoom = if inwards { (o.zoom + 1).min(max) } else { o.zoom.saturating_sub(1) };
+    o.zoom = if inwards {
+        (o.zoom + 1).min(max)
+    } else {
+        o.zoom.saturating_sub(1)
+    };
 }
 
 fn grid_move(s: &mut AppState, cmd: Command) {
@@ -335,7 +365,9 @@ fn history_move(s: &mut AppState, cmd: Command) {
 }
 
 fn preview_move(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {
-    let Some(sel) = s.preview_selection() else { return };
+    let Some(sel) = s.preview_selection() else {
+        return;
+    };
     let Some(o) = s.open.as_mut() else { return };
     let Some(info) = o.info.clone() else { return };
     let ca = o.axes.col_axis;

@@ -31,7 +31,11 @@ pub struct Jobs {
 
 impl Jobs {
     pub fn new(tx: UnboundedSender<Done>) -> Jobs {
-        Jobs { tx, slots: HashMap::new(), started: 0 }
+        Jobs {
+            tx,
+            slots: HashMap::new(),
+            started: 0,
+        }
     }
 
     /// Starts `job` now, or parks it behind the running job of the same key (replacing any

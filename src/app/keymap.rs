@@ -160,7 +160,8 @@ pub struct KeyBinding {
 impl KeyBinding {
     /// Normalises an event: SHIFT is part of the character for printable keys.
     pub fn from_event(ev: &KeyEvent) -> KeyBinding {
-        let mut mods = ev.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
+        let mut mods =
+            ev.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
         if matches!(ev.code, KeyCode::Char(_) | KeyCode::BackTab) {
             mods.remove(KeyModifiers::SHIFT);
         }
@@ -260,7 +261,7 @@ impl KeyBinding {
         };
         let mut s = String::new();
         if self.mods.contains(KeyModifiers::CONTROL) {
-            s.push_str("^");
+            s.push('^');
         }
         if self.mods.contains(KeyModifiers::ALT) {
             s.push_str("M-");
@@ -399,23 +400,46 @@ mod tests {
             k.lookup(&ev(KeyCode::BackTab, KeyModifiers::SHIFT)),
             Some(Command::PrevPane)
         );
-        assert_eq!(k.lookup(&ev(KeyCode::Char('j'), KeyModifiers::NONE)), Some(Command::Down));
+        assert_eq!(
+            k.lookup(&ev(KeyCode::Char('j'), KeyModifiers::NONE)),
+            Some(Command::Down)
+        );
     }
 
     #[test]
     fn user_file_overrides_only_what_it_lists() {
-        let (k, w) = Keymap::from_files(DEFAULT_KEYMAP, Some("quit = [\"x\"]\npatch = [\"bogus-key\"]"));
+        let (k, w) = Keymap::from_files(
+            DEFAULT_KEYMAP,
+            Some("quit = [\"x\"]\npatch = [\"bogus-key\"]"),
+        );
         assert_eq!(w.len(), 1);
-        assert_eq!(k.lookup(&ev(KeyCode::Char('x'), KeyModifiers::NONE)), Some(Command::Quit));
+        assert_eq!(
+            k.lookup(&ev(KeyCode::Char('x'), KeyModifiers::NONE)),
+            Some(Command::Quit)
+        );
         assert_eq!(k.lookup(&ev(KeyCode::Char('q'), KeyModifiers::NONE)), None);
-        assert_eq!(k.lookup(&ev(KeyCode::Char('j'), KeyModifiers::NONE)), Some(Command::Down));
+        assert_eq!(
+            k.lookup(&ev(KeyCode::Char('j'), KeyModifiers::NONE)),
+            Some(Command::Down)
+        );
         let (_, w) = Keymap::from_files(DEFAULT_KEYMAP, Some("nonsense = 3"));
         assert_eq!(w.len(), 1);
     }
 
     #[test]
     fn keys_parse_and_display() {
-        for k in ["q", "ctrl-c", "enter", "pagedown", "f1", "space", "backtab", "shift-tab", "G", "alt-x"] {
+        for k in [
+            "q",
+            "ctrl-c",
+            "enter",
+            "pagedown",
+            "f1",
+            "space",
+            "backtab",
+            "shift-tab",
+            "G",
+            "alt-x",
+        ] {
             let b = KeyBinding::parse(k).unwrap();
             assert!(!b.display().is_empty());
         }

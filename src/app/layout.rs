@@ -69,7 +69,8 @@ pub fn areas(size: Rect, right_tab: Pane) -> Areas {
     } else {
         (size.width * 35 / 100).clamp(20, 40)
     };
-    let [catalog, right] = Layout::horizontal([Constraint::Length(cat_w), Constraint::Min(0)]).areas(main);
+    let [catalog, right] =
+        Layout::horizontal([Constraint::Length(cat_w), Constraint::Min(0)]).areas(main);
     if wide {
         let [upper, grid, preview] = Layout::vertical([
             Constraint::Length(10),
@@ -77,7 +78,9 @@ pub fn areas(size: Rect, right_tab: Pane) -> Areas {
             Constraint::Percentage(35),
         ])
         .areas(right);
-        let [structure, history] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(upper);
+        let [structure, history] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                .areas(upper);
         Areas {
             top,
             hints,
@@ -92,7 +95,11 @@ pub fn areas(size: Rect, right_tab: Pane) -> Areas {
     } else {
         let [structure, tabs, pane] = Layout::default()
             .direction(Direction::Vertical)
-            .constraints([Constraint::Length(8), Constraint::Length(1), Constraint::Min(0)])
+            .constraints([
+                Constraint::Length(8),
+                Constraint::Length(1),
+                Constraint::Min(0),
+            ])
             .areas(right);
         let mut a = Areas {
             top,

@@ -33,7 +33,8 @@ use theme::Theme;
 
 /// Opens a URL store (a Tiled server) with an optional API key; supplied by the CLI, which
 /// owns the Tiled backend's construction.
-pub type UrlOpener = Arc<dyn Fn(&str, Option<String>) -> crate::backend::Result<Arc<dyn Backend>> + Send + Sync>;
+pub type UrlOpener =
+    Arc<dyn Fn(&str, Option<String>) -> crate::backend::Result<Arc<dyn Backend>> + Send + Sync>;
 
 /// How to start the TUI.
 #[derive(Clone, Default)]
@@ -50,21 +51,31 @@ pub struct TuiOptions {
 
 impl TuiOptions {
     pub fn new(backend: Option<Arc<dyn Backend>>, label: impl Into<String>) -> TuiOptions {
-        TuiOptions { backend, label: label.into(), url_opener: None, config: None }
+        TuiOptions {
+            backend,
+            label: label.into(),
+            url_opener: None,
+            config: None,
+        }
     }
 }
 
 /// The initial state, keymap and theme for `opts` (no terminal needed; used by tests too).
 pub fn initial_state(opts: &TuiOptions, stores: &[StoreSpec]) -> (AppState, Vec<String>) {
     let dir = crate::config::config_dir();
-    let (keymap, mut warnings) = Keymap::load(dir.as_ref().map(|d| d.join("keymap.toml")).as_deref());
+    let (keymap, mut warnings) =
+        Keymap::load(dir.as_ref().map(|d| d.join("keymap.toml")).as_deref());
     let mut state = match &opts.backend {
         Some(b) => AppState::new(&opts.label, b.capabilities()),
         None => AppState::picker(stores),
     };
     state.picker = Picker::new(stores);
     if state.screen == state::Screen::Main {
-        state.store_describe = opts.backend.as_ref().map(|b| b.describe()).unwrap_or_default();
+        state.store_describe = opts
+            .backend
+            .as_ref()
+            .map(|b| b.describe())
+            .unwrap_or_default();
     }
     state.keymap = Arc::new(keymap);
     let (_, theme_warnings) = Theme::load(dir.as_ref().map(|d| d.join("theme.toml")).as_deref());
@@ -114,9 +125,16 @@ pub async fn run(opts: TuiOptions) -> color_eyre::Result<()> {
 
 /// For `extent` / `extent tui`: resolves `--store` (a name from the config file, a directory or
 /// a URL) and runs the TUI; no store → the store picker.
-pub async fn run_from_cli(store: Option<String>, url_opener: Option<UrlOpener>) -> color_eyre::Result<()> {
+pub async fn run_from_cli(
+    store: Option<String>,
+    url_opener: Option<UrlOpener>,
+) -> color_eyre::Result<()> {
     let config = Config::load().map_err(|e| eyre!("{e}"))?;
-    let mut opts = TuiOptions { url_opener: url_opener.clone(), config: Some(config.clone()), ..Default::default() };
+    let mut opts = TuiOptions {
+        url_opener: url_opener.clone(),
+        config: Some(config.clone()),
+        ..Default::default()
+    };
     if let Some(s) = store.filter(|s| !s.trim().is_empty()) {
         let target = match config.store(&s) {
             Some(spec) => StoreTarget::Named(spec),

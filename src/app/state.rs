@@ -99,7 +99,10 @@ impl Picker {
             .iter()
             .map(|s| PickerEntry {
                 label: s.name.clone(),
-                detail: s.description.clone().unwrap_or_else(|| s.url_or_path.clone()),
+                detail: s
+                    .description
+                    .clone()
+                    .unwrap_or_else(|| s.url_or_path.clone()),
                 target: StoreTarget::Named(s.clone()),
             })
             .collect();
@@ -179,7 +182,9 @@ impl OpenArray {
     /// Rebuilds the plane from the chunk map (after the map or the axes changed).
     pub fn rebuild_plane(&mut self) {
         self.plane = match &self.chunks {
-            Some(m) if m.grid.len() == self.axes.fixed.len() => super::chunk_plane::ChunkPlane::build(m, &self.axes),
+            Some(m) if m.grid.len() == self.axes.fixed.len() => {
+                super::chunk_plane::ChunkPlane::build(m, &self.axes)
+            }
             _ => ChunkPlane::empty(),
         };
     }
@@ -251,11 +256,14 @@ impl AppState {
 
     /// A state on the store picker.
     pub fn picker(stores: &[StoreSpec]) -> AppState {
-        let mut s = AppState::new("", Capabilities {
-            can_shrink: false,
-            lists_chunks: false,
-            history_in_store: false,
-        });
+        let mut s = AppState::new(
+            "",
+            Capabilities {
+                can_shrink: false,
+                lists_chunks: false,
+                history_in_store: false,
+            },
+        );
         s.screen = Screen::Picker;
         s.connection = ConnectionState::Idle;
         s.picker = Picker::new(stores);
@@ -277,7 +285,11 @@ impl AppState {
     }
 
     pub fn set_status(&mut self, text: impl Into<String>, tone: Tone) {
-        self.status = Some(Status { text: text.into(), tone, at: self.now });
+        self.status = Some(Status {
+            text: text.into(),
+            tone,
+            at: self.now,
+        });
     }
 
     pub fn dialog(&self) -> Option<&Dialog> {

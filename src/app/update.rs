@@ -14,10 +14,15 @@ use super::catalog::{PageRequest, SEARCH_NODES, SEARCH_REQUESTS};
 use super::chunk_plane::PlaneAxes;
 use super::dialogs::{Dialog, DialogKind, PlanContext};
 use super::layout::{self, Pane};
-use super::state::{AppState, OpenArray, Overlay, PreviewData, Screen, Tone, FADE, MAX_CHANGES, STATUS_TTL};
+use super::state::{
+    AppState, OpenArray, Overlay, PreviewData, Screen, Tone, FADE, MAX_CHANGES, STATUS_TTL,
+};
 
 fn page_effect(r: PageRequest) -> Effect {
-    Effect::LoadPage { parent: r.parent, offset: r.offset }
+    Effect::LoadPage {
+        parent: r.parent,
+        offset: r.offset,
+    }
 }
 
 impl AppState {
@@ -43,7 +48,11 @@ impl AppState {
             Action::Quit => self.quit = true,
             // The event loop takes the backend and sends StoreReady.
             Action::StoreOpened { .. } => self.dirty = false,
-            Action::StoreReady { label, describe, capabilities } => {
+            Action::StoreReady {
+                label,
+                describe,
+                capabilities,
+            } => {
                 self.screen = Screen::Main;
                 self.store_label = label;
                 self.store_describe = describe;
@@ -64,7 +73,11 @@ impl AppState {
                     self.set_status(message, Tone::Error);
                 }
             }
-            Action::PageLoaded { parent, offset, result } => {
+            Action::PageLoaded {
+                parent,
+                offset,
+                result,
+            } => {
                 let result = result.map_err(|e| e.message);
                 if let Err(e) = &result {
                     if parent.is_empty() {
@@ -73,7 +86,12 @@ impl AppState {
                 }
                 let follow = self.catalog.apply_page(&parent, offset, result);
                 fx.extend(follow.into_iter().map(page_effect));
-                fx.extend(self.catalog.search_requests(SEARCH_NODES, SEARCH_REQUESTS).into_iter().map(page_effect));
+                fx.extend(
+                    self.catalog
+                        .search_requests(SEARCH_NODES, SEARCH_REQUESTS)
+                        .into_iter()
+                        .map(page_effect),
+                );
                 self.after_selection_change(&mut fx);
             }
             Action::InfoLoaded { path, result } => self.on_info(&path, result, &mut fx),
@@ -95,7 +113,11 @@ impl AppState {
                     Err(e) => open.history_error = Some(e.message),
                 }
             }
-            Action::PreviewLoaded { path, selection, result } => {
+            Action::PreviewLoaded {
+                path,
+                selection,
+                result,
+            } => {
                 let Some(open) = self.open.as_mut().filter(|o| o.path == path) else {
                     self.dirty = false;
                     return fx;
@@ -130,7 +152,11 @@ impl AppState {
             open.changed.retain(|(_, t)| now.duration_since(*t) < FADE);
             changed |= open.changed.len() != before;
         }
-        if self.status.as_ref().is_some_and(|s| now.duration_since(s.at) >= STATUS_TTL) {
+        if self
+            .status
+            .as_ref()
+            .is_some_and(|s| now.duration_since(s.at) >= STATUS_TTL)
+        {
             self.status = None;
             changed = true;
         }
@@ -144,8 +170,12 @@ impl AppState {
         }
         if let Some(open) = &self.open {
             if open.info.is_some() {
-                fx.push(Effect::Show { path: open.path.clone() });
-                fx.push(Effect::Chunks { path: open.path.clone() });
+                fx.push(Effect::Show {
+                    path: open.path.clone(),
+                });
+                fx.push(Effect::Chunks {
+                    path: open.path.clone(),
+                });
             }
         }
     }
@@ -156,9 +186,15 @@ impl AppState {
             return;
         }
         self.open = Some(OpenArray::new(path));
-        fx.push(Effect::Show { path: path.to_string() });
-        fx.push(Effect::Chunks { path: path.to_string() });
-        fx.push(Effect::History { path: path.to_string() });
+        fx.push(Effect::Show {
+            path: path.to_string(),
+        });
+        fx.push(Effect::Chunks {
+            path: path.to_string(),
+        });
+        fx.push(Effect::History {
+            path: path.to_string(),
+        });
     }
 
     /// After the catalog selection moved: scroll, load pages coming into view (and groups to
@@ -167,7 +203,12 @@ impl AppState {
         let h = self.catalog_height();
         self.catalog.ensure_visible(h);
         fx.extend(self.catalog.pages_needed(h).into_iter().map(page_effect));
-        fx.extend(self.catalog.search_requests(SEARCH_NODES, SEARCH_REQUESTS).into_iter().map(page_effect));
+        fx.extend(
+            self.catalog
+                .search_requests(SEARCH_NODES, SEARCH_REQUESTS)
+                .into_iter()
+                .map(page_effect),
+        );
         let array = self
             .catalog
             .selected_node()
@@ -178,7 +219,12 @@ impl AppState {
         }
     }
 
-    fn on_info(&mut self, path: &str, result: crate::backend::Result<ArrayInfo>, fx: &mut Vec<Effect>) {
+    fn on_info(
+        &mut self,
+        path: &str,
+        result: crate::backend::Result<ArrayInfo>,
+        fx: &mut Vec<Effect>,
+    ) {
         let caps = self.capabilities;
         let Some(open) = self.open.as_mut().filter(|o| o.path == path) else {
             self.dirty = false;
@@ -208,10 +254,18 @@ impl AppState {
         open.error = None;
         self.catalog.set_shape(path, &info.shape);
         if shape_changed {
-            let old = open.info.as_ref().map(|o| o.shape.clone()).unwrap_or_default();
+            let old = open
+                .info
+                .as_ref()
+                .map(|o| o.shape.clone())
+                .unwrap_or_default();
             tracing::debug!(path, old = ?old, new = ?info.shape, "shape changed");
-            fx.push(Effect::History { path: path.to_string() });
-            fx.push(Effect::Chunks { path: path.to_string() });
+            fx.push(Effect::History {
+                path: path.to_string(),
+            });
+            fx.push(Effect::Chunks {
+                path: path.to_string(),
+            });
         }
         open.info = Some(info);
         if let Some(Overlay::Dialog(d)) = &mut self.overlay {
@@ -225,7 +279,12 @@ impl AppState {
         }
     }
 
-    fn on_chunks(&mut self, path: &str, result: crate::backend::Result<Arc<ChunkMap>>, fx: &mut Vec<Effect>) {
+    fn on_chunks(
+        &mut self,
+        path: &str,
+        result: crate::backend::Result<Arc<ChunkMap>>,
+        fx: &mut Vec<Effect>,
+    ) {
         let now = self.now;
         let Some(open) = self.open.as_mut().filter(|o| o.path == path) else {
             self.dirty = false;
@@ -264,13 +323,21 @@ impl AppState {
         }
     }
 
-    fn on_op_done(&mut self, op: OpSummary, result: crate::backend::Result<OpOutcome>, fx: &mut Vec<Effect>) {
+    fn on_op_done(
+        &mut self,
+        op: OpSummary,
+        result: crate::backend::Result<OpOutcome>,
+        fx: &mut Vec<Effect>,
+    ) {
         match result {
             Err(e) => {
                 tracing::info!(verb = op.verb, path = %op.path, error = %e, "operation failed");
                 match &mut self.overlay {
                     Some(Overlay::Dialog(d)) => d.failed(e.message),
-                    _ => self.set_status(format!("{} {} failed: {}", op.verb, op.path, e.message), Tone::Error),
+                    _ => self.set_status(
+                        format!("{} {} failed: {}", op.verb, op.path, e.message),
+                        Tone::Error,
+                    ),
                 }
             }
             Ok(OpOutcome::Deleted) => {
@@ -283,6 +350,7 @@ impl AppState {
                 self.after_selection_change(fx);
             }
             Ok(OpOutcome::Info(info)) => {
+                let info = *info;
                 self.overlay = None;
                 let old = self
                     .open
@@ -291,11 +359,25 @@ impl AppState {
                     .and_then(|o| o.info.as_ref())
                     .map(|i| i.shape.clone());
                 let text = match (&old, op.verb) {
-                    (_, "create") => format!("created {} {} {}", info.path, info.dtype, fmt_shape(&info.shape)),
+                    (_, "create") => format!(
+                        "created {} {} {}",
+                        info.path,
+                        info.dtype,
+                        fmt_shape(&info.shape)
+                    ),
                     (Some(o), verb) if *o != info.shape => {
-                        format!("{verb} {}: shape {} → {}", info.path, fmt_shape(o), fmt_shape(&info.shape))
+                        format!(
+                            "{verb} {}: shape {} → {}",
+                            info.path,
+                            fmt_shape(o),
+                            fmt_shape(&info.shape)
+                        )
                     }
-                    (_, verb) => format!("{verb} {}: done, shape {}", info.path, fmt_shape(&info.shape)),
+                    (_, verb) => format!(
+                        "{verb} {}: done, shape {}",
+                        info.path,
+                        fmt_shape(&info.shape)
+                    ),
                 };
                 self.set_status(text, Tone::Ok);
                 if op.verb == "create" {
@@ -340,9 +422,15 @@ impl AppState {
             EventKind::ShapeChanged { new, .. } => {
                 self.catalog.set_shape(path, &new);
                 if is_open {
-                    fx.push(Effect::Show { path: path.to_string() });
-                    fx.push(Effect::History { path: path.to_string() });
-                    fx.push(Effect::Chunks { path: path.to_string() });
+                    fx.push(Effect::Show {
+                        path: path.to_string(),
+                    });
+                    fx.push(Effect::History {
+                        path: path.to_string(),
+                    });
+                    fx.push(Effect::Chunks {
+                        path: path.to_string(),
+                    });
                 }
             }
             EventKind::ChunksWritten { offset, shape } => {
@@ -357,7 +445,9 @@ impl AppState {
                             open.changed.drain(..excess);
                         }
                     }
-                    fx.push(Effect::Chunks { path: path.to_string() });
+                    fx.push(Effect::Chunks {
+                        path: path.to_string(),
+                    });
                 }
             }
         }
@@ -372,7 +462,12 @@ impl AppState {
         let mut start = Vec::with_capacity(info.ndim());
         let mut end = Vec::with_capacity(info.ndim());
         for (a, &n) in info.shape.iter().enumerate() {
-            let i = open.index.get(a).copied().unwrap_or(0).min(n.saturating_sub(1));
+            let i = open
+                .index
+                .get(a)
+                .copied()
+                .unwrap_or(0)
+                .min(n.saturating_sub(1));
             let len = if Some(a) == open.axes.row_axis {
                 rows
             } else if a == open.axes.col_axis {
@@ -397,7 +492,10 @@ impl AppState {
         if !force && open.preview.as_ref().is_some_and(|p| p.selection == sel) {
             return;
         }
-        fx.push(Effect::Read { path: open.path.clone(), selection: sel });
+        fx.push(Effect::Read {
+            path: open.path.clone(),
+            selection: sel,
+        });
     }
 
     /// Opens a write dialog (when there is something to act on).
@@ -407,11 +505,19 @@ impl AppState {
         }
         let info = self.open_info().cloned();
         if kind != DialogKind::Create && info.is_none() {
-            self.set_status("open an array first: select one in the catalog", Tone::Error);
+            self.set_status(
+                "open an array first: select one in the catalog",
+                Tone::Error,
+            );
             return;
         }
         let group = self.catalog.current_group();
-        let d = Dialog::open(kind, info.as_ref(), &group, plan_ctx(self.open.as_ref(), self.capabilities));
+        let d = Dialog::open(
+            kind,
+            info.as_ref(),
+            &group,
+            plan_ctx(self.open.as_ref(), self.capabilities),
+        );
         self.overlay = Some(Overlay::Dialog(Box::new(d)));
     }
 
@@ -471,8 +577,12 @@ impl AppState {
 
     /// Steps the slice of the chosen other axis by `delta` elements.
     pub fn step_slice(&mut self, delta: i64, fx: &mut Vec<Effect>) {
-        let Some(open) = self.open.as_mut() else { return };
-        let Some(info) = open.info.clone() else { return };
+        let Some(open) = self.open.as_mut() else {
+            return;
+        };
+        let Some(info) = open.info.clone() else {
+            return;
+        };
         let others = open.axes.others();
         if others.is_empty() {
             self.set_status("the grid shows every axis; nothing to step", Tone::Info);
@@ -492,7 +602,9 @@ impl AppState {
 
     /// Shows the next pair of axes (ndim > 2).
     pub fn cycle_axes(&mut self, fx: &mut Vec<Effect>) {
-        let Some(open) = self.open.as_mut() else { return };
+        let Some(open) = self.open.as_mut() else {
+            return;
+        };
         let n = open.axes.fixed.len();
         if n <= 2 {
             self.set_status("the grid already shows every axis", Tone::Info);
@@ -513,7 +625,10 @@ impl AppState {
 }
 
 /// What a dialog may look at.
-pub fn plan_ctx(open: Option<&OpenArray>, capabilities: crate::backend::Capabilities) -> PlanContext<'_> {
+pub fn plan_ctx(
+    open: Option<&OpenArray>,
+    capabilities: crate::backend::Capabilities,
+) -> PlanContext<'_> {
     PlanContext {
         info: open.and_then(|o| o.info.as_ref()),
         capabilities,
@@ -542,7 +657,8 @@ pub fn newly_written(old: &ChunkMap, new: &ChunkMap, cap: usize) -> Vec<Vec<u64>
         let was = if old.grid == new.grid {
             old.states.get(i).copied()
         } else if old.grid.len() == n {
-            old.index(&unravel(i as u64, &new.grid)).and_then(|j| old.states.get(j).copied())
+            old.index(&unravel(i as u64, &new.grid))
+                .and_then(|j| old.states.get(j).copied())
         } else {
             None
         };
@@ -561,7 +677,11 @@ fn chunk_box(chunks: &[u64], offset: &[u64], shape: &[u64], cap: usize) -> Vec<V
     if shape.contains(&0) || chunks.len() != offset.len() || offset.len() != shape.len() {
         return Vec::new();
     }
-    let first: Vec<u64> = offset.iter().zip(chunks).map(|(&o, &c)| o / c.max(1)).collect();
+    let first: Vec<u64> = offset
+        .iter()
+        .zip(chunks)
+        .map(|(&o, &c)| o / c.max(1))
+        .collect();
     let last: Vec<u64> = offset
         .iter()
         .zip(shape)

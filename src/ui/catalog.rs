@@ -43,7 +43,11 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
                 let Some(n) = c.node(id) else { continue };
                 let indent = "  ".repeat(n.depth.saturating_sub(1));
                 let (icon, name, style) = match n.entry.kind {
-                    NodeKind::Group => (if n.expanded { "▾ " } else { "▸ " }, format!("{}/", n.name), t.group),
+                    NodeKind::Group => (
+                        if n.expanded { "▾ " } else { "▸ " },
+                        format!("{}/", n.name),
+                        t.group,
+                    ),
                     NodeKind::Array => ("  ", n.name.clone(), t.array),
                 };
                 let detail = match (&n.entry.shape, n.entry.dtype) {
@@ -59,14 +63,20 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
                 } else {
                     // Shape alone, when shape and dtype do not both fit.
                     match &n.entry.shape {
-                        Some(sh) if shape_compact(sh).chars().count() <= detail_room => shape_compact(sh),
+                        Some(sh) if shape_compact(sh).chars().count() <= detail_room => {
+                            shape_compact(sh)
+                        }
                         _ => String::new(),
                     }
                 };
                 let pad = w.saturating_sub(head_w + detail.chars().count());
                 let head = fit(&head, w);
                 if selected {
-                    let st = if focused { t.selected } else { t.selected_unfocused };
+                    let st = if focused {
+                        t.selected
+                    } else {
+                        t.selected_unfocused
+                    };
                     Line::styled(format!("{head}{}{detail}", " ".repeat(pad)), st)
                 } else {
                     Line::from(vec![
@@ -91,7 +101,10 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
                     }
                 };
                 let st = if p.error.is_some() { t.error } else { t.dim };
-                Line::styled(fit(&text, w), if selected { t.selected_unfocused } else { st })
+                Line::styled(
+                    fit(&text, w),
+                    if selected { t.selected_unfocused } else { st },
+                )
             }
         };
         lines.push(line);
@@ -109,11 +122,27 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
             if c.searching() { " (searching)" } else { "" }
         );
         Line::from(vec![
-            Span::styled(fit(&text, w.saturating_sub(count.len())), if s.filter_editing { t.input_focused } else { t.input }),
+            Span::styled(
+                fit(&text, w.saturating_sub(count.len())),
+                if s.filter_editing {
+                    t.input_focused
+                } else {
+                    t.input
+                },
+            ),
             Span::styled(count, t.dim),
         ])
     } else {
-        Line::styled(fit(&format!("{} filter", s.keymap.hint(crate::app::keymap::Command::Filter)), w), t.dim)
+        Line::styled(
+            fit(
+                &format!(
+                    "{} filter",
+                    s.keymap.hint(crate::app::keymap::Command::Filter)
+                ),
+                w,
+            ),
+            t.dim,
+        )
     };
     lines.push(filter_line);
     frame.render_widget(Paragraph::new(lines), inner);

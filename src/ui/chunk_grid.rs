@@ -68,7 +68,10 @@ impl ChunkGrid<'_> {
         if self.plane.unknown {
             format!("{UNKNOWN} unknown: this store does not list chunks  {CHANGED} changed")
         } else {
-            format!("{WRITTEN} written  {} partly  {MISSING} missing  {CHANGED} just changed", PARTIAL[1])
+            format!(
+                "{WRITTEN} written  {} partly  {MISSING} missing  {CHANGED} just changed",
+                PARTIAL[1]
+            )
         }
     }
 }
@@ -96,7 +99,11 @@ impl Widget for ChunkGrid<'_> {
         }
         let pct = {
             let (wr, tot) = p.count(0, p.rows, 0, p.cols);
-            if tot == 0 { 0.0 } else { 100.0 * wr as f64 / tot as f64 }
+            if tot == 0 {
+                0.0
+            } else {
+                100.0 * wr as f64 / tot as f64
+            }
         };
         let top = area.y;
         let grid_y = area.y + 1;
@@ -124,16 +131,34 @@ impl Widget for ChunkGrid<'_> {
                 let y = grid_y + line as u16;
                 put(buf, x, y, ch, st);
                 if cell_w == 2 {
-                    put(buf, x + 1, y, if ch == MISSING || ch == UNKNOWN { ' ' } else { ch }, st);
+                    put(
+                        buf,
+                        x + 1,
+                        y,
+                        if ch == MISSING || ch == UNKNOWN {
+                            ' '
+                        } else {
+                            ch
+                        },
+                        st,
+                    );
                 }
                 if col == 0 {
-                    buf.set_string(area.x, y, format!("{a:>width$}", width = digits as usize), t.dim);
+                    buf.set_string(
+                        area.x,
+                        y,
+                        format!("{a:>width$}", width = digits as usize),
+                        t.dim,
+                    );
                 }
             }
             (
                 n_cells.div_ceil(per_line),
                 n_cells.min(per_line) * cell_w,
-                format!("{} chunks along axis {} · cell = {per} · {pct:.0}% written", p.cols, self.col_axis),
+                format!(
+                    "{} chunks along axis {} · cell = {per} · {pct:.0}% written",
+                    p.cols, self.col_axis
+                ),
             )
         } else {
             let (vr, vc) = (r1 - r0, c1 - c0);
@@ -167,18 +192,30 @@ impl Widget for ChunkGrid<'_> {
                         // Cells keep a one-column gap when wide, so neighbours stay apart.
                         let fill = if cw > 2 { cw - 1 } else { cw };
                         for dx in 0..fill {
-                            let glyph = if dx > 0 && (g == MISSING || g == UNKNOWN) { ' ' } else { g };
+                            let glyph = if dx > 0 && (g == MISSING || g == UNKNOWN) {
+                                ' '
+                            } else {
+                                g
+                            };
                             put(buf, x + dx as u16, y, glyph, st);
                         }
                     }
                     // The array's right edge.
                     put(buf, x0 + (nc * cw) as u16, y, '│', t.border);
                     if i % label_every == 0 && dy == 0 {
-                        buf.set_string(area.x, y, format!("{ra:>width$}", width = digits as usize), t.dim);
+                        buf.set_string(
+                            area.x,
+                            y,
+                            format!("{ra:>width$}", width = digits as usize),
+                            t.dim,
+                        );
                     }
                 }
             }
-            let rows_axis = self.row_axis.map(|a| format!("axis {a}")).unwrap_or_default();
+            let rows_axis = self
+                .row_axis
+                .map(|a| format!("axis {a}"))
+                .unwrap_or_default();
             (
                 nr * ch,
                 nc * cw,
@@ -188,7 +225,9 @@ impl Widget for ChunkGrid<'_> {
                 ),
             )
         };
-        render_footer(&self, buf, area, lm, rows_used, cols_used, c0, c1, &header, top);
+        render_footer(
+            &self, buf, area, lm, rows_used, cols_used, c0, c1, &header, top,
+        );
     }
 }
 
@@ -224,7 +263,12 @@ fn render_footer(
     }
     ruler.push('┘');
     if y < area.y + area.height - 1 {
-        buf.set_string(x0.saturating_sub(1), y, fit(&ruler, w.saturating_sub(lm as usize - 1)), t.border);
+        buf.set_string(
+            x0.saturating_sub(1),
+            y,
+            fit(&ruler, w.saturating_sub(lm as usize - 1)),
+            t.border,
+        );
     }
     let legend_y = area.y + area.height - 1;
     buf.set_string(area.x, legend_y, fit(&g.legend(), w), t.dim);
@@ -235,11 +279,18 @@ pub fn draw_pane(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
     let s = view.state;
     let t = view.theme;
     let zoom = s.open.as_ref().map(|o| o.zoom).unwrap_or(0);
-    let title = if zoom > 0 { format!(" Chunks (zoom {zoom}) ") } else { " Chunks ".to_string() };
+    let title = if zoom > 0 {
+        format!(" Chunks (zoom {zoom}) ")
+    } else {
+        " Chunks ".to_string()
+    };
     frame.render_widget(pane_block(title, focused, t), area);
     let inner = inner(area);
     let msg = |frame: &mut Frame, text: &str, style| {
-        frame.render_widget(Paragraph::new(Line::styled(text.to_string(), style)).wrap(Wrap { trim: true }), inner);
+        frame.render_widget(
+            Paragraph::new(Line::styled(text.to_string(), style)).wrap(Wrap { trim: true }),
+            inner,
+        );
     };
     let Some(open) = &s.open else {
         msg(frame, "no array open", t.dim);
@@ -259,8 +310,15 @@ pub fn draw_pane(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
     }
     let slice = {
         let others = open.axes.others();
-        let parts: Vec<String> = others.iter().map(|&a| format!("axis{a}={}", open.index.get(a).copied().unwrap_or(0))).collect();
-        if parts.is_empty() { String::new() } else { format!(" · {}", parts.join(" ")) }
+        let parts: Vec<String> = others
+            .iter()
+            .map(|&a| format!("axis{a}={}", open.index.get(a).copied().unwrap_or(0)))
+            .collect();
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!(" · {}", parts.join(" "))
+        }
     };
     let changed = open.changed_on_plane();
     let g = ChunkGrid {

@@ -28,7 +28,10 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, d: &Dialog) {
         let value = fit(&value, vw);
         let pad = vw.saturating_sub(value.chars().count());
         lines.push(Line::from(vec![
-            Span::styled(format!("{:<lw$}", f.label), if focused { t.hint_key } else { t.label }),
+            Span::styled(
+                format!("{:<lw$}", f.label),
+                if focused { t.hint_key } else { t.label },
+            ),
             Span::styled(value, if focused { t.input_focused } else { t.input }),
             Span::raw(" ".repeat(pad + 1)),
             Span::styled(fit(f.hint, inner_w.saturating_sub(lw + vw + 1)), t.dim),
@@ -43,7 +46,10 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, d: &Dialog) {
             for p in &plan.preview {
                 lines.push(Line::from(vec![
                     Span::styled(format!("  {:<20}", p.label), t.label),
-                    Span::styled(fit(&p.value, inner_w.saturating_sub(22)), if p.loss { t.warning } else { t.value }),
+                    Span::styled(
+                        fit(&p.value, inner_w.saturating_sub(22)),
+                        if p.loss { t.warning } else { t.value },
+                    ),
                 ]));
             }
         }
@@ -57,17 +63,29 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, d: &Dialog) {
     lines.push(Line::raw(""));
     let confirm = d.plan.as_ref().ok().and_then(|p| p.confirm_text.clone());
     let footer = match (&d.stage, confirm) {
-        (Stage::Edit, _) => Line::styled("Enter review · Tab next field · Esc cancel (nothing is written)", t.dim),
+        (Stage::Edit, _) => Line::styled(
+            "Enter review · Tab next field · Esc cancel (nothing is written)",
+            t.dim,
+        ),
         (Stage::Confirm { typed }, Some(req)) => Line::from(vec![
-            Span::styled(format!("This cannot be undone. Type '{req}' to confirm: "), t.warning),
+            Span::styled(
+                format!("This cannot be undone. Type '{req}' to confirm: "),
+                t.warning,
+            ),
             Span::styled(format!("{typed}▏"), t.input_focused),
         ]),
-        (Stage::Confirm { .. }, None) => Line::styled("Apply this change? y = yes · n = back · Esc = back", t.warning),
+        (Stage::Confirm { .. }, None) => Line::styled(
+            "Apply this change? y = yes · n = back · Esc = back",
+            t.warning,
+        ),
         (Stage::Running, _) => Line::styled("writing…", t.label),
     };
     lines.push(footer);
     // Wrapped lines may take more rows than there are lines: count them.
-    let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner_w.max(1)).max(1)).sum();
+    let rows: usize = lines
+        .iter()
+        .map(|l| l.width().div_ceil(inner_w.max(1)).max(1))
+        .sum();
     let h = (rows as u16 + 2).min(area.height);
     let r = centered(area, w, h);
     let title = match &d.target {

@@ -14,40 +14,86 @@ use crate::app::state::{AppState, Overlay, Screen, Tone};
 /// (key, label) pairs for the current context.
 pub fn hints(s: &AppState) -> Vec<(String, String)> {
     let fixed = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
-        pairs.iter().map(|(k, l)| (k.to_string(), l.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, l)| (k.to_string(), l.to_string()))
+            .collect()
     };
     match &s.overlay {
         Some(Overlay::Dialog(d)) => {
             return match &d.stage {
-                Stage::Edit => fixed(&[("Tab", "next field"), ("Space", "toggle"), ("←→", "choose"), ("Enter", "review"), ("Esc", "cancel")]),
+                Stage::Edit => fixed(&[
+                    ("Tab", "next field"),
+                    ("Space", "toggle"),
+                    ("←→", "choose"),
+                    ("Enter", "review"),
+                    ("Esc", "cancel"),
+                ]),
                 Stage::Confirm { .. } => fixed(&[("y/Enter", "apply"), ("n/Esc", "back")]),
                 Stage::Running => fixed(&[("", "writing…")]),
             }
         }
-        Some(Overlay::Palette(_)) => return fixed(&[("Enter", "run"), ("Tab", "complete"), ("Esc", "close")]),
+        Some(Overlay::Palette(_)) => {
+            return fixed(&[("Enter", "run"), ("Tab", "complete"), ("Esc", "close")])
+        }
         Some(Overlay::Help { .. }) => return fixed(&[("↑↓", "scroll"), ("any key", "close")]),
         None => {}
     }
     if s.screen == Screen::Picker {
-        return fixed(&[("↑↓", "choose"), ("Enter", "open"), ("type", "a path or URL"), ("q", "quit")]);
+        return fixed(&[
+            ("↑↓", "choose"),
+            ("Enter", "open"),
+            ("type", "a path or URL"),
+            ("q", "quit"),
+        ]);
     }
     if s.filter_editing {
-        return fixed(&[("type", "filter"), ("↑↓", "move"), ("Enter", "keep"), ("Esc", "clear")]);
+        return fixed(&[
+            ("type", "filter"),
+            ("↑↓", "move"),
+            ("Enter", "keep"),
+            ("Esc", "clear"),
+        ]);
     }
     let cmds: &[Command] = match s.focus {
         Pane::Catalog => &[
-            Command::Open, Command::Filter, Command::NextPane, Command::Patch, Command::Extend,
-            Command::Resize, Command::Create, Command::Delete, Command::Palette, Command::Refresh,
-            Command::Help, Command::Quit,
+            Command::Open,
+            Command::Filter,
+            Command::NextPane,
+            Command::Patch,
+            Command::Extend,
+            Command::Resize,
+            Command::Create,
+            Command::Delete,
+            Command::Palette,
+            Command::Refresh,
+            Command::Help,
+            Command::Quit,
         ],
         Pane::Grid => &[
-            Command::ZoomIn, Command::ZoomOut, Command::CycleAxes, Command::SliceNext,
-            Command::SlicePrev, Command::NextPane, Command::Patch, Command::Extend, Command::Resize,
-            Command::Pause, Command::Help, Command::Quit,
+            Command::ZoomIn,
+            Command::ZoomOut,
+            Command::CycleAxes,
+            Command::SliceNext,
+            Command::SlicePrev,
+            Command::NextPane,
+            Command::Patch,
+            Command::Extend,
+            Command::Resize,
+            Command::Pause,
+            Command::Help,
+            Command::Quit,
         ],
         Pane::History | Pane::Preview => &[
-            Command::NextPane, Command::SliceNext, Command::SlicePrev, Command::Patch,
-            Command::Extend, Command::Resize, Command::Pause, Command::Palette, Command::Help,
+            Command::NextPane,
+            Command::SliceNext,
+            Command::SlicePrev,
+            Command::Patch,
+            Command::Extend,
+            Command::Resize,
+            Command::Pause,
+            Command::Palette,
+            Command::Help,
             Command::Quit,
         ],
     };

@@ -21,14 +21,22 @@ fn time_of(c: &StructureChange, long: bool) -> String {
 }
 
 fn shapes(c: &StructureChange) -> String {
-    let s = |x: &Option<Vec<u64>>| x.as_deref().map(shape_compact).unwrap_or_else(|| "∅".into());
+    let s = |x: &Option<Vec<u64>>| {
+        x.as_deref()
+            .map(shape_compact)
+            .unwrap_or_else(|| "∅".into())
+    };
     format!("{} → {}", s(&c.old_shape), s(&c.new_shape))
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
     let s = view.state;
     let t = view.theme;
-    let count = s.open.as_ref().and_then(|o| o.history.as_ref()).map(|h| h.len());
+    let count = s
+        .open
+        .as_ref()
+        .and_then(|o| o.history.as_ref())
+        .map(|h| h.len());
     let title = match count {
         Some(n) => format!(" History ({n}) "),
         None => " History ".into(),
@@ -51,13 +59,23 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
     let long = w >= 72;
     let (tw, aw, cw) = if long { (19, 16, 8) } else { (8, 10, 7) };
     let mut lines = vec![Line::styled(
-        fit(&format!("{:<tw$} {:<aw$} {:<cw$} {}", "time (UTC)", "actor", "cause", "old → new shape"), w),
+        fit(
+            &format!(
+                "{:<tw$} {:<aw$} {:<cw$} {}",
+                "time (UTC)", "actor", "cause", "old → new shape"
+            ),
+            w,
+        ),
         t.label,
     )];
     if h.is_empty() {
         lines.push(Line::styled("no structure changes recorded", t.dim));
     }
-    for c in h.iter().skip(open.history_scroll).take(inner.height.saturating_sub(1) as usize) {
+    for c in h
+        .iter()
+        .skip(open.history_scroll)
+        .take(inner.height.saturating_sub(1) as usize)
+    {
         let rest = w.saturating_sub(tw + aw + cw + 3);
         lines.push(Line::from(vec![
             Span::styled(format!("{:<tw$} ", time_of(c, long)), t.dim),

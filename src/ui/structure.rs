@@ -20,7 +20,11 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
     let lw = 10;
     let vw = w.saturating_sub(lw);
     let Some(open) = &s.open else {
-        let p = Paragraph::new(Line::styled("Select an array in the catalog (Enter opens).", t.dim)).wrap(Wrap { trim: true });
+        let p = Paragraph::new(Line::styled(
+            "Select an array in the catalog (Enter opens).",
+            t.dim,
+        ))
+        .wrap(Wrap { trim: true });
         frame.render_widget(p, inner);
         return;
     };
@@ -37,10 +41,39 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
     };
     let grid = info.chunk_grid();
     let n_chunks: u128 = grid.iter().map(|&g| g as u128).product();
-    let flags: Vec<&str> = info.resizable.iter().map(|&r| if r { "yes" } else { "no" }).collect();
-    lines.push(kv("shape", fit(&format!("{}  {}", fmt_shape(&info.shape), info.dtype), vw), lw, t));
-    lines.push(kv("chunks", fit(&format!("{}  grid {} = {n_chunks}", fmt_shape(&info.chunks), fmt_shape(&grid)), vw), lw, t));
-    lines.push(kv("resizable", fit(&format!("[{}]  fill {}", flags.join(", "), info.fill_value), vw), lw, t));
+    let flags: Vec<&str> = info
+        .resizable
+        .iter()
+        .map(|&r| if r { "yes" } else { "no" })
+        .collect();
+    lines.push(kv(
+        "shape",
+        fit(&format!("{}  {}", fmt_shape(&info.shape), info.dtype), vw),
+        lw,
+        t,
+    ));
+    lines.push(kv(
+        "chunks",
+        fit(
+            &format!(
+                "{}  grid {} = {n_chunks}",
+                fmt_shape(&info.chunks),
+                fmt_shape(&grid)
+            ),
+            vw,
+        ),
+        lw,
+        t,
+    ));
+    lines.push(kv(
+        "resizable",
+        fit(
+            &format!("[{}]  fill {}", flags.join(", "), info.fill_value),
+            vw,
+        ),
+        lw,
+        t,
+    ));
     let written = match (&open.chunks, &open.chunks_error) {
         (_, Some(e)) => fit(e, vw),
         (Some(_), None) if !s.capabilities.lists_chunks || open.plane.unknown => {
@@ -48,7 +81,11 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
         }
         (Some(m), None) => {
             let w = m.written();
-            let pct = if m.states.is_empty() { 0.0 } else { 100.0 * w as f64 / m.states.len() as f64 };
+            let pct = if m.states.is_empty() {
+                0.0
+            } else {
+                100.0 * w as f64 / m.states.len() as f64
+            };
             format!("{w} of {} chunks ({pct:.0}%)", m.states.len())
         }
         (None, None) => "…".into(),

@@ -34,6 +34,9 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
     }
     let left = fit(&left, w);
     let pad = w.saturating_sub(left.chars().count());
-    let spans = vec![Span::styled(format!("{left}{}", " ".repeat(pad)), t.top_bar)];
+    let spans = vec![Span::styled(
+        format!("{left}{}", " ".repeat(pad)),
+        t.top_bar,
+    )];
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -1,8 +1,6 @@
 //! Create: a new array (path, shape, chunks, dtype, resizable axes, fill value).
 
-use crate::backend::{
-    fmt_shape, normalize_path, parse_scalar, parse_shape, CreateRequest, DType,
-};
+use crate::backend::{fmt_shape, normalize_path, parse_scalar, parse_shape, CreateRequest, DType};
 
 use super::{human_bytes, Field, Plan, PlanContext, PreviewLine};
 use crate::app::action::{CreateRequestEq, Operation};
@@ -15,12 +13,21 @@ pub const RESIZABLE: &str = "resizable";
 pub const FILL: &str = "fill value";
 
 pub fn fields(group: &str) -> Vec<Field> {
-    let path = if group.is_empty() { "new_array".to_string() } else { format!("{group}/new_array") };
+    let path = if group.is_empty() {
+        "new_array".to_string()
+    } else {
+        format!("{group}/new_array")
+    };
     vec![
         Field::text(PATH, path, "inside the store, /-separated"),
         Field::text(SHAPE, "100,100", "e.g. 0,512,512"),
         Field::text(CHUNKS, "10,100", "chunk shape"),
-        Field::choice(DTYPE, DType::ALL.iter().map(|d| d.name().to_string()).collect(), "float64", "←/→"),
+        Field::choice(
+            DTYPE,
+            DType::ALL.iter().map(|d| d.name().to_string()).collect(),
+            "float64",
+            "←/→",
+        ),
         Field::text(RESIZABLE, "all", "all, none, or y,n per axis"),
         Field::text(FILL, "0", "what unwritten elements read as"),
     ]
@@ -43,19 +50,29 @@ pub fn parse_resizable(text: &str, ndim: usize) -> Result<Vec<bool>, String> {
         .collect();
     let flags = flags?;
     if flags.len() != ndim {
-        return Err(format!("resizable has {} entries but the shape has {ndim} axes", flags.len()));
+        return Err(format!(
+            "resizable has {} entries but the shape has {ndim} axes",
+            flags.len()
+        ));
     }
     Ok(flags)
 }
 
 pub fn plan(fields: &[Field], _ctx: PlanContext<'_>) -> Result<Plan, String> {
-    let get = |l: &str| fields.iter().find(|f| f.label == l).map(|f| f.text.as_str()).unwrap_or("");
+    let get = |l: &str| {
+        fields
+            .iter()
+            .find(|f| f.label == l)
+            .map(|f| f.text.as_str())
+            .unwrap_or("")
+    };
     let path = normalize_path(get(PATH));
     let shape = parse_shape(get(SHAPE)).map_err(|e| e.message)?;
     let chunks = parse_shape(get(CHUNKS)).map_err(|e| format!("chunks: {}", e.message))?;
     let dtype = DType::parse(get(DTYPE)).map_err(|e| e.message)?;
     let resizable = parse_resizable(get(RESIZABLE), shape.len())?;
-    let fill_value = parse_scalar(dtype, get(FILL)).map_err(|e| format!("fill value: {}", e.message))?;
+    let fill_value =
+        parse_scalar(dtype, get(FILL)).map_err(|e| format!("fill value: {}", e.message))?;
     let req = CreateRequest {
         path: path.clone(),
         shape: shape.clone(),
@@ -67,20 +84,41 @@ pub fn plan(fields: &[Field], _ctx: PlanContext<'_>) -> Result<Plan, String> {
         data: None,
     };
     req.validate().map_err(|e| e.message)?;
-    let grid: Vec<u64> = shape.iter().zip(&chunks).map(|(&s, &c)| s.div_ceil(c)).collect();
+    let grid: Vec<u64> = shape
+        .iter()
+        .zip(&chunks)
+        .map(|(&s, &c)| s.div_ceil(c))
+        .collect();
     let n_chunks: u128 = grid.iter().map(|&g| g as u128).product();
     let elements: u128 = shape.iter().map(|&s| s as u128).product();
-    let flags: Vec<&str> = resizable.iter().map(|&r| if r { "yes" } else { "no" }).collect();
+    let flags: Vec<&str> = resizable
+        .iter()
+        .map(|&r| if r { "yes" } else { "no" })
+        .collect();
     let preview = vec![
         PreviewLine::new("creates", format!("'{path}' {dtype} {}", fmt_shape(&shape))),
-        PreviewLine::new("chunk grid", format!("{} = {n_chunks} chunks of {}", fmt_shape(&grid), fmt_shape(&chunks))),
+        PreviewLine::new(
+            "chunk grid",
+            format!(
+                "{} = {n_chunks} chunks of {}",
+                fmt_shape(&grid),
+                fmt_shape(&chunks)
+            ),
+        ),
         PreviewLine::new("resizable", format!("[{}]", flags.join(", "))),
         PreviewLine::new(
             "size",
-            format!("{} logical; 0 bytes written (all read as fill {fill_value})", human_bytes(elements * dtype.size() as u128)),
+            format!(
+                "{} logical; 0 bytes written (all read as fill {fill_value})",
+                human_bytes(elements * dtype.size() as u128)
+            ),
         ),
     ];
-    Ok(Plan { preview, op: Operation::Create(CreateRequestEq(req)), confirm_text: None })
+    Ok(Plan {
+        preview,
+        op: Operation::Create(CreateRequestEq(req)),
+        confirm_text: None,
+    })
 }
 
 #[cfg(test)]

@@ -14,16 +14,24 @@ pub fn plan(ctx: PlanContext<'_>) -> Result<Plan, String> {
         _ => "unknown".into(),
     };
     let preview = vec![
-        PreviewLine::loss("deletes", format!("'{}' {} {}", info.path, info.dtype, fmt_shape(&info.shape))),
+        PreviewLine::loss(
+            "deletes",
+            format!("'{}' {} {}", info.path, info.dtype, fmt_shape(&info.shape)),
+        ),
         PreviewLine::loss("chunks erased", chunks),
         PreviewLine::loss(
             "data lost",
-            format!("up to {}", human_bytes(info.num_elements() * info.dtype.size() as u128)),
+            format!(
+                "up to {}",
+                human_bytes(info.num_elements() * info.dtype.size() as u128)
+            ),
         ),
     ];
     Ok(Plan {
         preview,
-        op: Operation::Delete { path: info.path.clone() },
+        op: Operation::Delete {
+            path: info.path.clone(),
+        },
         confirm_text: Some(confirm_name(&info.path)),
     })
 }

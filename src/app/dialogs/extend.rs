@@ -20,10 +20,19 @@ pub fn fields(info: Option<&ArrayInfo>) -> Vec<Field> {
 
 pub fn plan(fields: &[Field], ctx: PlanContext<'_>) -> Result<Plan, String> {
     let info = ctx.info.ok_or("no array is open")?;
-    let get = |l: &str| fields.iter().find(|f| f.label == l).map(|f| f.text.trim()).unwrap_or("");
-    let axis: usize = get(AXIS)
-        .parse()
-        .map_err(|_| format!("axis must be a number from 0 to {}", info.ndim().saturating_sub(1)))?;
+    let get = |l: &str| {
+        fields
+            .iter()
+            .find(|f| f.label == l)
+            .map(|f| f.text.trim())
+            .unwrap_or("")
+    };
+    let axis: usize = get(AXIS).parse().map_err(|_| {
+        format!(
+            "axis must be a number from 0 to {}",
+            info.ndim().saturating_sub(1)
+        )
+    })?;
     if axis >= info.ndim() {
         return Err(format!(
             "axis {axis} does not exist: '{}' has {} axes (0..{})",
@@ -48,13 +57,23 @@ pub fn plan(fields: &[Field], ctx: PlanContext<'_>) -> Result<Plan, String> {
     grown.shape = shape.clone();
     let new_grid: u128 = grown.chunk_grid().iter().map(|&g| g as u128).product();
     let preview = vec![
-        PreviewLine::new("shape", format!("{} → {}", fmt_shape(&info.shape), fmt_shape(&shape))),
+        PreviewLine::new(
+            "shape",
+            format!("{} → {}", fmt_shape(&info.shape), fmt_shape(&shape)),
+        ),
         PreviewLine::new("chunk grid", format!("{old_grid} → {new_grid} chunks")),
-        PreviewLine::new("bytes written", format!("0 (new elements read as fill {})", info.fill_value)),
+        PreviewLine::new(
+            "bytes written",
+            format!("0 (new elements read as fill {})", info.fill_value),
+        ),
     ];
     Ok(Plan {
         preview,
-        op: Operation::Resize { path: info.path.clone(), shape, cause: Cause::Extend },
+        op: Operation::Resize {
+            path: info.path.clone(),
+            shape,
+            cause: Cause::Extend,
+        },
         confirm_text: None,
     })
 }

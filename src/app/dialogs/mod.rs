@@ -56,14 +56,31 @@ pub struct Field {
 
 impl Field {
     pub fn text(label: &'static str, text: impl Into<String>, hint: &'static str) -> Field {
-        Field { label, kind: FieldKind::Text, text: text.into(), on: false, hint }
+        Field {
+            label,
+            kind: FieldKind::Text,
+            text: text.into(),
+            on: false,
+            hint,
+        }
     }
 
     pub fn toggle(label: &'static str, on: bool, hint: &'static str) -> Field {
-        Field { label, kind: FieldKind::Toggle, text: String::new(), on, hint }
+        Field {
+            label,
+            kind: FieldKind::Toggle,
+            text: String::new(),
+            on,
+            hint,
+        }
     }
 
-    pub fn choice(label: &'static str, choices: Vec<String>, selected: &str, hint: &'static str) -> Field {
+    pub fn choice(
+        label: &'static str,
+        choices: Vec<String>,
+        selected: &str,
+        hint: &'static str,
+    ) -> Field {
         Field {
             label,
             kind: FieldKind::Choice(choices),
@@ -94,11 +111,19 @@ pub struct PreviewLine {
 
 impl PreviewLine {
     pub fn new(label: impl Into<String>, value: impl Into<String>) -> PreviewLine {
-        PreviewLine { label: label.into(), value: value.into(), loss: false }
+        PreviewLine {
+            label: label.into(),
+            value: value.into(),
+            loss: false,
+        }
     }
 
     pub fn loss(label: impl Into<String>, value: impl Into<String>) -> PreviewLine {
-        PreviewLine { label: label.into(), value: value.into(), loss: true }
+        PreviewLine {
+            label: label.into(),
+            value: value.into(),
+            loss: true,
+        }
     }
 }
 
@@ -140,7 +165,7 @@ pub enum DialogEvent {
     None,
     Changed,
     Cancel,
-    Apply(Operation),
+    Apply(Box<Operation>),
     /// The `.npy` path field changed: read it.
     NeedsNpy(String),
 }
@@ -162,7 +187,12 @@ pub struct Dialog {
 
 impl Dialog {
     /// Opens a dialog of `kind` on `target` (None for create); `group` prefills create's path.
-    pub fn open(kind: DialogKind, target: Option<&ArrayInfo>, group: &str, ctx: PlanContext<'_>) -> Dialog {
+    pub fn open(
+        kind: DialogKind,
+        target: Option<&ArrayInfo>,
+        group: &str,
+        ctx: PlanContext<'_>,
+    ) -> Dialog {
         let fields = match kind {
             DialogKind::Patch => patch::fields(target),
             DialogKind::Extend => extend::fields(target),
@@ -182,7 +212,9 @@ impl Dialog {
         };
         d.replan(ctx);
         if d.fields.is_empty() && d.plan.is_ok() {
-            d.stage = Stage::Confirm { typed: String::new() };
+            d.stage = Stage::Confirm {
+                typed: String::new(),
+            };
         }
         d
     }
@@ -229,7 +261,9 @@ impl Dialog {
                         self.stage = Stage::Edit;
                         DialogEvent::Changed
                     }
-                    (KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter, None) => self.apply(),
+                    (KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter, None) => {
+                        self.apply()
+                    }
                     (KeyCode::Char('n') | KeyCode::Char('N'), None) => {
                         if self.fields.is_empty() {
                             return DialogEvent::Cancel;
@@ -269,7 +303,7 @@ impl Dialog {
                 let op = p.op.clone();
                 self.stage = Stage::Running;
                 self.error = None;
-                DialogEvent::Apply(op)
+                DialogEvent::Apply(Box::new(op))
             }
             Err(_) => DialogEvent::None,
         }
@@ -281,7 +315,9 @@ impl Dialog {
             KeyCode::Esc => return DialogEvent::Cancel,
             KeyCode::Enter => {
                 if self.plan.is_ok() {
-                    self.stage = Stage::Confirm { typed: String::new() };
+                    self.stage = Stage::Confirm {
+                        typed: String::new(),
+                    };
                     self.error = None;
                     return DialogEvent::Changed;
                 }
@@ -339,7 +375,10 @@ impl Dialog {
             if p.is_empty() {
                 self.npy = None;
             } else {
-                self.npy = Some(NpyFile { path: p.clone(), data: None });
+                self.npy = Some(NpyFile {
+                    path: p.clone(),
+                    data: None,
+                });
                 return DialogEvent::NeedsNpy(p);
             }
         }

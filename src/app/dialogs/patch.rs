@@ -41,23 +41,40 @@ pub fn fields(info: Option<&ArrayInfo>) -> Vec<Field> {
 }
 
 fn join(v: &[u64]) -> String {
-    v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",")
+    v.iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn text<'a>(fields: &'a [Field], label: &str) -> &'a str {
-    fields.iter().find(|f| f.label == label).map(|f| f.text.as_str()).unwrap_or("")
+    fields
+        .iter()
+        .find(|f| f.label == label)
+        .map(|f| f.text.as_str())
+        .unwrap_or("")
 }
 
 pub fn plan(fields: &[Field], ctx: PlanContext<'_>) -> Result<Plan, String> {
     let info = ctx.info.ok_or("no array is open")?;
-    let extend = fields.iter().find(|f| f.label == EXTEND).is_some_and(|f| f.on);
+    let extend = fields
+        .iter()
+        .find(|f| f.label == EXTEND)
+        .is_some_and(|f| f.on);
     let offset = parse_offset(text(fields, OFFSET)).map_err(|e| e.message)?;
     let npy_path = text(fields, NPY).trim();
     let (data, source) = if !npy_path.is_empty() {
-        match ctx.npy.filter(|n| n.path == npy_path).and_then(|n| n.data.as_ref()) {
+        match ctx
+            .npy
+            .filter(|n| n.path == npy_path)
+            .and_then(|n| n.data.as_ref())
+        {
             None => return Err(format!("reading {npy_path} ...")),
             Some(Err(e)) => return Err(e.clone()),
-            Some(Ok(d)) => (d.clone(), format!("{npy_path} ({} {})", d.dtype, fmt_shape(&d.shape))),
+            Some(Ok(d)) => (
+                d.clone(),
+                format!("{npy_path} ({} {})", d.dtype, fmt_shape(&d.shape)),
+            ),
         }
     } else {
         let shape = parse_shape(text(fields, SHAPE)).map_err(|e| e.message)?;
@@ -90,14 +107,25 @@ pub fn plan(fields: &[Field], ctx: PlanContext<'_>) -> Result<Plan, String> {
     let bytes = data.bytes.len() as u128;
     let preview = vec![
         PreviewLine::new("shape", shape_line),
-        PreviewLine::new("region", format!("at {} size {}", fmt_shape(&offset), fmt_shape(&data.shape))),
+        PreviewLine::new(
+            "region",
+            format!("at {} size {}", fmt_shape(&offset), fmt_shape(&data.shape)),
+        ),
         PreviewLine::new("source", source),
-        PreviewLine::new("chunks touched", chunks_touched(&info.chunks, &offset, &data.shape).to_string()),
+        PreviewLine::new(
+            "chunks touched",
+            chunks_touched(&info.chunks, &offset, &data.shape).to_string(),
+        ),
         PreviewLine::new("bytes written", human_bytes(bytes)),
     ];
     Ok(Plan {
         preview,
-        op: Operation::Patch { path: info.path.clone(), offset, data, extend },
+        op: Operation::Patch {
+            path: info.path.clone(),
+            offset,
+            data,
+            extend,
+        },
         confirm_text: None,
     })
 }

@@ -9,14 +9,24 @@ pub const SHAPE: &str = "new shape";
 
 pub fn fields(info: Option<&ArrayInfo>) -> Vec<Field> {
     let shape = info
-        .map(|i| i.shape.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(","))
+        .map(|i| {
+            i.shape
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        })
         .unwrap_or_default();
     vec![Field::text(SHAPE, shape, "e.g. 10,3")]
 }
 
 pub fn plan(fields: &[Field], ctx: PlanContext<'_>) -> Result<Plan, String> {
     let info = ctx.info.ok_or("no array is open")?;
-    let text = fields.iter().find(|f| f.label == SHAPE).map(|f| f.text.as_str()).unwrap_or("");
+    let text = fields
+        .iter()
+        .find(|f| f.label == SHAPE)
+        .map(|f| f.text.as_str())
+        .unwrap_or("");
     let shape = parse_shape(text).map_err(|e| e.message)?;
     plan_resize(info, &shape).map_err(|e| e.message)?;
     if shape == info.shape {
@@ -31,16 +41,27 @@ pub fn plan(fields: &[Field], ctx: PlanContext<'_>) -> Result<Plan, String> {
         format!("{} → {}", fmt_shape(&info.shape), fmt_shape(&shape)),
     )];
     if shrinks {
-        let kept: u128 = info.shape.iter().zip(&shape).map(|(&o, &n)| o.min(n) as u128).product();
+        let kept: u128 = info
+            .shape
+            .iter()
+            .zip(&shape)
+            .map(|(&o, &n)| o.min(n) as u128)
+            .product();
         let lost = info.num_elements() - kept;
         preview.push(PreviewLine::loss(
             "elements lost",
-            format!("{lost} ({} erased)", human_bytes(lost * info.dtype.size() as u128)),
+            format!(
+                "{lost} ({} erased)",
+                human_bytes(lost * info.dtype.size() as u128)
+            ),
         ));
         let (erased, cleared) = lost_chunks(info, &shape, ctx);
         preview.push(PreviewLine::loss("chunks erased", erased));
         preview.push(PreviewLine::loss("edge chunks cleared", cleared));
-        preview.push(PreviewLine::new("note", "growing back reads fill, not the old data"));
+        preview.push(PreviewLine::new(
+            "note",
+            "growing back reads fill, not the old data",
+        ));
     } else {
         preview.push(PreviewLine::new(
             "bytes written",
@@ -49,7 +70,11 @@ pub fn plan(fields: &[Field], ctx: PlanContext<'_>) -> Result<Plan, String> {
     }
     Ok(Plan {
         preview,
-        op: Operation::Resize { path: info.path.clone(), shape, cause: Cause::Resize },
+        op: Operation::Resize {
+            path: info.path.clone(),
+            shape,
+            cause: Cause::Resize,
+        },
         confirm_text: shrinks.then(|| confirm_name(&info.path)),
     })
 }
@@ -60,7 +85,10 @@ fn lost_chunks(info: &ArrayInfo, shape: &[u64], ctx: PlanContext<'_>) -> (String
         return ("unknown (no chunk map)".into(), "unknown".into());
     };
     if map.states.iter().all(|s| *s == ChunkState::Unknown) {
-        return ("unknown (this store does not list chunks)".into(), "unknown".into());
+        return (
+            "unknown (this store does not list chunks)".into(),
+            "unknown".into(),
+        );
     }
     let n = map.grid.len();
     let (mut erased, mut cleared) = (0u64, 0u64);
@@ -93,5 +121,8 @@ fn lost_chunks(info: &ArrayInfo, shape: &[u64], ctx: PlanContext<'_>) -> (String
             idx[a] = 0;
         }
     }
-    (format!("{erased} written chunk(s)"), format!("{cleared} written chunk(s)"))
+    (
+        format!("{erased} written chunk(s)"),
+        format!("{cleared} written chunk(s)"),
+    )
 }
