@@ -171,7 +171,7 @@ async fn browse_patch_resize_create_help_quit_in_tmux() {
         h = shell_quote(&home)
     );
     let cmd = format!(
-        "{env} {bin} --store {store}; echo \"EXIT=$?\"; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo; sleep 60",
+        "{env} {bin} --store {store}; echo \"EXIT=$?\"; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo END; sleep 60",
         bin = shell_quote(&common::extent_bin()),
         store = shell_quote(&store_dir),
     );
@@ -309,7 +309,7 @@ async fn browse_patch_resize_create_help_quit_in_tmux() {
 
     // Quit: exit code 0, the terminal back in cooked mode, the TUI gone from the screen.
     t.keys(&["q"]);
-    let s = t.wait_for(&["EXIT=0"], 15);
+    let s = t.wait_for(&["EXIT=0", "END"], 15);
     assert!(
         s.contains("icanon") && !s.contains("-icanon"),
         "terminal left in raw mode:\n{s}"
