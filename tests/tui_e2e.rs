@@ -94,6 +94,21 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Waits until `needle` is no longer on screen.
+    fn wait_gone(&self, needle: &str, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.screen();
+            if !s.contains(needle) {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {needle:?} to go; the screen was:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Waits until every `needle` is on screen; fails with the screen after `secs`.
     fn wait_for(&self, needles: &[&str], secs: u64) -> String {
         let deadline = Instant::now() + Duration::from_secs(secs);
@@ -182,7 +197,7 @@ async fn browse_patch_resize_create_help_quit_in_tmux() {
 
     // Filter as you type, then open the array through the filtered list.
     t.text("/fra");
-    t.wait_for(&["/fra", "1 match", "frames", "3 arrays"], 10);
+    t.wait_for(&["/fra", "1 match", "frames", "3 arrays"], 30);
     t.keys(&["Enter", "Down"]);
     let s = t.wait_for(
         &[
@@ -199,7 +214,8 @@ async fn browse_patch_resize_create_help_quit_in_tmux() {
     );
     // Clear the filter.
     t.keys(&["/", "Escape"]);
-    t.wait_for(&["scan/", "other/"], 10);
+    // The filter line is back to its hint (an Esc followed at once by a key would read as Alt).
+    t.wait_for(&["scan/", "other/", "/ filter"], 30);
 
     // History, newest first.
     t.keys(&["Tab", "Tab"]);
@@ -224,7 +240,7 @@ async fn browse_patch_resize_create_help_quit_in_tmux() {
         10,
     );
     t.keys(&["Enter"]);
-    t.wait_for(&["Apply this change?"], 10);
+    t.wait_for(&["Apply this change?"], 30);
     t.keys(&["y"]);
     t.wait_for(
         &[
@@ -240,9 +256,10 @@ async fn browse_patch_resize_create_help_quit_in_tmux() {
 
     // Esc cancels: nothing written.
     t.keys(&["r"]);
-    t.wait_for(&["Resize detector/frames"], 10);
+    t.wait_for(&["Resize detector/frames"], 30);
     t.keys(&["Escape"]);
-    t.wait_for(&["resize cancelled; nothing was written"], 10);
+    t.wait_for(&["resize cancelled; nothing was written"], 30);
+    t.wait_gone("Resize detector/frames", 30);
     assert_eq!(
         b.show("detector/frames").await.expect("show").shape,
         vec![5, 8, 8]
@@ -260,7 +277,7 @@ async fn browse_patch_resize_create_help_quit_in_tmux() {
         10,
     );
     t.keys(&["Enter"]);
-    t.wait_for(&["Type 'frames' to confirm"], 10);
+    t.wait_for(&["Type 'frames' to confirm"], 30);
     t.text("frames");
     t.keys(&["Enter"]);
     t.wait_for(
@@ -277,7 +294,7 @@ async fn browse_patch_resize_create_help_quit_in_tmux() {
 
     // Create an array.
     t.keys(&["n"]);
-    t.wait_for(&["New array", "detector/new_array"], 10);
+    t.wait_for(&["New array", "detector/new_array"], 30);
     t.keys(&["C-u"]);
     t.text("made/by_tui");
     t.keys(&["Tab"]);
@@ -286,9 +303,9 @@ async fn browse_patch_resize_create_help_quit_in_tmux() {
     t.keys(&["Tab"]);
     t.keys(&["C-u"]);
     t.text("3,4");
-    t.wait_for(&["'made/by_tui' float64 [6, 4]", "[2, 1] = 2 chunks"], 10);
+    t.wait_for(&["'made/by_tui' float64 [6, 4]", "[2, 1] = 2 chunks"], 30);
     t.keys(&["Enter"]);
-    t.wait_for(&["Apply this change?"], 10);
+    t.wait_for(&["Apply this change?"], 30);
     t.keys(&["y"]);
     t.wait_for(
         &[
@@ -303,9 +320,9 @@ async fn browse_patch_resize_create_help_quit_in_tmux() {
 
     // Help lists every key.
     t.keys(&["?"]);
-    t.wait_for(&["Help: keys", "quit extent", "command palette"], 10);
+    t.wait_for(&["Help: keys", "quit extent", "command palette"], 30);
     t.keys(&["Escape"]);
-    t.wait_for(&["Catalog"], 10);
+    t.wait_gone("Help: keys", 30);
 
     // Quit: exit code 0, the terminal back in cooked mode, the TUI gone from the screen.
     t.keys(&["q"]);

@@ -232,6 +232,8 @@ pub async fn run(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     #[cfg(unix)]
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    #[cfg(unix)]
+    let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut ctrl_c = Box::pin(tokio::signal::ctrl_c());
 
     let size = tui.terminal.size()?;
@@ -267,10 +269,11 @@ pub async fn run(
             needs_draw = false;
         }
         let frame_at = tokio::time::Instant::from_std(last_draw + FRAME);
+        // SIGTERM, or SIGHUP (the terminal went away): quit cleanly all the same.
         #[cfg(unix)]
-        let term = sigterm.recv();
+        let term = futures::future::select(Box::pin(sigterm.recv()), Box::pin(sighup.recv()));
         #[cfg(not(unix))]
-        let term = futures::future::pending::<Option<()>>();
+        let term = futures::future::pending::<()>();
         tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(e)) => {
@@ -298,7 +301,7 @@ pub async fn run(
             _ = tick.tick() => handle(&mut state, &mut runner, Action::Tick(Instant::now())),
             _ = poll.tick() => handle(&mut state, &mut runner, Action::Poll),
             _ = term => {
-                tracing::info!("SIGTERM: quitting");
+                tracing::info!("SIGTERM or SIGHUP: quitting");
                 state.quit = true;
             }
             _ = &mut ctrl_c => {

@@ -105,6 +105,7 @@ pub async fn run(opts: TuiOptions) -> color_eyre::Result<()> {
     }
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
     let demo_dirs = Arc::new(Mutex::new(Vec::new()));
+    let _cleanup = RemoveOnDrop(demo_dirs.clone());
     let runner = event_loop::Runner {
         backend: opts.backend.clone(),
         url_opener: opts.url_opener.clone(),
@@ -114,11 +115,6 @@ pub async fn run(opts: TuiOptions) -> color_eyre::Result<()> {
     let mut tui = terminal::Tui::enter().map_err(|e| eyre!("cannot set up the terminal: {e}"))?;
     let result = event_loop::run(state, theme, runner, &mut tui, &mut done_rx).await;
     drop(tui);
-    if let Ok(dirs) = demo_dirs.lock() {
-        for d in dirs.iter() {
-            let _ = std::fs::remove_dir_all(d);
-        }
-    }
     tracing::info!("TUI stopped");
     result.map_err(|e| eyre!("terminal error: {e}"))
 }
@@ -148,4 +144,17 @@ pub async fn run_from_cli(
         opts.label = label;
     }
     run(opts).await
+}
+
+/// Removes the demo stores this process made, however the TUI ends (even by a panic).
+struct RemoveOnDrop(Arc<Mutex<Vec<std::path::PathBuf>>>);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        if let Ok(dirs) = self.0.lock() {
+            for d in dirs.iter() {
+                let _ = std::fs::remove_dir_all(d);
+            }
+        }
+    }
 }

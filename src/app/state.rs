@@ -154,6 +154,10 @@ pub struct OpenArray {
     pub history_scroll: usize,
     pub preview: Option<PreviewData>,
     pub preview_error: Option<String>,
+    /// When the last chunk listing was asked for and how long it took: polling backs off for
+    /// stores where listing chunks is slow (10^6 chunk files), so the UI never burns a core.
+    pub chunks_asked: Option<Instant>,
+    pub chunks_took: Duration,
 }
 
 impl OpenArray {
@@ -176,6 +180,8 @@ impl OpenArray {
             history_scroll: 0,
             preview: None,
             preview_error: None,
+            chunks_asked: None,
+            chunks_took: Duration::ZERO,
         }
     }
 

@@ -16,8 +16,11 @@ static ACTIVE: AtomicBool = AtomicBool::new(false);
 pub type Term = Terminal<CrosstermBackend<Stdout>>;
 
 /// The terminal in TUI mode; dropping it restores the terminal.
+///
+/// ratatui's own `Terminal` drop prints to stderr when it cannot show the cursor, which panics
+/// once the terminal is gone (SIGHUP): it is never dropped; `restore()` does that work.
 pub struct Tui {
-    pub terminal: Term,
+    pub terminal: std::mem::ManuallyDrop<Term>,
 }
 
 impl Tui {
@@ -37,7 +40,9 @@ impl Tui {
                 return Err(e);
             }
         };
-        Ok(Tui { terminal })
+        Ok(Tui {
+            terminal: std::mem::ManuallyDrop::new(terminal),
+        })
     }
 }
 

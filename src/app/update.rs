@@ -35,6 +35,9 @@ impl AppState {
             Action::Mouse(m) => super::input::on_mouse(self, &m, &mut fx),
             Action::Resize(w, h) => {
                 self.size = ratatui::layout::Rect::new(0, 0, w, h);
+                if self.screen != Screen::Main {
+                    return fx;
+                }
                 let hgt = self.catalog_height();
                 self.catalog.ensure_visible(hgt);
                 fx.extend(self.catalog.pages_needed(hgt).into_iter().map(page_effect));
@@ -168,14 +171,22 @@ impl AppState {
         if self.screen != Screen::Main || self.paused {
             return;
         }
-        if let Some(open) = &self.open {
+        let now = self.now;
+        if let Some(open) = &mut self.open {
             if open.info.is_some() {
                 fx.push(Effect::Show {
                     path: open.path.clone(),
                 });
-                fx.push(Effect::Chunks {
-                    path: open.path.clone(),
-                });
+                // List chunks again only after 4x the time the last listing took.
+                let due = open
+                    .chunks_asked
+                    .is_none_or(|t| now.duration_since(t) >= open.chunks_took * 4);
+                if due {
+                    open.chunks_asked = Some(now);
+                    fx.push(Effect::Chunks {
+                        path: open.path.clone(),
+                    });
+                }
             }
         }
     }
@@ -290,6 +301,9 @@ impl AppState {
             self.dirty = false;
             return;
         };
+        if let Some(asked) = open.chunks_asked {
+            open.chunks_took = now.saturating_duration_since(asked);
+        }
         let map = match result {
             Ok(m) => m,
             Err(e) => {
