@@ -522,3 +522,56 @@ fn delete_dialog() {
         s
     });
 }
+
+#[test]
+fn every_screen_draws_at_every_size_without_panicking() {
+    let builders: Vec<(&str, Box<dyn Fn(u16, u16) -> AppState>)> = vec![
+        ("main", Box::new(frames)),
+        (
+            "patch",
+            Box::new(|w, h| {
+                let mut s = frames(w, h);
+                s.update(key('p'));
+                s
+            }),
+        ),
+        (
+            "help",
+            Box::new(|w, h| {
+                let mut s = frames(w, h);
+                s.update(key('?'));
+                s
+            }),
+        ),
+        (
+            "palette",
+            Box::new(|w, h| {
+                let mut s = frames(w, h);
+                s.update(key(':'));
+                s
+            }),
+        ),
+        (
+            "picker",
+            Box::new(|w, h| {
+                let mut s = AppState::picker(&[]);
+                s.update(Action::Resize(w, h));
+                s
+            }),
+        ),
+    ];
+    for (name, build) in &builders {
+        let mut s = build(100, 30);
+        for w in (1..=170).step_by(7) {
+            for h in (1..=50).step_by(3) {
+                s.update(Action::Resize(w, h));
+                for tab in 0..4 {
+                    let _ = tab;
+                    let text = render(&s);
+                    assert_eq!(text.lines().count(), h as usize, "{name} at {w}x{h}");
+                    s.update(code(KeyCode::Tab));
+                }
+            }
+        }
+    }
+}

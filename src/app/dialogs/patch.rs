@@ -15,7 +15,7 @@ pub const NPY: &str = ".npy file";
 pub const EXTEND: &str = "extend";
 
 /// Largest block the dialog builds from a value (bigger writes: use a file or the CLI).
-const MAX_FILL_BYTES: u64 = 256 << 20;
+const MAX_FILL_BYTES: u64 = 16 << 20;
 
 /// Defaults append one slab after the end of axis 0, so the obvious patch is an extend.
 pub fn fields(info: Option<&ArrayInfo>) -> Vec<Field> {
