@@ -525,7 +525,8 @@ fn delete_dialog() {
 
 #[test]
 fn every_screen_draws_at_every_size_without_panicking() {
-    let builders: Vec<(&str, Box<dyn Fn(u16, u16) -> AppState>)> = vec![
+    type Build = Box<dyn Fn(u16, u16) -> AppState>;
+    let builders: Vec<(&str, Build)> = vec![
         ("main", Box::new(frames)),
         (
             "patch",
