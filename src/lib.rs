@@ -2,12 +2,15 @@
 //!
 //! Dependencies point one way: `cli`/`ui` → `app` → `backend`.
 
+pub mod app;
 pub mod backend;
 pub mod bench;
 pub mod cli;
+pub mod config;
 pub mod demo;
 pub mod logging;
 pub mod npy;
+pub mod ui;
 
 /// Version and the commit it was built from (set by build.rs).
 pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("EXTENT_COMMIT"), ")");

@@ -5,7 +5,7 @@ use clap::Parser;
 use extent::cli::{self, Cli};
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(tui_args());
     extent::logging::init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -16,11 +16,30 @@ fn main() {
     };
     let code = runtime.block_on(async {
         if cli.command.is_none() {
-            use clap::CommandFactory;
-            let _ = Cli::command().print_help();
-            return 0;
+            // `extent` / `extent tui`: the TUI (no store → the store picker).
+            let key = cli.api_key.clone();
+            let opener: extent::app::UrlOpener = std::sync::Arc::new(move |url, k| {
+                cli::open_store_spec(url, k.or_else(|| key.clone()), false)
+            });
+            return match extent::app::run_from_cli(cli.store.clone(), Some(opener)).await {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    1
+                }
+            };
         }
         cli::run(cli).await
     });
     std::process::exit(code);
+}
+
+/// The arguments with a `tui` subcommand word removed: `extent tui` = `extent`.
+fn tui_args() -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let takes_value = |a: &std::ffi::OsString| a == "--store" || a == "--api-key";
+    if let Some(i) = (1..args.len()).find(|&i| args[i] == "tui" && !takes_value(&args[i - 1])) {
+        args.remove(i);
+    }
+    args
 }

@@ -1,0 +1,259 @@
+//! Everything that can change the state, and everything the state asks the outside to do.
+//!
+//! Inputs, timers and backend results arrive as [`Action`]s on one channel; `update()` turns
+//! each into state changes plus [`Effect`]s, which the event loop runs as tokio tasks whose
+//! results come back as actions. Nothing else mutates the state.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossterm::event::{KeyEvent, MouseEvent};
+
+use crate::backend::{
+    ArrayData, ArrayInfo, Backend, Capabilities, Cause, ChunkMap, CreateRequest, Error, EventKind,
+    Page, Selection, StructureChange,
+};
+use crate::config::StoreSpec;
+
+/// Input and results.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    /// The terminal is now `cols × rows`.
+    Resize(u16, u16),
+    /// Animation clock (fading highlights, expiring messages).
+    Tick(Instant),
+    /// Time to re-read the open array (cheap polling until live events arrive).
+    Poll,
+    Quit,
+    /// A store finished opening (the event loop takes the backend, then sends `StoreReady`).
+    StoreOpened {
+        label: String,
+        backend: BackendHandle,
+    },
+    /// A store was opened by the event loop.
+    StoreReady {
+        label: String,
+        describe: String,
+        capabilities: Capabilities,
+    },
+    StoreFailed {
+        message: String,
+    },
+    PageLoaded {
+        parent: String,
+        offset: u64,
+        result: Result<Page, Error>,
+    },
+    InfoLoaded {
+        path: String,
+        result: Result<ArrayInfo, Error>,
+    },
+    ChunksLoaded {
+        path: String,
+        result: Result<Arc<ChunkMap>, Error>,
+    },
+    HistoryLoaded {
+        path: String,
+        result: Result<Vec<StructureChange>, Error>,
+    },
+    PreviewLoaded {
+        path: String,
+        selection: Selection,
+        result: Result<ArrayData, Error>,
+    },
+    NpyLoaded {
+        path: String,
+        result: Result<ArrayData, Error>,
+    },
+    OpDone {
+        op: OpSummary,
+        result: Result<OpOutcome, Error>,
+    },
+    /// A change seen on the store (issue 6: live events; also produced by our own writes).
+    BackendEvent {
+        path: String,
+        event: EventKind,
+    },
+    /// The store's connection changed (issue 6: live / polling / reconnecting / offline).
+    Connection(ConnectionState),
+}
+
+/// Work for the event loop. Keyed ones are single jobs: a newer one replaces a pending one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    LoadPage { parent: String, offset: u64 },
+    Show { path: String },
+    Chunks { path: String },
+    History { path: String },
+    Read { path: String, selection: Selection },
+    LoadNpy { path: String },
+    Run(Box<Operation>),
+    OpenStore(StoreTarget),
+}
+
+/// Coalescing slot of an effect: at most one running and one pending per key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum JobKey {
+    Page(String),
+    Show,
+    Chunks,
+    History,
+    Read,
+    Npy,
+    OpenStore,
+}
+
+impl Effect {
+    /// The coalescing key; `None` for work that must never be dropped (writes).
+    pub fn key(&self) -> Option<JobKey> {
+        match self {
+            Effect::LoadPage { parent, .. } => Some(JobKey::Page(parent.clone())),
+            Effect::Show { .. } => Some(JobKey::Show),
+            Effect::Chunks { .. } => Some(JobKey::Chunks),
+            Effect::History { .. } => Some(JobKey::History),
+            Effect::Read { .. } => Some(JobKey::Read),
+            Effect::LoadNpy { .. } => Some(JobKey::Npy),
+            Effect::OpenStore(_) => Some(JobKey::OpenStore),
+            Effect::Run(_) => None,
+        }
+    }
+}
+
+/// A write, planned and confirmed in a dialog.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operation {
+    Patch {
+        path: String,
+        offset: Vec<u64>,
+        data: ArrayData,
+        extend: bool,
+    },
+    Resize {
+        path: String,
+        shape: Vec<u64>,
+        cause: Cause,
+    },
+    Create(CreateRequestEq),
+    Delete {
+        path: String,
+    },
+}
+
+impl Operation {
+    pub fn summary(&self) -> OpSummary {
+        match self {
+            Operation::Patch { path, .. } => OpSummary {
+                verb: "patch",
+                path: path.clone(),
+            },
+            Operation::Resize { path, cause, .. } => OpSummary {
+                verb: if *cause == Cause::Extend {
+                    "extend"
+                } else {
+                    "resize"
+                },
+                path: path.clone(),
+            },
+            Operation::Create(r) => OpSummary {
+                verb: "create",
+                path: r.0.path.clone(),
+            },
+            Operation::Delete { path } => OpSummary {
+                verb: "delete",
+                path: path.clone(),
+            },
+        }
+    }
+}
+
+/// `CreateRequest` with the equality the effect list needs for tests.
+#[derive(Debug, Clone)]
+pub struct CreateRequestEq(pub CreateRequest);
+
+impl PartialEq for CreateRequestEq {
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (&self.0, &other.0);
+        a.path == b.path
+            && a.shape == b.shape
+            && a.chunks == b.chunks
+            && a.dtype == b.dtype
+            && a.resizable == b.resizable
+            && a.fill_value == b.fill_value
+    }
+}
+
+/// What an operation did, for the status line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpSummary {
+    pub verb: &'static str,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum OpOutcome {
+    Info(Box<ArrayInfo>),
+    Deleted,
+}
+
+/// Which store to open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreTarget {
+    Named(StoreSpec),
+    /// A temporary local store with a few arrays to look at.
+    Demo,
+    /// A URL or a directory typed by the user.
+    Location(String),
+}
+
+impl StoreTarget {
+    pub fn label(&self) -> String {
+        match self {
+            StoreTarget::Named(s) => s.name.clone(),
+            StoreTarget::Demo => "demo".into(),
+            StoreTarget::Location(l) if crate::config::is_url(l) => l.clone(),
+            StoreTarget::Location(l) => std::path::Path::new(l.trim_end_matches('/'))
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| l.clone()),
+        }
+    }
+}
+
+/// How the view follows the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectionState {
+    /// No store yet.
+    Idle,
+    Connecting,
+    /// Re-reading the open array every so often.
+    Polling,
+    /// Following a live event stream (issue 6).
+    Live,
+    Reconnecting,
+    Offline(String),
+}
+
+impl ConnectionState {
+    pub fn label(&self) -> &str {
+        match self {
+            ConnectionState::Idle => "no store",
+            ConnectionState::Connecting => "connecting",
+            ConnectionState::Polling => "polling",
+            ConnectionState::Live => "live",
+            ConnectionState::Reconnecting => "reconnecting",
+            ConnectionState::Offline(_) => "offline",
+        }
+    }
+}
+
+/// A backend in an action (Debug shows its description, never secrets).
+#[derive(Clone)]
+pub struct BackendHandle(pub Arc<dyn Backend>);
+
+impl std::fmt::Debug for BackendHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Backend({})", self.0.describe())
+    }
+}

@@ -1,0 +1,314 @@
+//! The chunk map projected onto the two axes the grid shows, with a summed-area table so the
+//! grid widget answers "how many written chunks under this cell" in O(1): drawing a frame costs
+//! per cell, not per chunk. Built once per chunk-map change (O(chunks in the plane)).
+
+use crate::backend::{ChunkMap, ChunkState};
+
+/// Above this many plane cells the table is built over blocks of chunks.
+const MAX_TABLE_CELLS: u64 = 4 << 20;
+
+/// Which 2-D plane of the chunk grid is shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlaneAxes {
+    /// Axis drawn downwards (`None` for 1-D arrays: the strip wraps).
+    pub row_axis: Option<usize>,
+    /// Axis drawn across.
+    pub col_axis: usize,
+    /// Chunk index on every axis (only the axes not shown matter).
+    pub fixed: Vec<u64>,
+}
+
+impl PlaneAxes {
+    /// The two axes with the most chunks (in axis order: rows, cols); a 1-D array is one
+    /// wrapped strip. For a detector stack `[frames, y, x]` the frames run down the rows.
+    pub fn for_grid(grid: &[u64]) -> PlaneAxes {
+        let n = grid.len();
+        if n <= 2 {
+            return PlaneAxes::default_for(n);
+        }
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| grid[b].cmp(&grid[a]).then(a.cmp(&b)));
+        let (mut r, mut c) = (order[0], order[1]);
+        if r > c {
+            std::mem::swap(&mut r, &mut c);
+        }
+        PlaneAxes {
+            row_axis: Some(r),
+            col_axis: c,
+            fixed: vec![0; n],
+        }
+    }
+
+    /// The last two axes (rows, cols); a 1-D array is one wrapped strip.
+    pub fn default_for(ndim: usize) -> PlaneAxes {
+        match ndim {
+            0 | 1 => PlaneAxes {
+                row_axis: None,
+                col_axis: 0,
+                fixed: vec![0; ndim],
+            },
+            n => PlaneAxes {
+                row_axis: Some(n - 2),
+                col_axis: n - 1,
+                fixed: vec![0; n],
+            },
+        }
+    }
+
+    /// Every (row, col) pair of axes, in order, for cycling.
+    pub fn pairs(ndim: usize) -> Vec<(usize, usize)> {
+        let mut v = Vec::new();
+        for r in 0..ndim {
+            for c in r + 1..ndim {
+                v.push((r, c));
+            }
+        }
+        v
+    }
+
+    /// Axes that are neither rows nor cols.
+    pub fn others(&self) -> Vec<usize> {
+        (0..self.fixed.len())
+            .filter(|&a| Some(a) != self.row_axis && a != self.col_axis)
+            .collect()
+    }
+}
+
+/// Written-chunk counts over a 2-D plane, queryable by rectangle.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChunkPlane {
+    /// Chunks down and across.
+    pub rows: u64,
+    pub cols: u64,
+    /// Chunks per table cell (1×1 unless the plane is huge).
+    pub block: (u64, u64),
+    table_rows: u64,
+    table_cols: u64,
+    /// (table_rows + 1) × (table_cols + 1) prefix sums of written chunks.
+    sat: Vec<u32>,
+    pub written: u64,
+    /// The store cannot tell which chunks exist: every cell is unknown.
+    pub unknown: bool,
+    /// A 1-D strip that the widget wraps over lines.
+    pub wrap: bool,
+}
+
+impl ChunkPlane {
+    /// An empty plane (no array open).
+    pub fn empty() -> ChunkPlane {
+        ChunkPlane {
+            rows: 0,
+            cols: 0,
+            block: (1, 1),
+            table_rows: 0,
+            table_cols: 0,
+            sat: vec![0],
+            written: 0,
+            unknown: false,
+            wrap: false,
+        }
+    }
+
+    /// Projects `map` onto `axes`.
+    pub fn build(map: &ChunkMap, axes: &PlaneAxes) -> ChunkPlane {
+        let n = map.grid.len();
+        if n == 0 || axes.col_axis >= n || axes.row_axis.is_some_and(|r| r >= n) {
+            return ChunkPlane::empty();
+        }
+        let rows = axes.row_axis.map(|r| map.grid[r]).unwrap_or(1);
+        let cols = map.grid[axes.col_axis];
+        // C-order strides over the grid.
+        let mut strides = vec![1u64; n];
+        for a in (0..n.saturating_sub(1)).rev() {
+            strides[a] = strides[a + 1] * map.grid[a + 1];
+        }
+        let mut base = 0u64;
+        for a in axes.others() {
+            let i = axes
+                .fixed
+                .get(a)
+                .copied()
+                .unwrap_or(0)
+                .min(map.grid[a].saturating_sub(1));
+            base += i * strides[a];
+        }
+        let rs = axes.row_axis.map(|r| strides[r]).unwrap_or(0);
+        let cs = strides[axes.col_axis];
+        let cells = rows.saturating_mul(cols);
+        let f = if cells > MAX_TABLE_CELLS {
+            ((cells as f64 / MAX_TABLE_CELLS as f64).sqrt().ceil() as u64).max(2)
+        } else {
+            1
+        };
+        let block = (f.min(rows.max(1)), f.min(cols.max(1)));
+        let tr = rows.div_ceil(block.0);
+        let tc = cols.div_ceil(block.1);
+        let w = (tc + 1) as usize;
+        let mut sat = vec![0u32; ((tr + 1) * (tc + 1)) as usize];
+        let mut unknown = cells > 0;
+        let mut written = 0u64;
+        // Counts per table cell, stored at (r+1, c+1).
+        for r in 0..rows {
+            let row_base = base + r * rs;
+            let tr_i = (r / block.0 + 1) as usize;
+            for c in 0..cols {
+                let idx = (row_base + c * cs) as usize;
+                let st = map.states.get(idx).copied().unwrap_or(ChunkState::Unknown);
+                if st != ChunkState::Unknown {
+                    unknown = false;
+                }
+                if st == ChunkState::Written {
+                    written += 1;
+                    sat[tr_i * w + (c / block.1 + 1) as usize] += 1;
+                }
+            }
+        }
+        for r in 1..=tr as usize {
+            for c in 1..=tc as usize {
+                sat[r * w + c] +=
+                    sat[(r - 1) * w + c] + sat[r * w + c - 1] - sat[(r - 1) * w + c - 1];
+            }
+        }
+        ChunkPlane {
+            rows,
+            cols,
+            block,
+            table_rows: tr,
+            table_cols: tc,
+            sat,
+            written,
+            unknown,
+            wrap: axes.row_axis.is_none(),
+        }
+    }
+
+    /// Written chunks and chunks in total in rows `r0..r1`, cols `c0..c1` (clipped).
+    pub fn count(&self, r0: u64, r1: u64, c0: u64, c1: u64) -> (u64, u64) {
+        let r1 = r1.min(self.rows);
+        let c1 = c1.min(self.cols);
+        if r0 >= r1 || c0 >= c1 {
+            return (0, 0);
+        }
+        let (br, bc) = self.block;
+        let (tr0, tr1) = (r0 / br, r1.div_ceil(br).min(self.table_rows));
+        let (tc0, tc1) = (c0 / bc, c1.div_ceil(bc).min(self.table_cols));
+        let w = (self.table_cols + 1) as usize;
+        let at = |r: u64, c: u64| self.sat[r as usize * w + c as usize] as i64;
+        let written = at(tr1, tc1) - at(tr0, tc1) - at(tr1, tc0) + at(tr0, tc0);
+        let total = if self.block == (1, 1) {
+            (r1 - r0) * (c1 - c0)
+        } else {
+            ((tr1 * br).min(self.rows) - tr0 * br) * ((tc1 * bc).min(self.cols) - tc0 * bc)
+        };
+        (written.max(0) as u64, total)
+    }
+
+    /// The chunk rectangle shown at `zoom` (0 = all) from `pan`, clamped: `(r0, r1, c0, c1)`.
+    /// Each zoom step halves the visible extent on both axes.
+    pub fn viewport(&self, zoom: u32, pan: (u64, u64)) -> (u64, u64, u64, u64) {
+        let z = zoom.min(62);
+        let vis_r = self.rows.div_ceil(1u64 << z).max(1).min(self.rows.max(1));
+        let vis_c = self.cols.div_ceil(1u64 << z).max(1).min(self.cols.max(1));
+        let r0 = pan.0.min(self.rows.saturating_sub(vis_r));
+        let c0 = pan.1.min(self.cols.saturating_sub(vis_c));
+        (
+            r0,
+            (r0 + vis_r).min(self.rows),
+            c0,
+            (c0 + vis_c).min(self.cols),
+        )
+    }
+
+    /// The deepest useful zoom: one chunk per cell.
+    pub fn max_zoom(&self) -> u32 {
+        64 - self.rows.max(self.cols).max(1).leading_zeros()
+    }
+
+    /// Written chunks in the flat 1-D strip `i0..i1` (wrap mode; rows are 1).
+    pub fn count_flat(&self, i0: u64, i1: u64) -> (u64, u64) {
+        self.count(0, 1, i0, i1)
+    }
+}
+
+/// Plane coordinates (row, col) of a chunk, if it lies on the shown plane.
+pub fn plane_coords(chunk: &[u64], axes: &PlaneAxes) -> Option<(u64, u64)> {
+    for a in axes.others() {
+        if chunk.get(a) != axes.fixed.get(a) {
+            return None;
+        }
+    }
+    let r = match axes.row_axis {
+        Some(r) => *chunk.get(r)?,
+        None => 0,
+    };
+    Some((r, *chunk.get(axes.col_axis)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(grid: &[u64], written: &[usize]) -> ChunkMap {
+        let mut m = ChunkMap::new(grid.to_vec(), ChunkState::Missing);
+        for &i in written {
+            m.states[i] = ChunkState::Written;
+        }
+        m
+    }
+
+    #[test]
+    fn counts_rectangles() {
+        // 3x4 grid, written: (0,0), (1,1), (2,3)
+        let m = map(&[3, 4], &[0, 5, 11]);
+        let p = ChunkPlane::build(&m, &PlaneAxes::default_for(2));
+        assert_eq!((p.rows, p.cols, p.written), (3, 4, 3));
+        assert_eq!(p.count(0, 3, 0, 4), (3, 12));
+        assert_eq!(p.count(0, 2, 0, 2), (2, 4));
+        assert_eq!(p.count(2, 3, 3, 4), (1, 1));
+        assert_eq!(p.count(1, 1, 0, 4), (0, 0));
+        assert_eq!(p.count(0, 99, 0, 99), (3, 12));
+    }
+
+    #[test]
+    fn projects_other_axes() {
+        // grid [2, 2, 3]: write chunk (1, 0, 2) = index 1*6 + 0*3 + 2 = 8
+        let m = map(&[2, 2, 3], &[8]);
+        let mut axes = PlaneAxes::default_for(3);
+        let p = ChunkPlane::build(&m, &axes);
+        assert_eq!(p.written, 0);
+        axes.fixed[0] = 1;
+        let p = ChunkPlane::build(&m, &axes);
+        assert_eq!(p.written, 1);
+        assert_eq!(p.count(0, 1, 2, 3), (1, 1));
+        assert_eq!(plane_coords(&[1, 0, 2], &axes), Some((0, 2)));
+        assert_eq!(plane_coords(&[0, 0, 2], &axes), None);
+        let axes = PlaneAxes {
+            row_axis: Some(0),
+            col_axis: 2,
+            fixed: vec![0, 0, 0],
+        };
+        let p = ChunkPlane::build(&m, &axes);
+        assert_eq!((p.rows, p.cols, p.written), (2, 3, 1));
+        assert_eq!(PlaneAxes::pairs(3), vec![(0, 1), (0, 2), (1, 2)]);
+    }
+
+    #[test]
+    fn one_dimensional_wraps_and_unknown() {
+        let m = map(&[10], &[0, 9]);
+        let p = ChunkPlane::build(&m, &PlaneAxes::default_for(1));
+        assert!(p.wrap);
+        assert_eq!(p.count_flat(0, 5), (1, 5));
+        let u = ChunkMap::new(vec![4, 4], ChunkState::Unknown);
+        assert!(ChunkPlane::build(&u, &PlaneAxes::default_for(2)).unknown);
+    }
+
+    #[test]
+    fn huge_planes_use_blocks() {
+        let m = ChunkMap::new(vec![4000, 4000], ChunkState::Written);
+        let p = ChunkPlane::build(&m, &PlaneAxes::default_for(2));
+        assert!(p.block.0 > 1);
+        let (w, t) = p.count(0, 4000, 0, 4000);
+        assert_eq!(w, t);
+        assert_eq!(t, 16_000_000);
+    }
+}

@@ -1,0 +1,478 @@
+//! Keys and mouse → state changes. Called from `update()` only.
+//!
+//! Order: Ctrl-C always quits; an overlay (dialog, palette, help) takes the keys first; then
+//! the store picker; then the catalog filter while it is being typed; then the keymap.
+
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+
+use super::action::{Effect, StoreTarget};
+use super::catalog::Row;
+use super::dialogs::{DialogEvent, DialogKind};
+use super::keymap::Command;
+use super::layout::{self, Pane};
+use super::state::{AppState, Overlay, Palette, Screen, Tone, PALETTE_COMMANDS};
+use super::update::plan_ctx;
+
+pub fn on_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
+    if key.kind == KeyEventKind::Release {
+        s.dirty = false;
+        return;
+    }
+    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        s.quit = true;
+        return;
+    }
+    if s.overlay.is_some() {
+        on_overlay_key(s, key, fx);
+        return;
+    }
+    if s.screen == Screen::Picker {
+        on_picker_key(s, key, fx);
+        return;
+    }
+    if s.filter_editing {
+        on_filter_key(s, key, fx);
+        return;
+    }
+    match s.keymap.lookup(key) {
+        Some(cmd) => on_command(s, cmd, fx),
+        None => s.dirty = false,
+    }
+}
+
+fn on_overlay_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
+    let Some(overlay) = s.overlay.as_mut() else {
+        return;
+    };
+    match overlay {
+        Overlay::Help { scroll } => match s.keymap.lookup(key) {
+            Some(Command::Down) => *scroll += 1,
+            Some(Command::Up) => *scroll = scroll.saturating_sub(1),
+            Some(Command::PageDown) => *scroll += 10,
+            Some(Command::PageUp) => *scroll = scroll.saturating_sub(10),
+            _ => s.overlay = None,
+        },
+        Overlay::Palette(p) => match key.code {
+            KeyCode::Esc => s.overlay = None,
+            KeyCode::Enter => {
+                let input = p.input.trim().to_string();
+                s.overlay = None;
+                run_palette(s, &input, fx);
+            }
+            KeyCode::Tab => {
+                let word = p.input.trim();
+                if let Some((name, arg, _)) = PALETTE_COMMANDS
+                    .iter()
+                    .find(|(n, _, _)| n.starts_with(word))
+                {
+                    p.input = if arg.is_empty() {
+                        name.to_string()
+                    } else {
+                        format!("{name} ")
+                    };
+                }
+            }
+            KeyCode::Backspace => {
+                p.input.pop();
+                p.error = None;
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                p.input.push(c);
+                p.error = None;
+            }
+            _ => s.dirty = false,
+        },
+        Overlay::Dialog(d) => {
+            let ev = d.on_key(key);
+            match ev {
+                DialogEvent::None => s.dirty = false,
+                DialogEvent::Changed => {
+                    d.replan(plan_ctx(s.open.as_ref(), s.capabilities));
+                }
+                DialogEvent::NeedsNpy(path) => {
+                    d.replan(plan_ctx(s.open.as_ref(), s.capabilities));
+                    fx.push(Effect::LoadNpy { path });
+                }
+                DialogEvent::Cancel => {
+                    let title = d.kind.title().to_lowercase();
+                    s.overlay = None;
+                    s.set_status(
+                        format!("{title} cancelled; nothing was written"),
+                        Tone::Info,
+                    );
+                }
+                DialogEvent::Apply(op) => fx.push(Effect::Run(op)),
+            }
+        }
+    }
+}
+
+/// Runs a command typed in the palette.
+pub fn run_palette(s: &mut AppState, input: &str, fx: &mut Vec<Effect>) {
+    let (word, rest) = match input.split_once(char::is_whitespace) {
+        Some((w, r)) => (w, r.trim()),
+        None => (input, ""),
+    };
+    match word {
+        "" => {}
+        "goto" | "g" | "open" => s.goto(rest, fx),
+        "patch" => s.open_dialog(DialogKind::Patch),
+        "extend" => s.open_dialog(DialogKind::Extend),
+        "resize" => s.open_dialog(DialogKind::Resize),
+        "create" | "new" => s.open_dialog(DialogKind::Create),
+        "delete" | "rm" => s.open_dialog(DialogKind::Delete),
+        "store" => s.switch_store(rest, fx),
+        "stores" => s.screen = Screen::Picker,
+        "filter" => {
+            s.catalog.set_filter(rest);
+            s.focus = Pane::Catalog;
+            s.after_selection_change(fx);
+        }
+        "refresh" => s.refresh(fx),
+        "pause" | "resume" => toggle_pause(s),
+        "help" => s.overlay = Some(Overlay::Help { scroll: 0 }),
+        "quit" | "q" | "exit" => s.quit = true,
+        other => {
+            let names: Vec<&str> = PALETTE_COMMANDS.iter().map(|(n, _, _)| *n).collect();
+            s.overlay = Some(Overlay::Palette(Palette {
+                input: input.to_string(),
+                error: Some(format!(
+                    "unknown command '{other}'; try {}",
+                    names.join(", ")
+                )),
+            }));
+        }
+    }
+}
+
+fn toggle_pause(s: &mut AppState) {
+    s.paused = !s.paused;
+    let msg = if s.paused {
+        "live updates paused"
+    } else {
+        "live updates resumed"
+    };
+    s.set_status(msg, Tone::Info);
+}
+
+fn on_picker_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
+    let p = &mut s.picker;
+    if p.opening.is_some() {
+        s.dirty = false;
+        return;
+    }
+    match key.code {
+        KeyCode::Up => p.selected = p.selected.saturating_sub(1),
+        KeyCode::Down => p.selected = (p.selected + 1).min(p.entries.len().saturating_sub(1)),
+        KeyCode::Enter => {
+            let target = if !p.location.trim().is_empty() {
+                Some(StoreTarget::Location(p.location.trim().to_string()))
+            } else {
+                p.entries.get(p.selected).map(|e| e.target.clone())
+            };
+            if let Some(t) = target {
+                p.opening = Some(t.label());
+                p.error = None;
+                fx.push(Effect::OpenStore(t));
+            }
+        }
+        KeyCode::Esc if !p.location.is_empty() => p.location.clear(),
+        KeyCode::Esc => {
+            if s.store_label.is_empty() {
+                s.quit = true;
+            } else {
+                s.screen = Screen::Main;
+            }
+        }
+        KeyCode::Char('q') if p.location.is_empty() => s.quit = true,
+        KeyCode::Backspace => {
+            p.location.pop();
+        }
+        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+            p.location.push(c);
+            p.error = None;
+        }
+        _ => s.dirty = false,
+    }
+}
+
+fn on_filter_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
+    match key.code {
+        KeyCode::Enter => s.filter_editing = false,
+        KeyCode::Esc => {
+            s.filter_editing = false;
+            s.catalog.set_filter("");
+        }
+        KeyCode::Backspace => {
+            let mut f = s.catalog.filter().to_string();
+            f.pop();
+            s.catalog.set_filter(&f);
+        }
+        KeyCode::Up => s.catalog.move_by(-1),
+        KeyCode::Down => s.catalog.move_by(1),
+        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+            let f = format!("{}{c}", s.catalog.filter());
+            s.catalog.set_filter(&f);
+        }
+        _ => {
+            s.dirty = false;
+            return;
+        }
+    }
+    s.after_selection_change(fx);
+}
+
+fn set_focus(s: &mut AppState, p: Pane) {
+    s.focus = p;
+    if p != Pane::Catalog {
+        s.right_tab = p;
+    }
+}
+
+fn on_command(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {
+    match cmd {
+        Command::Quit => s.quit = true,
+        Command::Help => s.overlay = Some(Overlay::Help { scroll: 0 }),
+        Command::Palette => s.overlay = Some(Overlay::Palette(Palette::default())),
+        Command::NextPane => set_focus(s, s.focus.next()),
+        Command::PrevPane => set_focus(s, s.focus.prev()),
+        Command::Filter => {
+            s.focus = Pane::Catalog;
+            s.filter_editing = true;
+        }
+        Command::Patch => s.open_dialog(DialogKind::Patch),
+        Command::Extend => s.open_dialog(DialogKind::Extend),
+        Command::Resize => s.open_dialog(DialogKind::Resize),
+        Command::Create => s.open_dialog(DialogKind::Create),
+        Command::Delete => s.open_dialog(DialogKind::Delete),
+        Command::Refresh => s.refresh(fx),
+        Command::Pause => toggle_pause(s),
+        Command::Stores => s.screen = Screen::Picker,
+        Command::ZoomIn | Command::ZoomOut => zoom(s, cmd == Command::ZoomIn),
+        Command::CycleAxes => s.cycle_axes(fx),
+        Command::SliceNext => s.step_slice(1, fx),
+        Command::SlicePrev => s.step_slice(-1, fx),
+        Command::SliceAxis => {
+            if let Some(o) = s.open.as_mut() {
+                let n = o.axes.others().len().max(1);
+                o.slice_axis = (o.slice_axis + 1) % n;
+            }
+        }
+        Command::Up
+        | Command::Down
+        | Command::Left
+        | Command::Right
+        | Command::PageUp
+        | Command::PageDown
+        | Command::Top
+        | Command::Bottom
+        | Command::Open => match s.focus {
+            Pane::Catalog => catalog_move(s, cmd, fx),
+            Pane::Grid => grid_move(s, cmd),
+            Pane::History => history_move(s, cmd),
+            Pane::Preview => preview_move(s, cmd, fx),
+        },
+    }
+}
+
+fn catalog_move(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {
+    let page = s.catalog_height().max(1) as isize;
+    match cmd {
+        Command::Up => s.catalog.move_by(-1),
+        Command::Down => s.catalog.move_by(1),
+        Command::PageUp => s.catalog.move_by(-page),
+        Command::PageDown => s.catalog.move_by(page),
+        Command::Top => s.catalog.move_to(0),
+        Command::Bottom => s.catalog.move_to(usize::MAX),
+        Command::Left => s.catalog.collapse_selected(),
+        Command::Right => {
+            if let Some(r) = s.catalog.expand_selected() {
+                fx.push(Effect::LoadPage {
+                    parent: r.parent,
+                    offset: r.offset,
+                });
+            }
+        }
+        Command::Open => {
+            if let Some(Row::Node(_)) = s.catalog.selected_row() {
+                let is_array = s
+                    .catalog
+                    .selected_node()
+                    .is_some_and(|n| n.entry.kind == crate::backend::NodeKind::Array);
+                if is_array {
+                    set_focus(s, Pane::Grid);
+                } else if let Some(r) = s.catalog.toggle_selected() {
+                    fx.push(Effect::LoadPage {
+                        parent: r.parent,
+                        offset: r.offset,
+                    });
+                }
+            }
+        }
+        _ => {}
+    }
+    s.after_selection_change(fx);
+}
+
+fn zoom(s: &mut AppState, inwards: bool) {
+    let Some(o) = s.open.as_mut() else { return };
+    let max = o.plane.max_zoom();
+    o.zoom = if inwards {
+        (o.zoom + 1).min(max)
+    } else {
+        o.zoom.saturating_sub(1)
+    };
+}
+
+fn grid_move(s: &mut AppState, cmd: Command) {
+    let Some(o) = s.open.as_mut() else { return };
+    let (r0, r1, c0, c1) = o.plane.viewport(o.zoom, o.pan);
+    let (vr, vc) = ((r1 - r0).max(1), (c1 - c0).max(1));
+    let (sr, sc) = ((vr / 8).max(1), (vc / 8).max(1));
+    let (mut pr, mut pc) = (r0, c0);
+    match cmd {
+        Command::Up => pr = pr.saturating_sub(sr),
+        Command::Down => pr += sr,
+        Command::Left => pc = pc.saturating_sub(sc),
+        Command::Right => pc += sc,
+        Command::PageUp => pr = pr.saturating_sub(vr),
+        Command::PageDown => pr += vr,
+        Command::Top => (pr, pc) = (0, 0),
+        Command::Bottom => pr = u64::MAX,
+        Command::Open => o.zoom = 0,
+        _ => {}
+    }
+    // Clamp through the viewport so the pan never leaves the grid.
+    let (r0, _, c0, _) = o.plane.viewport(o.zoom, (pr, pc));
+    o.pan = (r0, c0);
+}
+
+fn history_move(s: &mut AppState, cmd: Command) {
+    let Some(o) = s.open.as_mut() else { return };
+    let n = o.history.as_ref().map(|h| h.len()).unwrap_or(0);
+    let last = n.saturating_sub(1);
+    o.history_scroll = match cmd {
+        Command::Up => o.history_scroll.saturating_sub(1),
+        Command::Down => (o.history_scroll + 1).min(last),
+        Command::PageUp => o.history_scroll.saturating_sub(10),
+        Command::PageDown => (o.history_scroll + 10).min(last),
+        Command::Top => 0,
+        Command::Bottom => last,
+        _ => o.history_scroll,
+    };
+}
+
+fn preview_move(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {
+    let Some(sel) = s.preview_selection() else {
+        return;
+    };
+    let Some(o) = s.open.as_mut() else { return };
+    let Some(info) = o.info.clone() else { return };
+    let ca = o.axes.col_axis;
+    let ra = o.axes.row_axis;
+    let window = |a: usize| sel.end[a].saturating_sub(sel.start[a]).max(1);
+    let shift = |o: &mut super::state::OpenArray, a: usize, d: i64| {
+        let max = info.shape[a].saturating_sub(window(a)) as i64;
+        o.index[a] = (o.index[a] as i64 + d).clamp(0, max.max(0)) as u64;
+    };
+    match (cmd, ra) {
+        (Command::Left, _) => shift(o, ca, -1),
+        (Command::Right, _) => shift(o, ca, 1),
+        (Command::Up, Some(r)) => shift(o, r, -1),
+        (Command::Down, Some(r)) => shift(o, r, 1),
+        (Command::PageUp, Some(r)) => shift(o, r, -(window(r) as i64)),
+        (Command::PageDown, Some(r)) => shift(o, r, window(r) as i64),
+        (Command::Up | Command::PageUp, None) => shift(o, ca, -(window(ca) as i64)),
+        (Command::Down | Command::PageDown, None) => shift(o, ca, window(ca) as i64),
+        (Command::Top, _) => {
+            for a in [Some(ca), ra].into_iter().flatten() {
+                o.index[a] = 0;
+            }
+        }
+        (Command::Bottom, _) => {
+            let a = ra.unwrap_or(ca);
+            shift(o, a, i64::MAX / 2);
+        }
+        _ => {}
+    }
+    s.request_preview(fx, false);
+}
+
+pub fn on_mouse(s: &mut AppState, m: &MouseEvent, fx: &mut Vec<Effect>) {
+    if s.overlay.is_some() || s.screen != Screen::Main {
+        s.dirty = false;
+        return;
+    }
+    let a = s.areas();
+    let (x, y) = (m.column, m.row);
+    let over = |r: Option<ratatui::layout::Rect>| r.is_some_and(|r| layout::contains(r, x, y));
+    let pane = if layout::contains(a.catalog, x, y) {
+        Some(Pane::Catalog)
+    } else if over(a.grid) {
+        Some(Pane::Grid)
+    } else if over(a.history) {
+        Some(Pane::History)
+    } else if over(a.preview) {
+        Some(Pane::Preview)
+    } else {
+        None
+    };
+    match m.kind {
+        MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+            let Some(p) = pane else {
+                s.dirty = false;
+                return;
+            };
+            let down = m.kind == MouseEventKind::ScrollDown;
+            let prev = s.focus;
+            s.focus = p;
+            let cmd = if down { Command::Down } else { Command::Up };
+            for _ in 0..3 {
+                match p {
+                    Pane::Catalog => s.catalog.move_by(if down { 1 } else { -1 }),
+                    Pane::Grid => grid_move(s, cmd),
+                    Pane::History => history_move(s, cmd),
+                    Pane::Preview => preview_move(s, cmd, fx),
+                }
+            }
+            s.focus = prev;
+            if p == Pane::Catalog {
+                s.after_selection_change(fx);
+            }
+        }
+        MouseEventKind::Down(MouseButton::Left) => {
+            if let Some(tabs) = a.tabs.filter(|t| layout::contains(*t, x, y)) {
+                for (p, x0, x1) in layout::tab_ranges(tabs) {
+                    if x >= x0 && x < x1 {
+                        set_focus(s, p);
+                    }
+                }
+                return;
+            }
+            match pane {
+                Some(Pane::Catalog) => {
+                    s.focus = Pane::Catalog;
+                    // Border, then the list; the filter line is the last inner row.
+                    let list_top = a.catalog.y + 1;
+                    if y >= list_top && (y - list_top) < s.catalog_height() as u16 {
+                        let row = s.catalog.scroll + (y - list_top) as usize;
+                        if row < s.catalog.rows().len() {
+                            let again = row == s.catalog.selected;
+                            s.catalog.move_to(row);
+                            if again {
+                                catalog_move(s, Command::Open, fx);
+                                return;
+                            }
+                        }
+                    }
+                    s.after_selection_change(fx);
+                }
+                Some(p) => set_focus(s, p),
+                None => s.dirty = false,
+            }
+        }
+        _ => s.dirty = false,
+    }
+}

@@ -1,0 +1,307 @@
+//! The application state. Changed only by `update()` (see `update.rs`); drawn by `ui`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ratatui::layout::Rect;
+
+use crate::backend::{ArrayData, ArrayInfo, Capabilities, ChunkMap, Selection, StructureChange};
+use crate::config::StoreSpec;
+
+use super::action::{ConnectionState, StoreTarget};
+use super::catalog::Catalog;
+use super::chunk_plane::{ChunkPlane, PlaneAxes};
+use super::dialogs::Dialog;
+use super::keymap::Keymap;
+use super::layout::{self, Areas, Pane};
+
+/// How long a chunk stays highlighted after it changed.
+pub const FADE: Duration = Duration::from_secs(3);
+/// How long a status message stays.
+pub const STATUS_TTL: Duration = Duration::from_secs(8);
+/// At most this many recent chunk changes are remembered for highlighting.
+pub const MAX_CHANGES: usize = 10_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    /// Choose a store (no store given on the command line).
+    Picker,
+    Main,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Info,
+    Ok,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Status {
+    pub text: String,
+    pub tone: Tone,
+    pub at: Instant,
+}
+
+/// Something drawn over the main screen that takes the keys.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Overlay {
+    Help { scroll: usize },
+    Palette(Palette),
+    Dialog(Box<Dialog>),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Palette {
+    pub input: String,
+    pub error: Option<String>,
+}
+
+/// Commands the palette knows: (name, argument, what it does).
+pub const PALETTE_COMMANDS: &[(&str, &str, &str)] = &[
+    ("goto", "PATH", "open an array or group by path"),
+    ("patch", "", "patch the open array"),
+    ("extend", "", "append along an axis"),
+    ("resize", "", "grow or shrink the open array"),
+    ("create", "", "create a new array"),
+    ("delete", "", "delete the open array"),
+    ("store", "NAME", "switch to a named store (or a path)"),
+    ("stores", "", "open the store picker"),
+    ("filter", "TEXT", "filter the catalog"),
+    ("refresh", "", "reload everything"),
+    ("pause", "", "pause / resume live updates"),
+    ("help", "", "list every key"),
+    ("quit", "", "leave extent"),
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PickerEntry {
+    pub label: String,
+    pub detail: String,
+    pub target: StoreTarget,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picker {
+    pub entries: Vec<PickerEntry>,
+    pub selected: usize,
+    /// A store is being opened.
+    pub opening: Option<String>,
+    pub error: Option<String>,
+    /// Text typed for "open a path or URL".
+    pub location: String,
+}
+
+impl Picker {
+    /// Named stores from the config, then the demo store.
+    pub fn new(stores: &[StoreSpec]) -> Picker {
+        let mut entries: Vec<PickerEntry> = stores
+            .iter()
+            .map(|s| PickerEntry {
+                label: s.name.clone(),
+                detail: s
+                    .description
+                    .clone()
+                    .unwrap_or_else(|| s.url_or_path.clone()),
+                target: StoreTarget::Named(s.clone()),
+            })
+            .collect();
+        entries.push(PickerEntry {
+            label: "demo".into(),
+            detail: "a temporary local store with sample arrays".into(),
+            target: StoreTarget::Demo,
+        });
+        Picker {
+            entries,
+            selected: 0,
+            opening: None,
+            error: None,
+            location: String::new(),
+        }
+    }
+}
+
+/// The data preview: a window of values on the plane's two axes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreviewData {
+    pub selection: Selection,
+    pub data: ArrayData,
+}
+
+/// The array shown on the right.
+#[derive(Debug, Clone)]
+pub struct OpenArray {
+    pub path: String,
+    pub info: Option<ArrayInfo>,
+    pub error: Option<String>,
+    pub chunks: Option<Arc<ChunkMap>>,
+    pub chunks_error: Option<String>,
+    /// The plane the grid and the preview show.
+    pub axes: PlaneAxes,
+    /// Which of the other axes `[`/`]` step (index into `axes.others()`).
+    pub slice_axis: usize,
+    /// Element index per axis: the preview's origin on the shown axes, the slice on the others.
+    pub index: Vec<u64>,
+    pub plane: ChunkPlane,
+    /// Grid zoom (0 = everything) and pan (first chunk row, col shown).
+    pub zoom: u32,
+    pub pan: (u64, u64),
+    /// Chunks that changed recently (grid coordinates), with when.
+    pub changed: Vec<(Vec<u64>, Instant)>,
+    /// Newest first.
+    pub history: Option<Vec<StructureChange>>,
+    pub history_error: Option<String>,
+    pub history_scroll: usize,
+    pub preview: Option<PreviewData>,
+    pub preview_error: Option<String>,
+    /// When the last chunk listing was asked for and how long it took: polling backs off for
+    /// stores where listing chunks is slow (10^6 chunk files), so the UI never burns a core.
+    pub chunks_asked: Option<Instant>,
+    pub chunks_took: Duration,
+}
+
+impl OpenArray {
+    pub fn new(path: &str) -> OpenArray {
+        OpenArray {
+            path: path.to_string(),
+            info: None,
+            error: None,
+            chunks: None,
+            chunks_error: None,
+            axes: PlaneAxes::default_for(0),
+            slice_axis: 0,
+            index: Vec::new(),
+            plane: ChunkPlane::empty(),
+            zoom: 0,
+            pan: (0, 0),
+            changed: Vec::new(),
+            history: None,
+            history_error: None,
+            history_scroll: 0,
+            preview: None,
+            preview_error: None,
+            chunks_asked: None,
+            chunks_took: Duration::ZERO,
+        }
+    }
+
+    /// Rebuilds the plane from the chunk map (after the map or the axes changed).
+    pub fn rebuild_plane(&mut self) {
+        self.plane = match &self.chunks {
+            Some(m) if m.grid.len() == self.axes.fixed.len() => {
+                super::chunk_plane::ChunkPlane::build(m, &self.axes)
+            }
+            _ => ChunkPlane::empty(),
+        };
+    }
+
+    /// Recent changes on the shown plane, as (row, col) chunk coordinates.
+    pub fn changed_on_plane(&self) -> Vec<(u64, u64)> {
+        self.changed
+            .iter()
+            .filter_map(|(c, _)| super::chunk_plane::plane_coords(c, &self.axes))
+            .collect()
+    }
+}
+
+/// Everything the screen shows.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub screen: Screen,
+    pub store_label: String,
+    /// The backend's own description (`local:/path`, a URL).
+    pub store_describe: String,
+    pub capabilities: Capabilities,
+    pub connection: ConnectionState,
+    pub catalog: Catalog,
+    pub filter_editing: bool,
+    pub focus: Pane,
+    /// Right pane shown in the compact layout.
+    pub right_tab: Pane,
+    pub open: Option<OpenArray>,
+    pub overlay: Option<Overlay>,
+    pub picker: Picker,
+    pub status: Option<Status>,
+    /// Live updates are paused (the view holds still for inspection).
+    pub paused: bool,
+    /// Terminal size.
+    pub size: Rect,
+    pub now: Instant,
+    pub quit: bool,
+    /// Something visible changed since the last frame.
+    pub dirty: bool,
+    /// Key bindings (read-only after start).
+    pub keymap: Arc<Keymap>,
+}
+
+impl AppState {
+    /// A state on the main screen for `label` (the store opens separately).
+    pub fn new(label: &str, capabilities: Capabilities) -> AppState {
+        AppState {
+            screen: Screen::Main,
+            store_label: label.to_string(),
+            store_describe: String::new(),
+            capabilities,
+            connection: ConnectionState::Connecting,
+            catalog: Catalog::new(),
+            filter_editing: false,
+            focus: Pane::Catalog,
+            right_tab: Pane::Grid,
+            open: None,
+            overlay: None,
+            picker: Picker::new(&[]),
+            status: None,
+            paused: false,
+            size: Rect::new(0, 0, 80, 24),
+            now: Instant::now(),
+            quit: false,
+            dirty: true,
+            keymap: Arc::new(Keymap::default()),
+        }
+    }
+
+    /// A state on the store picker.
+    pub fn picker(stores: &[StoreSpec]) -> AppState {
+        let mut s = AppState::new(
+            "",
+            Capabilities {
+                can_shrink: false,
+                lists_chunks: false,
+                history_in_store: false,
+            },
+        );
+        s.screen = Screen::Picker;
+        s.connection = ConnectionState::Idle;
+        s.picker = Picker::new(stores);
+        s
+    }
+
+    pub fn areas(&self) -> Areas {
+        layout::areas(self.size, self.right_tab)
+    }
+
+    /// Rows of the catalog list that fit on screen.
+    pub fn catalog_height(&self) -> usize {
+        // Border (2) and the filter line (1).
+        self.areas().catalog.height.saturating_sub(3) as usize
+    }
+
+    pub fn open_info(&self) -> Option<&ArrayInfo> {
+        self.open.as_ref().and_then(|o| o.info.as_ref())
+    }
+
+    pub fn set_status(&mut self, text: impl Into<String>, tone: Tone) {
+        self.status = Some(Status {
+            text: text.into(),
+            tone,
+            at: self.now,
+        });
+    }
+
+    pub fn dialog(&self) -> Option<&Dialog> {
+        match &self.overlay {
+            Some(Overlay::Dialog(d)) => Some(d),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! The catalog pane: the visible window of the tree, and the filter line.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::util::{fit, pane_block, shape_compact};
+use super::View;
+use crate::app::catalog::Row;
+use crate::app::layout::{inner, Pane};
+use crate::backend::NodeKind;
+
+pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
+    let s = view.state;
+    let t = view.theme;
+    let c = &s.catalog;
+    let focused = s.focus == Pane::Catalog;
+    let title = format!(" Catalog ({}) ", c.loaded());
+    frame.render_widget(pane_block(title, focused, t), area);
+    let inner = inner(area);
+    if inner.height == 0 || inner.width == 0 {
+        return;
+    }
+    let w = inner.width as usize;
+    let list_h = inner.height.saturating_sub(1) as usize;
+    let mut lines: Vec<Line> = Vec::with_capacity(list_h + 1);
+    let rows = c.rows();
+    if rows.is_empty() {
+        let msg = if !c.filter().is_empty() {
+            "no loaded node matches"
+        } else if let Some(e) = c.node(0).and_then(|n| n.error.as_ref()) {
+            e.as_str()
+        } else {
+            "empty store: press n to create an array"
+        };
+        lines.push(Line::styled(fit(msg, w), t.dim));
+    }
+    for (i, row) in rows.iter().enumerate().skip(c.scroll).take(list_h) {
+        let selected = i == c.selected;
+        let line = match *row {
+            Row::Node(id) => {
+                let Some(n) = c.node(id) else { continue };
+                let indent = "  ".repeat(n.depth.saturating_sub(1));
+                let (icon, name, style) = match n.entry.kind {
+                    NodeKind::Group => (
+                        if n.expanded { "▾ " } else { "▸ " },
+                        format!("{}/", n.name),
+                        t.group,
+                    ),
+                    NodeKind::Array => ("  ", n.name.clone(), t.array),
+                };
+                let detail = match (&n.entry.shape, n.entry.dtype) {
+                    (Some(sh), Some(d)) => format!("{} {}", shape_compact(sh), d),
+                    (Some(sh), None) => shape_compact(sh),
+                    _ => String::new(),
+                };
+                let head = format!("{indent}{icon}{name}");
+                let head_w = head.chars().count();
+                let detail_room = w.saturating_sub(head_w + 1);
+                let detail = if detail.chars().count() <= detail_room {
+                    detail
+                } else {
+                    // Shape alone, when shape and dtype do not both fit.
+                    match &n.entry.shape {
+                        Some(sh) if shape_compact(sh).chars().count() <= detail_room => {
+                            shape_compact(sh)
+                        }
+                        _ => String::new(),
+                    }
+                };
+                let pad = w.saturating_sub(head_w + detail.chars().count());
+                let head = fit(&head, w);
+                if selected {
+                    let st = if focused {
+                        t.selected
+                    } else {
+                        t.selected_unfocused
+                    };
+                    Line::styled(format!("{head}{}{detail}", " ".repeat(pad)), st)
+                } else {
+                    Line::from(vec![
+                        Span::styled(head, style),
+                        Span::raw(" ".repeat(pad)),
+                        Span::styled(detail, t.dim),
+                    ])
+                }
+            }
+            Row::More(pid) => {
+                let Some(p) = c.node(pid) else { continue };
+                let indent = "  ".repeat(p.depth);
+                let text = if let Some(e) = &p.error {
+                    format!("{indent}! {e}")
+                } else {
+                    let left = p.total.map(|t| t.saturating_sub(p.children.len() as u64));
+                    match (p.loading, left) {
+                        (true, Some(n)) if n > 0 => format!("{indent}… loading ({n} more)"),
+                        (true, _) => format!("{indent}… loading"),
+                        (false, Some(n)) => format!("{indent}… {n} more"),
+                        (false, None) => format!("{indent}… more"),
+                    }
+                };
+                let st = if p.error.is_some() { t.error } else { t.dim };
+                Line::styled(
+                    fit(&text, w),
+                    if selected { t.selected_unfocused } else { st },
+                )
+            }
+        };
+        lines.push(line);
+    }
+    while lines.len() < list_h {
+        lines.push(Line::raw(""));
+    }
+    let filter_line = if s.filter_editing || !c.filter().is_empty() {
+        let cursor = if s.filter_editing { "▏" } else { "" };
+        let text = format!("/{}{cursor}", c.filter());
+        let count = format!(
+            " {} match{}{}",
+            c.matches(),
+            if c.matches() == 1 { "" } else { "es" },
+            if c.searching() { " (searching)" } else { "" }
+        );
+        Line::from(vec![
+            Span::styled(
+                fit(&text, w.saturating_sub(count.len())),
+                if s.filter_editing {
+                    t.input_focused
+                } else {
+                    t.input
+                },
+            ),
+            Span::styled(count, t.dim),
+        ])
+    } else {
+        Line::styled(
+            fit(
+                &format!(
+                    "{} filter",
+                    s.keymap.hint(crate::app::keymap::Command::Filter)
+                ),
+                w,
+            ),
+            t.dim,
+        )
+    };
+    lines.push(filter_line);
+    frame.render_widget(Paragraph::new(lines), inner);
+}

@@ -1,0 +1,88 @@
+//! The structure history, newest first: time, actor, cause, old → new shape.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::util::{fit, pane_block, shape_compact};
+use super::View;
+use crate::app::layout::inner;
+use crate::backend::StructureChange;
+
+fn time_of(c: &StructureChange, long: bool) -> String {
+    // RFC 3339: 2024-05-01T12:00:03.123Z
+    let t = c.time.replace('T', " ");
+    if long {
+        t.chars().take(19).collect()
+    } else {
+        t.chars().skip(11).take(8).collect()
+    }
+}
+
+fn shapes(c: &StructureChange) -> String {
+    let s = |x: &Option<Vec<u64>>| {
+        x.as_deref()
+            .map(shape_compact)
+            .unwrap_or_else(|| "∅".into())
+    };
+    format!("{} → {}", s(&c.old_shape), s(&c.new_shape))
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
+    let s = view.state;
+    let t = view.theme;
+    let count = s
+        .open
+        .as_ref()
+        .and_then(|o| o.history.as_ref())
+        .map(|h| h.len());
+    let title = match count {
+        Some(n) => format!(" History ({n}) "),
+        None => " History ".into(),
+    };
+    frame.render_widget(pane_block(title, focused, t), area);
+    let inner = inner(area);
+    let w = inner.width as usize;
+    let Some(open) = &s.open else {
+        frame.render_widget(Paragraph::new(Line::styled("no array open", t.dim)), inner);
+        return;
+    };
+    if let Some(e) = &open.history_error {
+        frame.render_widget(Paragraph::new(Line::styled(fit(e, w), t.error)), inner);
+        return;
+    }
+    let Some(h) = &open.history else {
+        frame.render_widget(Paragraph::new(Line::styled("loading…", t.dim)), inner);
+        return;
+    };
+    let long = w >= 72;
+    let (tw, aw, cw) = if long { (19, 16, 8) } else { (8, 10, 7) };
+    let mut lines = vec![Line::styled(
+        fit(
+            &format!(
+                "{:<tw$} {:<aw$} {:<cw$} {}",
+                "time (UTC)", "actor", "cause", "old → new shape"
+            ),
+            w,
+        ),
+        t.label,
+    )];
+    if h.is_empty() {
+        lines.push(Line::styled("no structure changes recorded", t.dim));
+    }
+    for c in h
+        .iter()
+        .skip(open.history_scroll)
+        .take(inner.height.saturating_sub(1) as usize)
+    {
+        let rest = w.saturating_sub(tw + aw + cw + 3);
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<tw$} ", time_of(c, long)), t.dim),
+            Span::raw(format!("{:<aw$} ", fit(&c.actor, aw))),
+            Span::styled(format!("{:<cw$} ", c.cause.name()), t.value),
+            Span::raw(fit(&shapes(c), rest)),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}

@@ -1,0 +1,72 @@
+//! Pure widgets: `draw(frame, &View)` reads a snapshot of the state and never does I/O or
+//! mutates anything. Geometry comes from `app::layout`, shared with mouse hit-testing.
+
+pub mod catalog;
+pub mod chunk_grid;
+pub mod dialog;
+pub mod help;
+pub mod hint_bar;
+pub mod history;
+pub mod palette;
+pub mod picker;
+pub mod preview;
+pub mod structure;
+pub mod top_bar;
+mod util;
+
+use ratatui::Frame;
+
+use crate::app::layout::{self, Pane};
+use crate::app::state::{AppState, Overlay, Screen};
+use crate::app::theme::Theme;
+
+/// What a frame is drawn from.
+pub struct View<'a> {
+    pub state: &'a AppState,
+    pub theme: &'a Theme,
+}
+
+/// Draws the whole screen.
+pub fn draw(frame: &mut Frame, view: &View) {
+    let s = view.state;
+    let area = frame.area();
+    if area.width < 20 || area.height < 6 {
+        frame.render_widget(
+            ratatui::widgets::Paragraph::new("extent: terminal too small"),
+            area,
+        );
+        return;
+    }
+    let a = layout::areas(area, s.right_tab);
+    top_bar::draw(frame, a.top, view);
+    hint_bar::draw(frame, a.hints, view);
+    if s.screen == Screen::Picker {
+        let body = ratatui::layout::Rect {
+            y: a.top.y + 1,
+            height: area.height.saturating_sub(2),
+            ..area
+        };
+        picker::draw(frame, body, view);
+        return;
+    }
+    catalog::draw(frame, a.catalog, view);
+    structure::draw(frame, a.structure, view);
+    if let Some(t) = a.tabs {
+        util::draw_tabs(frame, t, view);
+    }
+    if let Some(r) = a.grid {
+        chunk_grid::draw_pane(frame, r, view, s.focus == Pane::Grid);
+    }
+    if let Some(r) = a.history {
+        history::draw(frame, r, view, s.focus == Pane::History);
+    }
+    if let Some(r) = a.preview {
+        preview::draw(frame, r, view, s.focus == Pane::Preview);
+    }
+    match &s.overlay {
+        Some(Overlay::Help { scroll }) => help::draw(frame, area, view, *scroll),
+        Some(Overlay::Palette(p)) => palette::draw(frame, area, view, p),
+        Some(Overlay::Dialog(d)) => dialog::draw(frame, area, view, d),
+        None => {}
+    }
+}

@@ -1,0 +1,42 @@
+//! The top bar: store, connection state, array count.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::util::{fit, fit_left};
+use super::View;
+use crate::app::action::ConnectionState;
+use crate::app::state::Screen;
+
+pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
+    let s = view.state;
+    let t = view.theme;
+    let w = area.width as usize;
+    let mut left = String::from(" extent");
+    if s.screen == Screen::Main {
+        left.push_str(&format!(" │ {}", fit_left(&s.store_label, 32)));
+        let conn = match &s.connection {
+            ConnectionState::Polling if s.paused => "⏸ paused".to_string(),
+            ConnectionState::Live if s.paused => "⏸ paused".to_string(),
+            ConnectionState::Live => "● live".to_string(),
+            ConnectionState::Polling => "○ polling".to_string(),
+            ConnectionState::Offline(_) => "✗ offline".to_string(),
+            other => format!("… {}", other.label()),
+        };
+        left.push_str(&format!(" │ {conn}"));
+        let (n, more) = s.catalog.array_count();
+        let plural = if n == 1 { "array" } else { "arrays" };
+        left.push_str(&format!(" │ {n}{} {plural} ", if more { "+" } else { "" }));
+    } else {
+        left.push_str(" │ choose a store ");
+    }
+    let left = fit(&left, w);
+    let pad = w.saturating_sub(left.chars().count());
+    let spans = vec![Span::styled(
+        format!("{left}{}", " ".repeat(pad)),
+        t.top_bar,
+    )];
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}

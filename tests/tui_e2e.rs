@@ -1,0 +1,342 @@
+//! End to end: the real binary in tmux on a local store made here. Browse, filter, open an
+//! array (shape, chunk grid, history), patch with extend, resize down with confirmation,
+//! create an array, help, quit with the terminal restored. Polls the screen with deadlines.
+//! If tmux is missing the test fails and says so (CI installs it).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use extent::backend::local::LocalBackend;
+use extent::backend::{ArrayData, Backend, CreateRequest, DType};
+use serde_json::json;
+
+struct Tmux {
+    socket: String,
+    session: String,
+}
+
+impl Tmux {
+    fn cmd(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.arg("-L").arg(&self.socket);
+        c
+    }
+
+    fn start(home: &Path, shell_cmd: &str) -> Tmux {
+        let ok = Command::new("tmux")
+            .arg("-V")
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        assert!(
+            ok,
+            "tmux is not installed: the TUI end-to-end test needs it (apt-get install tmux)"
+        );
+        let t = Tmux {
+            socket: format!("extent-e2e-{}", std::process::id()),
+            session: "e2e".into(),
+        };
+        let status = t
+            .cmd()
+            .args([
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                &t.session,
+                "-x",
+                "100",
+                "-y",
+                "30",
+            ])
+            .arg(shell_cmd)
+            .env("HOME", home)
+            .env("TERM", "xterm-256color")
+            .status()
+            .expect("cannot run tmux");
+        assert!(status.success(), "tmux new-session failed");
+        let _ = t
+            .cmd()
+            .args(["set-option", "-t", &t.session, "remain-on-exit", "on"])
+            .status();
+        t
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let status = self
+            .cmd()
+            .args(["send-keys", "-t", &self.session])
+            .args(keys)
+            .status()
+            .expect("send-keys");
+        assert!(status.success());
+    }
+
+    fn text(&self, text: &str) {
+        let status = self
+            .cmd()
+            .args(["send-keys", "-t", &self.session, "-l", text])
+            .status()
+            .expect("send-keys");
+        assert!(status.success());
+    }
+
+    fn screen(&self) -> String {
+        let out = self
+            .cmd()
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits until `needle` is no longer on screen.
+    fn wait_gone(&self, needle: &str, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.screen();
+            if !s.contains(needle) {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {needle:?} to go; the screen was:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Waits until every `needle` is on screen; fails with the screen after `secs`.
+    fn wait_for(&self, needles: &[&str], secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.screen();
+            if needles.iter().all(|n| s.contains(n)) {
+                return s;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {needles:?}; the screen was:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").status();
+    }
+}
+
+fn shell_quote(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
+}
+
+async fn make_store(dir: &Path) -> LocalBackend {
+    let b = LocalBackend::open_or_create(dir).expect("store");
+    let req = |path: &str, shape: &[u64], chunks: &[u64], resizable: &[bool]| CreateRequest {
+        path: path.into(),
+        shape: shape.to_vec(),
+        chunks: chunks.to_vec(),
+        dtype: DType::UInt16,
+        resizable: resizable.to_vec(),
+        fill_value: json!(0),
+        metadata: json!({"units": "counts"}),
+        data: None,
+    };
+    b.create(&req(
+        "detector/frames",
+        &[0, 8, 8],
+        &[1, 4, 4],
+        &[true, false, false],
+    ))
+    .await
+    .expect("create");
+    for frame in [2u64, 0, 3] {
+        let bytes: Vec<u8> = (0..64u16)
+            .flat_map(|i| (i + frame as u16 * 100).to_le_bytes())
+            .collect();
+        let d = ArrayData::new(DType::UInt16, vec![1, 8, 8], bytes).expect("data");
+        b.patch("detector/frames", &[frame, 0, 0], &d, true)
+            .await
+            .expect("patch");
+    }
+    b.create(&req("scan/map", &[20, 30], &[10, 10], &[true, true]))
+        .await
+        .expect("create");
+    b.create(&req("other/thing", &[5], &[5], &[true]))
+        .await
+        .expect("create");
+    b
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn browse_patch_resize_create_help_quit_in_tmux() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let home = tmp.path().join("home");
+    let store_dir: PathBuf = tmp.path().join("store.zarr");
+    std::fs::create_dir_all(&home).expect("home");
+    let b = make_store(&store_dir).await;
+
+    let env = format!(
+        "env -u EXTENT_STORE -u TILED_API_KEY HOME={h} XDG_CONFIG_HOME={h}/config XDG_DATA_HOME={h}/data XDG_STATE_HOME={h}/state XDG_CACHE_HOME={h}/cache",
+        h = shell_quote(&home)
+    );
+    let cmd = format!(
+        "{env} {bin} --store {store}; echo \"EXIT=$?\"; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo END; sleep 60",
+        bin = shell_quote(&common::extent_bin()),
+        store = shell_quote(&store_dir),
+    );
+    let t = Tmux::start(&home, &cmd);
+
+    // Browse: the catalog lists the groups.
+    t.wait_for(&["Catalog (3)", "detector/", "scan/", "other/"], 20);
+
+    // Filter as you type, then open the array through the filtered list.
+    t.text("/fra");
+    t.wait_for(&["/fra", "1 match", "frames", "3 arrays"], 30);
+    t.keys(&["Enter", "Down"]);
+    let s = t.wait_for(
+        &[
+            "path      detector/frames",
+            "shape     [4, 8, 8]  uint16",
+            "grid [4, 2, 2] = 16",
+        ],
+        10,
+    );
+    assert!(s.contains("written   12 of 16 chunks"), "{s}");
+    assert!(
+        s.contains('█') && s.contains('·'),
+        "chunk grid shows written and missing chunks:\n{s}"
+    );
+    // Clear the filter.
+    t.keys(&["/", "Escape"]);
+    // The filter line is back to its hint (an Esc followed at once by a key would read as Alt).
+    t.wait_for(&["scan/", "other/", "/ filter"], 30);
+
+    // History, newest first.
+    t.keys(&["Tab", "Tab"]);
+    t.wait_for(
+        &[
+            "History (3)",
+            "patch   [3,8,8] → [4,8,8]",
+            "create  ∅ → [0,8,8]",
+        ],
+        10,
+    );
+    t.keys(&["Tab", "Tab"]); // back to the catalog
+
+    // Patch with extend: the defaults append one frame after the end.
+    t.keys(&["p"]);
+    t.wait_for(
+        &[
+            "Patch detector/frames",
+            "[4, 8, 8] → [5, 8, 8]",
+            "chunks touched      4",
+        ],
+        10,
+    );
+    t.keys(&["Enter"]);
+    t.wait_for(&["Apply this change?"], 30);
+    t.keys(&["y"]);
+    t.wait_for(
+        &[
+            "shape     [5, 8, 8]",
+            "patch detector/frames: shape [4, 8, 8] → [5, 8, 8]",
+        ],
+        10,
+    );
+    assert_eq!(
+        b.show("detector/frames").await.expect("show").shape,
+        vec![5, 8, 8]
+    );
+
+    // Esc cancels: nothing written.
+    t.keys(&["r"]);
+    t.wait_for(&["Resize detector/frames"], 30);
+    t.keys(&["Escape"]);
+    t.wait_for(&["resize cancelled; nothing was written"], 30);
+    t.wait_gone("Resize detector/frames", 30);
+    assert_eq!(
+        b.show("detector/frames").await.expect("show").shape,
+        vec![5, 8, 8]
+    );
+
+    // Resize down: shows what is lost and needs the name typed.
+    t.keys(&["r", "C-u"]);
+    t.text("2,8,8");
+    t.wait_for(
+        &[
+            "[5, 8, 8] → [2, 8, 8]",
+            "elements lost",
+            "chunks erased       12 written chunk(s)",
+        ],
+        10,
+    );
+    t.keys(&["Enter"]);
+    t.wait_for(&["Type 'frames' to confirm"], 30);
+    t.text("frames");
+    t.keys(&["Enter"]);
+    t.wait_for(
+        &[
+            "shape     [2, 8, 8]",
+            "resize detector/frames: shape [5, 8, 8] → [2, 8, 8]",
+        ],
+        10,
+    );
+    assert_eq!(
+        b.show("detector/frames").await.expect("show").shape,
+        vec![2, 8, 8]
+    );
+
+    // Create an array.
+    t.keys(&["n"]);
+    t.wait_for(&["New array", "detector/new_array"], 30);
+    t.keys(&["C-u"]);
+    t.text("made/by_tui");
+    t.keys(&["Tab"]);
+    t.keys(&["C-u"]);
+    t.text("6,4");
+    t.keys(&["Tab"]);
+    t.keys(&["C-u"]);
+    t.text("3,4");
+    t.wait_for(&["'made/by_tui' float64 [6, 4]", "[2, 1] = 2 chunks"], 30);
+    t.keys(&["Enter"]);
+    t.wait_for(&["Apply this change?"], 30);
+    t.keys(&["y"]);
+    t.wait_for(
+        &[
+            "created made/by_tui float64 [6, 4]",
+            "path      made/by_tui",
+            "by_tui",
+        ],
+        10,
+    );
+    let info = b.show("made/by_tui").await.expect("created");
+    assert_eq!((info.shape, info.chunks), (vec![6, 4], vec![3, 4]));
+
+    // Help lists every key.
+    t.keys(&["?"]);
+    t.wait_for(&["Help: keys", "quit extent", "command palette"], 30);
+    t.keys(&["Escape"]);
+    t.wait_gone("Help: keys", 30);
+
+    // Quit: exit code 0, the terminal back in cooked mode, the TUI gone from the screen.
+    t.keys(&["q"]);
+    let s = t.wait_for(&["EXIT=0", "END"], 15);
+    assert!(
+        s.contains("icanon") && !s.contains("-icanon"),
+        "terminal left in raw mode:\n{s}"
+    );
+    assert!(
+        s.contains("echo") && !s.contains("-echo"),
+        "terminal left without echo:\n{s}"
+    );
+    assert!(
+        !s.contains("Catalog") && !s.contains('╭'),
+        "TUI left on the screen:\n{s}"
+    );
+}

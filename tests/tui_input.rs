@@ -1,0 +1,208 @@
+//! Input handling through `update()`: mouse, cancel writes nothing, confirmation gates writes,
+//! live events and polling ask for the right work.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use extent::app::action::{Action, Effect};
+use extent::app::state::AppState;
+use extent::backend::{ArrayInfo, Capabilities, DType, EventKind, NodeEntry, NodeKind, Page};
+use serde_json::json;
+
+fn caps() -> Capabilities {
+    Capabilities {
+        can_shrink: false,
+        lists_chunks: true,
+        history_in_store: true,
+    }
+}
+
+fn key(code: KeyCode) -> Action {
+    Action::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn mouse(kind: MouseEventKind, column: u16, row: u16) -> Action {
+    Action::Mouse(MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    })
+}
+
+fn info(path: &str) -> ArrayInfo {
+    ArrayInfo {
+        path: path.into(),
+        shape: vec![10, 4],
+        chunks: vec![5, 2],
+        dtype: DType::Float64,
+        resizable: vec![true, false],
+        fill_value: json!(0.0),
+        metadata: json!({}),
+    }
+}
+
+fn state() -> AppState {
+    let mut s = AppState::new("t", caps());
+    s.update(Action::Resize(80, 24));
+    s.update(Action::StoreReady {
+        label: "t".into(),
+        describe: "local:/t".into(),
+        capabilities: caps(),
+    });
+    let entries = ["a", "b", "c"]
+        .iter()
+        .map(|n| NodeEntry {
+            path: n.to_string(),
+            kind: NodeKind::Array,
+            shape: Some(vec![10, 4]),
+            dtype: Some(DType::Float64),
+        })
+        .collect();
+    s.update(Action::PageLoaded {
+        parent: String::new(),
+        offset: 0,
+        result: Ok(Page {
+            entries,
+            total: Some(3),
+        }),
+    });
+    s
+}
+
+#[test]
+fn click_selects_and_opens_wheel_scrolls() {
+    let mut s = state();
+    // Row 2 of the screen is the catalog's second list row ("b").
+    let fx = s.update(mouse(MouseEventKind::Down(MouseButton::Left), 3, 3));
+    assert_eq!(
+        s.catalog.selected_node().map(|n| n.entry.path.as_str()),
+        Some("b")
+    );
+    assert!(fx.contains(&Effect::Show { path: "b".into() }));
+    s.update(mouse(MouseEventKind::ScrollDown, 3, 5));
+    assert_eq!(
+        s.catalog.selected_node().map(|n| n.entry.path.as_str()),
+        Some("c")
+    );
+    s.update(mouse(MouseEventKind::ScrollUp, 3, 5));
+    assert_eq!(
+        s.catalog.selected_node().map(|n| n.entry.path.as_str()),
+        Some("a")
+    );
+}
+
+#[test]
+fn writes_need_confirmation_and_esc_writes_nothing() {
+    let mut s = state();
+    let mut fx = Vec::new();
+    s.after_selection_change(&mut fx);
+    s.update(Action::InfoLoaded {
+        path: "a".into(),
+        result: Ok(info("a")),
+    });
+    // Extend: Enter shows the preview, n goes back, Esc cancels: no write.
+    let mut all = Vec::new();
+    for a in [
+        Action::Key(KeyEvent::new(KeyCode::Char('e'), KeyModifiers::NONE)),
+        key(KeyCode::Enter),
+        Action::Key(KeyEvent::new(KeyCode::Char('n'), KeyModifiers::NONE)),
+        key(KeyCode::Esc),
+    ] {
+        all.extend(s.update(a));
+    }
+    assert!(!all.iter().any(|e| matches!(e, Effect::Run(_))), "{all:?}");
+    assert!(s.overlay.is_none());
+    // Shrinking on a store that cannot shrink is refused in the dialog.
+    s.update(Action::Key(KeyEvent::new(
+        KeyCode::Char('r'),
+        KeyModifiers::NONE,
+    )));
+    s.update(Action::Key(KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::CONTROL,
+    )));
+    for c in "5,4".chars() {
+        s.update(key(KeyCode::Char(c)));
+    }
+    let plan = s.dialog().map(|d| d.plan.clone());
+    let err = plan.and_then(|p| p.err()).unwrap_or_default();
+    assert!(err.contains("cannot shrink"), "{err}");
+    let fx = s.update(key(KeyCode::Enter));
+    assert!(fx.is_empty());
+    // Growing is fine: Enter, then y starts the write.
+    s.update(Action::Key(KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::CONTROL,
+    )));
+    for c in "20,4".chars() {
+        s.update(key(KeyCode::Char(c)));
+    }
+    s.update(key(KeyCode::Enter));
+    let fx = s.update(key(KeyCode::Char('y')));
+    assert!(matches!(fx.as_slice(), [Effect::Run(_)]), "{fx:?}");
+}
+
+#[test]
+fn live_events_and_polling_ask_for_fresh_state() {
+    let mut s = state();
+    let mut fx = Vec::new();
+    s.after_selection_change(&mut fx);
+    s.update(Action::InfoLoaded {
+        path: "a".into(),
+        result: Ok(info("a")),
+    });
+    let fx = s.update(Action::Poll);
+    assert!(fx.contains(&Effect::Show { path: "a".into() }));
+    let fx = s.update(Action::BackendEvent {
+        path: "a".into(),
+        event: EventKind::ShapeChanged {
+            old: vec![10, 4],
+            new: vec![12, 4],
+        },
+    });
+    assert!(fx.contains(&Effect::History { path: "a".into() }));
+    assert_eq!(
+        s.catalog
+            .selected_node()
+            .and_then(|n| n.entry.shape.clone()),
+        Some(vec![12, 4])
+    );
+    s.update(Action::BackendEvent {
+        path: "a".into(),
+        event: EventKind::ChunksWritten {
+            offset: vec![0, 0],
+            shape: vec![6, 4],
+        },
+    });
+    assert_eq!(s.open.as_ref().map(|o| o.changed.len()), Some(4));
+    // Paused: polling asks for nothing.
+    s.update(key(KeyCode::Char(' ')));
+    assert!(s.update(Action::Poll).is_empty());
+    s.update(Action::BackendEvent {
+        path: "a".into(),
+        event: EventKind::Deleted,
+    });
+    assert!(s.open.is_none());
+}
+
+#[test]
+fn palette_goto_and_unknown_command() {
+    let mut s = state();
+    s.update(key(KeyCode::Char(':')));
+    for c in "goto c".chars() {
+        s.update(key(KeyCode::Char(c)));
+    }
+    let fx = s.update(key(KeyCode::Enter));
+    assert_eq!(
+        s.catalog.selected_node().map(|n| n.entry.path.as_str()),
+        Some("c")
+    );
+    assert!(fx.contains(&Effect::Show { path: "c".into() }));
+    s.update(key(KeyCode::Char(':')));
+    for c in "frobnicate".chars() {
+        s.update(key(KeyCode::Char(c)));
+    }
+    s.update(key(KeyCode::Enter));
+    assert!(
+        matches!(&s.overlay, Some(extent::app::state::Overlay::Palette(p)) if p.error.is_some())
+    );
+}
