@@ -78,6 +78,20 @@ pub enum Action {
     },
     /// The store's connection changed (issue 6: live / polling / reconnecting / offline).
     Connection(ConnectionState),
+    /// A live watch of `path` started (`true`) or is not available (`false`): while one runs,
+    /// the periodic re-reading of the open array stops.
+    Watching {
+        path: String,
+        active: bool,
+    },
+    /// Open an array or group by path (as `:goto PATH`).
+    Goto(String),
+    /// A line for the status bar from outside the UI (the demo's writer).
+    Notice {
+        text: String,
+        error: bool,
+        sticky: bool,
+    },
 }
 
 /// Work for the event loop. Keyed ones are single jobs: a newer one replaces a pending one.

@@ -9,7 +9,9 @@ use crossterm::event::{Event, EventStream};
 use futures::{FutureExt, StreamExt};
 use tokio::sync::mpsc;
 
-use super::action::{Action, BackendHandle, Effect, OpOutcome, Operation, StoreTarget};
+use super::action::{
+    Action, BackendHandle, ConnectionState, Effect, OpOutcome, Operation, StoreTarget,
+};
 use super::catalog::PAGE_SIZE;
 use super::jobs::{Done, Jobs};
 use super::state::AppState;
@@ -224,7 +226,9 @@ pub async fn run(
     mut runner: Runner,
     tui: &mut Tui,
     done_rx: &mut mpsc::UnboundedReceiver<Done>,
+    start: Start,
 ) -> std::io::Result<()> {
+    let mut notices = start.notices;
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     let mut poll = tokio::time::interval(POLL);
@@ -253,10 +257,17 @@ pub async fn run(
                 capabilities: b.capabilities(),
             },
         );
+        if let Some(p) = start.open_path {
+            handle(&mut state, &mut runner, Action::Goto(p));
+        }
     }
     let mut needs_draw = true;
     let mut last_draw = Instant::now() - FRAME;
+    // The live watch of the open array: its messages arrive as actions on `live_rx`.
+    let (live_tx, mut live_rx) = mpsc::unbounded_channel::<Action>();
+    let mut watch: Option<(String, tokio::task::JoinHandle<()>)> = None;
     loop {
+        follow_open_array(&state, &runner, &live_tx, &mut watch);
         needs_draw |= state.dirty;
         state.dirty = false;
         if state.quit {
@@ -298,6 +309,18 @@ pub async fn run(
                     state.dirty = false;
                 }
             }
+            Some((text, error, sticky)) = next_notice(&mut notices) => {
+                handle(&mut state, &mut runner, Action::Notice { text, error, sticky });
+            }
+            Some(a) = live_rx.recv() => {
+                handle(&mut state, &mut runner, a);
+                // A fast writer sends many events: take all that are ready, draw once.
+                while let Ok(a) = live_rx.try_recv() {
+                    handle(&mut state, &mut runner, a);
+                    needs_draw |= state.dirty;
+                    state.dirty = false;
+                }
+            }
             _ = tick.tick() => handle(&mut state, &mut runner, Action::Tick(Instant::now())),
             _ = poll.tick() => handle(&mut state, &mut runner, Action::Poll),
             _ = term => {
@@ -312,6 +335,82 @@ pub async fn run(
         }
     }
     Ok(())
+}
+
+/// What the loop starts with besides the state.
+#[derive(Default)]
+pub struct Start {
+    /// Status lines from outside the UI: text, error, sticky.
+    pub notices: Option<mpsc::UnboundedReceiver<(String, bool, bool)>>,
+    /// An array to open once the store is ready.
+    pub open_path: Option<String>,
+}
+
+/// The next notice, or never when there is no notice source.
+async fn next_notice(
+    notices: &mut Option<mpsc::UnboundedReceiver<(String, bool, bool)>>,
+) -> Option<(String, bool, bool)> {
+    match notices {
+        Some(rx) => rx.recv().await,
+        None => futures::future::pending().await,
+    }
+}
+
+/// Starts a live watch when another array is opened (and stops the previous one).
+fn follow_open_array(
+    state: &AppState,
+    runner: &Runner,
+    live_tx: &mpsc::UnboundedSender<Action>,
+    watch: &mut Option<(String, tokio::task::JoinHandle<()>)>,
+) {
+    let open = state.open.as_ref().map(|o| o.path.clone());
+    if watch.as_ref().map(|(p, _)| p) == open.as_ref() {
+        return;
+    }
+    if let Some((_, task)) = watch.take() {
+        task.abort();
+    }
+    let (Some(path), Some(backend)) = (open, runner.backend.clone()) else {
+        return;
+    };
+    let tx = live_tx.clone();
+    let p = path.clone();
+    let task = tokio::spawn(async move {
+        use crate::backend::{ConnectionState as Link, WatchMessage};
+        let Ok(mut rx) = backend.watch(&p).await else {
+            let _ = tx.send(Action::Watching {
+                path: p,
+                active: false,
+            });
+            return;
+        };
+        let _ = tx.send(Action::Watching {
+            path: p.clone(),
+            active: true,
+        });
+        while let Some(m) = rx.recv().await {
+            let a = match m {
+                WatchMessage::Event(e) => Action::BackendEvent {
+                    path: e.path,
+                    event: e.kind,
+                },
+                WatchMessage::State(s) => Action::Connection(match s {
+                    Link::Live => ConnectionState::Live,
+                    Link::Polling => ConnectionState::Polling,
+                    Link::Reconnecting => ConnectionState::Reconnecting,
+                    Link::Offline => ConnectionState::Offline("the store does not answer".into()),
+                }),
+            };
+            if tx.send(a).is_err() {
+                return;
+            }
+        }
+        let _ = tx.send(Action::Watching {
+            path: p,
+            active: false,
+        });
+    });
+    *watch = Some((path, task));
 }
 
 fn draw(tui: &mut Tui, state: &AppState, theme: &Theme) -> std::io::Result<()> {

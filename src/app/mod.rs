@@ -36,9 +36,17 @@ use theme::Theme;
 pub type UrlOpener =
     Arc<dyn Fn(&str, Option<String>) -> crate::backend::Result<Arc<dyn Backend>> + Send + Sync>;
 
+/// Status lines sent to the TUI from outside (the demo's writer): text, whether it is an
+/// error, whether it stays. Taken once by `run`.
+pub type Notices = Arc<Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<(String, bool, bool)>>>>;
+
 /// How to start the TUI.
 #[derive(Clone, Default)]
 pub struct TuiOptions {
+    /// Status lines from outside the UI.
+    pub notices: Option<Notices>,
+    /// An array or group to open once the store is ready.
+    pub open_path: Option<String>,
     /// The store to open; `None` shows the store picker (named stores + the demo store).
     pub backend: Option<Arc<dyn Backend>>,
     /// The store's name for the top bar.
@@ -52,6 +60,8 @@ pub struct TuiOptions {
 impl TuiOptions {
     pub fn new(backend: Option<Arc<dyn Backend>>, label: impl Into<String>) -> TuiOptions {
         TuiOptions {
+            notices: None,
+            open_path: None,
             backend,
             label: label.into(),
             url_opener: None,
@@ -113,7 +123,15 @@ pub async fn run(opts: TuiOptions) -> color_eyre::Result<()> {
         demo_dirs: demo_dirs.clone(),
     };
     let mut tui = terminal::Tui::enter().map_err(|e| eyre!("cannot set up the terminal: {e}"))?;
-    let result = event_loop::run(state, theme, runner, &mut tui, &mut done_rx).await;
+    let notices = opts
+        .notices
+        .as_ref()
+        .and_then(|n| n.lock().ok().and_then(|mut g| g.take()));
+    let start = event_loop::Start {
+        notices,
+        open_path: opts.open_path.clone(),
+    };
+    let result = event_loop::run(state, theme, runner, &mut tui, &mut done_rx, start).await;
     drop(tui);
     tracing::info!("TUI stopped");
     result.map_err(|e| eyre!("terminal error: {e}"))

@@ -19,6 +19,8 @@ use super::layout::{self, Areas, Pane};
 pub const FADE: Duration = Duration::from_secs(3);
 /// How long a status message stays.
 pub const STATUS_TTL: Duration = Duration::from_secs(8);
+/// The write rate in the top bar is measured over this window.
+pub const RATE_WINDOW: Duration = Duration::from_secs(2);
 /// At most this many recent chunk changes are remembered for highlighting.
 pub const MAX_CHANGES: usize = 10_000;
 
@@ -224,6 +226,10 @@ pub struct AppState {
     pub status: Option<Status>,
     /// Live updates are paused (the view holds still for inspection).
     pub paused: bool,
+    /// The array a live watch follows (set by `Action::Watching`).
+    pub watched: Option<String>,
+    /// Recent writes seen live (time, bytes), for the top bar's rate.
+    pub writes: std::collections::VecDeque<(Instant, u64)>,
     /// Terminal size.
     pub size: Rect,
     pub now: Instant,
@@ -252,6 +258,8 @@ impl AppState {
             picker: Picker::new(&[]),
             status: None,
             paused: false,
+            watched: None,
+            writes: std::collections::VecDeque::new(),
             size: Rect::new(0, 0, 80, 24),
             now: Instant::now(),
             quit: false,

@@ -2,6 +2,7 @@
 //! (backend work for the event loop). No I/O here, so every path is testable without a
 //! terminal or a store.
 
+use crate::app::state::RATE_WINDOW;
 use std::sync::Arc;
 
 use crate::backend::{
@@ -143,13 +144,40 @@ impl AppState {
             Action::OpDone { op, result } => self.on_op_done(op, result, &mut fx),
             Action::BackendEvent { path, event } => self.on_event(&path, event, &mut fx),
             Action::Connection(c) => self.connection = c,
+            Action::Goto(path) => self.goto(&path, &mut fx),
+            Action::Watching { path, active } => {
+                self.watched = active.then_some(path);
+                self.dirty = false;
+            }
+            Action::Notice {
+                text,
+                error,
+                sticky,
+            } => {
+                let tone = if error { Tone::Error } else { Tone::Info };
+                self.set_status(text, tone);
+                if sticky {
+                    // Stays until replaced (the demo's verdict must not fade away).
+                    if let Some(s) = &mut self.status {
+                        s.at = self.now + std::time::Duration::from_secs(24 * 3600);
+                    }
+                }
+            }
         }
         fx
     }
 
     fn on_tick(&mut self, now: std::time::Instant) {
         self.now = now;
-        let mut changed = false;
+        // The rate shown in the top bar decays as time passes.
+        let mut changed = !self.writes.is_empty();
+        while self
+            .writes
+            .front()
+            .is_some_and(|(t, _)| now.duration_since(*t) > RATE_WINDOW)
+        {
+            self.writes.pop_front();
+        }
         if let Some(open) = &mut self.open {
             let before = open.changed.len();
             open.changed.retain(|(_, t)| now.duration_since(*t) < FADE);
@@ -173,6 +201,10 @@ impl AppState {
         }
         let now = self.now;
         if let Some(open) = &mut self.open {
+            // A live watch drives this array: no need to re-read it.
+            if self.watched.as_deref() == Some(open.path.as_str()) {
+                return;
+            }
             if open.info.is_some() {
                 fx.push(Effect::Show {
                     path: open.path.clone(),
@@ -448,6 +480,7 @@ impl AppState {
                 }
             }
             EventKind::ChunksWritten { offset, shape } => {
+                self.record_write(&shape);
                 if is_open {
                     let now = self.now;
                     if let Some(open) = self.open.as_mut() {
@@ -462,9 +495,47 @@ impl AppState {
                     fx.push(Effect::Chunks {
                         path: path.to_string(),
                     });
+                    // The values shown may be among those just written.
+                    self.request_preview(fx, true);
                 }
             }
         }
+    }
+
+    /// Counts a write for the top bar's rate (bounded: the last few seconds only).
+    fn record_write(&mut self, shape: &[u64]) {
+        let size = self
+            .open
+            .as_ref()
+            .and_then(|o| o.info.as_ref())
+            .map(|i| i.dtype.size() as u64)
+            .unwrap_or(1);
+        let bytes = shape.iter().product::<u64>() * size;
+        let now = self.now;
+        self.writes.push_back((now, bytes));
+        while self
+            .writes
+            .front()
+            .is_some_and(|(t, _)| now.duration_since(*t) > RATE_WINDOW)
+        {
+            self.writes.pop_front();
+        }
+        self.writes.truncate(100_000);
+    }
+
+    /// Writes per second and bytes per second over the last few seconds.
+    pub fn write_rate(&self) -> Option<(f64, f64)> {
+        let recent: Vec<&(std::time::Instant, u64)> = self
+            .writes
+            .iter()
+            .filter(|(t, _)| self.now.duration_since(*t) <= RATE_WINDOW)
+            .collect();
+        if recent.is_empty() {
+            return None;
+        }
+        let secs = RATE_WINDOW.as_secs_f64();
+        let bytes: u64 = recent.iter().map(|(_, b)| b).sum();
+        Some((recent.len() as f64 / secs, bytes as f64 / secs))
     }
 
     /// The window of values the preview pane shows, on the plane's axes.

@@ -77,7 +77,15 @@ enum MetaAnswer {
 pub fn spawn(t: TiledWatchTarget) -> WatchReceiver {
     let (tx, rx) = mpsc::channel(1024);
     tokio::spawn(async move {
-        let mut w = Watcher { t, tx, shape: None, chunks: Vec::new(), etag: None, last_seq: None, out_seq: 0 };
+        let mut w = Watcher {
+            t,
+            tx,
+            shape: None,
+            chunks: Vec::new(),
+            etag: None,
+            last_seq: None,
+            out_seq: 0,
+        };
         w.run().await;
     });
     rx
@@ -99,7 +107,13 @@ impl Watcher {
             EventKind::Deleted => None,
             _ => self.shape.clone(),
         };
-        let e = Event { time, sequence: self.out_seq, path: self.t.path.clone(), kind, shape };
+        let e = Event {
+            time,
+            sequence: self.out_seq,
+            path: self.t.path.clone(),
+            kind,
+            shape,
+        };
         self.send(WatchMessage::Event(e)).await
     }
 
@@ -112,11 +126,15 @@ impl Watcher {
 
     async fn fetch_meta(&mut self, conditional: bool) -> MetaAnswer {
         let url = format!("{}/metadata/{}", self.t.api_base, self.t.server_path);
-        let mut rb = self.auth(self.t.http.get(url)).timeout(Duration::from_secs(10));
+        let mut rb = self
+            .auth(self.t.http.get(url))
+            .timeout(Duration::from_secs(10));
         if let (true, Some(tag)) = (conditional, &self.etag) {
             rb = rb.header("If-None-Match", tag.clone());
         }
-        let Ok(resp) = rb.send().await else { return MetaAnswer::Failed };
+        let Ok(resp) = rb.send().await else {
+            return MetaAnswer::Failed;
+        };
         match resp.status().as_u16() {
             304 => MetaAnswer::Unchanged,
             404 => MetaAnswer::Missing,
@@ -126,7 +144,9 @@ impl Watcher {
                     .get("etag")
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_string);
-                let Ok(body) = resp.bytes().await else { return MetaAnswer::Failed };
+                let Ok(body) = resp.bytes().await else {
+                    return MetaAnswer::Failed;
+                };
                 if body.len() > 16 << 20 {
                     return MetaAnswer::Failed;
                 }
@@ -139,7 +159,12 @@ impl Watcher {
                     .as_array()
                     .map(|axes| {
                         axes.iter()
-                            .map(|a| a.as_array().and_then(|c| c.first()).and_then(|c| c.as_u64()).unwrap_or(1))
+                            .map(|a| {
+                                a.as_array()
+                                    .and_then(|c| c.first())
+                                    .and_then(|c| c.as_u64())
+                                    .unwrap_or(1)
+                            })
                             .collect()
                     })
                     .unwrap_or_default();
@@ -165,7 +190,8 @@ impl Watcher {
                     }
                     Some(old) if old != new => {
                         self.shape = Some(new.clone());
-                        self.event(now_rfc3339(), EventKind::ShapeChanged { old, new }).await
+                        self.event(now_rfc3339(), EventKind::ShapeChanged { old, new })
+                            .await
                     }
                     Some(_) => true,
                 }
@@ -247,7 +273,11 @@ impl Watcher {
             let failed = matches!(answer, MetaAnswer::Failed);
             if failed != offline {
                 offline = failed;
-                let s = if failed { ConnectionState::Offline } else { ConnectionState::Polling };
+                let s = if failed {
+                    ConnectionState::Offline
+                } else {
+                    ConnectionState::Polling
+                };
                 if !self.state(s).await {
                     return false;
                 }
@@ -265,21 +295,33 @@ impl Watcher {
 
     async fn stream(&mut self) -> StreamEnd {
         let ws_base = self.t.api_base.replacen("http://", "ws://", 1);
-        let mut url = format!("{ws_base}/stream/single/{}?envelope_format=msgpack", self.t.server_path);
+        let mut url = format!(
+            "{ws_base}/stream/single/{}?envelope_format=msgpack",
+            self.t.server_path
+        );
         if let Some(last) = self.last_seq {
             url.push_str(&format!("&start={}", last + 1));
         }
-        let Ok(mut req) = url.as_str().into_client_request() else { return StreamEnd::Refused };
+        let Ok(mut req) = url.as_str().into_client_request() else {
+            return StreamEnd::Refused;
+        };
         if let Some(k) = &self.t.api_key {
             if let Ok(v) = format!("Apikey {k}").parse() {
                 req.headers_mut().insert("Authorization", v);
             }
         }
-        let connected = tokio::time::timeout(Duration::from_secs(10), tokio_tungstenite::connect_async(req)).await;
+        let connected = tokio::time::timeout(
+            Duration::from_secs(10),
+            tokio_tungstenite::connect_async(req),
+        )
+        .await;
         let mut ws = match connected {
             Ok(Ok((ws, _))) => ws,
             Ok(Err(tokio_tungstenite::tungstenite::Error::Http(resp))) => {
-                tracing::info!(status = resp.status().as_u16(), "stream refused; polling instead");
+                tracing::info!(
+                    status = resp.status().as_u16(),
+                    "stream refused; polling instead"
+                );
                 return StreamEnd::Refused;
             }
             _ => return StreamEnd::Dropped,
@@ -350,7 +392,10 @@ impl Watcher {
         if offset.len() != size.len() {
             return true;
         }
-        let time = m.timestamp.map(|t| if t.ends_with('Z') { t } else { format!("{t}Z") }).unwrap_or_else(now_rfc3339);
+        let time = m
+            .timestamp
+            .map(|t| if t.ends_with('Z') { t } else { format!("{t}Z") })
+            .unwrap_or_else(now_rfc3339);
         if let Some(old) = self.shape.clone() {
             if old.len() == size.len() {
                 let new: Vec<u64> = old
@@ -360,14 +405,25 @@ impl Watcher {
                     .collect();
                 if new != old {
                     self.shape = Some(new.clone());
-                    if !self.event(time.clone(), EventKind::ShapeChanged { old, new }).await {
+                    if !self
+                        .event(time.clone(), EventKind::ShapeChanged { old, new })
+                        .await
+                    {
                         return false;
                     }
                 }
             }
         }
         if size.iter().all(|&n| n > 0) {
-            return self.event(time, EventKind::ChunksWritten { offset, shape: size }).await;
+            return self
+                .event(
+                    time,
+                    EventKind::ChunksWritten {
+                        offset,
+                        shape: size,
+                    },
+                )
+                .await;
         }
         true
     }

@@ -1,12 +1,37 @@
-//! Opening the TUI (placeholder until the TUI lands: says so plainly).
+//! Opening the TUI on the demo store while the simulated detector writes.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::backend::{Backend, Error, Result};
-use crate::demo::DemoConfig;
+use crate::demo::{self, DemoConfig, DemoStatus};
 
-pub async fn run_demo(_store: Arc<dyn Backend>, _label: String, _cfg: DemoConfig) -> Result<()> {
-    Err(Error::unsupported(
-        "the TUI is not built yet; run `extent demo --no-tui`",
-    ))
+/// Runs the demo writer in the background and the TUI in front; the writer's progress and the
+/// final in-order check appear in the status bar.
+pub async fn run_demo(store: Arc<dyn Backend>, label: String, cfg: DemoConfig) -> Result<()> {
+    let (status_tx, mut status_rx) = tokio::sync::mpsc::channel(64);
+    let (notice_tx, notice_rx) = tokio::sync::mpsc::unbounded_channel();
+    let writer = tokio::spawn(demo::run_writer(store.clone(), cfg, Some(status_tx)));
+    tokio::spawn(async move {
+        while let Some(s) = status_rx.recv().await {
+            let notice = match s {
+                DemoStatus::Wrote { frame, done, total } if done % 10 == 0 || done == total => (
+                    format!("demo: frame {frame} written ({done}/{total}, out of order)"),
+                    false,
+                    false,
+                ),
+                DemoStatus::Wrote { .. } => continue,
+                DemoStatus::Checked(Ok(msg)) => (format!("demo: {msg}"), false, true),
+                DemoStatus::Checked(Err(msg)) => (format!("demo: {msg}"), true, true),
+            };
+            if notice_tx.send(notice).is_err() {
+                return;
+            }
+        }
+    });
+    let mut opts = crate::app::TuiOptions::new(Some(store), format!("demo {label}"));
+    opts.notices = Some(Arc::new(Mutex::new(Some(notice_rx))));
+    opts.open_path = Some(demo::FRAMES_PATH.to_string());
+    let ui = crate::app::run(opts).await;
+    writer.abort();
+    ui.map_err(|e| Error::io(format!("the TUI failed: {e}")))
 }

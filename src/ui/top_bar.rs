@@ -29,6 +29,14 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
         let (n, more) = s.catalog.array_count();
         let plural = if n == 1 { "array" } else { "arrays" };
         left.push_str(&format!(" │ {n}{} {plural} ", if more { "+" } else { "" }));
+        if let Some((per_s, bytes_s)) = s.write_rate() {
+            let rate = if bytes_s >= 1e6 {
+                format!("{:.1} MB/s", bytes_s / 1e6)
+            } else {
+                format!("{:.1} kB/s", bytes_s / 1e3)
+            };
+            left.push_str(&format!("│ {per_s:.0} writes/s {rate} "));
+        }
     } else {
         left.push_str(" │ choose a store ");
     }
