@@ -551,3 +551,27 @@ fn bash_completes_commands_and_array_paths() {
     let man = e.run(&["man"]);
     assert!(String::from_utf8_lossy(&man.stdout).contains(".TH extent 1"));
 }
+
+#[test]
+fn named_stores_from_the_config_file() {
+    let e = env();
+    let cfg = e.home.join("config/extent");
+    std::fs::create_dir_all(&cfg).unwrap();
+    std::fs::write(
+        cfg.join("config.toml"),
+        format!(
+            "[stores.beamline1]\npath = \"{}\"\ndescription = \"test\"\n",
+            e.store
+        ),
+    )
+    .unwrap();
+    e.ok_json(&["create", "x", "--shape", "2", "--chunks", "2", "--json"]);
+    let out = common::extent(&e.home, &["--store", "beamline1", "ls", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["path"], "x");
+}

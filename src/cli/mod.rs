@@ -90,6 +90,22 @@ pub fn open_store_spec(
     api_key: Option<String>,
     create_if_missing: bool,
 ) -> Result<Arc<dyn Backend>> {
+    // A name from the config file (`[stores.NAME]`), unless a directory of that name exists.
+    if !crate::config::is_url(spec) && !std::path::Path::new(spec).exists() {
+        if let Some(named) = crate::config::resolve_store(spec) {
+            let key = api_key.or_else(|| named.api_key());
+            return open_location(&named.url_or_path, key, create_if_missing);
+        }
+    }
+    open_location(spec, api_key, create_if_missing)
+}
+
+/// Opens a URL (Tiled) or a directory (local).
+fn open_location(
+    spec: &str,
+    api_key: Option<String>,
+    create_if_missing: bool,
+) -> Result<Arc<dyn Backend>> {
     if spec.starts_with("http://") || spec.starts_with("https://") {
         let _ = TiledBackend::new(spec, api_key)?;
         return Err(Error::unsupported("the Tiled backend is not built yet"));
