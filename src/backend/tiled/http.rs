@@ -116,7 +116,10 @@ impl Http {
     pub fn url(&self, route: &str, path: &[&str]) -> Url {
         let mut u = self.root.clone();
         if let Ok(mut segs) = u.path_segments_mut() {
-            segs.pop_if_empty().push("api").push("v1").push(route);
+            segs.pop_if_empty()
+                .push("api")
+                .push("v1")
+                .extend(route.split('/'));
             if path.is_empty() {
                 segs.push("");
             } else {

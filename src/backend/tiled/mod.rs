@@ -751,9 +751,11 @@ impl TiledBackend {
 type ListPage = (Vec<NodeEntry>, u64, Option<u64>, Option<String>);
 
 fn fields() -> Vec<(String, String)> {
+    // `count` makes the server count exactly (otherwise past 100 children it estimates).
     q(&[
         ("fields", "structure_family".into()),
         ("fields", "structure".into()),
+        ("fields", "count".into()),
     ])
 }
 
@@ -796,8 +798,9 @@ impl Backend for TiledBackend {
             let (entries, raw, total, next) = self.parse_page(parent, &v)?;
             out.extend(entries);
             seen += raw;
+            // The next link is the truth; the count only guards against a server looping.
             let Some(next) = next else { break };
-            if raw == 0 || total.is_some_and(|t| seen >= t) {
+            if raw == 0 {
                 break;
             }
             if total.is_some_and(|t| seen > t + PAGE_LIMIT) {
@@ -888,7 +891,11 @@ impl Backend for TiledBackend {
         // A journal left by an earlier array of the same name is not this one's.
         self.state.reset(&key)?;
         self.journal(&key, path, Cause::Create, None, Some(&req.shape))?;
-        Ok(self.remote(path).await?.info)
+        // What `show` would say, without asking again (creating many arrays is slow enough).
+        Ok(ArrayInfo {
+            metadata: structure::split_metadata(&req.metadata).0,
+            ..info
+        })
     }
 
     async fn read(&self, path: &str, selection: Option<&Selection>) -> Result<ArrayData> {
