@@ -71,21 +71,24 @@ pub fn start() -> Server {
         var("TILED_DATA_DIR"),
     );
     // The watchdog outlives this process by at most a second, then stops the server and
-    // removes its storage.
+    // removes its storage. Started in the background of a shell that exits at once, so it is
+    // nobody's child to wait for.
     let me = std::process::id();
     let script = format!(
         "while kill -0 {me} 2>/dev/null; do sleep 0.5; done; \
          bash '{}' --stop {pid}; rm -rf '{data}'",
         repo().join("scripts/start-tiled.sh").display()
     );
-    Command::new("sh")
+    let started = Command::new("sh")
         .arg("-c")
-        .arg(script)
+        .arg(format!("( {script} ) </dev/null >/dev/null 2>&1 &"))
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
+        .status()
         .expect("cannot start the watchdog for the Tiled server");
+    assert!(
+        started.success(),
+        "cannot start the watchdog for the Tiled server"
+    );
     Server {
         url,
         api_key,

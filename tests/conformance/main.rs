@@ -32,24 +32,22 @@ pub struct Cx {
     /// Tiled: the catalog path of the store's root on the server.
     pub catalog_prefix: String,
     _dir: Option<tempfile::TempDir>,
-    _serial: Option<std::sync::MutexGuard<'static, ()>>,
+    _serial: Option<tokio::sync::MutexGuard<'static, ()>>,
 }
 
 /// Tiled tests run one at a time: a Tiled server on SQLite answers 500 "database is locked"
 /// when several clients write at once, which would make the suite flaky (extent never
 /// retries a write). Local tests still run in parallel.
-pub fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    SERIAL.lock().await
 }
 
 impl Cx {
-    pub fn new(kind: Kind, rule: &str) -> Cx {
+    pub async fn new(kind: Kind, rule: &str) -> Cx {
         match kind {
             Kind::Local => Cx::local(),
-            Kind::Tiled => Cx::tiled(rule),
+            Kind::Tiled => Cx::tiled(rule).await,
         }
     }
 
@@ -70,8 +68,8 @@ impl Cx {
     }
 
     /// A Tiled store rooted at a fresh group of the shared server (so it starts empty).
-    pub fn tiled(rule: &str) -> Cx {
-        let serial = serial();
+    pub async fn tiled(rule: &str) -> Cx {
+        let serial = serial().await;
         let server = common::tiled::server();
         let prefix = format!("conformance/{}", common::tiled::unique(rule));
         server.make_groups(&prefix);
@@ -153,7 +151,7 @@ macro_rules! on_both {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $rule() {
-                    let cx = crate::Cx::new(crate::Kind::Local, stringify!($rule));
+                    let cx = crate::Cx::new(crate::Kind::Local, stringify!($rule)).await;
                     crate::rules::$rule(&cx).await;
                 }
             )*
@@ -162,7 +160,7 @@ macro_rules! on_both {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $rule() {
-                    let cx = crate::Cx::new(crate::Kind::Tiled, stringify!($rule));
+                    let cx = crate::Cx::new(crate::Kind::Tiled, stringify!($rule)).await;
                     crate::rules::$rule(&cx).await;
                 }
             )*
@@ -188,4 +186,6 @@ on_both!(
     chunk_states_and_capabilities,
     concurrent_writers_converge,
     history_survives_reopen,
+    cli_commands,
+    processes_extend_concurrently,
 );

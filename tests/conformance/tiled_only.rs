@@ -15,7 +15,7 @@ use crate::{Cx, Kind};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auth_failure_is_kind_auth_and_never_shows_the_key() {
-    let cx = Cx::tiled("auth");
+    let cx = Cx::tiled("auth").await;
     let server = common::tiled::server();
     let wrong = "wrong-key-0123456789abcdef";
     let b = TiledBackend::with_options(&cx.store, Some(wrong.into()), Cx::options(cx.home.path()))
@@ -51,7 +51,7 @@ async fn auth_failure_is_kind_auth_and_never_shows_the_key() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_client_reads_what_extent_writes() {
-    let cx = Cx::tiled("py-reads");
+    let cx = Cx::tiled("py-reads").await;
     let b = cx.b();
     let mut r = req("a", &[4, 3], &[2, 3], DType::Float64);
     r.data = Some(f64s(&[4, 3], 0.0));
@@ -89,7 +89,7 @@ print(json.dumps(out))
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn extent_reads_and_extends_what_python_writes() {
-    let cx = Cx::tiled("py-writes");
+    let cx = Cx::tiled("py-writes").await;
     let server = common::tiled::server();
     server.python(&format!(
         r#"
@@ -153,7 +153,7 @@ print(json.dumps({{"py": g["py"].read().tolist(), "be": g["be"].read().tolist()}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_refuses_what_the_server_breaks() {
-    let cx = Cx::tiled("refuse-create");
+    let cx = Cx::tiled("refuse-create").await;
     let b = cx.b();
     let msg = expect_kind(
         b.create(&req("a", &[5, 3], &[2, 3], DType::Float64)).await,
@@ -178,7 +178,7 @@ async fn create_refuses_what_the_server_breaks() {
 /// backend doing the same.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_in_many_pieces_match_the_local_backend() {
-    let cx = Cx::tiled("pieces");
+    let cx = Cx::tiled("pieces").await;
     let tiled = cx.reopen_with(TiledOptions {
         max_request_bytes: 40,
         ..TiledOptions::default()
@@ -216,7 +216,7 @@ async fn writes_in_many_pieces_match_the_local_backend() {
 /// where a chunk file must go) is detected, reported with the repair, and the repair works.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_growth_is_detected_and_repairable() {
-    let _serial = crate::serial();
+    let _serial = crate::serial().await;
     let shared = common::tiled::server();
     let private;
     let server = if shared.data_dir.is_some() {
@@ -276,7 +276,7 @@ async fn failed_growth_is_detected_and_repairable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn url_forms_and_prefixes() {
-    let cx = Cx::tiled("urls");
+    let cx = Cx::tiled("urls").await;
     let server = common::tiled::server();
     cx.b()
         .create(&req("g/a", &[2], &[2], DType::UInt8))
@@ -327,6 +327,7 @@ async fn hostile_server_never_causes_a_panic() {
     let home = tempfile::tempdir().unwrap();
     let opts = TiledOptions {
         request_timeout: Duration::from_secs(3),
+        retries: 1,
         ..Cx::options(home.path())
     };
     let b = TiledBackend::with_options(&format!("http://{addr}"), Some("k".into()), opts).unwrap();

@@ -18,8 +18,6 @@ pub(super) const MAX_JSON: u64 = 64 << 20;
 const MAX_ERROR_BODY: u64 = 64 << 10;
 /// Longest server message put in an error.
 const MAX_MESSAGE: usize = 400;
-/// Retries of an idempotent request (so up to 1 + RETRIES attempts).
-const RETRIES: u32 = 3;
 const BACKOFF: Duration = Duration::from_millis(250);
 
 /// A string that never prints.
@@ -54,6 +52,8 @@ pub(super) struct Http {
     /// `root` without user-info, for messages and keys.
     shown: String,
     key: Option<Secret>,
+    /// Retries of an idempotent request (so up to 1 + retries attempts).
+    retries: u32,
 }
 
 impl std::fmt::Debug for Http {
@@ -81,6 +81,7 @@ impl Http {
         key: Option<String>,
         connect_timeout: Duration,
         timeout: Duration,
+        retries: u32,
     ) -> Result<Http> {
         let mut headers = HeaderMap::new();
         if let Some(k) = &key {
@@ -103,6 +104,7 @@ impl Http {
             root,
             shown,
             key: key.map(Secret::new),
+            retries,
         })
     }
 
@@ -276,9 +278,9 @@ impl Http {
                     )))
                 }
                 Ok(body) => return Ok(body),
-                Err((true, e)) if attempt < RETRIES => {
+                Err((true, e)) if attempt < self.retries => {
                     tracing::debug!("{what}: retrying after: {e}");
-                    tokio::time::sleep(BACKOFF * 2u32.pow(attempt)).await;
+                    tokio::time::sleep(BACKOFF * 2u32.pow(attempt.min(6))).await;
                     attempt += 1;
                 }
                 Err((_, e)) => return Err(e),
@@ -512,6 +514,7 @@ mod tests {
             Some("KEY123".into()),
             Duration::from_secs(1),
             Duration::from_secs(1),
+            0,
         )
         .unwrap();
         assert_eq!(h.shown(), "http://h:1/mount/");

@@ -15,8 +15,10 @@ mod http;
 mod journal;
 mod structure;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use reqwest::{Method, Url};
@@ -37,6 +39,8 @@ use structure::{Family, Remote};
 const PAGE_LIMIT: u64 = 300;
 /// Largest read extent does in one call (an [`ArrayData`] lives in memory).
 const MAX_READ: u64 = 4 << 30;
+/// How long a group seen to exist is trusted without asking again.
+const GROUP_CACHE_TTL: Duration = Duration::from_secs(5);
 
 /// Settings of a [`TiledBackend`]; `Default` is what the CLI uses.
 #[derive(Debug, Clone)]
@@ -50,6 +54,8 @@ pub struct TiledOptions {
     pub request_timeout: Duration,
     /// Largest request body; bigger writes are cut into several requests.
     pub max_request_bytes: u64,
+    /// Retries of a failed read (GET) after 0.25 s, 0.5 s, 1 s...; writes are never retried.
+    pub retries: u32,
 }
 
 impl Default for TiledOptions {
@@ -60,6 +66,7 @@ impl Default for TiledOptions {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(120),
             max_request_bytes: 64 << 20,
+            retries: 3,
         }
     }
 }
@@ -71,6 +78,8 @@ pub struct TiledBackend {
     prefix: Vec<String>,
     state: ClientState,
     max_request_bytes: u64,
+    /// Groups recently seen to exist (full catalog path → when).
+    groups: Mutex<HashMap<String, Instant>>,
 }
 
 impl std::fmt::Debug for TiledBackend {
@@ -192,12 +201,19 @@ impl TiledBackend {
     ) -> Result<TiledBackend> {
         let (root, prefix) = parse_store_url(url)?;
         let key = api_key.filter(|k| !k.trim().is_empty());
-        let http = Http::new(root, key, opts.connect_timeout, opts.request_timeout)?;
+        let http = Http::new(
+            root,
+            key,
+            opts.connect_timeout,
+            opts.request_timeout,
+            opts.retries,
+        )?;
         Ok(TiledBackend {
             http,
             prefix,
             state: ClientState::new(opts.data_dir, opts.cache_dir),
             max_request_bytes: opts.max_request_bytes.max(1),
+            groups: Mutex::new(HashMap::new()),
         })
     }
 
@@ -288,6 +304,10 @@ impl TiledBackend {
     /// Makes sure every ancestor of `path` is a group, creating the missing ones.
     async fn ensure_groups(&self, path: &str) -> Result<()> {
         let full = self.full(path);
+        let parent = full[..full.len() - 1].join("/");
+        if self.known_group(&parent) {
+            return Ok(());
+        }
         // Walk up to the deepest existing ancestor, then create downwards.
         let mut depth = full.len() - 1;
         while depth > 0 {
@@ -327,7 +347,23 @@ impl TiledBackend {
                 Err(e) => return Err(e),
             }
         }
+        self.remember_group(parent);
         Ok(())
+    }
+
+    /// Was `full` seen to be a group a moment ago? Saves one request per create when many
+    /// arrays go into one group; short-lived, because another client may replace it.
+    fn known_group(&self, full: &str) -> bool {
+        let groups = self.groups.lock().unwrap_or_else(|p| p.into_inner());
+        groups
+            .get(full)
+            .is_some_and(|t| t.elapsed() < GROUP_CACHE_TTL)
+    }
+
+    fn remember_group(&self, full: String) {
+        let mut groups = self.groups.lock().unwrap_or_else(|p| p.into_inner());
+        groups.retain(|_, t| t.elapsed() < GROUP_CACHE_TTL);
+        groups.insert(full, Instant::now());
     }
 
     /// Writes the content of a new array (its shape already set), in pieces when large.
@@ -466,25 +502,34 @@ impl TiledBackend {
             // No usable shape in the answer: ask.
             _ => self.remote(path).await?.info.shape,
         };
-        if final_shape != info.shape {
+        let planned = job.new_shape;
+        if final_shape.iter().zip(planned).any(|(f, p)| f < p) {
+            // Tiled never shrinks: an answer below the plan cannot be trusted.
+            return Err(Error::io(format!(
+                "{what}: the server reports shape {} after the write, smaller than the {} it                  must have; check with `extent show {path}` and `extent read {path}`",
+                fmt_shape(&final_shape),
+                fmt_shape(planned)
+            )));
+        }
+        if planned != info.shape.as_slice() {
+            self.journal(job.key, path, job.cause, Some(&info.shape), Some(planned))?;
+        }
+        if final_shape != planned {
+            // Larger than planned: another client extended it meanwhile (extent only
+            // serialises its own writes), or the stored array was larger than the catalog
+            // (a Tiled bug). Both are the array's truth now; record them as observed.
+            tracing::warn!(
+                "{what}: the server reports shape {} where {} was planned",
+                fmt_shape(&final_shape),
+                fmt_shape(planned)
+            );
             self.journal(
                 job.key,
                 path,
-                job.cause,
-                Some(&info.shape),
+                Cause::Observed,
+                Some(planned),
                 Some(&final_shape),
             )?;
-        }
-        if final_shape != job.new_shape {
-            return Err(Error::conflict(format!(
-                "the data was written, but the server now reports shape {} for '{path}' where {} \
-                 was expected: another client changed it at the same time, or the server's stored \
-                 array was larger than its catalog (left by an earlier failed write, a Tiled bug). \
-                 Check with `extent show {path}` and `extent read {path}`; Tiled cannot shrink, so \
-                 extra elements can only be dropped by copying the array",
-                fmt_shape(&final_shape),
-                fmt_shape(job.new_shape)
-            )));
         }
         let mut out = info.clone();
         out.shape = final_shape;
@@ -1012,6 +1057,11 @@ impl Backend for TiledBackend {
         if family == Family::Array {
             // The history goes with the array, as in a local store.
             self.state.reset(&key)?;
+        } else {
+            self.groups
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clear();
         }
         Ok(())
     }
