@@ -85,6 +85,27 @@ print(json.dumps(out))
     assert_eq!(v["g/i"]["shape"], json!([3]));
     assert_eq!(v["g/i"]["dtype"], "int16");
     assert_eq!(v["g/i"]["data"], json!([-2, -2, -2]));
+    // Another client extends "a": extent's check sees the history is behind, and the repair
+    // records the change as observed.
+    assert!(b.check("a").await.unwrap().is_empty());
+    common::tiled::server().python(&format!(
+        r#"c["{prefix}/a"].patch(np.full((1, 3), 9.0), offset=(7, 0), extend=True)"#,
+        prefix = cx.catalog_prefix
+    ));
+    let found = b.check("a").await.unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].code, "journal_behind");
+    assert!(found[0].message.contains("[8, 3]"), "{}", found[0].message);
+    let fixed = b.repair("a").await.unwrap();
+    assert!(fixed[0].repaired);
+    assert!(b.check("a").await.unwrap().is_empty());
+    let h = b.history("a").await.unwrap();
+    let last = h.last().unwrap();
+    assert_eq!(
+        (last.cause, last.old_shape.clone(), last.new_shape.clone()),
+        (Cause::Observed, Some(vec![6, 3]), Some(vec![8, 3]))
+    );
+    assert_eq!(values(&read_all(b, "a").await)[21..], [9.0, 9.0, 9.0]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

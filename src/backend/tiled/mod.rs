@@ -27,8 +27,8 @@ use serde_json::Value;
 use super::{
     actor, checked_elements, element_json, fmt_shape, now_rfc3339, plan_patch, plan_resize,
     scalar_bytes, validate_path, ArrayData, ArrayInfo, Backend, Capabilities, Cause, ChunkMap,
-    ChunkState, CreateRequest, Error, ErrorKind, NodeEntry, NodeKind, Page, Result, Selection,
-    StructureChange,
+    ChunkState, CreateRequest, Error, ErrorKind, Finding, NodeEntry, NodeKind, Page, Result,
+    Selection, StructureChange,
 };
 use boxes::Box as Region;
 use http::{Body, Http, Op};
@@ -595,7 +595,7 @@ impl TiledBackend {
             }
         };
         if now.as_slice() == planned {
-            self.journal(job.key, path, job.cause, Some(old), Some(&now))?;
+            self.journal_quietly(job.key, path, job.cause, Some(old), Some(&now));
             if total == 1 {
                 // One request, and the shape is there: did the data land too (a lost answer)?
                 let sel = Selection {
@@ -652,7 +652,7 @@ impl TiledBackend {
             {
                 Ok(answer) => {
                     let s = structure::shape_of_answer(&answer).unwrap_or_else(|| planned.to_vec());
-                    self.journal(job.key, path, Cause::Repair, Some(old), Some(&s))?;
+                    self.journal_quietly(job.key, path, Cause::Repair, Some(old), Some(&s));
                     Err(Error::io(format!(
                         "{err}; the server had grown its stored array to {} without updating its \
                          catalog (a Tiled bug); extent published that shape so both agree again, \
@@ -682,6 +682,46 @@ impl TiledBackend {
             fmt_shape(old),
             fmt_shape(planned)
         )))
+    }
+
+    /// Under the array's lock: appends an `observed` entry when the server's shape is not the
+    /// last one recorded. Returns the whole history.
+    async fn observe(
+        &self,
+        path: &str,
+        key: &str,
+        _lock: journal::WriteLock,
+    ) -> Result<Vec<StructureChange>> {
+        let mut entries = self.state.read(key)?;
+        let last = entries.last().and_then(|e| e.new_shape.clone());
+        let now = self.remote(path).await?.info.shape;
+        if last.as_ref() != Some(&now) {
+            let entry = StructureChange {
+                time: now_rfc3339(),
+                actor: actor(),
+                cause: Cause::Observed,
+                old_shape: last,
+                new_shape: Some(now),
+            };
+            self.state.append(key, &self.label(path), &entry)?;
+            entries.push(entry);
+        }
+        Ok(entries)
+    }
+
+    /// Journals on a path that already reports an error: a journal failure is logged, so it
+    /// does not hide the diagnosis.
+    fn journal_quietly(
+        &self,
+        key: &str,
+        path: &str,
+        cause: Cause,
+        old: Option<&[u64]>,
+        new: Option<&[u64]>,
+    ) {
+        if let Err(e) = self.journal(key, path, cause, old, new) {
+            tracing::warn!("cannot record the change of '{path}' in the history: {e}");
+        }
     }
 
     fn journal(
@@ -958,15 +998,14 @@ impl Backend for TiledBackend {
         data: &ArrayData,
         extend: bool,
     ) -> Result<ArrayInfo> {
-        // Refuse early: before taking the lock, and before any byte reaches the server.
-        let first = self.remote(path).await?;
-        plan_patch(&first.info, offset, data, extend)?;
-        Self::check_extendable(&first.info)?;
+        validate_path(path)?;
+        // The structure is read under the lock (another extent process may be growing the
+        // array), and the patch is checked against it before any byte reaches the server.
         let key = self.key(path);
         let _lock = self.state.lock(&key).await?;
-        // Re-read under the lock: another extent process may have grown it meanwhile.
         let cur = self.remote(path).await?;
         let plan = plan_patch(&cur.info, offset, data, extend)?;
+        Self::check_extendable(&cur.info)?;
         let job = WriteJob {
             path,
             key: &key,
@@ -1076,26 +1115,89 @@ impl Backend for TiledBackend {
         if last.as_ref() == Some(&r.info.shape) {
             return Ok(entries);
         }
-        // Record it under the lock, re-checked, so a write in flight is not mistaken for a
-        // foreign change; if a writer holds the lock, just report what is recorded.
-        let Some(_lock) = self.state.try_lock(&key) else {
-            return Ok(entries);
-        };
-        let mut entries = self.state.read(&key)?;
-        let last = entries.last().and_then(|e| e.new_shape.clone());
-        let now = self.remote(path).await?.info.shape;
-        if last.as_ref() != Some(&now) {
-            let entry = StructureChange {
-                time: now_rfc3339(),
-                actor: actor(),
-                cause: Cause::Observed,
-                old_shape: last,
-                new_shape: Some(now),
-            };
-            self.state.append(&key, &self.label(path), &entry)?;
-            entries.push(entry);
+        // If a writer holds the lock, its change is in flight: report what is recorded.
+        match self.state.try_lock(&key) {
+            Some(lock) => self.observe(path, &key, lock).await,
+            None => Ok(entries),
         }
-        Ok(entries)
+    }
+
+    /// Reads only: the catalog's own consistency, and whether the shape changed outside
+    /// extent since the last recorded change.
+    async fn check(&self, path: &str) -> Result<Vec<Finding>> {
+        if path.is_empty() {
+            return Ok(Vec::new());
+        }
+        validate_path(path)?;
+        let attrs = self.attributes(path).await?;
+        if structure::family(&attrs).0 != Family::Array {
+            return Ok(Vec::new());
+        }
+        let r = structure::remote_from_attributes(path, &attrs)?;
+        let info = &r.info;
+        let finding = |code: &str, message: String, repair: Option<&str>| Finding {
+            path: path.to_string(),
+            code: code.into(),
+            message,
+            repair: repair.map(String::from),
+            repaired: false,
+        };
+        let mut out = Vec::new();
+        if r.chunk_totals != info.shape {
+            out.push(finding(
+                "chunk_list_mismatch",
+                format!(
+                    "the server's chunk lists cover {} but the shape is {}: the catalog is \
+                     inconsistent (a Tiled bug); copy the data to a new array",
+                    fmt_shape(&r.chunk_totals),
+                    fmt_shape(&info.shape)
+                ),
+                None,
+            ));
+        }
+        if info.chunks.contains(&0) {
+            out.push(finding(
+                "zero_length_axis",
+                format!(
+                    "shape {} has a zero-length axis, which Tiled 0.2.20 cannot extend; \
+                     recreate the array with at least one chunk along every axis",
+                    fmt_shape(&info.shape)
+                ),
+                None,
+            ));
+        }
+        let entries = self.state.read(&self.key(path))?;
+        if let Some(last) = entries.last() {
+            if last.new_shape.as_ref() != Some(&info.shape) {
+                out.push(finding(
+                    "journal_behind",
+                    format!(
+                        "the history ends at shape {} but the server has {}: another client \
+                         changed it",
+                        last.new_shape
+                            .as_deref()
+                            .map(fmt_shape)
+                            .unwrap_or_else(|| "(deleted)".into()),
+                        fmt_shape(&info.shape)
+                    ),
+                    Some("record the change in extent's history (cause: observed)"),
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn repair(&self, path: &str) -> Result<Vec<Finding>> {
+        let mut found = self.check(path).await?;
+        for f in &mut found {
+            if f.code == "journal_behind" {
+                let key = self.key(path);
+                let lock = self.state.lock(&key).await?;
+                self.observe(path, &key, lock).await?;
+                f.repaired = true;
+            }
+        }
+        Ok(found)
     }
 
     async fn chunk_states(&self, path: &str) -> Result<ChunkMap> {

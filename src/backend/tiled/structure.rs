@@ -21,6 +21,8 @@ pub(super) struct Remote {
     pub info: ArrayInfo,
     /// The server stores big-endian elements: bytes are swapped on the way in and out.
     pub big_endian: bool,
+    /// Per axis, the sum of the server's chunk list (equal to the shape when consistent).
+    pub chunk_totals: Vec<u64>,
 }
 
 /// The family of a node, as far as extent cares.
@@ -113,12 +115,11 @@ pub(super) fn remote_from_attributes(path: &str, attributes: &Value) -> Result<R
     }
     // The regular chunk shape is the first chunk of each axis (the last one may be ragged).
     let mut chunks = Vec::with_capacity(shape.len());
+    let mut chunk_totals = Vec::with_capacity(shape.len());
     for l in lists {
-        let l = l.as_array().ok_or_else(|| bad("chunk list"))?;
-        chunks.push(match l.first() {
-            Some(c) => c.as_u64().ok_or_else(|| bad("chunk list"))?,
-            None => 0,
-        });
+        let l = u64_list(l).ok_or_else(|| bad("chunk list"))?;
+        chunks.push(l.first().copied().unwrap_or(0));
+        chunk_totals.push(l.iter().fold(0u64, |a, &c| a.saturating_add(c)));
     }
     let (dtype, big_endian) = parse_data_type(&st["data_type"]).ok_or_else(|| {
         Error::unsupported(format!(
@@ -146,6 +147,7 @@ pub(super) fn remote_from_attributes(path: &str, attributes: &Value) -> Result<R
             metadata,
         },
         big_endian,
+        chunk_totals,
     })
 }
 
