@@ -506,7 +506,7 @@ impl TiledBackend {
         if final_shape.iter().zip(planned).any(|(f, p)| f < p) {
             // Tiled never shrinks: an answer below the plan cannot be trusted.
             return Err(Error::io(format!(
-                "{what}: the server reports shape {} after the write, smaller than the {} it                  must have; check with `extent show {path}` and `extent read {path}`",
+                "{what}: the server reports shape {} after the write, smaller than the {} it must have; check with `extent show {path}` and `extent read {path}`",
                 fmt_shape(&final_shape),
                 fmt_shape(planned)
             )));
@@ -563,24 +563,29 @@ impl TiledBackend {
                 ),
             });
         }
+        // With a non-zero fill value, the new region must get it before the data goes in again.
         let fill = scalar_bytes(info.dtype, &info.fill_value).unwrap_or_default();
-        let fill_hint = if fill.iter().all(|&b| b == 0) {
-            String::new()
+        let repair = if fill.iter().all(|&b| b == 0) {
+            job.redo.clone()
         } else {
+            let value = match &info.fill_value {
+                Value::String(s) => s.clone(),
+                v => v.to_string(),
+            };
             let cmds: Vec<String> = boxes::grown_region(old, planned)
                 .iter()
                 .map(|g| {
                     format!(
-                        "`extent patch {path} --offset {} --shape {} --value {}`",
+                        "`extent patch {path} --offset {} --shape {} --value {value}`",
                         join(&g.start),
                         join(&g.shape),
-                        info.fill_value
                     )
                 })
                 .collect();
             format!(
-                "; then write the fill value into the new region: {}",
-                cmds.join(", ")
+                "write the fill value into the new region ({}), then {}",
+                cmds.join(", "),
+                job.redo
             )
         };
         let now = match self.remote(path).await {
@@ -588,9 +593,8 @@ impl TiledBackend {
             Err(e2) => {
                 return Err(Error::io(format!(
                     "{err}; extent could not check '{path}' afterwards ({e2}): it may have been \
-                     grown to {} without all of its data. Check with `extent show {path}`, then {}{fill_hint}",
+                     grown to {} without all of its data. Check with `extent show {path}`, then {repair}",
                     fmt_shape(planned),
-                    job.redo
                 )))
             }
         };
@@ -620,9 +624,8 @@ impl TiledBackend {
             }
             return Err(Error::io(format!(
                 "{err}; '{path}' was grown to {} but its data may be incomplete (missing parts \
-                 read as 0). Repair: {}{fill_hint}",
+                 read as 0). Repair: {repair}",
                 fmt_shape(planned),
-                job.redo
             )));
         }
         if now == *old {
@@ -656,9 +659,8 @@ impl TiledBackend {
                     Err(Error::io(format!(
                         "{err}; the server had grown its stored array to {} without updating its \
                          catalog (a Tiled bug); extent published that shape so both agree again, \
-                         but the data is missing (reads as 0). Repair: {}{fill_hint}",
+                         but the data is missing (reads as 0). Repair: {repair}",
                         fmt_shape(&s),
-                        job.redo
                     )))
                 }
                 Err(e2) if e2.kind == ErrorKind::OutOfBounds => Err(Error::io(format!(
@@ -669,9 +671,8 @@ impl TiledBackend {
                 Err(e2) => Err(Error::io(format!(
                     "{err}; '{path}' still shows shape {}, but the server may have grown its \
                      stored array without its catalog (a Tiled bug) and extent could not check \
-                     ({e2}). Repair: {}, then check with `extent show {path}`{fill_hint}",
+                     ({e2}). Repair: {repair}; then check with `extent show {path}`",
                     fmt_shape(old),
-                    job.redo
                 ))),
             };
         }
