@@ -107,8 +107,7 @@ fn open_location(
     create_if_missing: bool,
 ) -> Result<Arc<dyn Backend>> {
     if spec.starts_with("http://") || spec.starts_with("https://") {
-        let _ = TiledBackend::new(spec, api_key)?;
-        return Err(Error::unsupported("the Tiled backend is not built yet"));
+        return Ok(Arc::new(TiledBackend::new(spec, api_key)?));
     }
     let backend = if create_if_missing {
         LocalBackend::open_or_create(spec)?

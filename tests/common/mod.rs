@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: the pinned Python venv, the extent binary.
 #![allow(dead_code)]
 
+pub mod tiled;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;

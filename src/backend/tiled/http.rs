@@ -1,0 +1,544 @@
+//! The HTTP side: one reqwest client, URL building, bounded bodies, retries for idempotent
+//! requests, and the mapping of every server answer to a typed [`Error`].
+//!
+//! Secrets: the API key lives only in a sensitive default header and in [`Secret`]; every
+//! message that may carry server or transport text goes through [`Http::redact`].
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
+use serde_json::Value;
+
+use crate::backend::{Error, Result};
+
+/// Largest JSON answer accepted.
+pub(super) const MAX_JSON: u64 = 64 << 20;
+/// Largest error body read for its message.
+const MAX_ERROR_BODY: u64 = 64 << 10;
+/// Longest server message put in an error.
+const MAX_MESSAGE: usize = 400;
+const BACKOFF: Duration = Duration::from_millis(250);
+
+/// A string that never prints.
+#[derive(Clone)]
+pub(super) struct Secret(String);
+
+impl Secret {
+    pub fn new(s: String) -> Secret {
+        Secret(s)
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+/// What a request does, so a status maps to the right error kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Op {
+    Read,
+    Create,
+    Write,
+    Delete,
+}
+
+pub(super) struct Http {
+    client: reqwest::Client,
+    /// The server's root (scheme, user-info if any, host, port, mount path), ending in `/`.
+    root: Url,
+    /// `root` without user-info, for messages and keys.
+    shown: String,
+    key: Option<Secret>,
+    /// Retries of an idempotent request (so up to 1 + retries attempts).
+    retries: u32,
+}
+
+impl std::fmt::Debug for Http {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Http")
+            .field("root", &self.shown)
+            .field("api_key", &self.key)
+            .finish()
+    }
+}
+
+/// The URL without user-info (and without query or fragment), for people.
+pub(super) fn redact_url(url: &Url) -> String {
+    let mut u = url.clone();
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.set_query(None);
+    u.set_fragment(None);
+    u.to_string()
+}
+
+impl Http {
+    pub fn new(
+        root: Url,
+        key: Option<String>,
+        connect_timeout: Duration,
+        timeout: Duration,
+        retries: u32,
+    ) -> Result<Http> {
+        let mut headers = HeaderMap::new();
+        if let Some(k) = &key {
+            let mut v = HeaderValue::from_str(&format!("Apikey {k}")).map_err(|_| {
+                Error::invalid_input("the API key contains characters that cannot be sent")
+            })?;
+            v.set_sensitive(true);
+            headers.insert(AUTHORIZATION, v);
+        }
+        let client = reqwest::Client::builder()
+            .default_headers(headers)
+            .connect_timeout(connect_timeout)
+            .timeout(timeout)
+            .user_agent(concat!("extent/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::io(format!("cannot set up the HTTP client: {e}")))?;
+        let shown = redact_url(&root);
+        Ok(Http {
+            client,
+            root,
+            shown,
+            key: key.map(Secret::new),
+            retries,
+        })
+    }
+
+    /// The server root for people (no user-info).
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+
+    /// `{root}api/v1/{route}/{path...}`, each segment percent-encoded. An empty path gives a
+    /// trailing slash (Tiled's spelling of the catalog root).
+    pub fn url(&self, route: &str, path: &[&str]) -> Url {
+        let mut u = self.root.clone();
+        if let Ok(mut segs) = u.path_segments_mut() {
+            segs.pop_if_empty()
+                .push("api")
+                .push("v1")
+                .extend(route.split('/'));
+            if path.is_empty() {
+                segs.push("");
+            } else {
+                segs.extend(path);
+            }
+        }
+        u
+    }
+
+    /// Removes the key (and anything that looks like user-info of the root) from a message.
+    pub fn redact(&self, text: &str) -> String {
+        let mut s = text.to_string();
+        if let Some(Secret(k)) = &self.key {
+            if !k.is_empty() {
+                s = s.replace(k.as_str(), "***");
+            }
+        }
+        if let Some(pw) = self.root.password() {
+            if !pw.is_empty() {
+                s = s.replace(pw, "***");
+            }
+        }
+        s
+    }
+
+    fn transport_error(&self, what: &str, e: &reqwest::Error) -> Error {
+        // Walk the source chain without the URL (it is ours, and shown redacted below).
+        let mut msg = e_without_url(e);
+        let mut src = std::error::Error::source(e);
+        while let Some(s) = src {
+            let t = s.to_string();
+            if !msg.contains(&t) {
+                msg.push_str(": ");
+                msg.push_str(&t);
+            }
+            src = s.source();
+        }
+        let why = if e.is_timeout() {
+            format!("no answer in time ({msg})")
+        } else if e.is_connect() {
+            format!("cannot connect ({msg}); is the server running?")
+        } else {
+            msg
+        };
+        Error::io(self.redact(&format!(
+            "{what}: the Tiled server at {} failed: {why}",
+            self.shown
+        )))
+    }
+
+    /// The error for a non-success answer.
+    pub fn status_error(&self, op: Op, what: &str, status: StatusCode, body: &[u8]) -> Error {
+        let detail = self.redact(&server_detail(body));
+        let code = status.as_u16();
+        let with = |s: &str| {
+            if detail.is_empty() {
+                format!("{what}: {s}")
+            } else {
+                format!("{what}: {s}: {detail}")
+            }
+        };
+        match code {
+            401 => Error::auth(if self.key.is_some() {
+                format!(
+                    "{what}: the Tiled server at {} refused the API key (401); check --api-key or TILED_API_KEY",
+                    self.shown
+                )
+            } else {
+                format!(
+                    "{what}: the Tiled server at {} needs an API key (401); pass --api-key KEY or set TILED_API_KEY",
+                    self.shown
+                )
+            }),
+            403 => Error::auth(with(&format!(
+                "the API key is not allowed to do this on {} (403)",
+                self.shown
+            ))),
+            404 => Error::not_found(with("not found (404)")),
+            409 => match op {
+                Op::Write => {
+                    Error::out_of_bounds(with("refused by the server (409); nothing was written"))
+                }
+                Op::Create => Error::already_exists(with("already exists (409)")),
+                Op::Delete => Error::conflict(with("refused by the server (409)")),
+                Op::Read => Error::conflict(with("conflict (409)")),
+            },
+            422 | 400 => {
+                Error::invalid_input(with(&format!("the server refused the request ({code})")))
+            }
+            413 => Error::invalid_input(with("the request is too large for the server (413)")),
+            500..=599 => Error::io(with(&format!("the Tiled server failed ({code})"))),
+            _ => Error::io(with(&format!("unexpected answer {code} from the server"))),
+        }
+    }
+
+    /// Sends once; a non-success status becomes an error.
+    async fn send_once(&self, op: Op, what: &str, req: RequestBuilder) -> Result<Response> {
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| self.transport_error(what, &e))?;
+        let status = resp.status();
+        tracing::debug!(status = status.as_u16(), "{what}");
+        if status.is_success() {
+            return Ok(resp);
+        }
+        let body = read_limited(resp, MAX_ERROR_BODY, true)
+            .await
+            .unwrap_or_default();
+        Err(self.status_error(op, what, status, &body))
+    }
+
+    /// GET with retries (transport failures and 5xx/429), reading the body within `limit`
+    /// bytes. `exact`: the body must have exactly `limit` bytes.
+    async fn get_body(
+        &self,
+        what: &str,
+        url: &Url,
+        query: &[(String, String)],
+        accept: &'static str,
+        limit: u64,
+        exact: bool,
+    ) -> Result<Vec<u8>> {
+        let mut attempt = 0;
+        loop {
+            let req = self
+                .client
+                .get(url.clone())
+                .query(query)
+                .header(ACCEPT, accept);
+            let result = match req.send().await {
+                Err(e) => Err((true, self.transport_error(what, &e))),
+                Ok(resp) => {
+                    let status = resp.status();
+                    tracing::debug!(status = status.as_u16(), "{what}");
+                    if status.is_success() {
+                        read_limited(resp, limit, !exact)
+                            .await
+                            .map_err(|e| (e.retry, self.body_error(what, e, limit, exact)))
+                    } else {
+                        let body = read_limited(resp, MAX_ERROR_BODY, true)
+                            .await
+                            .unwrap_or_default();
+                        let retry = status.is_server_error() || status.as_u16() == 429;
+                        Err((retry, self.status_error(Op::Read, what, status, &body)))
+                    }
+                }
+            };
+            match result {
+                Ok(body) if exact && body.len() as u64 != limit => {
+                    return Err(Error::io(format!(
+                        "{what}: the server sent {} bytes where the array's structure says {limit}",
+                        body.len()
+                    )))
+                }
+                Ok(body) => return Ok(body),
+                Err((true, e)) if attempt < self.retries => {
+                    tracing::debug!("{what}: retrying after: {e}");
+                    tokio::time::sleep(BACKOFF * 2u32.pow(attempt.min(6))).await;
+                    attempt += 1;
+                }
+                Err((_, e)) => return Err(e),
+            }
+        }
+    }
+
+    fn body_error(&self, what: &str, e: BodyError, limit: u64, exact: bool) -> Error {
+        match e.kind {
+            BodyErrorKind::TooLarge(n) if exact => Error::io(format!(
+                "{what}: the server sent {} bytes where the array's structure says {limit}",
+                n.map(|n| n.to_string()).unwrap_or_else(|| "more".into())
+            )),
+            BodyErrorKind::TooLarge(_) => Error::io(format!(
+                "{what}: the server's answer is larger than {} MiB; refused",
+                limit >> 20
+            )),
+            BodyErrorKind::Transport(t) => self.transport_error(what, &t),
+        }
+    }
+
+    /// GET a JSON document (retried).
+    pub async fn get_json(
+        &self,
+        what: &str,
+        url: &Url,
+        query: &[(String, String)],
+    ) -> Result<Value> {
+        let body = self
+            .get_body(what, url, query, "application/json", MAX_JSON, false)
+            .await?;
+        parse_json(what, &body)
+    }
+
+    /// GET raw array bytes (retried); the body must be exactly `expected` bytes.
+    pub async fn get_bytes(
+        &self,
+        what: &str,
+        url: &Url,
+        query: &[(String, String)],
+        expected: u64,
+    ) -> Result<Vec<u8>> {
+        self.get_body(what, url, query, "application/octet-stream", expected, true)
+            .await
+    }
+
+    /// A request that changes something: sent once, never retried (it may have landed).
+    /// Returns the JSON answer (`Null` when the body is empty).
+    pub async fn send(
+        &self,
+        op: Op,
+        what: &str,
+        method: Method,
+        url: &Url,
+        query: &[(String, String)],
+        body: Body,
+    ) -> Result<Value> {
+        let mut req = self
+            .client
+            .request(method, url.clone())
+            .query(query)
+            .header(ACCEPT, "application/json");
+        req = match body {
+            Body::None => req,
+            Body::Json(v) => req.json(&v),
+            Body::Bytes(b) => req.header(CONTENT_TYPE, "application/octet-stream").body(b),
+        };
+        let resp = self.send_once(op, what, req).await?;
+        let body = read_limited(resp, MAX_JSON, true)
+            .await
+            .map_err(|e| self.body_error(what, e, MAX_JSON, false))?;
+        if body.iter().all(|b| b.is_ascii_whitespace()) {
+            return Ok(Value::Null);
+        }
+        parse_json(what, &body)
+    }
+}
+
+pub(super) enum Body {
+    None,
+    Json(Value),
+    Bytes(Vec<u8>),
+}
+
+fn parse_json(what: &str, body: &[u8]) -> Result<Value> {
+    serde_json::from_slice(body).map_err(|e| {
+        Error::io(format!(
+            "{what}: the server's answer is not valid JSON ({e})"
+        ))
+    })
+}
+
+fn e_without_url(e: &reqwest::Error) -> String {
+    // reqwest's Display names the URL; rebuild the error without it.
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "reading the answer failed"
+    } else if e.is_request() {
+        "sending the request failed"
+    } else {
+        "request failed"
+    };
+    kind.to_string()
+}
+
+/// The server's explanation from an error body: `detail` (a string or a list of
+/// `{msg, loc}`), else the text itself; bounded in length.
+fn server_detail(body: &[u8]) -> String {
+    let text = match serde_json::from_slice::<Value>(body) {
+        Ok(v) => match &v["detail"] {
+            Value::String(s) => s.clone(),
+            Value::Array(items) => items
+                .iter()
+                .map(|i| {
+                    let loc = i["loc"]
+                        .as_array()
+                        .map(|l| {
+                            l.iter()
+                                .map(|x| x.to_string().trim_matches('"').to_string())
+                                .collect::<Vec<_>>()
+                                .join(".")
+                        })
+                        .unwrap_or_default();
+                    let msg = i["msg"].as_str().unwrap_or("invalid");
+                    if loc.is_empty() {
+                        msg.to_string()
+                    } else {
+                        format!("{loc}: {msg}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            Value::Null => String::from_utf8_lossy(body).into_owned(),
+            other => other.to_string(),
+        },
+        Err(_) => String::from_utf8_lossy(body).into_owned(),
+    };
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() > MAX_MESSAGE {
+        let cut: String = text.chars().take(MAX_MESSAGE).collect();
+        format!("{cut}…")
+    } else {
+        text
+    }
+}
+
+#[derive(Debug)]
+enum BodyErrorKind {
+    /// More than the limit (the announced length, when known).
+    TooLarge(Option<u64>),
+    Transport(reqwest::Error),
+}
+
+#[derive(Debug)]
+struct BodyError {
+    kind: BodyErrorKind,
+    retry: bool,
+}
+
+/// Reads a body of at most `limit` bytes. With `truncate`, a longer body is cut (for error
+/// messages) instead of refused.
+async fn read_limited(
+    mut resp: Response,
+    limit: u64,
+    truncate: bool,
+) -> std::result::Result<Vec<u8>, BodyError> {
+    let announced = resp.content_length();
+    if let Some(n) = announced {
+        if n > limit && !truncate {
+            return Err(BodyError {
+                kind: BodyErrorKind::TooLarge(Some(n)),
+                retry: false,
+            });
+        }
+    }
+    // Never trust the announced length for the allocation beyond the limit.
+    let mut buf = Vec::with_capacity(announced.unwrap_or(0).min(limit).min(1 << 30) as usize);
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = limit.saturating_sub(buf.len() as u64) as usize;
+                if chunk.len() > room {
+                    if truncate {
+                        buf.extend_from_slice(&chunk[..room]);
+                        return Ok(buf);
+                    }
+                    return Err(BodyError {
+                        kind: BodyErrorKind::TooLarge(None),
+                        retry: false,
+                    });
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(buf),
+            Err(e) => {
+                return Err(BodyError {
+                    kind: BodyErrorKind::Transport(e),
+                    retry: true,
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn details_are_extracted_and_bounded() {
+        assert_eq!(
+            server_detail(br#"{"detail":"No such entry"}"#),
+            "No such entry"
+        );
+        let v = br#"{"detail":[{"loc":["query","page[limit]"],"msg":"too big"}]}"#;
+        assert_eq!(server_detail(v), "query.page[limit]: too big");
+        assert_eq!(server_detail(b"plain\n text"), "plain text");
+        let long = vec![b'x'; 5000];
+        assert!(server_detail(&long).chars().count() <= MAX_MESSAGE + 1);
+        assert_eq!(server_detail(&[0xff, 0xfe]), "\u{fffd}\u{fffd}");
+    }
+
+    #[test]
+    fn urls_and_secrets() {
+        let root = Url::parse("http://u:pw@h:1/mount/").unwrap();
+        let h = Http::new(
+            root,
+            Some("KEY123".into()),
+            Duration::from_secs(1),
+            Duration::from_secs(1),
+            0,
+        )
+        .unwrap();
+        assert_eq!(h.shown(), "http://h:1/mount/");
+        assert_eq!(
+            h.url("metadata", &["a b", "c"]).as_str(),
+            "http://u:pw@h:1/mount/api/v1/metadata/a%20b/c"
+        );
+        assert_eq!(
+            h.url("search", &[]).as_str(),
+            "http://u:pw@h:1/mount/api/v1/search/"
+        );
+        assert_eq!(h.redact("x KEY123 pw y"), "x *** *** y");
+        let dbg = format!("{h:?}");
+        assert!(!dbg.contains("KEY123") && !dbg.contains("pw"), "{dbg}");
+        let e = h.status_error(Op::Read, "reading 'a'", StatusCode::UNAUTHORIZED, b"KEY123");
+        assert_eq!(e.kind, crate::backend::ErrorKind::Auth);
+        assert!(!e.message.contains("KEY123"));
+        let e = h.status_error(
+            Op::Write,
+            "w",
+            StatusCode::CONFLICT,
+            br#"{"detail":"KEY123"}"#,
+        );
+        assert_eq!(e.kind, crate::backend::ErrorKind::OutOfBounds);
+        assert!(!e.message.contains("KEY123"));
+    }
+}
