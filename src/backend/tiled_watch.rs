@@ -1,5 +1,6 @@
 //! Following an array on a Tiled server: the websocket stream when the server has a
-//! streaming cache (live), reconnecting with backoff and `start=last+1` replay, and ETag
+//! streaming cache (live), reconnecting with backoff and a replay of the server's cache
+//! (`start=0`, skipping what was seen), and ETag
 //! polling of the metadata when streaming is not available (or the URL is https, whose
 //! websocket TLS extent does not carry).
 //!
@@ -20,6 +21,7 @@ use super::{now_rfc3339, ConnectionState, Event, EventKind, WatchMessage, WatchR
 /// What the watcher needs to reach one array.
 #[derive(Clone)]
 pub struct TiledWatchTarget {
+    /// A client that authenticates its requests itself.
     pub http: reqwest::Client,
     /// `http://host:port/api/v1`
     pub api_base: String,
@@ -63,7 +65,8 @@ struct Watcher {
     shape: Option<Vec<u64>>,
     chunks: Vec<u64>,
     etag: Option<String>,
-    last_seq: Option<u64>,
+    /// (timestamp, sequence) of the last stream message handled.
+    last_seen: Option<(String, u64)>,
     out_seq: u64,
 }
 
@@ -83,7 +86,7 @@ pub fn spawn(t: TiledWatchTarget) -> WatchReceiver {
             shape: None,
             chunks: Vec::new(),
             etag: None,
-            last_seq: None,
+            last_seen: None,
             out_seq: 0,
         };
         w.run().await;
@@ -117,18 +120,11 @@ impl Watcher {
         self.send(WatchMessage::Event(e)).await
     }
 
-    fn auth(&self, rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        match &self.t.api_key {
-            Some(k) => rb.header("Authorization", format!("Apikey {k}")),
-            None => rb,
-        }
-    }
-
     async fn fetch_meta(&mut self, conditional: bool) -> MetaAnswer {
         let url = format!("{}/metadata/{}", self.t.api_base, self.t.server_path);
-        let mut rb = self
-            .auth(self.t.http.get(url))
-            .timeout(Duration::from_secs(10));
+        // The client sends the key itself (a default header); the key is used here only for
+        // the websocket handshake.
+        let mut rb = self.t.http.get(url).timeout(Duration::from_secs(10));
         if let (true, Some(tag)) = (conditional, &self.etag) {
             rb = rb.header("If-None-Match", tag.clone());
         }
@@ -199,7 +195,7 @@ impl Watcher {
             MetaAnswer::Missing => {
                 if self.shape.take().is_some() {
                     self.etag = None;
-                    self.last_seq = None;
+                    self.last_seen = None;
                     return self.event(now_rfc3339(), EventKind::Deleted).await;
                 }
                 true
@@ -244,12 +240,19 @@ impl Watcher {
             // Back off before reconnecting: 0.25 s, 0.5 s, 1 s … up to 8 s.
             let wait = Duration::from_millis(250u64 << failures.min(5));
             tokio::time::sleep(wait).await;
-            // Catch up from the metadata after the gap (and notice a server that is down).
+            // Catch up from the metadata after the gap (and notice a server that is down) —
+            // unless the stream's replay will tell each change in order.
+            let replay_next = streamable && self.last_seen.is_some();
             match self.fetch_meta(true).await {
                 MetaAnswer::Failed => {
                     if !self.state(ConnectionState::Offline).await {
                         return;
                     }
+                }
+                MetaAnswer::Shape(..) | MetaAnswer::Unchanged if replay_next => {
+                    // Not applied: the next confirmation must compare the shape again.
+                    self.etag = None;
+                    failures = 0;
                 }
                 answer => {
                     failures = 0;
@@ -299,8 +302,12 @@ impl Watcher {
             "{ws_base}/stream/single/{}?envelope_format=msgpack",
             self.t.server_path
         );
-        if let Some(last) = self.last_seq {
-            url.push_str(&format!("&start={}", last + 1));
+        // After a drop, replay what the server's cache holds and skip what was seen: a server
+        // that restarted numbers its messages from 1 again, so `start=last+1` could skip new
+        // writes. Messages are told apart by (timestamp, sequence).
+        let replaying = self.last_seen.is_some();
+        if replaying {
+            url.push_str("&start=0");
         }
         let Ok(mut req) = url.as_str().into_client_request() else {
             return StreamEnd::Refused;
@@ -329,10 +336,13 @@ impl Watcher {
         if !self.state(ConnectionState::Live).await {
             return StreamEnd::ReceiverGone;
         }
-        // Writes may have landed between the metadata read and the subscription.
-        let answer = self.fetch_meta(true).await;
-        if !self.apply_meta(answer).await {
-            return StreamEnd::ReceiverGone;
+        // Writes may have landed between the metadata read and the subscription. After a drop
+        // the replay tells them one by one instead; the metadata is confirmed once it is quiet.
+        if !replaying {
+            let answer = self.fetch_meta(true).await;
+            if !self.apply_meta(answer).await {
+                return StreamEnd::ReceiverGone;
+            }
         }
         loop {
             let next = tokio::time::timeout(CONFIRM, ws.next()).await;
@@ -370,12 +380,14 @@ impl Watcher {
             if m.kind != "array-data" {
                 continue;
             }
-            if let (Some(seq), Some(last)) = (m.sequence, self.last_seq) {
-                if seq <= last {
-                    continue; // replayed twice
-                }
+            let stamp = (
+                m.timestamp.clone().unwrap_or_default(),
+                m.sequence.unwrap_or(0),
+            );
+            if self.last_seen.as_ref().is_some_and(|last| &stamp <= last) {
+                continue; // seen before the reconnect
             }
-            self.last_seq = m.sequence.or(self.last_seq);
+            self.last_seen = Some(stamp);
             if !self.on_data(m).await {
                 return StreamEnd::ReceiverGone;
             }

@@ -108,6 +108,17 @@ impl Http {
         })
     }
 
+    /// What a live watch needs: the client (which sends the key itself), the API base URL,
+    /// and the key for the websocket handshake.
+    pub fn watch_parts(&self) -> (reqwest::Client, String, Option<String>) {
+        let base = format!("{}/api/v1", self.root.as_str().trim_end_matches('/'));
+        (
+            self.client.clone(),
+            base,
+            self.key.as_ref().map(|Secret(k)| k.clone()),
+        )
+    }
+
     /// The server root for people (no user-info).
     pub fn shown(&self) -> &str {
         &self.shown

@@ -1125,6 +1125,21 @@ impl Backend for TiledBackend {
 
     /// Reads only: the catalog's own consistency, and whether the shape changed outside
     /// extent since the last recorded change.
+    async fn watch(&self, path: &str) -> Result<crate::backend::WatchReceiver> {
+        let path = crate::backend::normalize_path(path);
+        crate::backend::validate_path(&path)?;
+        let (http, api_base, api_key) = self.http.watch_parts();
+        Ok(crate::backend::tiled_watch::spawn(
+            crate::backend::tiled_watch::TiledWatchTarget {
+                http,
+                api_base,
+                server_path: self.full(&path).join("/"),
+                path,
+                api_key,
+            },
+        ))
+    }
+
     async fn check(&self, path: &str) -> Result<Vec<Finding>> {
         if path.is_empty() {
             return Ok(Vec::new());
