@@ -130,13 +130,20 @@ fn request(args: &Args) -> Result<CreateRequest> {
     Ok(req)
 }
 
-/// The whole shape, halved along the first axes until a chunk is at most 4 MiB.
+/// The whole shape, cut along the first axes until a chunk is at most 4 MiB. Each cut divides
+/// the axis exactly, so the shape stays chunk-aligned (Tiled needs it).
 fn default_chunks(shape: &[u64], elem: usize) -> Vec<u64> {
     let mut c: Vec<u64> = shape.iter().map(|&s| s.max(1)).collect();
     let mut axis = 0;
     while c.iter().product::<u64>() * elem as u64 > 4 << 20 && axis < c.len() {
         if c[axis] > 1 {
-            c[axis] = c[axis].div_ceil(2);
+            // Divide by the smallest prime factor: the largest proper divisor.
+            let n = c[axis];
+            let p = (2..)
+                .take_while(|p| p * p <= n)
+                .find(|p| n % p == 0)
+                .unwrap_or(n);
+            c[axis] /= p;
         } else {
             axis += 1;
         }
@@ -153,5 +160,7 @@ mod tests {
         assert!(c.iter().product::<u64>() * 2 <= 4 << 20);
         assert_eq!(c[1], 2048);
         assert_eq!(super::default_chunks(&[0, 5], 8), vec![1, 5]);
+        let c = super::default_chunks(&[1000, 4096], 8);
+        assert_eq!(1000 % c[0], 0, "{c:?}");
     }
 }
