@@ -12,6 +12,9 @@ pub fn log_path() -> Option<PathBuf> {
     Some(dir.join("extent.log"))
 }
 
+/// Crates whose debug/trace output can contain request headers.
+const QUIET: &str = "tungstenite=info,tokio_tungstenite=info,hyper=info,hyper_util=info,reqwest=info,h2=info,rustls=info";
+
 /// Sets up tracing; the level comes from `EXTENT_LOG` (or `RUST_LOG`), default `info`.
 /// Logging is best effort: a read-only home must not stop the tool.
 pub fn init() {
@@ -31,6 +34,10 @@ pub fn init() {
     let filter = std::env::var("EXTENT_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| "info".into());
+    // Libraries that log raw HTTP and websocket requests at debug/trace would write the
+    // Authorization header (the API key) into the file: they are held at info, whatever the
+    // user asks for.
+    let filter = format!("{filter},{QUIET}");
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::sync::Mutex::new(file))
