@@ -141,7 +141,7 @@ fn default_chunks(shape: &[u64], elem: usize) -> Vec<u64> {
             let n = c[axis];
             let p = (2..)
                 .take_while(|p| p * p <= n)
-                .find(|p| n % p == 0)
+                .find(|p| n.is_multiple_of(*p))
                 .unwrap_or(n);
             c[axis] /= p;
         } else {
