@@ -289,7 +289,11 @@ mod tests {
                 prefix: "p".into(),
             };
             for i in [0, 1, 7] {
-                assert_eq!(frame(&cfg, i).bytes, reference(&cfg, i), "{dtype} frame {i}");
+                assert_eq!(
+                    frame(&cfg, i).bytes,
+                    reference(&cfg, i),
+                    "{dtype} frame {i}"
+                );
             }
             if dtype != DType::Bool {
                 assert_ne!(frame(&cfg, 1).bytes, frame(&cfg, 2).bytes);
