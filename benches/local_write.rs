@@ -151,6 +151,37 @@ fn bench(c: &mut Criterion) {
         g.finish();
 
         if d == Durability::Atomic {
+            // The codec's share: the same extend-patches into an array without zstd (made by
+            // rewriting zarr.json's codecs; extent itself always creates bytes + zstd 1).
+            let mut g = c.benchmark_group("extend_frame_1x512x512_u16_codec");
+            g.throughput(Throughput::Bytes(frame_bytes));
+            for codec in ["zstd1", "none"] {
+                g.bench_function(BenchmarkId::from_parameter(codec), |bn| {
+                    bn.iter_custom(|iters| {
+                        create(&rt, &b, "codec", &FRAME, 0);
+                        if codec == "none" {
+                            let meta = tmp.path().join("codec/zarr.json");
+                            let mut m: serde_json::Value =
+                                serde_json::from_slice(&std::fs::read(&meta).unwrap()).unwrap();
+                            m["codecs"] = serde_json::json!([
+                                {"name": "bytes", "configuration": {"endian": "little"}}
+                            ]);
+                            std::fs::write(&meta, serde_json::to_vec(&m).unwrap()).unwrap();
+                        }
+                        let t = Instant::now();
+                        for i in 0..iters {
+                            let data = &frames[(i % 8) as usize];
+                            rt.block_on(b.patch("codec", &at(&FRAME, i), data, true))
+                                .expect("extend patch");
+                        }
+                        let e = t.elapsed();
+                        rt.block_on(b.delete("codec")).expect("delete");
+                        e
+                    })
+                });
+            }
+            g.finish();
+
             let mut g = c.benchmark_group("read_frame_1x512x512_u16");
             g.throughput(Throughput::Bytes(frame_bytes));
             g.bench_function("read", |bn| {
