@@ -19,11 +19,15 @@ FRAMES = [
     ("    zstd compress", r"ZSTD_compress"),
     ("  zarrs store (write file)", r"WritableStorageTraits>::set|set_impl|store_encoded_chunk"),
     ("    fsync/fdatasync (CPU part)", r"fsync|fdatasync|sync_all|sync_data"),
-    ("  read-modify-write (retrieve)", r"retrieve_chunk|store_chunk_subset"),
+    ("  chunk image (fill + copy, or read-modify-write)", r"Inner::chunk_image"),
     ("zarr.json + journal", r"write_shape|Inner::journal|write_json_atomic"),
     ("read (retrieve_array_subset)", r"retrieve_array_subset"),
     ("  zstd decompress", r"ZSTD_decompress"),
     ("page faults (kernel)", r"exc_page_fault|asm_exc_page_fault"),
+    ("ext4 inode allocation (kernel)", r"__ext4_new_inode|ext4_new_inode"),
+    ("  skipping recently deleted inodes", r"recently_deleted"),
+    ("write(2) into the page cache (kernel)", r"ext4_buffered_write_iter|generic_perform_write"),
+    ("rename(2) (kernel)", r"__x64_sys_rename|do_renameat2"),
     ("delete (remove_dir_all)", r"remove_dir_all"),
 ]
 
