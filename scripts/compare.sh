@@ -141,12 +141,14 @@ tiled_note() { "$py" -c 'import json,sys; print(json.dumps({"kind":"tiled","stat
 if [[ $tiled == 0 ]]; then
   tiled_note "skipped: --no-tiled"
 else
+  # An extent without a Tiled backend says so for any URL (an unreachable one is enough).
   probe=$("$EXTENT_BIN" --store http://127.0.0.1:9/ ls 2>&1 || true)
   if grep -qi "not built yet\|not supported" <<<"$probe"; then
     tiled_note "skipped: this extent has no Tiled backend yet ($(head -1 <<<"$probe" | cut -c1-120))"
   else
     if [[ -z ${TILED_URL:-} ]]; then
-      eval "$("$root/scripts/start-tiled.sh")"
+      # No streaming cache: it would keep every patch's payload in the server's memory.
+      eval "$(TILED_STREAM=${TILED_STREAM:-none} "$root/scripts/start-tiled.sh")"
       tiled_pid=$TILED_PID
     fi
     export TILED_API_KEY
