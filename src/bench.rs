@@ -1,6 +1,7 @@
 //! `extent bench`: how fast a store takes extend-patches (in order and shuffled) and gives
 //! them back, with every byte verified. An operator's question: does it keep up?
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,6 +36,10 @@ pub struct PhaseResult {
     pub p95_ms: f64,
 }
 
+/// Frames are generated before the clock starts when they all fit in this much memory;
+/// otherwise each is generated just before its patch, inside the timed phase.
+const PREGENERATE_BYTES: u64 = 1 << 30;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchReport {
     pub store: String,
@@ -44,25 +49,44 @@ pub struct BenchReport {
     pub concurrency: usize,
     pub phases: Vec<PhaseResult>,
     pub verified: bool,
+    /// The frames were made before timing (false: their generation is inside the timings).
+    pub pregenerated: bool,
 }
 
 /// Frame `i`: a pattern that differs per frame and per element, so a misplaced frame shows.
+/// Element `k` of frame `i` is `((i * 2654435761) ^ k) * 0x9e3779b97f4a7c15 >> 17`, truncated to
+/// the dtype (`scripts/zarr_peer.py` builds the same bytes). Floats hold that value mod 65536
+/// (finite and exact), bools its lowest bit. Generated with a fixed element width so it runs
+/// at memory speed and does not weigh on the timings.
 pub fn frame(cfg: &BenchConfig, i: u64) -> ArrayData {
     let n: u64 = cfg.patch_shape.iter().product();
     let size = cfg.dtype.size();
     let mut bytes = vec![0u8; n as usize * size];
-    for (k, e) in bytes.chunks_exact_mut(size).enumerate() {
-        let v = (i.wrapping_mul(2654435761) ^ k as u64).wrapping_mul(0x9e3779b97f4a7c15) >> 17;
-        let v = if cfg.dtype == DType::Bool { v & 1 } else { v };
-        let le = v.to_le_bytes();
-        e.copy_from_slice(&le[..size]);
-        if cfg.dtype.is_float() {
-            // Keep floats finite and exact: small integers.
-            let f = (v % 65536) as f64;
-            if size == 4 {
-                e.copy_from_slice(&(f as f32).to_le_bytes());
-            } else {
-                e.copy_from_slice(&f.to_le_bytes());
+    let seed = i.wrapping_mul(2654435761);
+    let value = move |k: usize| (seed ^ k as u64).wrapping_mul(0x9e3779b97f4a7c15) >> 17;
+    fn fill<const N: usize>(bytes: &mut [u8], f: impl Fn(usize) -> [u8; N]) {
+        for (k, e) in bytes.chunks_exact_mut(N).enumerate() {
+            *<&mut [u8; N]>::try_from(e).expect("chunks_exact") = f(k);
+        }
+    }
+    match (cfg.dtype, size) {
+        (DType::Bool, _) => fill::<1>(&mut bytes, |k| [(value(k) & 1) as u8]),
+        (d, 4) if d.is_float() => {
+            fill::<4>(&mut bytes, |k| ((value(k) % 65536) as f32).to_le_bytes())
+        }
+        (d, 8) if d.is_float() => {
+            fill::<8>(&mut bytes, |k| ((value(k) % 65536) as f64).to_le_bytes())
+        }
+        (_, 1) => fill::<1>(&mut bytes, |k| [value(k) as u8]),
+        (_, 2) => fill::<2>(&mut bytes, |k| (value(k) as u16).to_le_bytes()),
+        (_, 4) => fill::<4>(&mut bytes, |k| (value(k) as u32).to_le_bytes()),
+        (_, 8) => fill::<8>(&mut bytes, |k| value(k).to_le_bytes()),
+        // Any other width (none today): the low bytes of the value.
+        (_, s) => {
+            for (k, e) in bytes.chunks_exact_mut(s).enumerate() {
+                let le = value(k).to_le_bytes();
+                let m = s.min(8);
+                e[..m].copy_from_slice(&le[..m]);
             }
         }
     }
@@ -130,6 +154,14 @@ pub async fn run(
     let mut step = 0u64;
     let mut phases = Vec::new();
     let mut verified = true;
+    let pool: Option<Vec<ArrayData>> = (frame_bytes.saturating_mul(cfg.count) <= PREGENERATE_BYTES)
+        .then(|| (0..cfg.count).map(|i| frame(cfg, i)).collect());
+    let frame_at = |i: u64| -> Cow<'_, ArrayData> {
+        match &pool {
+            Some(p) => Cow::Borrowed(&p[i as usize]),
+            None => Cow::Owned(frame(cfg, i)),
+        }
+    };
     for (name, order) in [
         ("write in order", (1..cfg.count).collect::<Vec<_>>()),
         ("write shuffled", shuffled(cfg.count)),
@@ -148,7 +180,7 @@ pub async fn run(
         let mut resizable = vec![false; cfg.patch_shape.len()];
         resizable[0] = true;
         // One patch per chunk; the first frame is written at creation (Tiled needs a block).
-        let first = frame(cfg, 0);
+        let first = frame_at(0).into_owned();
         store
             .create(&CreateRequest {
                 path: path.clone(),
@@ -164,7 +196,7 @@ pub async fn run(
         let started = Instant::now();
         let results: Vec<Result<Duration>> = stream::iter(order)
             .map(|i| {
-                let (store, path, data) = (store.clone(), path.clone(), frame(cfg, i));
+                let (store, path, data) = (store.clone(), path.clone(), frame_at(i));
                 let off = offset(cfg, i);
                 async move {
                     let t = Instant::now();
@@ -202,7 +234,7 @@ pub async fn run(
                 let t = Instant::now();
                 let got = store.read(&path, Some(&Selection { start, end })).await?;
                 lat.push(t.elapsed());
-                if got.bytes != frame(cfg, i).bytes {
+                if got.bytes != frame_at(i).bytes {
                     verified = false;
                 }
                 step += 1;
@@ -231,5 +263,72 @@ pub async fn run(
         concurrency: cfg.concurrency,
         phases,
         verified,
+        pregenerated: pool.is_some(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The element-by-element definition `frame` must keep (scripts/zarr_peer.py builds it too).
+    fn reference(cfg: &BenchConfig, i: u64) -> Vec<u8> {
+        let n: u64 = cfg.patch_shape.iter().product();
+        let size = cfg.dtype.size();
+        let mut out = Vec::new();
+        for k in 0..n {
+            let v = (i.wrapping_mul(2654435761) ^ k).wrapping_mul(0x9e3779b97f4a7c15) >> 17;
+            let v = if cfg.dtype == DType::Bool { v & 1 } else { v };
+            let le = v.to_le_bytes();
+            let mut e = le[..size].to_vec();
+            if cfg.dtype.is_float() {
+                let f = (v % 65536) as f64;
+                e = if size == 4 {
+                    (f as f32).to_le_bytes().to_vec()
+                } else {
+                    f.to_le_bytes().to_vec()
+                };
+            }
+            out.extend(e);
+        }
+        out
+    }
+
+    #[test]
+    fn frames_follow_the_definition() {
+        for dtype in DType::ALL {
+            let cfg = BenchConfig {
+                patch_shape: vec![2, 3, 5],
+                dtype,
+                count: 3,
+                concurrency: 1,
+                prefix: "p".into(),
+            };
+            for i in [0, 1, 7] {
+                assert_eq!(
+                    frame(&cfg, i).bytes,
+                    reference(&cfg, i),
+                    "{dtype} frame {i}"
+                );
+            }
+            if dtype != DType::Bool {
+                assert_ne!(frame(&cfg, 1).bytes, frame(&cfg, 2).bytes);
+            }
+        }
+        // uint16 frame 1, as scripts/zarr_peer.py computes it (numpy).
+        let cfg = BenchConfig {
+            patch_shape: vec![4],
+            dtype: DType::UInt16,
+            count: 1,
+            concurrency: 1,
+            prefix: "p".into(),
+        };
+        let f = frame(&cfg, 1);
+        let got: Vec<u16> = f
+            .bytes
+            .chunks_exact(2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+            .collect();
+        assert_eq!(got, vec![27348, 43823, 59934, 10873]);
+    }
 }

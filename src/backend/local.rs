@@ -9,18 +9,28 @@
 //!   process as well as other processes.
 //! - `history.jsonl`: the structure journal, one JSON object per line.
 //!
-//! `zarr.json` is always replaced atomically (temp file + rename) and chunks go through zarrs'
-//! atomic-write adapter, so a reader or a crash never sees half a file.
+//! `zarr.json` and chunks are always replaced atomically (temp file + rename), so a reader or a
+//! crash never sees half a file. Whether each file is also fsynced before it is published is
+//! the store's [`Durability`] (fsync by default; `EXTENT_DURABILITY=atomic` to skip it).
+//!
+//! An extend patch publishes the new shape (zarr.json, then the journal) before any chunk: a
+//! crash in between leaves fill values, never data past the edge. Whole chunks are encoded and
+//! written to their temp files while the shape is being committed (on another thread), and
+//! renamed into place once it is.
 
+use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use rayon::prelude::*;
 use serde_json::{json, Value};
-use zarrs::array::{Array, ArrayBytes, ArraySubset};
+use zarrs::array::{
+    Array, ArrayBytes, ArraySubset, ArrayToBytesCodecTraits, ChunkShape, CodecOptions,
+};
 use zarrs::filesystem::FilesystemStore;
 use zarrs::storage::storage_adapter::atomic_write::AtomicWriteStorageAdapter;
 
@@ -40,6 +50,48 @@ const EXTENT_ATTR: &str = "extent";
 const META: &str = "zarr.json";
 const EXTENT_DIR: &str = ".extent";
 
+/// Whole-chunk bytes above which a growing patch encodes chunks on one thread while the
+/// shape is committed on another (below it, a thread costs more than it saves).
+const OVERLAP_BYTES: u64 = 1 << 20;
+
+/// What a write waits for before it is acknowledged. Both keep every file atomic (temp file +
+/// rename), the locks and the journal; they differ only after a power loss or kernel crash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Every temp file is fsynced before it is renamed into place, and the directories that
+    /// changed are fsynced before the write returns: an acknowledged write survives a power loss.
+    Fsync,
+    /// No fsync: a reader or a killed process never sees a torn file and nothing acknowledged
+    /// is lost when the process dies, but a power loss may lose the last seconds of
+    /// acknowledged writes (as with zarr-python or a Tiled server). `extent check --repair`
+    /// cleans up what such a loss leaves.
+    Atomic,
+}
+
+impl Durability {
+    /// From `EXTENT_DURABILITY` (`fsync` or `atomic`); `fsync` when unset.
+    pub fn from_env() -> Result<Durability> {
+        match std::env::var("EXTENT_DURABILITY") {
+            Err(_) => Ok(Durability::Fsync),
+            Ok(v) => Durability::parse(&v),
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Durability> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "fsync" => Ok(Durability::Fsync),
+            "atomic" => Ok(Durability::Atomic),
+            other => Err(Error::invalid_input(format!(
+                "EXTENT_DURABILITY must be 'fsync' or 'atomic', not '{other}'"
+            ))),
+        }
+    }
+
+    fn fsync(self) -> bool {
+        self == Durability::Fsync
+    }
+}
+
 /// A Zarr v3 directory store on the local disk.
 #[derive(Clone)]
 pub struct LocalBackend {
@@ -49,6 +101,38 @@ pub struct LocalBackend {
 pub(super) struct Inner {
     root: PathBuf,
     store: Arc<Store>,
+    durability: Durability,
+    buffers: BufferPool,
+}
+
+/// A few patch-sized buffers kept between patches (at most [`BufferPool::MAX_BUFFERS`], none
+/// above [`BufferPool::MAX_BYTES`]).
+#[derive(Default)]
+struct BufferPool(std::sync::Mutex<Vec<Vec<u8>>>);
+
+impl BufferPool {
+    const MAX_BUFFERS: usize = 4;
+    const MAX_BYTES: usize = 32 << 20;
+
+    /// An empty buffer with room for `len` bytes, recycled when one is at hand.
+    fn take(&self, len: usize) -> Vec<u8> {
+        let mut pool = lock_set(&self.0);
+        match pool.iter().position(|b| b.capacity() >= len) {
+            Some(i) => pool.swap_remove(i),
+            None => Vec::with_capacity(len),
+        }
+    }
+
+    fn give(&self, mut buf: Vec<u8>) {
+        if buf.capacity() > Self::MAX_BYTES {
+            return;
+        }
+        buf.clear();
+        let mut pool = lock_set(&self.0);
+        if pool.len() < Self::MAX_BUFFERS {
+            pool.push(buf);
+        }
+    }
 }
 
 impl LocalBackend {
@@ -72,7 +156,7 @@ impl LocalBackend {
             .map_err(|e| Error::io(format!("cannot create store '{}': {e}", root.display())))?;
         let b = Self::open_dir(root)?;
         if !root.join(META).exists() {
-            write_json_atomic(&root.join(META), &group_meta())?;
+            write_json_atomic(&root.join(META), &group_meta(), b.inner.durability)?;
         }
         Ok(b)
     }
@@ -87,8 +171,26 @@ impl LocalBackend {
             inner: Arc::new(Inner {
                 root,
                 store: Arc::new(AtomicWriteStorageAdapter::new(Arc::new(fs_store))),
+                durability: Durability::from_env()?,
+                buffers: BufferPool::default(),
             }),
         })
+    }
+
+    /// The same store with another durability (the default comes from `EXTENT_DURABILITY`).
+    pub fn with_durability(self, durability: Durability) -> LocalBackend {
+        LocalBackend {
+            inner: Arc::new(Inner {
+                root: self.inner.root.clone(),
+                store: self.inner.store.clone(),
+                durability,
+                buffers: BufferPool::default(),
+            }),
+        }
+    }
+
+    pub fn durability(&self) -> Durability {
+        self.inner.durability
     }
 
     pub fn root(&self) -> &Path {
@@ -111,25 +213,109 @@ fn group_meta() -> Value {
     json!({"zarr_format": 3, "node_type": "group", "attributes": {}})
 }
 
-/// Writes JSON to `path` atomically: a unique temp file beside it, fsync, rename.
-fn write_json_atomic(path: &Path, value: &Value) -> Result<()> {
+/// Writes JSON to `path` atomically: a unique temp file beside it, (fsync,) rename(, fsync dir).
+fn write_json_atomic(path: &Path, value: &Value, durability: Durability) -> Result<()> {
+    replace_json(path, value, durability)?;
+    if durability.fsync() {
+        sync_dir(path.parent().unwrap_or(Path::new("."))).map_err(|e| {
+            Error::io(format!(
+                "cannot sync the directory of {}: {e}",
+                path.display()
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+/// [`write_json_atomic`] without the directory's fsync (the caller does it).
+fn replace_json(path: &Path, value: &Value, durability: Durability) -> Result<()> {
     let text = serde_json::to_vec_pretty(value).map_err(|e| Error::io(e.to_string()))?;
     let tmp = path.with_extension(format!(
         "json.{}.{}.tmp",
         std::process::id(),
         unique_suffix()
     ));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = File::create(&tmp)?;
-        f.write_all(&text)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
+    let result = write_temp(&tmp, &text, durability).and_then(|_| fs::rename(&tmp, path));
     if let Err(e) = result {
         let _ = fs::remove_file(&tmp);
         return Err(Error::io(format!("cannot write {}: {e}", path.display())));
     }
     Ok(())
+}
+
+/// Writes a whole temp file (truncating a leftover); fsynced under [`Durability::Fsync`].
+fn write_temp(tmp: &Path, bytes: &[u8], durability: Durability) -> std::io::Result<()> {
+    let mut f = File::create(tmp)?;
+    f.write_all(bytes)?;
+    if durability.fsync() {
+        f.sync_data()?;
+    }
+    Ok(())
+}
+
+/// Makes the entries of a directory (creations, renames, removals) durable.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// fsyncs directories concurrently (a thread each, 16 at a time): an fsync mostly waits for
+/// the device, and concurrent ones share that wait.
+fn sync_dirs_at_once(dirs: &[PathBuf]) -> Result<()> {
+    for batch in dirs.chunks(16) {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = batch
+                .iter()
+                .map(|d| (d, s.spawn(move || sync_dir(d))))
+                .collect();
+            handles.into_iter().try_for_each(|(d, h)| {
+                h.join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("panicked")))
+                    .map_err(|e| Error::io(format!("cannot sync {}: {e}", d.display())))
+            })
+        })?;
+    }
+    Ok(())
+}
+
+/// A file written but not yet fsynced (`file` is `None` when the store does not fsync).
+struct PendingSync {
+    file: Option<File>,
+    path: PathBuf,
+}
+
+impl PendingSync {
+    fn sync(self) -> Result<()> {
+        match self.file {
+            Some(f) => f
+                .sync_data()
+                .map_err(|e| Error::io(format!("cannot sync {}: {e}", self.path.display()))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Creates `dir` and its missing parents; records in `changed` each directory that gained an
+/// entry (to be fsynced under [`Durability::Fsync`]).
+fn ensure_dir(dir: &Path, changed: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut missing = dir;
+    while let Some(parent) = missing.parent() {
+        changed.push(parent.to_path_buf());
+        if parent.is_dir() {
+            break;
+        }
+        missing = parent;
+    }
+    fs::create_dir_all(dir)
+}
+
+/// The user@host written in the journal; looked up once per process (it reads /proc and
+/// /etc/passwd, which a patch per frame should not).
+fn cached_actor() -> String {
+    static ACTOR: OnceLock<String> = OnceLock::new();
+    ACTOR.get_or_init(actor).clone()
 }
 
 fn unique_suffix() -> u64 {
@@ -244,9 +430,20 @@ impl Inner {
         old: Option<&[u64]>,
         new: Option<&[u64]>,
     ) -> Result<()> {
+        self.journal_unsynced(path, cause, old, new)?.sync()
+    }
+
+    /// Appends to the journal; the caller syncs (possibly alongside other fsyncs).
+    fn journal_unsynced(
+        &self,
+        path: &str,
+        cause: Cause,
+        old: Option<&[u64]>,
+        new: Option<&[u64]>,
+    ) -> Result<PendingSync> {
         let entry = StructureChange {
             time: now_rfc3339(),
-            actor: actor(),
+            actor: cached_actor(),
             cause,
             old_shape: old.map(|s| s.to_vec()),
             new_shape: new.map(|s| s.to_vec()),
@@ -264,20 +461,64 @@ impl Inner {
             .open(&file)
             .map_err(|e| Error::io(format!("cannot open {}: {e}", file.display())))?;
         f.write_all(&line)
-            .and_then(|_| f.sync_data())
-            .map_err(|e| Error::io(format!("cannot write {}: {e}", file.display())))
+            .map_err(|e| Error::io(format!("cannot write {}: {e}", file.display())))?;
+        Ok(PendingSync {
+            file: self.durability.fsync().then_some(f),
+            path: file,
+        })
     }
 
-    /// Rewrites the shape in `zarr.json`, keeping every other field as it was.
+    /// Rewrites the shape in `zarr.json`, keeping every other field as it was. Under
+    /// [`Durability::Fsync`] the caller then makes the rename durable with [`Self::sync_node`].
     fn write_shape(&self, path: &str, shape: &[u64]) -> Result<()> {
         let mut meta = self.read_meta(path)?;
         meta["shape"] = json!(shape);
-        write_json_atomic(&self.node_dir(path)?.join(META), &meta)
+        replace_json(&self.node_dir(path)?.join(META), &meta, self.durability)
+    }
+
+    /// Publishes a growing patch's shape: zarr.json, then the journal; under
+    /// [`Durability::Fsync`] the journal's fsync and the directory's (for the rename) run at
+    /// once. A failed journal puts the old shape back.
+    fn commit_shape(&self, path: &str, old: &[u64], new: &[u64]) -> Result<()> {
+        self.write_shape(path, new)?;
+        let pending = match self.journal_unsynced(path, Cause::Patch, Some(old), Some(new)) {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = self.write_shape(path, old);
+                return Err(e);
+            }
+        };
+        let (journal, dir) = if self.durability.fsync() {
+            std::thread::scope(|s| {
+                let dir = s.spawn(|| self.sync_node(path));
+                let journal = pending.sync();
+                let dir = dir
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::io("a directory fsync panicked")));
+                (journal, dir)
+            })
+        } else {
+            (Ok(()), Ok(()))
+        };
+        if let Err(e) = journal {
+            let _ = self.write_shape(path, old);
+            return Err(e);
+        }
+        dir
+    }
+
+    /// Under [`Durability::Fsync`], fsyncs a node's directory (its `zarr.json` entry).
+    fn sync_node(&self, path: &str) -> Result<()> {
+        if !self.durability.fsync() {
+            return Ok(());
+        }
+        let dir = self.node_dir(path)?;
+        sync_dir(&dir).map_err(|e| Error::io(format!("cannot sync {}: {e}", dir.display())))
     }
 
     fn ensure_parent_groups(&self, path: &str) -> Result<()> {
         if !self.root.join(META).exists() {
-            write_json_atomic(&self.root.join(META), &group_meta())?;
+            write_json_atomic(&self.root.join(META), &group_meta(), self.durability)?;
         }
         let parts: Vec<&str> = path.split('/').collect();
         for i in 1..parts.len() {
@@ -293,7 +534,7 @@ impl Inner {
                     let dir = self.node_dir(&p)?;
                     fs::create_dir_all(&dir)
                         .map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
-                    write_json_atomic(&dir.join(META), &group_meta())?;
+                    write_json_atomic(&dir.join(META), &group_meta(), self.durability)?;
                 }
                 Err(e) => return Err(e),
             }
@@ -334,7 +575,7 @@ impl Inner {
             unique_suffix()
         ));
         let text = serde_json::to_vec_pretty(&meta).map_err(|e| Error::io(e.to_string()))?;
-        fs::write(&tmp, text)
+        write_temp(&tmp, &text, self.durability)
             .map_err(|e| Error::io(format!("cannot write {}: {e}", tmp.display())))?;
         let linked = fs::hard_link(&tmp, dir.join(META));
         let _ = fs::remove_file(&tmp);
@@ -346,6 +587,13 @@ impl Inner {
             Err(e) => return Err(Error::io(format!("cannot create '{path}': {e}"))),
         }
         self.journal(path, Cause::Create, None, Some(&req.shape))?;
+        if self.durability.fsync() {
+            // The new directories and their first entries.
+            let parent = dir.parent().unwrap_or(&self.root);
+            for d in [dir.join(EXTENT_DIR).as_path(), &dir, parent] {
+                sync_dir(d).map_err(|e| Error::io(format!("cannot sync {}: {e}", d.display())))?;
+            }
+        }
         let info = self.info(path)?;
         if let Some(data) = &req.data {
             let zeros = vec![0; req.shape.len()];
@@ -368,83 +616,262 @@ impl Inner {
         data: &ArrayData,
         chunk_locks: bool,
     ) -> Result<()> {
+        self.write_region_after(path, info, offset, data, chunk_locks, None)
+            .map_err(RegionError::into_inner)
+    }
+
+    /// [`Self::write_region`] that first runs `commit` (the shape change of a growing patch):
+    /// no chunk is published before it succeeded. Meanwhile the chunks the patch covers whole
+    /// are encoded and written to their temp files (on this thread, `commit` on another when the
+    /// work is worth a thread). Only for callers that hold the array lock exclusively.
+    fn write_region_after(
+        &self,
+        path: &str,
+        info: &ArrayInfo,
+        offset: &[u64],
+        data: &ArrayData,
+        chunk_locks: bool,
+        commit: Option<&(dyn Fn() -> Result<()> + Sync)>,
+    ) -> std::result::Result<(), RegionError> {
+        let committed = |r: Result<()>| r.map_err(RegionError::Commit);
         if data.is_empty() {
-            return Ok(());
+            return committed(commit.map_or(Ok(()), |c| c()));
         }
-        let array = self.open_array(path)?;
-        let n = info.ndim();
-        let elem = info.dtype.size();
-        let fill = scalar_bytes(info.dtype, &info.fill_value)?;
-        let first: Vec<u64> = (0..n).map(|a| offset[a] / info.chunks[a]).collect();
-        let last: Vec<u64> = (0..n)
-            .map(|a| (offset[a] + data.shape[a] - 1) / info.chunks[a])
-            .collect();
-        let chunks = box_indices(&first, &last);
-        let lock_dir = self.extent_dir(path)?.join("chunk-locks");
-        chunks.par_iter().try_for_each(|chunk| -> Result<()> {
-            let origin: Vec<u64> = (0..n).map(|a| chunk[a] * info.chunks[a]).collect();
-            // The chunk's part inside the array, and the patch's part inside the chunk.
-            let in_array: Vec<u64> = (0..n)
-                .map(|a| info.chunks[a].min(info.shape[a] - origin[a]))
-                .collect();
-            let start: Vec<u64> = (0..n).map(|a| offset[a].max(origin[a])).collect();
-            let end: Vec<u64> = (0..n)
-                .map(|a| (offset[a] + data.shape[a]).min(origin[a] + info.chunks[a]))
-                .collect();
-            let count: Vec<u64> = (0..n).map(|a| end[a] - start[a]).collect();
-            let in_chunk: Vec<u64> = (0..n).map(|a| start[a] - origin[a]).collect();
-            let in_data: Vec<u64> = (0..n).map(|a| start[a] - offset[a]).collect();
+        let before = |e: Error| RegionError::Write(e);
+        let array = self.open_array(path).map_err(before)?;
+        let fill = scalar_bytes(info.dtype, &info.fill_value).map_err(before)?;
+        let parts = chunk_parts(info, offset, &data.shape);
+        let changed_dirs = std::sync::Mutex::new(BTreeSet::new());
+        let lock_dir = self.extent_dir(path).map_err(before)?.join("chunk-locks");
+        // One chunk from image to published file, under its lock when asked.
+        let whole_write = |part: &ChunkPart| -> Result<()> {
             let _lock = if chunk_locks {
                 Some(lock_file(
-                    &lock_dir.join(chunk_stripe(chunk).to_string()),
+                    &lock_dir.join(chunk_stripe(&part.chunk).to_string()),
                     true,
                 )?)
             } else {
                 None
             };
-            let key = array.chunk_key(chunk);
-            // A temp file left by a crash would block the atomic write; we hold the lock, so
-            // no live writer owns it.
-            let _ = fs::remove_file(self.root.join(format!("{}.tmp", key.as_str())));
-            let covers = in_chunk.iter().all(|&s| s == 0) && count == in_array;
-            if covers {
-                // Whole chunk (up to the array edge): no read needed; the overhang stays fill.
-                let cn: u64 = info.chunks.iter().product();
-                let mut buf = fill.repeat(cn as usize);
-                copy_box(
-                    &data.bytes,
-                    &data.shape,
-                    &in_data,
-                    &mut buf,
-                    &info.chunks,
-                    &in_chunk,
-                    &count,
-                    elem,
-                );
-                array
-                    .store_chunk(chunk, ArrayBytes::new_flen(buf))
-                    .map_err(zarrs_err("writing a chunk"))
-            } else {
-                let cn: u64 = count.iter().product();
-                let mut buf = vec![0u8; cn as usize * elem];
-                let zeros = vec![0; n];
-                copy_box(
-                    &data.bytes,
-                    &data.shape,
-                    &in_data,
-                    &mut buf,
-                    &count,
-                    &zeros,
-                    &count,
-                    elem,
-                );
-                let subset = ArraySubset::new_with_start_shape(in_chunk, count)
-                    .map_err(|e| Error::io(e.to_string()))?;
-                array
-                    .store_chunk_subset(chunk, &subset, ArrayBytes::new_flen(buf))
-                    .map_err(zarrs_err("writing part of a chunk"))
+            let image = self.chunk_image(&array, info, part, data, &fill)?;
+            let staged = self.stage_chunk(&array, info, part, image)?;
+            self.publish_chunk(&staged, &changed_dirs)
+        };
+        if commit.is_none() || chunk_locks {
+            committed(commit.map_or(Ok(()), |c| c()))?;
+            parts
+                .par_iter()
+                .try_for_each(whole_write)
+                .map_err(RegionError::Write)?;
+            return self.sync_dirs(changed_dirs).map_err(RegionError::Write);
+        }
+        let commit = commit.unwrap_or(&|| Ok(()));
+        let (covering, partial): (Vec<&ChunkPart>, Vec<&ChunkPart>) =
+            parts.iter().partition(|p| p.covers);
+        let stage_all = || -> Vec<Result<Staged>> {
+            covering
+                .par_iter()
+                .map(|part| {
+                    let image = self.chunk_image(&array, info, part, data, &fill)?;
+                    self.stage_chunk(&array, info, part, image)
+                })
+                .collect()
+        };
+        let covering_bytes =
+            covering.len() as u64 * info.chunks.iter().product::<u64>() * info.dtype.size() as u64;
+        // Under fsync the commit waits on the disk for milliseconds: always worth overlapping.
+        let overlap =
+            !covering.is_empty() && (self.durability.fsync() || covering_bytes >= OVERLAP_BYTES);
+        let (commit_result, staged) = if overlap {
+            std::thread::scope(|s| {
+                let handle = s.spawn(commit);
+                let staged = stage_all();
+                let result = handle
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::io("the shape commit panicked")));
+                (result, staged)
+            })
+        } else {
+            match commit() {
+                Ok(()) => (Ok(()), stage_all()),
+                Err(e) => return Err(RegionError::Commit(e)),
             }
-        })
+        };
+        let discard = |staged: &[Result<Staged>]| {
+            for s in staged.iter().flatten() {
+                if let Staged::Write { tmp, .. } = s {
+                    let _ = fs::remove_file(tmp);
+                }
+            }
+        };
+        if let Err(e) = commit_result {
+            discard(&staged);
+            return Err(RegionError::Commit(e));
+        }
+        let (staged, failed): (Vec<Result<Staged>>, Vec<_>) =
+            staged.into_iter().partition(|s| s.is_ok());
+        if let Some(Err(e)) = failed.into_iter().next() {
+            discard(&staged);
+            return Err(RegionError::Write(e));
+        }
+        let published = staged
+            .par_iter()
+            .flatten()
+            .try_for_each(|s| self.publish_chunk(s, &changed_dirs))
+            .and_then(|_| partial.par_iter().try_for_each(|p| whole_write(p)));
+        if let Err(e) = published {
+            discard(&staged);
+            return Err(RegionError::Write(e));
+        }
+        self.sync_dirs(changed_dirs).map_err(RegionError::Write)
+    }
+
+    /// The full new content of one chunk: the patch's own bytes when they are the whole chunk
+    /// (no copy), else the fill value or the stored chunk (read-modify-write) with the patch
+    /// copied in.
+    fn chunk_image<'d>(
+        &self,
+        array: &Array<Store>,
+        info: &ArrayInfo,
+        part: &ChunkPart,
+        data: &'d ArrayData,
+        fill: &[u8],
+    ) -> Result<Cow<'d, [u8]>> {
+        let elem = info.dtype.size();
+        if part.covers && part.count == info.chunks {
+            if let Some(range) = contiguous_range(&data.shape, &part.in_data, &part.count, elem) {
+                return Ok(Cow::Borrowed(&data.bytes[range]));
+            }
+        }
+        let mut buf = if part.covers {
+            // Whole chunk up to the array edge: no read needed; the overhang stays fill.
+            let cn: u64 = info.chunks.iter().product();
+            fill.repeat(cn as usize)
+        } else {
+            array
+                .retrieve_chunk::<ArrayBytes>(&part.chunk)
+                .map_err(zarrs_err("reading a chunk to update it"))?
+                .into_fixed()
+                .map_err(|e| Error::io(e.to_string()))?
+                .into_owned()
+        };
+        copy_box(
+            &data.bytes,
+            &data.shape,
+            &part.in_data,
+            &mut buf,
+            &info.chunks,
+            &part.in_chunk,
+            &part.count,
+            elem,
+        );
+        Ok(Cow::Owned(buf))
+    }
+
+    /// Encodes one chunk with the array's codecs and writes it to its temp file (`<key>.tmp`;
+    /// the caller holds the chunk's lock or the array's exclusively). A chunk that is all fill
+    /// is erased instead (as zarrs does).
+    fn stage_chunk(
+        &self,
+        array: &Array<Store>,
+        info: &ArrayInfo,
+        part: &ChunkPart,
+        image: Cow<'_, [u8]>,
+    ) -> Result<Staged> {
+        let dst = self.root.join(array.chunk_key(&part.chunk).as_str());
+        let bytes = ArrayBytes::new_flen(image);
+        if bytes.is_fill_value(array.fill_value()) {
+            return Ok(Staged::Erase(dst));
+        }
+        let shape: ChunkShape = info
+            .chunks
+            .iter()
+            .map(|&c| std::num::NonZeroU64::new(c).ok_or_else(|| Error::io("zero chunk shape")))
+            .collect::<Result<_>>()?;
+        let encoded = array
+            .codecs()
+            .encode(
+                bytes,
+                &shape,
+                array.data_type(),
+                array.fill_value(),
+                &CodecOptions::default(),
+            )
+            .map_err(|e| Error::io(format!("encoding a chunk: {e}")))?;
+        let tmp = PathBuf::from(format!("{}.tmp", dst.display()));
+        let io = |e: std::io::Error| Error::io(format!("writing a chunk ({}): {e}", tmp.display()));
+        let mut created = Vec::new();
+        if let Some(parent) = dst.parent() {
+            ensure_dir(parent, &mut created).map_err(io)?;
+        }
+        if !self.durability.fsync() {
+            created.clear();
+        }
+        // Under fsync: the directories that gained an entry are synced while the temp file is.
+        let written = std::thread::scope(|s| {
+            let syncs: Vec<_> = created
+                .iter()
+                .map(|d| s.spawn(move || sync_dir(d)))
+                .collect();
+            let written = write_temp(&tmp, &encoded, self.durability);
+            syncs.into_iter().fold(written, |acc, h| {
+                acc.and(
+                    h.join()
+                        .unwrap_or_else(|_| Err(std::io::Error::other("panicked"))),
+                )
+            })
+        });
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(io(e));
+        }
+        Ok(Staged::Write { tmp, dst })
+    }
+
+    /// Renames a staged chunk into place (or erases it); a failed rename removes the temp file.
+    fn publish_chunk(
+        &self,
+        staged: &Staged,
+        changed_dirs: &std::sync::Mutex<BTreeSet<PathBuf>>,
+    ) -> Result<()> {
+        let dst = match staged {
+            Staged::Write { tmp, dst } => {
+                if let Err(e) = fs::rename(tmp, dst) {
+                    let _ = fs::remove_file(tmp);
+                    return Err(Error::io(format!(
+                        "writing a chunk ({}): {e}",
+                        dst.display()
+                    )));
+                }
+                dst
+            }
+            Staged::Erase(dst) => match fs::remove_file(dst) {
+                Ok(()) => dst,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                Err(e) => {
+                    return Err(Error::io(format!(
+                        "erasing a chunk ({}): {e}",
+                        dst.display()
+                    )))
+                }
+            },
+        };
+        if self.durability.fsync() {
+            if let Some(parent) = dst.parent() {
+                lock_set(changed_dirs).insert(parent.to_path_buf());
+            }
+        }
+        Ok(())
+    }
+
+    /// Under [`Durability::Fsync`], fsyncs every directory whose entries a write changed.
+    fn sync_dirs(&self, dirs: std::sync::Mutex<BTreeSet<PathBuf>>) -> Result<()> {
+        let dirs = dirs.into_inner().unwrap_or_else(|p| p.into_inner());
+        if !self.durability.fsync() {
+            return Ok(());
+        }
+        let dirs: Vec<PathBuf> = dirs.into_iter().collect();
+        sync_dirs_at_once(&dirs)
     }
 
     fn patch(
@@ -472,36 +899,38 @@ impl Inner {
         let plan = plan_patch(&old, offset, data, extend)?;
         let mut new = old.clone();
         new.shape = plan.new_shape.clone();
-        if plan.grows {
-            self.write_shape(path, &new.shape)?;
-            if let Err(e) = self.journal(path, Cause::Patch, Some(&old.shape), Some(&new.shape)) {
-                let _ = self.write_shape(path, &old.shape);
-                return Err(e);
+        // The new shape is published (zarr.json, then the journal) before any chunk.
+        let commit = || -> Result<()> {
+            if !plan.grows {
+                return Ok(());
             }
-        }
-        if let Err(e) = self.write_region(path, &new, offset, data, false) {
-            if plan.grows {
+            self.commit_shape(path, &old.shape, &new.shape)
+        };
+        match self.write_region_after(path, &new, offset, data, false, Some(&commit)) {
+            Ok(()) => Ok(new),
+            Err(RegionError::Commit(e)) => Err(e),
+            Err(RegionError::Write(e)) if plan.grows => {
                 // Roll the shape back and clear what landed past the old edge.
                 let rolled = self
                     .cut_to(path, &new, &old.shape)
                     .and_then(|_| self.write_shape(path, &old.shape))
                     .and_then(|_| {
                         self.journal(path, Cause::Rollback, Some(&new.shape), Some(&old.shape))
-                    });
+                    })
+                    .and_then(|_| self.sync_node(path));
                 if let Err(r) = rolled {
                     return Err(Error::io(format!(
                         "{e}; rolling the shape back to {} also failed: {r}; run `extent check {path} --repair`",
                         fmt_shape(&old.shape)
                     )));
                 }
-                return Err(e.context(format!(
+                Err(e.context(format!(
                     "the write failed and the shape was rolled back to {}",
                     fmt_shape(&old.shape)
-                )));
+                )))
             }
-            return Err(e);
+            Err(RegionError::Write(e)) => Err(e),
         }
-        Ok(new)
     }
 
     fn resize(&self, path: &str, shape: &[u64], cause: Cause) -> Result<ArrayInfo> {
@@ -521,6 +950,7 @@ impl Inner {
         }
         self.write_shape(path, shape)?;
         self.journal(path, cause, Some(&old.shape), Some(shape))?;
+        self.sync_node(path)?;
         let mut new = old;
         new.shape = shape.to_vec();
         Ok(new)
@@ -822,6 +1252,102 @@ fn chunk_stripe(chunk: &[u64]) -> u64 {
     h % CHUNK_LOCK_STRIPES
 }
 
+/// Why a region write failed: before its shape change was committed (nothing to undo) or
+/// after (the caller rolls the shape back).
+enum RegionError {
+    Commit(Error),
+    Write(Error),
+}
+
+impl RegionError {
+    fn into_inner(self) -> Error {
+        match self {
+            RegionError::Commit(e) | RegionError::Write(e) => e,
+        }
+    }
+}
+
+/// A chunk encoded and written to its temp file, or to be erased (all fill), not yet published.
+enum Staged {
+    Write { tmp: PathBuf, dst: PathBuf },
+    Erase(PathBuf),
+}
+
+fn lock_set<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// How a patch meets one chunk.
+#[derive(Debug, PartialEq)]
+struct ChunkPart {
+    chunk: Vec<u64>,
+    /// Where the patch's part starts inside the chunk, and inside the patch.
+    in_chunk: Vec<u64>,
+    in_data: Vec<u64>,
+    count: Vec<u64>,
+    /// The patch covers the chunk up to the array's edge: nothing needs to be read.
+    covers: bool,
+}
+
+/// Every chunk a patch of `data_shape` at `offset` touches (the array's shape includes it).
+fn chunk_parts(info: &ArrayInfo, offset: &[u64], data_shape: &[u64]) -> Vec<ChunkPart> {
+    let n = info.ndim();
+    let first: Vec<u64> = (0..n).map(|a| offset[a] / info.chunks[a]).collect();
+    let last: Vec<u64> = (0..n)
+        .map(|a| (offset[a] + data_shape[a] - 1) / info.chunks[a])
+        .collect();
+    box_indices(&first, &last)
+        .into_iter()
+        .map(|chunk| {
+            let origin: Vec<u64> = (0..n).map(|a| chunk[a] * info.chunks[a]).collect();
+            // The chunk's part inside the array, and the patch's part inside the chunk.
+            let in_array: Vec<u64> = (0..n)
+                .map(|a| info.chunks[a].min(info.shape[a] - origin[a]))
+                .collect();
+            let start: Vec<u64> = (0..n).map(|a| offset[a].max(origin[a])).collect();
+            let end: Vec<u64> = (0..n)
+                .map(|a| (offset[a] + data_shape[a]).min(origin[a] + info.chunks[a]))
+                .collect();
+            let count: Vec<u64> = (0..n).map(|a| end[a] - start[a]).collect();
+            let in_chunk: Vec<u64> = (0..n).map(|a| start[a] - origin[a]).collect();
+            let in_data: Vec<u64> = (0..n).map(|a| start[a] - offset[a]).collect();
+            let covers = in_chunk.iter().all(|&s| s == 0) && count == in_array;
+            ChunkPart {
+                chunk,
+                in_chunk,
+                in_data,
+                count,
+                covers,
+            }
+        })
+        .collect()
+}
+
+/// The byte range of the box (`start`, `count`) of a C-order block of `shape`, when that box is
+/// one contiguous run: every axis after the first one with more than one element is whole.
+fn contiguous_range(
+    shape: &[u64],
+    start: &[u64],
+    count: &[u64],
+    elem: usize,
+) -> Option<std::ops::Range<usize>> {
+    let n = shape.len();
+    let j = count
+        .iter()
+        .position(|&c| c > 1)
+        .unwrap_or(n.saturating_sub(1));
+    if (j + 1..n).any(|a| start[a] != 0 || count[a] != shape[a]) {
+        return None;
+    }
+    let mut lin = 0u64;
+    for a in 0..n {
+        lin = lin * shape[a] + start[a];
+    }
+    let len: u64 = count.iter().product();
+    let (lin, len) = (lin as usize * elem, len as usize * elem);
+    Some(lin..lin + len)
+}
+
 fn parse_chunk_key(key: &str, encoding: &str, sep: &str, ndim: usize) -> Option<Vec<u64>> {
     let rest = if encoding == "v2" {
         key.to_string()
@@ -956,9 +1482,22 @@ impl Backend for LocalBackend {
         data: &ArrayData,
         extend: bool,
     ) -> Result<ArrayInfo> {
-        let (path, offset, data) = (path.to_string(), offset.to_vec(), data.clone());
-        self.run(move |s| s.patch(&path, &offset, &data, extend))
-            .await
+        // The blocking task needs its own copy of the data (the trait lends it); a recycled
+        // buffer makes that copy a memcpy instead of a fresh allocation's page faults.
+        let (path, offset) = (path.to_string(), offset.to_vec());
+        let mut bytes = self.inner.buffers.take(data.bytes.len());
+        bytes.extend_from_slice(&data.bytes);
+        let data = ArrayData {
+            dtype: data.dtype,
+            shape: data.shape.clone(),
+            bytes,
+        };
+        self.run(move |s| {
+            let result = s.patch(&path, &offset, &data, extend);
+            s.buffers.give(data.bytes);
+            result
+        })
+        .await
     }
 
     async fn resize(&self, path: &str, shape: &[u64], cause: Cause) -> Result<ArrayInfo> {
@@ -1019,6 +1558,105 @@ mod tests {
         assert_eq!(parse_chunk_key("1.2", "v2", ".", 2), Some(vec![1, 2]));
         assert_eq!(parse_chunk_key("c/1", "default", "/", 2), None);
         assert_eq!(parse_chunk_key("c/x/1", "default", "/", 2), None);
+    }
+
+    /// Patches of every kind (whole chunks from a contiguous or strided block, chunks clipped
+    /// at the edge, read-modify-write, growing or not) against an in-memory model, under both
+    /// durabilities.
+    #[test]
+    fn writes_match_a_model() {
+        for durability in [Durability::Atomic, Durability::Fsync] {
+            let tmp = tempfile::tempdir().unwrap();
+            let b = LocalBackend::open_or_create(tmp.path())
+                .unwrap()
+                .with_durability(durability);
+            let s = &b.inner;
+            let (rows, cols) = (9u64, 6u64);
+            s.create(&CreateRequest {
+                path: "a".into(),
+                shape: vec![2, cols],
+                chunks: vec![2, 3],
+                dtype: DType::UInt16,
+                resizable: vec![true, false],
+                fill_value: 7.into(),
+                metadata: json!({}),
+                data: None,
+            })
+            .unwrap();
+            let mut model = vec![7u16; (rows * cols) as usize];
+            let mut shape0 = 2u64;
+            let mut n = 0u16;
+            // (offset, shape): whole chunks, strided, partial, growing past the edge.
+            let patches: [([u64; 2], [u64; 2]); 8] = [
+                ([0, 0], [2, 6]),
+                ([2, 0], [2, 3]),
+                ([1, 1], [2, 4]),
+                ([4, 0], [4, 6]),
+                ([3, 5], [1, 1]),
+                ([8, 0], [1, 6]),
+                ([6, 3], [3, 3]),
+                ([0, 0], [9, 6]),
+            ];
+            for (off, shp) in patches {
+                let mut bytes = Vec::new();
+                for r in 0..shp[0] {
+                    for c in 0..shp[1] {
+                        n = n.wrapping_add(1);
+                        bytes.extend(n.to_le_bytes());
+                        model[((off[0] + r) * cols + off[1] + c) as usize] = n;
+                    }
+                }
+                let data = ArrayData::new(DType::UInt16, shp.to_vec(), bytes).unwrap();
+                let info = s.patch("a", &off, &data, true).unwrap();
+                shape0 = shape0.max(off[0] + shp[0]);
+                assert_eq!(info.shape, vec![shape0, cols]);
+                let got = s.read("a", None).unwrap();
+                let want: Vec<u8> = model[..(shape0 * cols) as usize]
+                    .iter()
+                    .flat_map(|v| v.to_le_bytes())
+                    .collect();
+                assert_eq!(got.bytes, want, "{durability:?} after patch at {off:?}");
+            }
+            // A whole chunk of fill values is erased, not stored, and still reads as fill.
+            let fill = ArrayData::filled(DType::UInt16, &[2, 3], &7.into()).unwrap();
+            s.patch("a", &[0, 0], &fill, false).unwrap();
+            assert!(!tmp.path().join("a/c/0/0").exists());
+            let got = s.read("a", None).unwrap();
+            assert!(got.bytes[..6].chunks(2).all(|v| v == [7, 0]));
+            assert!(super::super::local_check::check(s, "a", false)
+                .unwrap()
+                .is_empty());
+            let history = s.history("a").unwrap();
+            assert_eq!(history.last().unwrap().new_shape, Some(vec![rows, cols]));
+        }
+        assert_eq!(Durability::parse(" Atomic").unwrap(), Durability::Atomic);
+        assert!(Durability::parse("sometimes").is_err());
+    }
+
+    #[test]
+    fn contiguous_boxes() {
+        // Frames of a (4, 3, 2) block: each is one run; a column is not.
+        assert_eq!(
+            contiguous_range(&[4, 3, 2], &[1, 0, 0], &[1, 3, 2], 2),
+            Some(12..24)
+        );
+        assert_eq!(
+            contiguous_range(&[4, 3, 2], &[1, 0, 0], &[2, 3, 2], 1),
+            Some(6..18)
+        );
+        assert_eq!(
+            contiguous_range(&[4, 3, 2], &[0, 1, 1], &[1, 1, 1], 1),
+            Some(3..4)
+        );
+        assert_eq!(
+            contiguous_range(&[4, 3, 2], &[0, 1, 0], &[1, 2, 1], 1),
+            None
+        );
+        assert_eq!(
+            contiguous_range(&[4, 3, 2], &[0, 0, 0], &[2, 2, 2], 1),
+            None
+        );
+        assert_eq!(contiguous_range(&[], &[], &[], 8), Some(0..8));
     }
 
     #[test]
