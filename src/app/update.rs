@@ -201,8 +201,14 @@ impl AppState {
         }
         let now = self.now;
         if let Some(open) = &mut self.open {
-            // A live watch drives this array: no need to re-read it.
+            // A live watch drives this array: only its structure is re-read (cheap), because
+            // a store may announce a write before its metadata shows it (Tiled does).
             if self.watched.as_deref() == Some(open.path.as_str()) {
+                if open.info.is_some() {
+                    fx.push(Effect::Show {
+                        path: open.path.clone(),
+                    });
+                }
                 return;
             }
             if open.info.is_some() {
