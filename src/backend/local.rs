@@ -332,17 +332,7 @@ fn unique_suffix() -> u64 {
 pub(super) struct FileLock(#[allow(dead_code)] File);
 
 fn lock_file(path: &Path, exclusive: bool) -> Result<FileLock> {
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)
-            .map_err(|e| Error::io(format!("cannot create {}: {e}", parent.display())))?;
-    }
-    let f = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map_err(|e| Error::io(format!("cannot open lock {}: {e}", path.display())))?;
+    let f = super::lockfile::open_lock_file(path)?;
     let r = if exclusive { f.lock() } else { f.lock_shared() };
     r.map_err(|e| Error::io(format!("cannot lock {}: {e}", path.display())))?;
     Ok(FileLock(f))
@@ -1186,18 +1176,7 @@ impl Inner {
 
     fn chunk_states(&self, path: &str) -> Result<ChunkMap> {
         let info = self.info(path)?;
-        let grid = info.chunk_grid();
-        if grid
-            .iter()
-            .try_fold(1u64, |a, &g| a.checked_mul(g))
-            .is_none_or(|n| n > 1 << 28)
-        {
-            return Err(Error::unsupported(format!(
-                "'{path}' has too many chunks ({}) to map",
-                fmt_shape(&grid)
-            )));
-        }
-        let mut map = ChunkMap::new(grid, ChunkState::Missing);
+        let mut map = ChunkMap::for_array(&info, ChunkState::Missing)?;
         for key in self.chunk_keys(path, &info)? {
             if let Some(i) = map.index(&key) {
                 map.states[i] = ChunkState::Written;

@@ -12,6 +12,7 @@ mod events;
 pub mod local;
 mod local_check;
 mod local_watch;
+mod lockfile;
 mod selection;
 pub mod tiled;
 pub mod tiled_watch;
@@ -228,6 +229,23 @@ impl ChunkMap {
             states: vec![fill; n as usize],
             grid,
         }
+    }
+
+    /// A map for `info`'s chunk grid, refusing grids too large to hold one byte per chunk.
+    pub fn for_array(info: &ArrayInfo, fill: ChunkState) -> Result<ChunkMap> {
+        let grid = info.chunk_grid();
+        if grid
+            .iter()
+            .try_fold(1u64, |a, &g| a.checked_mul(g))
+            .is_none_or(|n| n > 1 << 28)
+        {
+            return Err(Error::unsupported(format!(
+                "'{}' has too many chunks ({}) to map",
+                info.path,
+                fmt_shape(&grid)
+            )));
+        }
+        Ok(ChunkMap::new(grid, fill))
     }
 
     /// Linear C-order index of a chunk, or None when outside the grid.

@@ -142,13 +142,7 @@ impl ClientState {
 fn lock_file(dir: &Path, path: &Path, wait: bool) -> Result<Option<File>> {
     fs::create_dir_all(dir)
         .map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
-    let f = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map_err(|e| Error::io(format!("cannot open lock {}: {e}", path.display())))?;
+    let f = crate::backend::lockfile::open_lock_file(path)?;
     if wait {
         f.lock()
             .map_err(|e| Error::io(format!("cannot lock {}: {e}", path.display())))?;

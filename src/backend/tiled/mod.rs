@@ -1218,19 +1218,8 @@ impl Backend for TiledBackend {
 
     async fn chunk_states(&self, path: &str) -> Result<ChunkMap> {
         let info = self.remote(path).await?.info;
-        let grid = info.chunk_grid();
-        if grid
-            .iter()
-            .try_fold(1u64, |a, &g| a.checked_mul(g))
-            .is_none_or(|n| n > 1 << 28)
-        {
-            return Err(Error::unsupported(format!(
-                "'{path}' has too many chunks ({}) to map",
-                fmt_shape(&grid)
-            )));
-        }
         // Tiled has no route that lists stored chunks; reading data to find out is not an option.
-        Ok(ChunkMap::new(grid, ChunkState::Unknown))
+        ChunkMap::for_array(&info, ChunkState::Unknown)
     }
 }
 
