@@ -34,15 +34,6 @@ else
   sizes=("1,64:300" "1,64,64:300" "1,256,256:200" "1,512,512:150" "1,1024,1024:100" "1,2048,2048:30")
 fi
 
-if [[ -z ${EXTENT_BIN:-} ]]; then
-  echo "compare: building extent (release) ..." >&2
-  (cd "$root" && cargo build --release --quiet)
-  target=${CARGO_TARGET_DIR:-$root/target}
-  EXTENT_BIN=$target/release/extent
-fi
-venv=$("$root/scripts/start-tiled.sh" --venv-only)
-py=$venv/bin/python
-
 scratch=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/extent-compare.XXXXXX")
 raw=$scratch/raw.jsonl
 tiled_pid=
@@ -52,6 +43,17 @@ cleanup() {
 }
 trap cleanup EXIT
 : >"$raw"
+
+if [[ -z ${EXTENT_BIN:-} ]]; then
+  echo "compare: building extent (release) ..." >&2
+  (cd "$root" && cargo build --release --quiet)
+  target=${CARGO_TARGET_DIR:-$root/target}
+  # A private copy: a shared target directory may be rebuilt by someone else mid-run.
+  cp "$target/release/extent" "$scratch/extent"
+  EXTENT_BIN=$scratch/extent
+fi
+venv=$("$root/scripts/start-tiled.sh" --venv-only)
+py=$venv/bin/python
 
 # --- machine -----------------------------------------------------------------------------
 fs_type=$(findmnt -n -o FSTYPE -T "$scratch" 2>/dev/null || echo "?")
