@@ -3,8 +3,9 @@
 #   extent (local store, durability fsync and atomic) vs zarr-python 3 (same chunking, same codec
 #   bytes+zstd level 1, same extend-patch sequence, same bytes) vs dd to the same disk, over a
 #   sweep of patch sizes; and extent vs Tiled's Python client when extent has a Tiled backend.
-# Writes docs/bench-results.json (machine, medians, ratios) and docs/bench-throughput.svg, and
-# prints the ratio table.
+# Writes docs/bench-raw.jsonl (every run), docs/bench-results.json (machine, medians, ratios),
+# docs/bench-throughput.svg (the plot) and docs/bench-table.md (the tables for BENCHMARKS.md),
+# and prints the ratio table.
 #
 #   scripts/compare.sh                 # full sweep, 3 repeats (~10 min on 2 cores)
 #   scripts/compare.sh --quick         # 1 repeat, fewer patches (a smoke run)
@@ -171,4 +172,5 @@ fi
 
 mkdir -p "$root/docs"
 cp "$raw" "$root/docs/bench-raw.jsonl"
-"$py" "$here/bench_report.py" "$raw" "$scratch/machine.json" "$root/docs/bench-results.json" "$root/docs/bench-throughput.svg"
+"$py" "$here/bench_report.py" "$raw" "$scratch/machine.json" "$root/docs/bench-results.json" \
+  "$root/docs/bench-throughput.svg" "$root/docs/bench-table.md"
