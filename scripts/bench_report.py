@@ -3,7 +3,8 @@
 machine) and an SVG plot (throughput and patch rate vs patch size), and prints the ratio table.
 Standard library only.
 
-usage: bench_report.py RAW.jsonl MACHINE.json OUT.json OUT.svg
+usage: bench_report.py RAW.jsonl MACHINE.json OUT.json OUT.svg [OUT.md]
+(OUT.md: the same tables in Markdown, for docs/BENCHMARKS.md)
 """
 import json
 import math
@@ -228,7 +229,53 @@ def main():
               + (f", final shape right: {m['final_shape_ok']}" if m["final_shape_ok"] else ""))
     for k, v in tl["ratios"].items():
         print(f"  {k}: {fmt(v)}")
+    if len(sys.argv) > 5:
+        with open(sys.argv[5], "w") as f:
+            f.write(markdown(result))
+        print(f"wrote {sys.argv[5]}")
     print(f"\nwrote {out_json} and {out_svg}")
+
+
+def markdown(result):
+    m = result["machine"]
+    out = [f"Run of {m.get('date')} — {m.get('extent_version')}, zarr-python {m.get('zarr_python')}, "
+           f"{m.get('nproc')} × {m.get('cpu')}, {m.get('disk', {}).get('device')} "
+           f"({m.get('disk', {}).get('fs')}, journal: {m.get('disk', {}).get('journal')}), "
+           f"load average at start {' '.join(m.get('load_avg_at_start', []))}, "
+           f"medians of {m.get('repeats')} interleaved runs.", "",
+           "| patch | extent fsync | extent atomic | zarr-python | dd dsync | dd conv=fsync | atomic ÷ zarr-python | fsync ÷ zarr-python | fsync ÷ dd dsync |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for s in result["sizes"]:
+        t = s["tools"]
+        cell = lambda k: (f"{fmt(t[k]['mb_per_s'],1)} MB/s · {fmt(t[k]['patches_per_s'],0)}/s" if k in t else "—")
+        r = s["ratios"]
+        out.append(f"| {human_bytes(s['bytes_per_patch'])} | {cell('extent_fsync')} | {cell('extent_atomic')} | "
+                   f"{cell('zarr_python')} | {cell('dd_dsync')} | {cell('dd_fsync')} | "
+                   f"**{fmt(r['extent_atomic_vs_zarr_python'])}×** | {fmt(r['extent_fsync_vs_zarr_python'])}× | "
+                   f"{fmt(r['extent_fsync_vs_dd_dsync'])}× |")
+    out.append("")
+    out.append("Spread (MB/s of each run, in run order) at 2 MiB: " + "; ".join(
+        f"{k} {', '.join(fmt(v,0) for v in t['all_mb_per_s'])}"
+        for s in result["sizes"] if s["bytes_per_patch"] == 2 << 20 for k, t in s["tools"].items()))
+    out.append("")
+    out.append("| dd, 400 MiB in 2 MiB blocks | MB/s (median) | runs |")
+    out.append("|---|---|---|")
+    for k, c in result["dd_ceiling_2MiB"].items():
+        out.append(f"| {k.replace('_', '=', 1)} | {fmt(c['mb_per_s'],1)} | {', '.join(fmt(v,0) for v in c['all_mb_per_s'])} |")
+    tl = result["tiled"]
+    out.append("")
+    if tl["medians"]:
+        out.append("| Tiled, 100 patches of 1×2048×2048 uint16 | wall s (median) | MB/s | p50 ms | final shape right |")
+        out.append("|---|---|---|---|---|")
+        for k, v in sorted(tl["medians"].items()):
+            out.append(f"| {k} | {fmt(v['seconds'],2)} | {fmt(v['mb_per_s'],1)} | {fmt(v['p50_ms'],1)} | "
+                       f"{', '.join(str(x) for x in v['final_shape_ok']) or '—'} |")
+        out.append("")
+        for k, v in tl["ratios"].items():
+            out.append(f"- {k.replace('_', ' ')}: **{fmt(v)}**")
+    else:
+        out.append(f"Tiled: {tl['status']}")
+    return "\n".join(out) + "\n"
 
 
 if __name__ == "__main__":

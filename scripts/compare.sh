@@ -3,8 +3,9 @@
 #   extent (local store, durability fsync and atomic) vs zarr-python 3 (same chunking, same codec
 #   bytes+zstd level 1, same extend-patch sequence, same bytes) vs dd to the same disk, over a
 #   sweep of patch sizes; and extent vs Tiled's Python client when extent has a Tiled backend.
-# Writes docs/bench-results.json (machine, medians, ratios) and docs/bench-throughput.svg, and
-# prints the ratio table.
+# Writes docs/bench-raw.jsonl (every run), docs/bench-results.json (machine, medians, ratios),
+# docs/bench-throughput.svg (the plot) and docs/bench-table.md (the tables for BENCHMARKS.md),
+# and prints the ratio table.
 #
 #   scripts/compare.sh                 # full sweep, 3 repeats (~10 min on 2 cores)
 #   scripts/compare.sh --quick         # 1 repeat, fewer patches (a smoke run)
@@ -34,15 +35,6 @@ else
   sizes=("1,64:300" "1,64,64:300" "1,256,256:200" "1,512,512:150" "1,1024,1024:100" "1,2048,2048:30")
 fi
 
-if [[ -z ${EXTENT_BIN:-} ]]; then
-  echo "compare: building extent (release) ..." >&2
-  (cd "$root" && cargo build --release --quiet)
-  target=${CARGO_TARGET_DIR:-$root/target}
-  EXTENT_BIN=$target/release/extent
-fi
-venv=$("$root/scripts/start-tiled.sh" --venv-only)
-py=$venv/bin/python
-
 scratch=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/extent-compare.XXXXXX")
 raw=$scratch/raw.jsonl
 tiled_pid=
@@ -52,6 +44,17 @@ cleanup() {
 }
 trap cleanup EXIT
 : >"$raw"
+
+if [[ -z ${EXTENT_BIN:-} ]]; then
+  echo "compare: building extent (release) ..." >&2
+  (cd "$root" && cargo build --release --quiet)
+  target=${CARGO_TARGET_DIR:-$root/target}
+  # A private copy: a shared target directory may be rebuilt by someone else mid-run.
+  cp "$target/release/extent" "$scratch/extent"
+  EXTENT_BIN=$scratch/extent
+fi
+venv=$("$root/scripts/start-tiled.sh" --venv-only)
+py=$venv/bin/python
 
 # --- machine -----------------------------------------------------------------------------
 fs_type=$(findmnt -n -o FSTYPE -T "$scratch" 2>/dev/null || echo "?")
@@ -169,4 +172,5 @@ fi
 
 mkdir -p "$root/docs"
 cp "$raw" "$root/docs/bench-raw.jsonl"
-"$py" "$here/bench_report.py" "$raw" "$scratch/machine.json" "$root/docs/bench-results.json" "$root/docs/bench-throughput.svg"
+"$py" "$here/bench_report.py" "$raw" "$scratch/machine.json" "$root/docs/bench-results.json" \
+  "$root/docs/bench-throughput.svg" "$root/docs/bench-table.md"

@@ -10,15 +10,14 @@ from collections import Counter
 
 # (label, regex on a frame's symbol). A sample counts once per label.
 FRAMES = [
-    ("bench: frame generation", r"extent::bench::frame"),
+    ("bench: frame generation (before the clock)", r"extent::bench::frame"),
     ("bench: verify/compare", r"bcmp|memcmp"),
-    ("patch: ArrayData clone", r"<extent::backend::data::ArrayData as core::clone::Clone>|ArrayData.*clone"),
+    ("patch: copy into a recycled buffer", r"LocalBackend as extent::backend::Backend>::patch"),
     ("write_region", r"Inner::write_region"),
     ("  copy_box", r"extent::backend::data::copy_box"),
     ("  zarrs encode (codec chain)", r"CodecChain.*encode|codec_chain.*encode"),
     ("    zstd compress", r"ZSTD_compress"),
-    ("  zarrs store (write file)", r"WritableStorageTraits>::set|set_impl|store_encoded_chunk"),
-    ("    fsync/fdatasync (CPU part)", r"fsync|fdatasync|sync_all|sync_data"),
+    ("  temp file write + rename", r"local::write_temp|Inner::publish_chunk"),
     ("  chunk image (fill + copy, or read-modify-write)", r"Inner::chunk_image"),
     ("zarr.json + journal", r"write_shape|Inner::journal|write_json_atomic"),
     ("read (retrieve_array_subset)", r"retrieve_array_subset"),
