@@ -1161,17 +1161,7 @@ impl Inner {
                 "'{path}' is a group; history is kept per array"
             )));
         }
-        let file = self.extent_dir(path)?.join("history.jsonl");
-        let text = match fs::read_to_string(&file) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io(format!("cannot read {}: {e}", file.display()))),
-        };
-        // A line cut short by a crash is skipped, not fatal.
-        Ok(text
-            .lines()
-            .filter_map(|l| serde_json::from_str::<StructureChange>(l).ok())
-            .collect())
+        super::lockfile::read_journal(&self.extent_dir(path)?.join("history.jsonl"))
     }
 
     fn chunk_states(&self, path: &str) -> Result<ChunkMap> {

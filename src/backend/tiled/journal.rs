@@ -125,16 +125,7 @@ impl ClientState {
 
     /// Every entry, oldest first; a line cut short by a crash is skipped.
     pub fn read(&self, key: &str) -> Result<Vec<StructureChange>> {
-        let file = self.history_file(key)?;
-        let text = match fs::read_to_string(&file) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io(format!("cannot read {}: {e}", file.display()))),
-        };
-        Ok(text
-            .lines()
-            .filter_map(|l| serde_json::from_str::<StructureChange>(l).ok())
-            .collect())
+        crate::backend::lockfile::read_journal(&self.history_file(key)?)
     }
 }
 
