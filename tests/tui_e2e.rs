@@ -318,6 +318,22 @@ async fn browse_patch_resize_create_help_quit_in_tmux() {
     let info = b.show("made/by_tui").await.expect("created");
     assert_eq!((info.shape, info.chunks), (vec![6, 4], vec![3, 4]));
 
+    // Another writer makes an array: it shows up in the catalog without a key press.
+    b.create(&CreateRequest {
+        path: "late_arrival".into(),
+        shape: vec![3],
+        chunks: vec![3],
+        dtype: DType::UInt8,
+        resizable: vec![true],
+        fill_value: json!(0),
+        metadata: json!({}),
+        data: None,
+    })
+    .await
+    .expect("create by another writer");
+    let s = t.wait_for(&["late_arrival", "new array: late_arrival"], 15);
+    assert!(s.contains("path      made/by_tui"), "selection kept:\n{s}");
+
     // Help lists every key.
     t.keys(&["?"]);
     t.wait_for(&["Help: keys", "quit extent", "command palette"], 30);

@@ -71,12 +71,17 @@ pub enum Action {
         op: OpSummary,
         result: Result<OpOutcome, Error>,
     },
-    /// A change seen on the store (issue 6: live events; also produced by our own writes).
+    /// A group listed again by the catalog poll.
+    Rescanned {
+        parent: String,
+        result: Result<Page, Error>,
+    },
+    /// A change seen on the store (live events; also produced by our own writes).
     BackendEvent {
         path: String,
         event: EventKind,
     },
-    /// The store's connection changed (issue 6: live / polling / reconnecting / offline).
+    /// The store's connection changed (live / polling / reconnecting / offline).
     Connection(ConnectionState),
     /// A live watch of `path` started (`true`) or is not available (`false`): while one runs,
     /// the periodic re-reading of the open array stops.
@@ -97,12 +102,30 @@ pub enum Action {
 /// Work for the event loop. Keyed ones are single jobs: a newer one replaces a pending one.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    LoadPage { parent: String, offset: u64 },
-    Show { path: String },
-    Chunks { path: String },
-    History { path: String },
-    Read { path: String, selection: Selection },
-    LoadNpy { path: String },
+    LoadPage {
+        parent: String,
+        offset: u64,
+    },
+    /// List a loaded group again to see nodes made or removed by others.
+    Rescan {
+        parent: String,
+    },
+    Show {
+        path: String,
+    },
+    Chunks {
+        path: String,
+    },
+    History {
+        path: String,
+    },
+    Read {
+        path: String,
+        selection: Selection,
+    },
+    LoadNpy {
+        path: String,
+    },
     Run(Box<Operation>),
     OpenStore(StoreTarget),
 }
@@ -111,6 +134,7 @@ pub enum Effect {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum JobKey {
     Page(String),
+    Rescan(String),
     Show,
     Chunks,
     History,
@@ -124,6 +148,7 @@ impl Effect {
     pub fn key(&self) -> Option<JobKey> {
         match self {
             Effect::LoadPage { parent, .. } => Some(JobKey::Page(parent.clone())),
+            Effect::Rescan { parent } => Some(JobKey::Rescan(parent.clone())),
             Effect::Show { .. } => Some(JobKey::Show),
             Effect::Chunks { .. } => Some(JobKey::Chunks),
             Effect::History { .. } => Some(JobKey::History),
@@ -243,7 +268,7 @@ pub enum ConnectionState {
     Connecting,
     /// Re-reading the open array every so often.
     Polling,
-    /// Following a live event stream (issue 6).
+    /// Following a live event stream .
     Live,
     Reconnecting,
     Offline(String),

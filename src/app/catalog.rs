@@ -12,6 +12,20 @@ pub const PAGE_SIZE: u64 = 200;
 pub const SEARCH_NODES: usize = 50_000;
 /// Page requests in flight at once while the filter searches.
 pub const SEARCH_REQUESTS: usize = 4;
+/// Groups re-listed per catalog poll (each is one `list_page` call).
+pub const RESCAN_GROUPS: usize = 16;
+/// How often expanded groups are listed again, so arrays made by others appear (every third
+/// one-second poll): often enough to feel live, rare enough to cost a server nothing.
+pub const CATALOG_POLL: std::time::Duration = std::time::Duration::from_millis(2_500);
+
+/// What a re-listing changed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Rescan {
+    /// Arrays that appeared.
+    pub added: Vec<String>,
+    /// Anything visible changed (nodes came or went, shapes moved).
+    pub changed: bool,
+}
 
 /// One node of the tree (index 0 is the store's root group).
 #[derive(Debug, Clone)]
@@ -297,7 +311,7 @@ impl Catalog {
             if in_flight + out.len() >= max_requests {
                 break;
             }
-            let live = self.by_path.get(&self.nodes[id].entry.path) == Some(&id);
+            let live = self.is_live(id);
             let n = &mut self.nodes[id];
             if live
                 && n.entry.kind == NodeKind::Group
@@ -489,20 +503,28 @@ impl Catalog {
         self.expand(id)
     }
 
-    /// A node created while the tree is open (our own create, or a live event).
+    /// A node created while the tree is open (our own create, or a live event): a new group
+    /// is known to be empty.
     pub fn insert(&mut self, entry: NodeEntry) {
+        self.insert_node(entry, true);
+    }
+
+    fn insert_node(&mut self, entry: NodeEntry, known_empty: bool) {
         if self.by_path.contains_key(&entry.path) {
             return;
         }
         let parent_path = entry.path.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
         // Missing intermediate groups: insert them first.
         if !self.by_path.contains_key(parent_path) {
-            self.insert(NodeEntry {
-                path: parent_path.to_string(),
-                kind: NodeKind::Group,
-                shape: None,
-                dtype: None,
-            });
+            self.insert_node(
+                NodeEntry {
+                    path: parent_path.to_string(),
+                    kind: NodeKind::Group,
+                    shape: None,
+                    dtype: None,
+                },
+                known_empty,
+            );
         }
         let Some(&pid) = self.by_path.get(parent_path) else {
             return;
@@ -529,7 +551,8 @@ impl Catalog {
             children: Vec::new(),
             total: None,
             loading: false,
-            complete: is_group,
+            // A group found by a listing may hold anything: it loads when expanded.
+            complete: is_group && known_empty,
             error: None,
         });
         // Keep siblings sorted by name.
@@ -546,7 +569,127 @@ impl Catalog {
         if let Some(t) = self.nodes[pid].total.as_mut() {
             *t += 1;
         }
+        self.rebuild_rows_keeping_selection();
+    }
+
+    /// Groups to list again so that nodes made or removed by others show up: the expanded
+    /// groups whose children are all loaded, at most `max`. Bigger groups are not re-listed
+    /// whole; their first page tells whether more nodes arrived.
+    pub fn rescan_targets(&self, max: usize) -> Vec<String> {
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter(|&(id, n)| {
+                n.entry.kind == NodeKind::Group
+                    && n.expanded
+                    && !n.loading
+                    && n.error.is_none()
+                    && (n.complete || !n.children.is_empty())
+                    && self.is_live(id)
+                    && self.is_shown(id)
+            })
+            .map(|(_, n)| n.entry.path.clone())
+            .take(max)
+            .collect()
+    }
+
+    /// Applies a re-listing of `parent` (its first page): adds new nodes, drops the ones that
+    /// are gone (only when the page holds all children) and refreshes array shapes. Returns
+    /// what changed.
+    pub fn apply_rescan(&mut self, parent: &str, page: Page) -> Rescan {
+        let Some(&pid) = self.by_path.get(parent) else {
+            return Rescan::default();
+        };
+        if self.nodes[pid].loading {
+            return Rescan::default(); // a page load is on its way with the same news
+        }
+        let got = page.entries.len() as u64;
+        let whole = match page.total {
+            Some(t) => t <= got,
+            None => got < PAGE_SIZE,
+        };
+        let mut changed = false;
+        let mut added = Vec::new();
+        if whole {
+            let listed: HashSet<&str> = page.entries.iter().map(|e| e.path.as_str()).collect();
+            let gone: Vec<String> = self.nodes[pid]
+                .children
+                .iter()
+                .map(|&c| self.nodes[c].entry.path.clone())
+                .filter(|p| !listed.contains(p.as_str()))
+                .collect();
+            for p in gone {
+                self.remove(&p);
+                changed = true;
+            }
+        }
+        let complete = self.nodes[pid].complete;
+        for e in page.entries {
+            match self.by_path.get(&e.path) {
+                Some(&id) if e.shape.is_some() && self.nodes[id].entry.shape != e.shape => {
+                    self.nodes[id].entry.shape = e.shape;
+                    changed = true;
+                }
+                Some(_) => {}
+                // Only where the tree holds every child; elsewhere the "more" row loads it.
+                None if complete || whole => {
+                    if e.kind == NodeKind::Array {
+                        added.push(e.path.clone());
+                    }
+                    self.insert_node(e, false);
+                    changed = true;
+                }
+                None => {}
+            }
+        }
+        let p = &mut self.nodes[pid];
+        if !whole {
+            // More children than one page: the tail loads on demand through the "more" row.
+            if let Some(t) = page.total {
+                if t > p.children.len() as u64 && p.complete {
+                    p.complete = false;
+                    changed = true;
+                }
+                p.total = Some(t);
+            }
+        } else {
+            p.complete = true;
+            p.total = Some(p.children.len() as u64);
+        }
+        if changed {
+            self.rebuild_rows_keeping_selection();
+        }
+        Rescan { added, changed }
+    }
+
+    /// `id` is still in the tree (removed nodes keep their slot).
+    fn is_live(&self, id: usize) -> bool {
+        self.by_path.get(&self.nodes[id].entry.path) == Some(&id)
+    }
+
+    /// All of `id`'s ancestors are expanded (the root always is shown).
+    fn is_shown(&self, id: usize) -> bool {
+        let mut cur = self.nodes[id].parent;
+        while let Some(p) = cur {
+            if !self.nodes[p].expanded {
+                return false;
+            }
+            cur = self.nodes[p].parent;
+        }
+        true
+    }
+
+    /// Rebuilds the rows and keeps the same node selected when rows above it came or went.
+    fn rebuild_rows_keeping_selection(&mut self) {
+        let keep = self.selected_node().map(|n| n.entry.path.clone());
         self.rebuild_rows();
+        if let Some(p) = keep {
+            if let Some(&id) = self.by_path.get(&p) {
+                if let Some(row) = self.rows.iter().position(|r| *r == Row::Node(id)) {
+                    self.selected = row;
+                }
+            }
+        }
     }
 
     /// Removes a node (and what is below it) from the tree.
@@ -568,8 +711,16 @@ impl Catalog {
         let prefix = format!("{path}/");
         self.by_path
             .retain(|p, _| p != path && !p.starts_with(&prefix));
-        self.rebuild_rows();
-        self.selected = sel.min(self.rows.len().saturating_sub(1));
+        let was_selected = self.selected_node().map(|n| n.entry.path.clone());
+        let removed_selected = was_selected
+            .as_deref()
+            .is_some_and(|p| p == path || p.starts_with(&prefix));
+        if removed_selected {
+            self.rebuild_rows();
+            self.selected = sel.min(self.rows.len().saturating_sub(1));
+        } else {
+            self.rebuild_rows_keeping_selection();
+        }
     }
 
     /// Updates the shape shown for an array.
@@ -757,6 +908,65 @@ mod tests {
         c.set_filter("");
         let (n, more) = c.array_count();
         assert_eq!((n, more), (PAGE_SIZE as usize + 1, true));
+    }
+
+    fn names(c: &Catalog) -> Vec<String> {
+        c.rows()
+            .iter()
+            .map(|r| match r {
+                Row::Node(id) => c.node(*id).unwrap().entry.path.clone(),
+                Row::More(_) => "more".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rescan_adds_removes_and_keeps_the_selection() {
+        let mut c = Catalog::new();
+        c.initial_request();
+        c.apply_page("", 0, page(vec![arr("b"), grp("g"), arr("x")], 3));
+        assert!(c.select_path("x"));
+        assert_eq!(c.rescan_targets(16), [""]);
+        // Another writer made "a" and "h/new" (a group with content) and removed "b"; "x" grew.
+        let mut x = arr("x");
+        x.shape = Some(vec![9, 3]);
+        let r = c.apply_rescan("", page(vec![arr("a"), grp("g"), grp("h"), x], 4).unwrap());
+        assert_eq!(r.added, ["a"]);
+        assert!(r.changed);
+        assert_eq!(names(&c), ["a", "g", "h", "x"]);
+        // The selection stays on the same array although rows above it changed.
+        assert_eq!(c.selected_node().unwrap().entry.path, "x");
+        assert_eq!(c.selected_node().unwrap().entry.shape, Some(vec![9, 3]));
+        // A group found by a listing is not assumed empty: expanding it loads it.
+        assert!(c.select_path("h"));
+        let req = c
+            .toggle_selected()
+            .expect("the new group loads when expanded");
+        assert_eq!(req.parent, "h");
+        c.apply_page("h", 0, page(vec![arr("h/new")], 1));
+        assert_eq!(names(&c), ["a", "g", "h", "h/new", "x"]);
+        // Nothing new: nothing changes, nothing to redraw.
+        let again = page(vec![arr("a"), grp("g"), grp("h"), arr("x")], 4).unwrap();
+        let mut again_x = again;
+        again_x.entries[3].shape = Some(vec![9, 3]);
+        assert_eq!(c.apply_rescan("", again_x), Rescan::default());
+        // Collapsed and unloaded groups are not re-listed; the expanded "h" is.
+        assert_eq!(c.rescan_targets(16), ["", "h"]);
+    }
+
+    #[test]
+    fn rescan_of_a_big_group_only_reopens_its_tail() {
+        let mut c = Catalog::new();
+        c.initial_request();
+        let first: Vec<NodeEntry> = (0..PAGE_SIZE).map(|i| arr(&format!("a{i:05}"))).collect();
+        c.apply_page("", 0, page(first.clone(), PAGE_SIZE));
+        assert_eq!(c.array_count(), (PAGE_SIZE as usize, false));
+        // One more array arrived beyond the first page: nothing is removed, the "more" row
+        // comes back and loads it.
+        let r = c.apply_rescan("", page(first, PAGE_SIZE + 1).unwrap());
+        assert!(r.changed && r.added.is_empty());
+        assert_eq!(c.array_count(), (PAGE_SIZE as usize, true));
+        assert!(matches!(c.rows().last(), Some(Row::More(0))));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! A small local store to look at when no store is given: a detector stack with holes, a time
-//! series, a 3-D volume and a coarse 2-D scan. (Issue 6 replaces this with `src/demo.rs` and a
-//! simulated out-of-order writer.)
+//! series, a 3-D volume and a coarse 2-D scan. `extent demo` (`src/demo.rs`) is the live one,
+//! with a simulated out-of-order writer.
 
 use std::path::PathBuf;
 

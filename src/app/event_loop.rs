@@ -85,6 +85,10 @@ impl Runner {
                         result,
                     }
                 }
+                Effect::Rescan { parent } => {
+                    let result = b.list_page(&parent, 0, PAGE_SIZE).await;
+                    Action::Rescanned { parent, result }
+                }
                 Effect::Show { path } => {
                     let result = b.show(&path).await;
                     Action::InfoLoaded { path, result }
@@ -299,26 +303,26 @@ pub async fn run(
                 None => break,
             },
             Some(done) = done_rx.recv() => {
-                runner.jobs.finished(&done.key);
-                handle(&mut state, &mut runner, done.result);
-                // Drain what else is ready before drawing (television's recv_many idea).
-                while let Ok(done) = done_rx.try_recv() {
+                // Drain what else is ready before drawing (television's recv_many idea). Each
+                // action says whether it changed the screen, so collect that after every one.
+                let mut next = Some(done);
+                while let Some(done) = next {
                     runner.jobs.finished(&done.key);
                     handle(&mut state, &mut runner, done.result);
-                    needs_draw |= state.dirty;
-                    state.dirty = false;
+                    needs_draw |= std::mem::take(&mut state.dirty);
+                    next = done_rx.try_recv().ok();
                 }
             }
             Some((text, error, sticky)) = next_notice(&mut notices) => {
                 handle(&mut state, &mut runner, Action::Notice { text, error, sticky });
             }
             Some(a) = live_rx.recv() => {
-                handle(&mut state, &mut runner, a);
                 // A fast writer sends many events: take all that are ready, draw once.
-                while let Ok(a) = live_rx.try_recv() {
+                let mut next = Some(a);
+                while let Some(a) = next {
                     handle(&mut state, &mut runner, a);
-                    needs_draw |= state.dirty;
-                    state.dirty = false;
+                    needs_draw |= std::mem::take(&mut state.dirty);
+                    next = live_rx.try_recv().ok();
                 }
             }
             _ = tick.tick() => handle(&mut state, &mut runner, Action::Tick(Instant::now())),

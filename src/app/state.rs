@@ -228,6 +228,8 @@ pub struct AppState {
     pub paused: bool,
     /// The array a live watch follows (set by `Action::Watching`).
     pub watched: Option<String>,
+    /// When the catalog was last listed again for nodes made by others.
+    pub catalog_polled: Option<Instant>,
     /// Recent writes seen live (time, bytes), for the top bar's rate.
     pub writes: std::collections::VecDeque<(Instant, u64)>,
     /// Terminal size.
@@ -259,6 +261,7 @@ impl AppState {
             status: None,
             paused: false,
             watched: None,
+            catalog_polled: None,
             writes: std::collections::VecDeque::new(),
             size: Rect::new(0, 0, 80, 24),
             now: Instant::now(),

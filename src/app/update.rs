@@ -11,7 +11,7 @@ use crate::backend::{
 };
 
 use super::action::{Action, ConnectionState, Effect, OpOutcome, OpSummary, StoreTarget};
-use super::catalog::{PageRequest, SEARCH_NODES, SEARCH_REQUESTS};
+use super::catalog::{PageRequest, CATALOG_POLL, RESCAN_GROUPS, SEARCH_NODES, SEARCH_REQUESTS};
 use super::chunk_plane::PlaneAxes;
 use super::dialogs::{Dialog, DialogKind, PlanContext};
 use super::layout::{self, Pane};
@@ -98,6 +98,23 @@ impl AppState {
                 );
                 self.after_selection_change(&mut fx);
             }
+            Action::Rescanned { parent, result } => match result {
+                Ok(page) => {
+                    let r = self.catalog.apply_rescan(&parent, page);
+                    match r.added.as_slice() {
+                        [] => {}
+                        [one] => self.set_status(format!("new array: {one}"), Tone::Info),
+                        many => self.set_status(
+                            format!("{} new arrays, e.g. {}", many.len(), many[0]),
+                            Tone::Info,
+                        ),
+                    }
+                    // The poll itself draws nothing; the frame comes only if the tree changed.
+                    self.dirty = r.changed;
+                }
+                // A failed re-listing says nothing new: the connection state tells the rest.
+                Err(_) => self.dirty = false,
+            },
             Action::InfoLoaded { path, result } => self.on_info(&path, result, &mut fx),
             Action::ChunksLoaded { path, result } => self.on_chunks(&path, result, &mut fx),
             Action::HistoryLoaded { path, result } => {
@@ -200,6 +217,18 @@ impl AppState {
             return;
         }
         let now = self.now;
+        let due = self
+            .catalog_polled
+            .is_none_or(|t| now.duration_since(t) >= CATALOG_POLL);
+        if due {
+            self.catalog_polled = Some(now);
+            fx.extend(
+                self.catalog
+                    .rescan_targets(RESCAN_GROUPS)
+                    .into_iter()
+                    .map(|parent| Effect::Rescan { parent }),
+            );
+        }
         if let Some(open) = &mut self.open {
             // A live watch drives this array: only its structure is re-read (cheap), because
             // a store may announce a write before its metadata shows it (Tiled does).
@@ -454,7 +483,7 @@ impl AppState {
         }
     }
 
-    /// A change seen on the store (live events; issue 6 feeds these from the backend stream).
+    /// A change seen on the store (live events from the backend stream, or our own writes).
     fn on_event(&mut self, path: &str, event: EventKind, fx: &mut Vec<Effect>) {
         let is_open = self.open.as_ref().is_some_and(|o| o.path == path);
         match event {
