@@ -4,11 +4,10 @@
 
 mod common;
 
-use std::io::BufRead;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use serde_json::Value;
+use common::watch::{patch_rows, read_until, shape_changes, spawn_watch};
 
 struct OwnServer {
     url: String,
@@ -77,107 +76,8 @@ fn extent(home: &std::path::Path, s: &OwnServer, args: &[&str]) {
     );
 }
 
-fn spawn_watch(home: &std::path::Path, s: &OwnServer, path: &str) -> Child {
-    Command::new(common::extent_bin())
-        .args([
-            "--store",
-            &s.url,
-            "--api-key",
-            &s.key,
-            "watch",
-            path,
-            "--json",
-            "--timeout",
-            "120",
-        ])
-        .env("XDG_STATE_HOME", home.join("state"))
-        .env("XDG_CACHE_HOME", home.join("cache"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-/// Reads events until the shape reaches `rows` along axis 0 (or 60 s pass).
-fn read_until(child: &mut Child, rows: u64) -> Vec<Value> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut events = Vec::new();
-    while Instant::now() < deadline {
-        let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) else {
-            continue;
-        };
-        let e: Value = serde_json::from_str(&line).unwrap();
-        let done = e["event"] == "shape_changed" && e["new"][0] == rows;
-        events.push(e);
-        if done {
-            break;
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    events
-}
-
-fn shape_changes(events: &[Value]) -> Vec<(u64, u64)> {
-    let seqs: Vec<u64> = events
-        .iter()
-        .map(|e| e["sequence"].as_u64().unwrap())
-        .collect();
-    assert!(
-        seqs.windows(2).all(|w| w[1] == w[0] + 1),
-        "sequence out of order: {seqs:?}"
-    );
-    events
-        .iter()
-        .filter(|e| e["event"] == "shape_changed")
-        .map(|e| (e["old"][0].as_u64().unwrap(), e["new"][0].as_u64().unwrap()))
-        .collect()
-}
-
-/// Patches rows (out of order) and returns the shape changes they cause.
-fn patch_rows(
-    home: &std::path::Path,
-    s: &OwnServer,
-    path: &str,
-    rows: &[u64],
-    mut current: u64,
-) -> (Vec<(u64, u64)>, u64) {
-    let mut expected = Vec::new();
-    for &r in rows {
-        extent(
-            home,
-            s,
-            &[
-                "patch",
-                path,
-                "--offset",
-                &format!("{r},0"),
-                "--value",
-                "1",
-                "--shape",
-                "1,4",
-                "--extend",
-            ],
-        );
-        if r + 1 > current {
-            expected.push((current, r + 1));
-            current = r + 1;
-        }
-    }
-    (expected, current)
+fn store_args(s: &OwnServer) -> [&str; 4] {
+    ["--store", s.url.as_str(), "--api-key", s.key.as_str()]
 }
 
 #[test]
@@ -203,14 +103,19 @@ fn tiled_watch_live_and_across_a_server_restart() {
             "create", "a", "--shape", "2,4", "--chunks", "1,4", "--dtype", "uint8",
         ],
     );
-    let mut watch = spawn_watch(home.path(), &s, "a");
+    let mut watch = spawn_watch(home.path(), &store_args(&s), "a");
     std::thread::sleep(Duration::from_secs(2));
-    let (mut expected, rows) = patch_rows(home.path(), &s, "a", &[6, 3, 4, 9, 7], 2);
+    let (mut expected, rows) =
+        patch_rows(|a: &[&str]| extent(home.path(), &s, a), &[6, 3, 4, 9, 7], 2);
     // Restart the server on the same port and storage while the watch runs.
     stop_server(&s);
     std::thread::sleep(Duration::from_secs(1));
     let s2 = start_server(&env);
-    let (more, rows) = patch_rows(home.path(), &s2, "a", &[12, 10, 15], rows);
+    let (more, rows) = patch_rows(
+        |a: &[&str]| extent(home.path(), &s2, a),
+        &[12, 10, 15],
+        rows,
+    );
     expected.extend(more);
     let events = read_until(&mut watch, rows);
     let got = shape_changes(&events);
@@ -229,29 +134,15 @@ fn tiled_watch_polls_without_a_streaming_cache() {
             "create", "a", "--shape", "2,4", "--chunks", "1,4", "--dtype", "uint8",
         ],
     );
-    let mut watch = spawn_watch(home.path(), &s, "a");
+    let mut watch = spawn_watch(home.path(), &store_args(&s), "a");
     std::thread::sleep(Duration::from_secs(2));
     // Polling sees shapes, not every step: one patch at a time, each given time to be seen.
     let mut expected = Vec::new();
     let mut rows = 2;
     for r in [4u64, 7, 9] {
-        extent(
-            home.path(),
-            &s,
-            &[
-                "patch",
-                "a",
-                "--offset",
-                &format!("{r},0"),
-                "--value",
-                "1",
-                "--shape",
-                "1,4",
-                "--extend",
-            ],
-        );
-        expected.push((rows, r + 1));
-        rows = r + 1;
+        let (step, now) = patch_rows(|a: &[&str]| extent(home.path(), &s, a), &[r], rows);
+        expected.extend(step);
+        rows = now;
         std::thread::sleep(Duration::from_millis(800));
     }
     let events = read_until(&mut watch, rows);

@@ -228,19 +228,11 @@ impl Catalog {
             self.rebuild_rows();
             return follow;
         };
-        let depth = self.nodes[pid].depth + 1;
         let got = page.entries.len() as u64;
         for entry in page.entries {
             if self.by_path.contains_key(&entry.path) {
                 continue;
             }
-            let name = entry
-                .path
-                .rsplit('/')
-                .next()
-                .unwrap_or(&entry.path)
-                .to_string();
-            let id = self.nodes.len();
             let expand = entry.kind == NodeKind::Group && self.want_expanded.remove(&entry.path);
             if expand {
                 follow.push(PageRequest {
@@ -248,19 +240,7 @@ impl Catalog {
                     offset: 0,
                 });
             }
-            self.by_path.insert(entry.path.clone(), id);
-            self.nodes.push(CatalogNode {
-                entry,
-                name,
-                depth,
-                parent: Some(pid),
-                expanded: expand,
-                children: Vec::new(),
-                total: None,
-                loading: expand,
-                complete: false,
-                error: None,
-            });
+            let id = self.add_node(pid, entry, expand, false);
             self.nodes[pid].children.push(id);
         }
         let p = &mut self.nodes[pid];
@@ -533,28 +513,9 @@ impl Catalog {
             // Not loaded yet: the next listing will bring it.
             return;
         }
-        let name = entry
-            .path
-            .rsplit('/')
-            .next()
-            .unwrap_or(&entry.path)
-            .to_string();
-        let id = self.nodes.len();
-        let is_group = entry.kind == NodeKind::Group;
-        self.by_path.insert(entry.path.clone(), id);
-        self.nodes.push(CatalogNode {
-            entry,
-            name,
-            depth: self.nodes[pid].depth + 1,
-            parent: Some(pid),
-            expanded: false,
-            children: Vec::new(),
-            total: None,
-            loading: false,
-            // A group found by a listing may hold anything: it loads when expanded.
-            complete: is_group && known_empty,
-            error: None,
-        });
+        // A group found by a listing may hold anything: it loads when expanded.
+        let complete = entry.kind == NodeKind::Group && known_empty;
+        let id = self.add_node(pid, entry, false, complete);
         // Keep siblings sorted by name.
         let pos = {
             let nodes = &self.nodes;
@@ -660,6 +621,32 @@ impl Catalog {
             self.rebuild_rows_keeping_selection();
         }
         Rescan { added, changed }
+    }
+
+    /// Adds a node under `pid` (the caller places it among the parent's children). An
+    /// expanded node is loading its first page.
+    fn add_node(&mut self, pid: usize, entry: NodeEntry, expanded: bool, complete: bool) -> usize {
+        let name = entry
+            .path
+            .rsplit('/')
+            .next()
+            .unwrap_or(&entry.path)
+            .to_string();
+        let id = self.nodes.len();
+        self.by_path.insert(entry.path.clone(), id);
+        self.nodes.push(CatalogNode {
+            entry,
+            name,
+            depth: self.nodes[pid].depth + 1,
+            parent: Some(pid),
+            expanded,
+            children: Vec::new(),
+            total: None,
+            loading: expanded,
+            complete,
+            error: None,
+        });
+        id
     }
 
     /// `id` is still in the tree (removed nodes keep their slot).

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod tiled;
+pub mod watch;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
