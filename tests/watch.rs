@@ -28,7 +28,7 @@ fn watch_sees_every_shape_change_in_order() {
     std::thread::sleep(std::time::Duration::from_millis(500));
     // Out of order (rows 9, 5, 7 ...): only some of them grow the array.
     let rows_written = [9u64, 5, 7, 12, 10, 14, 13, 20, 16, 25, 30, 31, 33, 35, 40];
-    let (mut expected, rows) = patch_rows(&run, &rows_written, 2);
+    let (mut expected, rows) = patch_rows(run, &rows_written, 2);
     assert_eq!(expected.len(), 10, "{expected:?}");
     run(&["resize", "a", "--shape", &format!("{},4", rows + 3)]);
     expected.push((rows, rows + 3));
