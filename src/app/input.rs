@@ -103,7 +103,12 @@ fn on_overlay_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
                         Tone::Info,
                     );
                 }
-                DialogEvent::Apply(op) => fx.push(Effect::Run(op)),
+                DialogEvent::Apply(op) => {
+                    if let Some(open) = s.open.as_mut().filter(|o| o.path == op.summary().path) {
+                        open.shape_at_confirm = open.info.as_ref().map(|i| i.shape.clone());
+                    }
+                    fx.push(Effect::Run(op));
+                }
             }
         }
     }

@@ -160,6 +160,9 @@ pub struct OpenArray {
     /// stores where listing chunks is slow (10^6 chunk files), so the UI never burns a core.
     pub chunks_asked: Option<Instant>,
     pub chunks_took: Duration,
+    /// The shape when the operator confirmed a write: the status line reports old → new
+    /// from it, even when a live event showed the new shape before the write returned.
+    pub shape_at_confirm: Option<Vec<u64>>,
 }
 
 impl OpenArray {
@@ -184,6 +187,7 @@ impl OpenArray {
             preview_error: None,
             chunks_asked: None,
             chunks_took: Duration::ZERO,
+            shape_at_confirm: None,
         }
     }
 

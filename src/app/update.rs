@@ -435,10 +435,12 @@ impl AppState {
                 self.overlay = None;
                 let old = self
                     .open
-                    .as_ref()
+                    .as_mut()
                     .filter(|o| o.path == info.path)
-                    .and_then(|o| o.info.as_ref())
-                    .map(|i| i.shape.clone());
+                    .and_then(|o| {
+                        let now = o.info.as_ref().map(|i| i.shape.clone());
+                        o.shape_at_confirm.take().or(now)
+                    });
                 let text = match (&old, op.verb) {
                     (_, "create") => format!(
                         "created {} {} {}",
