@@ -59,3 +59,50 @@ fn demo_writes_out_of_order_and_checks_in_order_result() {
     let h: serde_json::Value = serde_json::from_slice(&h.stdout).unwrap();
     assert!(h.as_array().unwrap().len() > 5);
 }
+
+/// The same demo against a real Tiled server (in a group of its own): out of order, and the
+/// in-order check passes on what the server holds.
+#[test]
+fn demo_runs_against_a_tiled_server() {
+    let s = common::tiled::server();
+    let group = common::tiled::unique("demo");
+    s.make_groups(&group);
+    let tmp = tempfile::tempdir().unwrap();
+    let store = format!("{}/{group}", s.url);
+    let out = common::extent(
+        tmp.path(),
+        &[
+            "--store",
+            &store,
+            "--api-key",
+            &s.api_key,
+            "demo",
+            "--no-tui",
+            "--json",
+            "--rate",
+            "200",
+            "--frames",
+            "30",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let last: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        (&last["event"], &last["ok"]),
+        (&"checked".into(), &true.into())
+    );
+    assert!(
+        !stdout.contains(&s.api_key),
+        "the key leaked into the output"
+    );
+    // The server holds the arrays: the Python client reads the detector stack back.
+    let shape = s.python(&format!(
+        "print(list(c['{group}']['detector']['frames'].shape))"
+    ));
+    assert_eq!(shape.trim(), "[30, 64]", "{shape}");
+}
