@@ -291,166 +291,62 @@ fn bad_input_is_refused_and_writes_nothing() {
         p("fortran.npy"),
         p("missing.npy"),
     );
-    let cases: Vec<(Vec<&str>, &str)> = vec![
-        (
-            vec![
-                "patch", "a", "--offset", "4,0", "--value", "1", "--shape", "1,3",
-            ],
-            "out_of_bounds",
-        ),
-        (
-            vec![
-                "patch", "a", "--offset", "0,0", "--value", "1.5", "--shape", "1,3",
-            ],
-            "invalid_input",
-        ),
-        (
-            vec![
-                "patch", "a", "--offset", "0,0", "--value", "70000", "--shape", "1,3",
-            ],
-            "invalid_input",
-        ),
-        (
-            vec!["patch", "a", "--offset", "0,0", "--from", &f64p],
-            "dtype_mismatch",
-        ),
-        (
-            vec!["patch", "a", "--offset", "0", "--from", &onedp],
-            "shape_mismatch",
-        ),
-        (
-            vec![
-                "patch", "a", "--offset", "0,0,0", "--value", "1", "--shape", "1,3",
-            ],
-            "shape_mismatch",
-        ),
-        (
-            vec![
-                "patch", "a", "--offset", "-1,0", "--value", "1", "--shape", "1,3",
-            ],
-            "invalid_input",
-        ),
-        (
-            vec![
-                "patch", "a", "--offset", "x,0", "--value", "1", "--shape", "1,3",
-            ],
-            "invalid_input",
-        ),
-        (
-            vec![
-                "patch",
-                "a",
-                "--offset",
-                "18446744073709551615,0",
-                "--value",
-                "1",
-                "--shape",
-                "1,3",
-                "--extend",
-            ],
-            "invalid_input",
-        ),
-        (
-            vec![
-                "patch",
-                "a",
-                "--offset",
-                "18446744073709551616,0",
-                "--value",
-                "1",
-                "--shape",
-                "1,3",
-            ],
-            "invalid_input",
-        ),
-        (
-            vec![
-                "patch", "a", "--offset", "0,1", "--value", "1", "--shape", "1,3", "--extend",
-            ],
-            "not_resizable",
-        ),
-        (
-            vec!["patch", "a", "--offset", "0,0", "--from", &emptyp],
-            "invalid_input",
-        ),
-        (
-            vec!["patch", "a", "--offset", "0,0", "--from", &truncp],
-            "invalid_input",
-        ),
-        (
-            vec!["patch", "a", "--offset", "0,0", "--from", &fortp],
-            "invalid_input",
-        ),
-        (
-            vec!["patch", "a", "--offset", "0,0", "--from", &missp],
-            "invalid_input",
-        ),
-        (
-            vec![
-                "patch", "nope", "--offset", "0,0", "--value", "1", "--shape", "1,3",
-            ],
-            "not_found",
-        ),
-        (
-            vec![
-                "patch", "../etc", "--offset", "0,0", "--value", "1", "--shape", "1,3",
-            ],
-            "invalid_input",
-        ),
-        (
-            vec![
-                "patch", "a", "--offset", "0,0", "--value", "1", "--shape", "a,3",
-            ],
-            "invalid_input",
-        ),
-        (vec!["resize", "a", "--shape", "4,5"], "not_resizable"),
-        (vec!["resize", "a", "--shape", "4"], "shape_mismatch"),
-        (
-            vec!["resize", "a", "--shape", "4294967296,4294967296"],
-            "invalid_input",
-        ),
-        (
-            vec!["create", "a", "--shape", "4,3", "--chunks", "2,3"],
-            "already_exists",
-        ),
-        (
-            vec!["create", "b", "--shape", "4,3", "--chunks", "2"],
-            "shape_mismatch",
-        ),
-        (
-            vec!["create", "b", "--shape", "4,3", "--chunks", "0,3"],
-            "invalid_input",
-        ),
-        (
-            vec!["create", "b", "--shape", "4,3", "--dtype", "complex64"],
-            "invalid_input",
-        ),
-        (
-            vec![
-                "create", "b", "--shape", "4,3", "--dtype", "uint8", "--fill", "300",
-            ],
-            "invalid_input",
-        ),
-        (
-            vec!["create", "b", "--shape", "4,3", "--resizable", "true"],
-            "shape_mismatch",
-        ),
-        (vec!["create", "a/b", "--shape", "4,3"], "invalid_input"),
-        (vec!["create", "/../x", "--shape", "4,3"], "invalid_input"),
-        (
-            vec!["create", "b", "--shape", "4,3", "--metadata", "[1]"],
-            "invalid_input",
-        ),
-        (vec!["read", "a", "--slice", "0:9"], "out_of_bounds"),
-        (vec!["read", "a", "--slice", "0:1:2"], "invalid_input"),
-        (vec!["history", "zzz"], "not_found"),
-        (vec!["rm", "zzz", "--yes"], "not_found"),
+    // One case per line: the error kind expected, then the arguments ({name} is a file above).
+    let cases = "\
+        out_of_bounds  patch a --offset 4,0 --value 1 --shape 1,3
+        invalid_input  patch a --offset 0,0 --value 1.5 --shape 1,3
+        invalid_input  patch a --offset 0,0 --value 70000 --shape 1,3
+        dtype_mismatch patch a --offset 0,0 --from {f64}
+        shape_mismatch patch a --offset 0 --from {1d}
+        shape_mismatch patch a --offset 0,0,0 --value 1 --shape 1,3
+        invalid_input  patch a --offset -1,0 --value 1 --shape 1,3
+        invalid_input  patch a --offset x,0 --value 1 --shape 1,3
+        invalid_input  patch a --offset 18446744073709551615,0 --value 1 --shape 1,3 --extend
+        invalid_input  patch a --offset 18446744073709551616,0 --value 1 --shape 1,3
+        not_resizable  patch a --offset 0,1 --value 1 --shape 1,3 --extend
+        invalid_input  patch a --offset 0,0 --from {empty}
+        invalid_input  patch a --offset 0,0 --from {truncated}
+        invalid_input  patch a --offset 0,0 --from {fortran}
+        invalid_input  patch a --offset 0,0 --from {missing}
+        not_found      patch nope --offset 0,0 --value 1 --shape 1,3
+        invalid_input  patch ../etc --offset 0,0 --value 1 --shape 1,3
+        invalid_input  patch a --offset 0,0 --value 1 --shape a,3
+        not_resizable  resize a --shape 4,5
+        shape_mismatch resize a --shape 4
+        invalid_input  resize a --shape 4294967296,4294967296
+        already_exists create a --shape 4,3 --chunks 2,3
+        shape_mismatch create b --shape 4,3 --chunks 2
+        invalid_input  create b --shape 4,3 --chunks 0,3
+        invalid_input  create b --shape 4,3 --dtype complex64
+        invalid_input  create b --shape 4,3 --dtype uint8 --fill 300
+        shape_mismatch create b --shape 4,3 --resizable true
+        invalid_input  create a/b --shape 4,3
+        invalid_input  create /../x --shape 4,3
+        invalid_input  create b --shape 4,3 --metadata [1]
+        out_of_bounds  read a --slice 0:9
+        invalid_input  read a --slice 0:1:2
+        not_found      history zzz
+        not_found      rm zzz --yes";
+    let files = [
+        ("{f64}", &f64p),
+        ("{1d}", &onedp),
+        ("{empty}", &emptyp),
+        ("{truncated}", &truncp),
+        ("{fortran}", &fortp),
+        ("{missing}", &missp),
     ];
-    for (args, kind) in &cases {
-        let mut a = args.clone();
-        a.push("--json");
-        e.refused(&a, kind);
+    let mut n = 0;
+    for line in cases.lines() {
+        let mut words = line.split_whitespace();
+        let kind = words.next().unwrap();
+        let mut args: Vec<&str> = words
+            .map(|w| files.iter().find(|(k, _)| *k == w).map_or(w, |(_, f)| f))
+            .collect();
+        args.push("--json");
+        e.refused(&args, kind);
+        n += 1;
     }
+    assert_eq!(n, 34);
     // The messages name the problem.
     e.refused_saying(
         &["patch", "a", "--offset", "0,0", "--from", &fortp, "--json"],
