@@ -556,8 +556,17 @@ impl Inner {
             ],
             "attributes": attributes_with_resizable(&req.metadata, &req.resizable),
         });
+        let existed = dir.exists();
         fs::create_dir_all(&dir)
             .map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
+        // A failed create (a full disk, say) leaves no half-made array: the directory goes
+        // if this call made it.
+        let undo = |e: Error| {
+            if !existed {
+                let _ = fs::remove_dir_all(&dir);
+            }
+            e
+        };
         // Publish with a hard link: it fails if another creator got there first.
         let tmp = dir.join(format!(
             "zarr.json.{}.{}.tmp",
@@ -565,8 +574,13 @@ impl Inner {
             unique_suffix()
         ));
         let text = serde_json::to_vec_pretty(&meta).map_err(|e| Error::io(e.to_string()))?;
-        write_temp(&tmp, &text, self.durability)
-            .map_err(|e| Error::io(format!("cannot write {}: {e}", tmp.display())))?;
+        if let Err(e) = write_temp(&tmp, &text, self.durability) {
+            let _ = fs::remove_file(&tmp);
+            return Err(undo(Error::io(format!(
+                "cannot write {}: {e}",
+                tmp.display()
+            ))));
+        }
         let linked = fs::hard_link(&tmp, dir.join(META));
         let _ = fs::remove_file(&tmp);
         match linked {
@@ -574,9 +588,10 @@ impl Inner {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 return Err(Error::already_exists(format!("'{path}' already exists")))
             }
-            Err(e) => return Err(Error::io(format!("cannot create '{path}': {e}"))),
+            Err(e) => return Err(undo(Error::io(format!("cannot create '{path}': {e}")))),
         }
-        self.journal(path, Cause::Create, None, Some(&req.shape))?;
+        self.journal(path, Cause::Create, None, Some(&req.shape))
+            .map_err(|e| undo(e.context(format!("creating '{path}' failed and was undone"))))?;
         if self.durability.fsync() {
             // The new directories and their first entries.
             let parent = dir.parent().unwrap_or(&self.root);

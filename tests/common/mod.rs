@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: the pinned Python venv, the extent binary.
 #![allow(dead_code)]
 
+pub mod hostile;
 pub mod tiled;
 pub mod watch;
 

@@ -269,7 +269,9 @@ impl Http {
                     let status = resp.status();
                     tracing::debug!(status = status.as_u16(), "{what}");
                     if status.is_success() {
-                        read_limited(resp, limit, !exact)
+                        // Over the limit is refused, never cut: a cut JSON answer or array
+                        // body must not be mistaken for a whole one.
+                        read_limited(resp, limit, false)
                             .await
                             .map_err(|e| (e.retry, self.body_error(what, e, limit, exact)))
                     } else {

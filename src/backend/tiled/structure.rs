@@ -378,4 +378,101 @@ mod tests {
             assert_eq!(parse_data_type(&data_type_json(d)), Some((d, false)));
         }
     }
+
+    /// Any JSON-like value, including the odd numbers a broken server could send.
+    fn any_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| json!(f)),
+            "[a-z<>|]{0,4}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(2, 12, 3, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..3).prop_map(Value::from),
+                proptest::collection::btree_map("[a-z_]{1,10}", inner, 0..3)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+
+        /// Structures with each field right, wrong or missing: an error or a consistent array.
+        #[test]
+        fn structures_never_panic(
+            shape in proptest::option::of(proptest::collection::vec(0u64..1 << 40, 0..4)),
+            chunk_lists in proptest::option::of(proptest::collection::vec(
+                proptest::collection::vec(proptest::prelude::any::<u64>(), 0..4), 0..4)),
+            kind in "[a-zA-Z]{0,2}",
+            itemsize in proptest::prelude::any::<u64>(),
+            endian in "(little|big|not_applicable|x)",
+            resizable in proptest::collection::vec(proptest::prelude::any::<bool>(), 0..4),
+            fill in any_value(),
+            wild in any_value(),
+            which in 0usize..6,
+        ) {
+            let mut st = json!({
+                "data_type": {"kind": kind, "itemsize": itemsize, "endianness": endian},
+                "shape": shape, "chunks": chunk_lists,
+            });
+            // One field (or the whole structure / metadata) replaced by anything.
+            let mut meta = json!({"extent": {"resizable": resizable, "fill_value": fill}});
+            match which {
+                0 => st["shape"] = wild,
+                1 => st["chunks"] = wild,
+                2 => st["data_type"] = wild,
+                3 => st = wild,
+                4 => meta = wild,
+                _ => {}
+            }
+            if let Ok(r) = remote_from_attributes("a", &attrs(st, meta)) {
+                let n = r.info.shape.len();
+                proptest::prop_assert_eq!(r.info.chunks.len(), n);
+                proptest::prop_assert_eq!(r.info.resizable.len(), n);
+                proptest::prop_assert_eq!(r.chunk_totals.len(), n);
+            }
+        }
+
+        #[test]
+        fn any_attributes_never_panic(a in any_value()) {
+            let _ = remote_from_attributes("a", &a);
+            let _ = shape_of_answer(&a);
+            let _ = split_metadata(&a);
+            let _ = parse_data_type(&a);
+        }
+
+        /// A consistent structure is read back exactly.
+        #[test]
+        fn good_structures_parse_exactly(
+            dims in proptest::collection::vec((1u64..50, 1u64..9), 1..4),
+            d in 0usize..DType::ALL.len(),
+        ) {
+            let dtype = DType::ALL[d];
+            let shape: Vec<u64> = dims.iter().map(|p| p.0).collect();
+            let chunks: Vec<u64> = dims.iter().map(|p| p.1).collect();
+            let lists: Vec<Vec<u64>> = dims
+                .iter()
+                .map(|&(s, c)| {
+                    let mut l = vec![c; (s / c) as usize];
+                    if s % c != 0 {
+                        l.push(s % c);
+                    }
+                    l
+                })
+                .collect();
+            let a = attrs(json!({"data_type": data_type_json(dtype), "shape": shape, "chunks": lists}),
+                          json!({}));
+            let r = remote_from_attributes("a", &a).unwrap();
+            proptest::prop_assert_eq!(&r.info.shape, &shape);
+            proptest::prop_assert_eq!(&r.chunk_totals, &shape);
+            proptest::prop_assert_eq!(r.info.dtype, dtype);
+            let first: Vec<u64> = chunks.iter().zip(&shape).map(|(&c, &s)| c.min(s)).collect();
+            proptest::prop_assert_eq!(&r.info.chunks, &first);
+        }
+    }
 }
