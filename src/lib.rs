@@ -6,6 +6,7 @@ pub mod app;
 pub mod backend;
 pub mod bench;
 pub mod cli;
+pub mod color;
 pub mod config;
 pub mod demo;
 pub mod logging;

@@ -2,9 +2,13 @@
 
 use std::path::PathBuf;
 
-use crate::backend::{fmt_shape, parse_slice, ArrayData, Result};
+use crate::backend::{fmt_shape, parse_slice, ArrayData, ArrayInfo, Backend, Result, Selection};
 
+use super::progress::{Progress, Unit};
 use super::{array_path, open_store, Cli, Output};
+
+/// About this many bytes per read when a read is cut into pieces for progress.
+const PIECE_BYTES: u64 = 16 << 20;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -23,11 +27,18 @@ pub struct Args {
 pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
     let store = open_store(cli, false)?;
     let path = array_path(&args.array)?;
+    let info = store.show(&path).await?;
     let selection = match &args.slice {
-        Some(s) => Some(parse_slice(s, &store.show(&path).await?.shape)?),
-        None => None,
+        Some(s) => parse_slice(s, &info.shape)?,
+        None => Selection::all(&info.shape),
     };
-    let data = store.read(&path, selection.as_ref()).await?;
+    let total = crate::backend::checked_elements(&selection.shape())? * info.dtype.size() as u64;
+    let bar = Progress::bar(out.json, total, Unit::Bytes, format!("reading {path}"));
+    let data = read_in_pieces(store.as_ref(), &info, &selection, PIECE_BYTES, &|n| {
+        bar.inc(n)
+    })
+    .await?;
+    bar.finish();
     if let Some(file) = &args.out {
         crate::npy::write(file, &data)?;
         let summary = serde_json::json!({"shape": data.shape, "dtype": data.dtype, "out": file});
@@ -48,6 +59,48 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
     });
     out.emit(&value, || text(&data));
     Ok(())
+}
+
+/// Reads `sel` as slabs of whole chunk rows along axis 0, about `piece_bytes` each, calling
+/// `done` with each slab's size. C order makes the slabs' bytes simply follow one another.
+pub async fn read_in_pieces(
+    store: &dyn Backend,
+    info: &ArrayInfo,
+    sel: &Selection,
+    piece_bytes: u64,
+    done: &(dyn Fn(u64) + Sync),
+) -> Result<ArrayData> {
+    let path = info.path.as_str();
+    let shape = sel.shape();
+    let rows = shape.first().copied().unwrap_or(0);
+    let row_elems: u64 = shape.iter().skip(1).product();
+    let row_bytes = row_elems.max(1) * info.dtype.size() as u64;
+    if rows.saturating_mul(row_bytes) <= piece_bytes || info.chunks.is_empty() {
+        let whole = *sel == Selection::all(&info.shape);
+        let data = store.read(path, (!whole).then_some(sel)).await?;
+        done(data.bytes.len() as u64);
+        return Ok(data);
+    }
+    // Slab boundaries on multiples of `step` (whole chunks), so no chunk is decoded twice.
+    let chunk_rows = info.chunks[0].max(1);
+    let step = chunk_rows * (piece_bytes / (chunk_rows * row_bytes)).max(1);
+    let (start, end) = (sel.start[0], sel.end[0]);
+    let mut bytes = Vec::new();
+    let mut dtype = None;
+    let mut s = start;
+    while s < end {
+        let e = end.min((s / step + 1) * step);
+        let mut piece = sel.clone();
+        piece.start[0] = s;
+        piece.end[0] = e;
+        let data = store.read(path, Some(&piece)).await?;
+        done(data.bytes.len() as u64);
+        dtype = Some(data.dtype);
+        bytes.extend_from_slice(&data.bytes);
+        s = e;
+    }
+    let dtype = dtype.ok_or_else(|| crate::backend::Error::io("empty read"))?;
+    ArrayData::new(dtype, shape, bytes)
 }
 
 /// numpy-like text: rows of the last axis, blocks separated by blank lines; long arrays are
