@@ -615,3 +615,41 @@ fn color_flag_parses_everywhere_and_refuses_bad_values() {
     let man = e.run(&["man"]);
     assert!(String::from_utf8_lossy(&man.stdout).contains("color"));
 }
+
+#[test]
+fn piped_commands_draw_no_progress() {
+    let e = env();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("in.npy");
+    let data = extent::backend::ArrayData::new(
+        extent::backend::DType::UInt8,
+        vec![64, 1024],
+        (0..64 * 1024).map(|i| (i % 251) as u8).collect(),
+    )
+    .unwrap();
+    npy(&src, &data);
+    let out = dir.path().join("out.npy");
+    let (s, o) = (src.to_str().unwrap(), out.to_str().unwrap());
+    for args in [
+        vec!["create", "big", "--from", s, "--chunks", "4,1024"],
+        vec!["patch", "big", "--offset", "64,0", "--from", s, "--extend"],
+        vec!["read", "big", "--out", o],
+        vec!["check", "--all"],
+    ] {
+        let r = e.run(&args);
+        assert!(
+            r.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+        assert!(
+            r.stderr.is_empty(),
+            "{args:?} wrote to stderr: {:?}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+    }
+    let back = extent::npy::read(&out).unwrap();
+    assert_eq!(back.shape, vec![128, 1024]);
+    assert_eq!(&back.bytes[..data.bytes.len()], &data.bytes[..]);
+    assert_eq!(&back.bytes[data.bytes.len()..], &data.bytes[..]);
+}

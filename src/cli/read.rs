@@ -138,3 +138,48 @@ fn text(data: &ArrayData) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::local::LocalBackend;
+    use crate::backend::{CreateRequest, DType};
+
+    #[tokio::test]
+    async fn pieces_give_the_same_bytes_as_one_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalBackend::open_or_create(dir.path()).unwrap();
+        let shape = vec![23u64, 5, 3];
+        let n: u64 = shape.iter().product();
+        let bytes: Vec<u8> = (0..n as u32).flat_map(|i| i.to_le_bytes()).collect();
+        let info = store
+            .create(&CreateRequest {
+                path: "a".into(),
+                shape: shape.clone(),
+                chunks: vec![2, 5, 3],
+                dtype: DType::UInt32,
+                resizable: vec![true; 3],
+                fill_value: 0.into(),
+                metadata: serde_json::json!({}),
+                data: Some(ArrayData::new(DType::UInt32, shape.clone(), bytes).unwrap()),
+            })
+            .await
+            .unwrap();
+        for slice in [None, Some("3:20,1:4,:"), Some("-1:")] {
+            let sel = match slice {
+                Some(s) => parse_slice(s, &shape).unwrap(),
+                None => Selection::all(&shape),
+            };
+            let whole = store.read("a", Some(&sel)).await.unwrap();
+            let counted = std::sync::atomic::AtomicU64::new(0);
+            // 100 bytes a piece: many pieces, each of whole chunk rows.
+            let pieces = read_in_pieces(&store, &info, &sel, 100, &|b| {
+                counted.fetch_add(b, std::sync::atomic::Ordering::Relaxed);
+            })
+            .await
+            .unwrap();
+            assert_eq!(pieces, whole, "slice {slice:?}");
+            assert_eq!(counted.into_inner(), whole.bytes.len() as u64);
+        }
+    }
+}
