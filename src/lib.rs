@@ -3,6 +3,8 @@
 //! Dependencies point one way: `cli`/`ui` → `app` → `backend`.
 
 pub mod app;
+// The backend is the API other front ends build on: every public item is documented.
+#[warn(missing_docs)]
 pub mod backend;
 pub mod bench;
 pub mod cli;
