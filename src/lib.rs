@@ -3,9 +3,12 @@
 //! Dependencies point one way: `cli`/`ui` → `app` → `backend`.
 
 pub mod app;
+// The backend is the API other front ends build on: every public item is documented.
+#[warn(missing_docs)]
 pub mod backend;
 pub mod bench;
 pub mod cli;
+pub mod color;
 pub mod config;
 pub mod demo;
 pub mod logging;

@@ -6,6 +6,8 @@ use extent::cli::{self, Cli};
 
 fn main() {
     let cli = Cli::parse_from(tui_args());
+    extent::color::set_choice(cli.color);
+    extent::color::install_report_hook();
     extent::logging::init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -37,7 +39,7 @@ fn main() {
 /// The arguments with a `tui` subcommand word removed: `extent tui` = `extent`.
 fn tui_args() -> Vec<std::ffi::OsString> {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let takes_value = |a: &std::ffi::OsString| a == "--store" || a == "--api-key";
+    let takes_value = |a: &std::ffi::OsString| a == "--store" || a == "--api-key" || a == "--color";
     if let Some(i) = (1..args.len()).find(|&i| args[i] == "tui" && !takes_value(&args[i - 1])) {
         args.remove(i);
     }

@@ -471,3 +471,81 @@ fn named_stores_from_the_config_file() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v[0]["path"], "x");
 }
+
+#[test]
+fn color_flag_parses_everywhere_and_refuses_bad_values() {
+    use clap::Parser;
+    use extent::cli::Cli;
+    use extent::color::ColorChoice;
+    let parse = |args: &[&str]| Cli::try_parse_from(args).map(|c| c.color);
+    assert_eq!(parse(&["extent", "ls"]).unwrap(), ColorChoice::Auto);
+    assert_eq!(
+        parse(&["extent", "--color", "never", "ls"]).unwrap(),
+        ColorChoice::Never
+    );
+    // Global: also after the subcommand.
+    assert_eq!(
+        parse(&["extent", "ls", "--color=always"]).unwrap(),
+        ColorChoice::Always
+    );
+    assert!(parse(&["extent", "--color", "sometimes", "ls"]).is_err());
+
+    // The binary: a bad value names the good ones; a good one changes nothing on plain output.
+    let e = env();
+    let bad = e.run(&["--color", "sometimes", "ls"]);
+    assert!(!bad.status.success());
+    let msg = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        msg.contains("auto") && msg.contains("always") && msg.contains("never"),
+        "{msg}"
+    );
+    e.ok_json(&["create", "a", "--shape", "2", "--json"]);
+    let never = e.run(&["ls", "--color", "never"]);
+    let always = e.run(&["--color", "always", "ls"]);
+    assert!(never.status.success() && always.status.success());
+    assert_eq!(never.stdout, always.stdout);
+    assert!(
+        !never.stdout.contains(&0x1b),
+        "escape codes in piped output"
+    );
+    let man = e.run(&["man"]);
+    assert!(String::from_utf8_lossy(&man.stdout).contains("color"));
+}
+
+#[test]
+fn piped_commands_draw_no_progress() {
+    let e = env();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("in.npy");
+    let data = extent::backend::ArrayData::new(
+        extent::backend::DType::UInt8,
+        vec![64, 1024],
+        (0..64 * 1024).map(|i| (i % 251) as u8).collect(),
+    )
+    .unwrap();
+    npy(&src, &data);
+    let out = dir.path().join("out.npy");
+    let (s, o) = (src.to_str().unwrap(), out.to_str().unwrap());
+    for args in [
+        vec!["create", "big", "--from", s, "--chunks", "4,1024"],
+        vec!["patch", "big", "--offset", "64,0", "--from", s, "--extend"],
+        vec!["read", "big", "--out", o],
+        vec!["check", "--all"],
+    ] {
+        let r = e.run(&args);
+        assert!(
+            r.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+        assert!(
+            r.stderr.is_empty(),
+            "{args:?} wrote to stderr: {:?}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+    }
+    let back = extent::npy::read(&out).unwrap();
+    assert_eq!(back.shape, vec![128, 1024]);
+    assert_eq!(&back.bytes[..data.bytes.len()], &data.bytes[..]);
+    assert_eq!(&back.bytes[data.bytes.len()..], &data.bytes[..]);
+}

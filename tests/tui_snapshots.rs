@@ -576,3 +576,41 @@ fn every_screen_draws_at_every_size_without_panicking() {
         }
     }
 }
+
+/// Every cell's colours after drawing `state` with `theme`.
+fn colours(state: &AppState, theme: &Theme) -> Vec<ratatui::style::Color> {
+    let (w, h) = (state.size.width, state.size.height);
+    let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    term.draw(|f| ui::draw(f, &View { state, theme }))
+        .expect("draw");
+    let buf = term.backend().buffer();
+    let mut out = Vec::new();
+    for y in 0..h {
+        for x in 0..w {
+            out.push(buf[(x, y)].fg);
+            out.push(buf[(x, y)].bg);
+        }
+    }
+    out
+}
+
+#[test]
+fn color_never_draws_no_colours_and_always_does() {
+    use extent::color::{resolve, ColorChoice};
+    use ratatui::style::Color;
+    let state = frames(80, 24);
+    // `never` on a terminal without NO_COLOR: no cell has a colour.
+    let never = Theme::load_with(None, resolve(ColorChoice::Never, false, true)).0;
+    let cells = colours(&state, &never);
+    assert!(
+        cells.iter().all(|c| *c == Color::Reset),
+        "a colour was drawn"
+    );
+    // `always` when piped and with NO_COLOR: the chunk grid and bars are coloured.
+    let always = Theme::load_with(None, resolve(ColorChoice::Always, true, false)).0;
+    let coloured = colours(&state, &always)
+        .into_iter()
+        .filter(|c| *c != Color::Reset)
+        .count();
+    assert!(coloured > 100, "only {coloured} coloured cells");
+}

@@ -1,5 +1,6 @@
 //! Colours and text styles, from `assets/theme.toml` (embedded) plus the user's overrides.
-//! With `NO_COLOR` set, colours are dropped and only modifiers remain.
+//! Without colour (`--color never`, or `NO_COLOR` under `auto`: see `crate::color`), colours
+//! are dropped and only modifiers remain.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -64,11 +65,18 @@ impl Theme {
         Theme::builtin(true)
     }
 
-    /// Defaults + the user's file; honours NO_COLOR from the environment.
+    /// Defaults + the user's file; colours only if `crate::color` allows them on stdout.
     pub fn load(user_file: Option<&Path>) -> (Theme, Vec<String>) {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Theme::load_with(
+            user_file,
+            crate::color::enabled(crate::color::Stream::Stdout),
+        )
+    }
+
+    /// Defaults + the user's file, with or without colours.
+    pub fn load_with(user_file: Option<&Path>, colour: bool) -> (Theme, Vec<String>) {
         let user = user_file.and_then(|p| std::fs::read_to_string(p).ok());
-        Theme::from_files(DEFAULT_THEME, user.as_deref(), no_color)
+        Theme::from_files(DEFAULT_THEME, user.as_deref(), !colour)
     }
 
     pub fn from_files(defaults: &str, user: Option<&str>, no_color: bool) -> (Theme, Vec<String>) {

@@ -6,8 +6,11 @@ use super::{Error, Result};
 /// A dense block of elements, little-endian, C order. The layout every backend speaks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArrayData {
+    /// Element type.
     pub dtype: DType,
+    /// Elements per axis.
     pub shape: Vec<u64>,
+    /// `shape.product() * dtype.size()` bytes.
     pub bytes: Vec<u8>,
 }
 
@@ -50,10 +53,12 @@ impl ArrayData {
         })
     }
 
+    /// Number of elements.
     pub fn len(&self) -> usize {
         self.bytes.len() / self.dtype.size()
     }
 
+    /// Whether the block has no elements.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

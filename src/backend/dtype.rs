@@ -8,24 +8,36 @@ use super::{Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DType {
+    /// `bool` (one byte, 0 or 1).
     Bool,
+    /// `int8`.
     Int8,
+    /// `int16`.
     Int16,
+    /// `int32`.
     Int32,
+    /// `int64`.
     Int64,
     #[serde(rename = "uint8")]
+    /// `uint8`.
     UInt8,
     #[serde(rename = "uint16")]
+    /// `uint16`.
     UInt16,
     #[serde(rename = "uint32")]
+    /// `uint32`.
     UInt32,
     #[serde(rename = "uint64")]
+    /// `uint64`.
     UInt64,
+    /// `float32`.
     Float32,
+    /// `float64`.
     Float64,
 }
 
 impl DType {
+    /// Every supported dtype, smallest integers first.
     pub const ALL: [DType; 11] = [
         DType::Bool,
         DType::Int8,
@@ -57,6 +69,7 @@ impl DType {
         }
     }
 
+    /// From a numpy name (`uint16`, `float64`, ...); an unknown name is `invalid_input`.
     pub fn parse(s: &str) -> Result<DType> {
         let s = s.trim();
         DType::ALL
@@ -104,6 +117,7 @@ impl DType {
         format!("{order}{}{}", self.kind(), self.size())
     }
 
+    /// `float32` or `float64`.
     pub fn is_float(self) -> bool {
         matches!(self, DType::Float32 | DType::Float64)
     }

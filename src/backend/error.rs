@@ -3,26 +3,39 @@
 
 use serde::Serialize;
 
+/// What every backend operation returns.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What went wrong, as a stable name (`--json` prints it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
+    /// A write or selection outside the array (without `--extend`).
     OutOfBounds,
+    /// Data of another dtype than the array's.
     DtypeMismatch,
+    /// Shapes or numbers of axes that do not agree.
     ShapeMismatch,
+    /// A resize or extend along an axis that is not resizable.
     NotResizable,
+    /// No such array or group.
     NotFound,
+    /// Something already exists at the path.
     AlreadyExists,
+    /// The store cannot do this (e.g. the server lacks the API).
     Unsupported,
+    /// Missing or rejected credentials.
     Auth,
+    /// The store is not in a state that allows it (another writer, a 409 from the server).
     Conflict,
+    /// Input that does not make sense (a parse error, a bad path).
     InvalidInput,
+    /// Filesystem, network or server failure.
     Io,
 }
 
 impl ErrorKind {
+    /// The `snake_case` name used in JSON errors.
     pub fn name(self) -> &'static str {
         match self {
             ErrorKind::OutOfBounds => "out_of_bounds",
@@ -58,7 +71,9 @@ impl ErrorKind {
 /// A typed error with a plain-words message. Messages never contain secrets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
+    /// The category, deciding the exit code.
     pub kind: ErrorKind,
+    /// Plain words naming the problem (never the API key).
     pub message: String,
 }
 
@@ -73,7 +88,8 @@ impl std::error::Error for Error {}
 macro_rules! ctor {
     ($($fn:ident => $kind:ident),* $(,)?) => {
         impl Error {
-            $(pub fn $fn(message: impl Into<String>) -> Error {
+            $(#[doc = concat!("An error of kind `", stringify!($kind), "`.")]
+            pub fn $fn(message: impl Into<String>) -> Error {
                 Error { kind: ErrorKind::$kind, message: message.into() }
             })*
         }

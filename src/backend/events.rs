@@ -6,13 +6,20 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum EventKind {
+    /// The array appeared.
     Created,
+    /// The array was deleted.
     Deleted,
+    /// The shape changed from `old` to `new`.
     ShapeChanged {
+        /// Shape before.
         old: Vec<u64>,
+        /// Shape after.
         new: Vec<u64>,
     },
+    /// Chunks were written in the region at `offset`.
     ChunksWritten {
+        /// Start of the written region.
         offset: Vec<u64>,
         /// The written region's shape (`shape` in JSON is the array's).
         #[serde(rename = "region_shape")]
@@ -27,8 +34,10 @@ pub struct Event {
     pub time: String,
     /// 1, 2, 3… per watch, in the order of the changes.
     pub sequence: u64,
+    /// The array's path.
     pub path: String,
     #[serde(flatten)]
+    /// What happened.
     pub kind: EventKind,
     /// The array's shape after the event (`None` once deleted).
     pub shape: Option<Vec<u64>>,
@@ -42,11 +51,14 @@ pub enum ConnectionState {
     Live,
     /// Asked for at short intervals (local files, or Tiled without streaming).
     Polling,
+    /// Lost the link; trying again.
     Reconnecting,
+    /// Given up until asked again.
     Offline,
 }
 
 impl ConnectionState {
+    /// Lowercase name, as shown in the top bar and JSON.
     pub fn name(self) -> &'static str {
         match self {
             ConnectionState::Live => "live",
@@ -60,8 +72,11 @@ impl ConnectionState {
 /// What a watch sends.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WatchMessage {
+    /// A change.
     Event(Event),
+    /// The link's state changed.
     State(ConnectionState),
 }
 
+/// Where a watch delivers its messages.
 pub type WatchReceiver = tokio::sync::mpsc::Receiver<WatchMessage>;

@@ -77,6 +77,7 @@ impl Durability {
         }
     }
 
+    /// From `fsync` or `atomic` (case-insensitive; empty is `fsync`).
     pub fn parse(s: &str) -> Result<Durability> {
         match s.trim().to_ascii_lowercase().as_str() {
             "" | "fsync" => Ok(Durability::Fsync),
@@ -189,10 +190,12 @@ impl LocalBackend {
         }
     }
 
+    /// How writes are made durable.
     pub fn durability(&self) -> Durability {
         self.inner.durability
     }
 
+    /// The store's directory.
     pub fn root(&self) -> &Path {
         &self.inner.root
     }

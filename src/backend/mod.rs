@@ -41,7 +41,9 @@ pub struct Capabilities {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NodeKind {
+    /// An array (has shape and dtype).
     Array,
+    /// A group (holds nodes).
     Group,
 }
 
@@ -50,16 +52,20 @@ pub enum NodeKind {
 pub struct NodeEntry {
     /// Full path from the store's root, `/`-separated, no leading slash.
     pub path: String,
+    /// Array or group.
     pub kind: NodeKind,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The shape, for arrays.
     pub shape: Option<Vec<u64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The dtype, for arrays.
     pub dtype: Option<DType>,
 }
 
 /// A page of a listing.
 #[derive(Debug, Clone, Default)]
 pub struct Page {
+    /// The nodes of this page, in listing order.
     pub entries: Vec<NodeEntry>,
     /// Total number of children, when the store knows it.
     pub total: Option<u64>,
@@ -68,19 +74,24 @@ pub struct Page {
 /// The structure of one array.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArrayInfo {
+    /// The array's path in the store (no leading slash).
     pub path: String,
+    /// Current shape.
     pub shape: Vec<u64>,
     /// The regular chunk shape.
     pub chunks: Vec<u64>,
+    /// Element type.
     pub dtype: DType,
     /// Per axis: may this axis grow or shrink.
     pub resizable: Vec<bool>,
+    /// The value of unwritten elements.
     pub fill_value: serde_json::Value,
     /// User metadata (Zarr attributes / Tiled metadata), without extent's own keys.
     pub metadata: serde_json::Value,
 }
 
 impl ArrayInfo {
+    /// Number of axes.
     pub fn ndim(&self) -> usize {
         self.shape.len()
     }
@@ -94,6 +105,7 @@ impl ArrayInfo {
             .collect()
     }
 
+    /// Number of elements (can exceed `u64` for huge shapes, hence `u128`).
     pub fn num_elements(&self) -> u128 {
         self.shape.iter().map(|&s| s as u128).product()
     }
@@ -102,12 +114,19 @@ impl ArrayInfo {
 /// What to create.
 #[derive(Debug, Clone)]
 pub struct CreateRequest {
+    /// Where to create it.
     pub path: String,
+    /// Initial shape.
     pub shape: Vec<u64>,
+    /// Regular chunk shape.
     pub chunks: Vec<u64>,
+    /// Element type.
     pub dtype: DType,
+    /// One flag per axis: may it grow or shrink.
     pub resizable: Vec<bool>,
+    /// The value of unwritten elements.
     pub fill_value: serde_json::Value,
+    /// User metadata (a JSON object).
     pub metadata: serde_json::Value,
     /// Initial content (must have `shape` and `dtype`); the fill value otherwise.
     pub data: Option<ArrayData>,
@@ -167,16 +186,24 @@ impl CreateRequest {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Cause {
+    /// The array was created.
     Create,
+    /// A patch that fitted.
     Patch,
+    /// A patch with extend that grew the array.
     Extend,
+    /// An explicit resize.
     Resize,
+    /// Undoing a change that failed halfway.
     Rollback,
+    /// `check --repair`.
     Repair,
+    /// A change made by another tool, noticed afterwards.
     Observed,
 }
 
 impl Cause {
+    /// Lowercase name as in JSON and the history.
     pub fn name(self) -> &'static str {
         match self {
             Cause::Create => "create",
@@ -197,6 +224,7 @@ pub struct StructureChange {
     pub time: String,
     /// `user@host` of the process that made the change.
     pub actor: String,
+    /// Why it changed.
     pub cause: Cause,
     /// `None` when the array was created.
     pub old_shape: Option<Vec<u64>>,
@@ -210,6 +238,7 @@ pub struct StructureChange {
 pub enum ChunkState {
     /// No data stored: reads give the fill value.
     Missing = 0,
+    /// Data stored.
     Written = 1,
     /// The store cannot tell.
     Unknown = 2,
@@ -218,11 +247,14 @@ pub enum ChunkState {
 /// The state of every chunk of an array, one byte per chunk in C order over `grid`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChunkMap {
+    /// Chunks per axis.
     pub grid: Vec<u64>,
+    /// One state per chunk, C order over `grid`.
     pub states: Vec<ChunkState>,
 }
 
 impl ChunkMap {
+    /// A map of `grid` with every chunk in state `fill`.
     pub fn new(grid: Vec<u64>, fill: ChunkState) -> ChunkMap {
         let n: u64 = grid.iter().product();
         ChunkMap {
@@ -263,6 +295,7 @@ impl ChunkMap {
         Some(idx as usize)
     }
 
+    /// Number of chunks known to be written.
     pub fn written(&self) -> usize {
         self.states
             .iter()
@@ -274,9 +307,11 @@ impl ChunkMap {
 /// A problem `check` found in an array, in plain words, with the repair (if one is safe).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
+    /// The node concerned (empty: the store itself).
     pub path: String,
     /// A stable name: `stale_chunks`, `dirty_overhang`, `temp_file`, `journal_behind`, ...
     pub code: String,
+    /// The problem in plain words.
     pub message: String,
     /// What `--repair` does about it; `None` when it needs a person.
     pub repair: Option<String>,
@@ -289,6 +324,7 @@ pub struct Finding {
 pub struct PatchPlan {
     /// The shape after the patch (equal to the current shape when it fits).
     pub new_shape: Vec<u64>,
+    /// Whether the patch grows the array.
     pub grows: bool,
 }
 
@@ -487,6 +523,7 @@ pub trait Backend: Send + Sync {
     /// A description for people (never contains secrets).
     fn describe(&self) -> String;
 
+    /// What this store can and cannot do.
     fn capabilities(&self) -> Capabilities;
 
     /// Children of a group (`""` is the root), `limit` at most, from `offset`.

@@ -5,7 +5,9 @@ use super::{fmt_shape, Error, Result};
 /// A rectangular selection: start and end (exclusive) per axis, resolved against a shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Selection {
+    /// First index per axis.
     pub start: Vec<u64>,
+    /// End per axis (exclusive).
     pub end: Vec<u64>,
 }
 
@@ -18,6 +20,7 @@ impl Selection {
         }
     }
 
+    /// Elements per axis.
     pub fn shape(&self) -> Vec<u64> {
         self.start
             .iter()

@@ -29,6 +29,7 @@ pub struct TiledWatchTarget {
     pub server_path: String,
     /// Path as the user names it (in events).
     pub path: String,
+    /// Sent as `Authorization: Apikey ...`; never printed (see the `Debug` impl).
     pub api_key: Option<String>,
 }
 
@@ -131,6 +132,7 @@ enum MetaAnswer {
     Failed,
 }
 
+/// Starts following the node; messages arrive on the returned channel until it is dropped.
 pub fn spawn(t: TiledWatchTarget) -> WatchReceiver {
     let (tx, rx) = mpsc::channel(1024);
     tokio::spawn(async move {

@@ -1,10 +1,9 @@
 //! `extent bench [--shape-per-patch 1,2048,2048] [--dtype uint16] [--count N] [--concurrency K]`.
 
-use std::io::IsTerminal;
-
 use crate::backend::{parse_shape, DType, Result};
 use crate::bench::{self, BenchConfig};
 
+use super::progress::{Progress, Unit};
 use super::{open_store, Cli, Output};
 
 #[derive(Debug, clap::Args)]
@@ -33,25 +32,9 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
         prefix: "extent-bench".into(),
     };
     let store = open_store(cli, true)?;
-    let bar = (!args.json && std::io::stderr().is_terminal()).then(|| {
-        let b = indicatif::ProgressBar::new(cfg.count * 3);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} bench [{bar:40}] {pos}/{len} {per_sec} {eta}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        b
-    });
-    let progress = |done: u64, _total: u64| {
-        if let Some(b) = &bar {
-            b.set_position(done);
-        }
-    };
-    let report = bench::run(store, &cfg, &progress).await;
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
+    let bar = Progress::bar(args.json, cfg.count * 3, Unit::Steps, "bench");
+    let report = bench::run(store, &cfg, &|done, _total| bar.set_position(done)).await;
+    bar.finish();
     let report = report?;
     out.emit(&report, || {
         let mut s = format!(

@@ -2,6 +2,7 @@
 
 use crate::backend::{Error, Finding, Result};
 
+use super::progress::{Progress, Unit};
 use super::{array_path, confirm, open_store, Cli, Output};
 
 #[derive(Debug, clap::Args)]
@@ -36,9 +37,16 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<i32> {
         vec![array_path(args.array.as_deref().unwrap_or_default())?]
     };
     let mut findings: Vec<Finding> = Vec::new();
+    let bar = Progress::bar(out.json, paths.len() as u64, Unit::Steps, "checking");
     for p in &paths {
+        bar.set_message(format!(
+            "checking {}",
+            if p.is_empty() { "(store)" } else { p }
+        ));
         findings.extend(store.check(p).await?);
+        bar.inc(1);
     }
+    bar.finish();
     let fixable = findings.iter().filter(|f| f.repair.is_some()).count();
     if args.repair && fixable > 0 {
         let question = format!("apply {fixable} repair(s)?");
@@ -51,9 +59,12 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<i32> {
             .filter(|f| f.repair.is_some())
             .map(|f| f.path.as_str())
             .collect();
+        let bar = Progress::bar(out.json, touched.len() as u64, Unit::Steps, "repairing");
         for p in touched {
             repaired.extend(store.repair(p).await?);
+            bar.inc(1);
         }
+        bar.finish();
         // Keep what needs a person, then what was repaired.
         findings.retain(|f| f.repair.is_none());
         findings.extend(repaired);

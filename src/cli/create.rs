@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use crate::backend::{fmt_shape, parse_scalar, parse_shape, CreateRequest, DType, Error, Result};
 
+use super::progress::{fmt_bytes, Progress};
 use super::{array_path, open_store, Cli, Output};
 
 #[derive(Debug, clap::Args)]
@@ -35,9 +36,13 @@ pub struct Args {
 }
 
 pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
+    let spin = Progress::spinner(out.json, "reading the initial content");
     let req = request(args)?;
     let store = open_store(cli, true)?;
+    let size = req.data.as_ref().map_or(0, |d| d.bytes.len() as u64);
+    spin.set_message(format!("creating {} ({})", req.path, fmt_bytes(size)));
     let info = store.create(&req).await?;
+    spin.finish();
     out.structure(&info);
     Ok(())
 }

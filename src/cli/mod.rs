@@ -11,6 +11,7 @@ mod history;
 mod ls;
 mod output;
 mod patch;
+mod progress;
 mod read;
 mod resize;
 mod rm;
@@ -25,6 +26,7 @@ use clap::{Parser, Subcommand};
 use crate::backend::local::LocalBackend;
 use crate::backend::tiled::TiledBackend;
 use crate::backend::{normalize_path, Backend, Error, Result};
+use crate::color::ColorChoice;
 
 pub use output::{print_error, Output};
 
@@ -39,6 +41,10 @@ pub struct Cli {
     /// API key for a Tiled server (never printed or logged).
     #[arg(long, global = true, env = "TILED_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
+
+    /// When to use colour (TUI, error reports): the flag beats NO_COLOR, which beats `auto`.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
 
     #[command(subcommand)]
     pub command: Option<Command>,

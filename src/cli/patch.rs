@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use crate::backend::{parse_offset, parse_scalar, parse_shape, ArrayData, Error, Result};
 
+use super::progress::{fmt_bytes, Progress};
 use super::{array_path, open_store, Cli, Output};
 
 #[derive(Debug, clap::Args)]
@@ -33,8 +34,13 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
     let path = array_path(&args.array)?;
     let offset = parse_offset(&args.offset)?;
     let store = open_store(cli, false)?;
+    // One request (or one write) cannot report partial progress: a spinner with the size.
+    let spin = Progress::spinner(out.json, "reading the block");
     let data = match (&args.from, &args.value, &args.shape) {
-        (Some(f), None, None) => crate::npy::read(f)?,
+        (Some(f), None, None) => {
+            spin.set_message(format!("reading {}", f.display()));
+            crate::npy::read(f)?
+        }
         (None, Some(v), Some(s)) => {
             let shape = parse_shape(s)?;
             // The value is typed by the array's dtype: 1.5 into an int array is refused.
@@ -47,7 +53,12 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
             ))
         }
     };
+    spin.set_message(format!(
+        "writing {} to {path}",
+        fmt_bytes(data.bytes.len() as u64)
+    ));
     let info = store.patch(&path, &offset, &data, args.extend).await?;
+    spin.finish();
     out.structure(&info);
     Ok(())
 }

@@ -49,6 +49,7 @@ pub struct TiledOptions {
     pub data_dir: Option<PathBuf>,
     /// Where the write locks live (default: the user's cache dir, `$XDG_CACHE_HOME/extent`).
     pub cache_dir: Option<PathBuf>,
+    /// For establishing a connection.
     pub connect_timeout: Duration,
     /// For a whole request, body included.
     pub request_timeout: Duration,
@@ -194,6 +195,7 @@ impl TiledBackend {
         Self::with_options(url, api_key, TiledOptions::default())
     }
 
+    /// As `new`, with explicit settings (tests use short timeouts and private dirs).
     pub fn with_options(
         url: &str,
         api_key: Option<String>,
