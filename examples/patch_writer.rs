@@ -32,7 +32,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err(format!("'{path}' must be 2-D, it is {:?}", info.shape).into());
     }
     let cols = info.shape[1];
-    let rows = std::sync::atomic::AtomicU64::new(info.shape[0]);
+    use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+    // `next`: the row the next extend appends; `rows`: the rows that exist (grown once the
+    // extend returned), so in-bounds patches never aim past the edge.
+    let (next, rows) = (AtomicU64::new(info.shape[0]), AtomicU64::new(info.shape[0]));
     let row = |n: u64| ArrayData {
         dtype: info.dtype,
         shape: vec![1, cols],
@@ -43,7 +46,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let total = (rate * seconds) as u64;
     let done: Vec<Result<bool, extent::backend::Error>> = stream::iter(0..total)
         .map(|n| {
-            let (store, path, data, rows) = (store.clone(), path.clone(), row(n), &rows);
+            let (store, path, data, next, rows) =
+                (store.clone(), path.clone(), row(n), &next, &rows);
             async move {
                 let due = t0 + Duration::from_secs_f64(n as f64 / rate);
                 tokio::time::sleep_until(due.into()).await;
@@ -52,11 +56,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
                 let grow = extend_every > 0 && n % extend_every == extend_every - 1;
                 let r = if grow {
-                    rows.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+                    next.fetch_add(1, SeqCst)
                 } else {
-                    n % rows.load(std::sync::atomic::Ordering::SeqCst).max(1)
+                    n % rows.load(SeqCst).max(1)
                 };
-                store.patch(&path, &[r, 0], &data, grow).await.map(|_| true)
+                let info = store.patch(&path, &[r, 0], &data, grow).await?;
+                rows.fetch_max(info.shape[0], SeqCst);
+                Ok(true)
             }
         })
         .buffer_unordered(in_flight.max(1))

@@ -64,7 +64,13 @@ class Tui:
                         f"exec {a.bin} --store {store}"], env=env, check=True)
         self.pid = int(subprocess.run(["tmux", "display", "-p", "-t", self.sess, "#{pane_pid}"],
                                       capture_output=True, text=True).stdout)
-        assert open(f"/proc/{self.pid}/comm").read().startswith("extent"), "pane is not extent"
+        # The pane's shell execs extent: wait for it, so /proc is extent's.
+        t = time.monotonic()
+        while not open(f"/proc/{self.pid}/comm").read().startswith("extent"):
+            if time.monotonic() - t > 5:
+                self.close()
+                raise SystemExit("the tmux pane did not start extent")
+            time.sleep(0.01)
 
     def keys(self, *k):
         subprocess.run(["tmux", "send-keys", "-t", self.sess, *k], check=True)
