@@ -29,7 +29,8 @@ use async_trait::async_trait;
 use rayon::prelude::*;
 use serde_json::{json, Value};
 use zarrs::array::{
-    Array, ArrayBytes, ArraySubset, ArrayToBytesCodecTraits, ChunkShape, CodecOptions,
+    Array, ArrayBytes, ArrayMetadata, ArrayMetadataV3, ArraySubset, ArrayToBytesCodecTraits,
+    ChunkShape, CodecOptions,
 };
 use zarrs::filesystem::FilesystemStore;
 use zarrs::storage::storage_adapter::atomic_write::AtomicWriteStorageAdapter;
@@ -408,6 +409,19 @@ impl Inner {
             .map_err(|e| Error::io(format!("cannot open array '{path}': {e}")))
     }
 
+    /// The zarrs array of metadata the caller already read (under its lock): one read of
+    /// `zarr.json` per patch serves the plan, the chunk codecs and the shape rewrite.
+    fn array_from_meta(&self, path: &str, meta: &Value) -> Result<Array<Store>> {
+        let v3: ArrayMetadataV3 = serde_json::from_value(meta.clone())
+            .map_err(|e| Error::io(format!("the metadata of '{path}' is not Zarr v3: {e}")))?;
+        Array::new_with_metadata(
+            self.store.clone(),
+            &format!("/{path}"),
+            ArrayMetadata::V3(v3),
+        )
+        .map_err(|e| Error::io(format!("cannot open array '{path}': {e}")))
+    }
+
     pub(super) fn extent_dir(&self, path: &str) -> Result<PathBuf> {
         Ok(self.node_dir(path)?.join(EXTENT_DIR))
     }
@@ -469,11 +483,12 @@ impl Inner {
         replace_json(&self.node_dir(path)?.join(META), &meta, self.durability)
     }
 
-    /// Publishes a growing patch's shape: zarr.json, then the journal; under
-    /// [`Durability::Fsync`] the journal's fsync and the directory's (for the rename) run at
-    /// once. A failed journal puts the old shape back.
-    fn commit_shape(&self, path: &str, old: &[u64], new: &[u64]) -> Result<()> {
-        self.write_shape(path, new)?;
+    /// Publishes a growing patch's shape (`new_meta`, read under the exclusive lock with the
+    /// new shape set): zarr.json, then the journal; under [`Durability::Fsync`] the journal's
+    /// fsync and the directory's (for the rename) run at once. A failed journal puts the old
+    /// shape back.
+    fn commit_shape(&self, path: &str, old: &[u64], new: &[u64], new_meta: &Value) -> Result<()> {
+        replace_json(&self.node_dir(path)?.join(META), new_meta, self.durability)?;
         let pending = match self.journal_unsynced(path, Cause::Patch, Some(old), Some(new)) {
             Ok(p) => p,
             Err(e) => {
@@ -602,10 +617,13 @@ impl Inner {
                 sync_dir(d).map_err(|e| Error::io(format!("cannot sync {}: {e}", d.display())))?;
             }
         }
-        let info = self.info(path)?;
+        let info = info_from_meta(path, &meta)?;
         if let Some(data) = &req.data {
             let zeros = vec![0; req.shape.len()];
-            if let Err(e) = self.write_region(path, &info, &zeros, data, false) {
+            let written = self
+                .array_from_meta(path, &meta)
+                .and_then(|array| self.write_region(path, &array, &info, &zeros, data, false));
+            if let Err(e) = written {
                 // Creation is all or nothing.
                 let _ = fs::remove_dir_all(&dir);
                 return Err(e.context(format!("creating '{path}' failed and was undone")));
@@ -619,12 +637,13 @@ impl Inner {
     fn write_region(
         &self,
         path: &str,
+        array: &Array<Store>,
         info: &ArrayInfo,
         offset: &[u64],
         data: &ArrayData,
         chunk_locks: bool,
     ) -> Result<()> {
-        self.write_region_after(path, info, offset, data, chunk_locks, None)
+        self.write_region_after(path, array, info, offset, data, chunk_locks, None)
             .map_err(RegionError::into_inner)
     }
 
@@ -632,9 +651,11 @@ impl Inner {
     /// no chunk is published before it succeeded. Meanwhile the chunks the patch covers whole
     /// are encoded and written to their temp files (on this thread, `commit` on another when the
     /// work is worth a thread). Only for callers that hold the array lock exclusively.
+    #[allow(clippy::too_many_arguments)]
     fn write_region_after(
         &self,
         path: &str,
+        array: &Array<Store>,
         info: &ArrayInfo,
         offset: &[u64],
         data: &ArrayData,
@@ -646,7 +667,6 @@ impl Inner {
             return committed(commit.map_or(Ok(()), |c| c()));
         }
         let before = |e: Error| RegionError::Write(e);
-        let array = self.open_array(path).map_err(before)?;
         let fill = scalar_bytes(info.dtype, &info.fill_value).map_err(before)?;
         let parts = chunk_parts(info, offset, &data.shape);
         let changed_dirs = std::sync::Mutex::new(BTreeSet::new());
@@ -661,8 +681,8 @@ impl Inner {
             } else {
                 None
             };
-            let image = self.chunk_image(&array, info, part, data, &fill)?;
-            let staged = self.stage_chunk(&array, info, part, image)?;
+            let image = self.chunk_image(array, info, part, data, &fill)?;
+            let staged = self.stage_chunk(array, info, part, image)?;
             self.publish_chunk(&staged, &changed_dirs)
         };
         if commit.is_none() || chunk_locks {
@@ -680,8 +700,8 @@ impl Inner {
             covering
                 .par_iter()
                 .map(|part| {
-                    let image = self.chunk_image(&array, info, part, data, &fill)?;
-                    self.stage_chunk(&array, info, part, image)
+                    let image = self.chunk_image(array, info, part, data, &fill)?;
+                    self.stage_chunk(array, info, part, image)
                 })
                 .collect()
         };
@@ -895,26 +915,31 @@ impl Inner {
         if !plan.grows {
             let _shared = self.array_lock(path, false)?;
             // Re-read: a shrink may have happened since.
-            let info = self.info(path)?;
+            let meta = self.read_meta(path)?;
+            let info = info_from_meta(path, &meta)?;
             let plan = plan_patch(&info, offset, data, extend)?;
             if !plan.grows {
-                self.write_region(path, &info, offset, data, true)?;
+                let array = self.array_from_meta(path, &meta)?;
+                self.write_region(path, &array, &info, offset, data, true)?;
                 return Ok(info);
             }
         }
         let _exclusive = self.array_lock(path, true)?;
-        let old = self.info(path)?;
+        let mut meta = self.read_meta(path)?;
+        let old = info_from_meta(path, &meta)?;
         let plan = plan_patch(&old, offset, data, extend)?;
         let mut new = old.clone();
         new.shape = plan.new_shape.clone();
+        meta["shape"] = json!(new.shape);
+        let array = self.array_from_meta(path, &meta)?;
         // The new shape is published (zarr.json, then the journal) before any chunk.
         let commit = || -> Result<()> {
             if !plan.grows {
                 return Ok(());
             }
-            self.commit_shape(path, &old.shape, &new.shape)
+            self.commit_shape(path, &old.shape, &new.shape, &meta)
         };
-        match self.write_region_after(path, &new, offset, data, false, Some(&commit)) {
+        match self.write_region_after(path, &array, &new, offset, data, false, Some(&commit)) {
             Ok(()) => Ok(new),
             Err(RegionError::Commit(e)) => Err(e),
             Err(RegionError::Write(e)) if plan.grows => {
