@@ -83,15 +83,34 @@ fn fifty_kills_lose_nothing_acknowledged() {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        std::thread::sleep(Duration::from_millis(150 + seed % 400));
+        // The kill comes at a random time after the writer got going (a loaded machine may
+        // take long to start it; that must not count as a crash before any write).
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            let mut acked = Vec::new();
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if let Some(n) = line
+                    .strip_prefix("ack ")
+                    .and_then(|n| n.parse::<u64>().ok())
+                {
+                    if acked.is_empty() {
+                        let _ = tx.send(());
+                    }
+                    acked.push(n);
+                }
+            }
+            acked
+        });
+        let started = rx.recv_timeout(Duration::from_secs(60)).is_ok();
+        std::thread::sleep(Duration::from_millis(seed % 400));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
-        let acked: Vec<u64> = std::io::BufReader::new(child.stdout.take().unwrap())
-            .lines()
-            .map_while(Result::ok)
-            .filter_map(|l| l.strip_prefix("ack ").and_then(|n| n.parse().ok()))
-            .collect();
-        assert!(!acked.is_empty(), "run {run}: the writer never got going");
+        let acked = reader.join().unwrap();
+        assert!(started, "run {run}: the writer never got going");
 
         // The store opens and reads; repairs are only for marked leftovers.
         let b = LocalBackend::open(&store).unwrap();

@@ -36,6 +36,7 @@ use zarrs::filesystem::FilesystemStore;
 use zarrs::storage::storage_adapter::atomic_write::AtomicWriteStorageAdapter;
 
 use super::data::copy_box;
+use super::local_listing::ListingCache;
 use super::{
     actor, fmt_shape, now_rfc3339, plan_patch, plan_resize, scalar_bytes, validate_path, ArrayData,
     ArrayInfo, Backend, Capabilities, Cause, ChunkMap, ChunkState, CreateRequest, DType, Error,
@@ -105,6 +106,7 @@ pub(super) struct Inner {
     store: Arc<Store>,
     durability: Durability,
     buffers: BufferPool,
+    listings: ListingCache,
 }
 
 /// A few patch-sized buffers kept between patches (at most [`BufferPool::MAX_BUFFERS`], none
@@ -175,6 +177,7 @@ impl LocalBackend {
                 store: Arc::new(AtomicWriteStorageAdapter::new(Arc::new(fs_store))),
                 durability: Durability::from_env()?,
                 buffers: BufferPool::default(),
+                listings: ListingCache::default(),
             }),
         })
     }
@@ -187,6 +190,7 @@ impl LocalBackend {
                 store: self.inner.store.clone(),
                 durability,
                 buffers: BufferPool::default(),
+                listings: ListingCache::default(),
             }),
         }
     }
@@ -1128,19 +1132,15 @@ impl Inner {
             )));
         }
         let dir = self.node_dir(parent)?;
-        let mut names: Vec<String> = fs::read_dir(&dir)
-            .map_err(|e| Error::io(format!("cannot list {}: {e}", dir.display())))?
-            .flatten()
-            .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| !n.starts_with('.') && dir.join(n).join(META).is_file())
-            .collect();
-        names.sort();
+        let names = self
+            .listings
+            .nodes(&dir, META)
+            .map_err(|e| Error::io(format!("cannot list {}: {e}", dir.display())))?;
         let total = names.len() as u64;
         let mut entries = Vec::new();
-        for name in names.into_iter().skip(offset as usize).take(limit as usize) {
+        for name in names.iter().skip(offset as usize).take(limit as usize) {
             let path = if parent.is_empty() {
-                name
+                name.clone()
             } else {
                 format!("{parent}/{name}")
             };

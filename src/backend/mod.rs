@@ -11,6 +11,7 @@ mod error;
 mod events;
 pub mod local;
 mod local_check;
+mod local_listing;
 mod local_watch;
 mod lockfile;
 mod selection;
