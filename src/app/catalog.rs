@@ -31,8 +31,6 @@ pub struct Rescan {
 #[derive(Debug, Clone)]
 pub struct CatalogNode {
     pub entry: NodeEntry,
-    /// Last path component (the root's is empty).
-    pub name: String,
     pub depth: usize,
     pub parent: Option<usize>,
     pub expanded: bool,
@@ -46,6 +44,14 @@ pub struct CatalogNode {
     /// All children are loaded.
     pub complete: bool,
     pub error: Option<String>,
+}
+
+impl CatalogNode {
+    /// Last path component (the root's is empty); not stored, so 100k nodes keep one string each.
+    pub fn name(&self) -> &str {
+        let p = &self.entry.path;
+        p.rsplit('/').next().unwrap_or(p)
+    }
 }
 
 /// A visible row.
@@ -97,7 +103,6 @@ impl Catalog {
                 shape: None,
                 dtype: None,
             },
-            name: String::new(),
             depth: 0,
             parent: None,
             expanded: true,
@@ -517,11 +522,11 @@ impl Catalog {
         // Keep siblings sorted by name.
         let pos = {
             let nodes = &self.nodes;
-            let name = &nodes[id].name;
+            let name = nodes[id].name();
             nodes[pid]
                 .children
                 .iter()
-                .position(|&c| nodes[c].name.as_str() > name.as_str())
+                .position(|&c| nodes[c].name() > name)
                 .unwrap_or(nodes[pid].children.len())
         };
         self.nodes[pid].children.insert(pos, id);
@@ -624,17 +629,10 @@ impl Catalog {
     /// Adds a node under `pid` (the caller places it among the parent's children). An
     /// expanded node is loading its first page.
     fn add_node(&mut self, pid: usize, entry: NodeEntry, expanded: bool, complete: bool) -> usize {
-        let name = entry
-            .path
-            .rsplit('/')
-            .next()
-            .unwrap_or(&entry.path)
-            .to_string();
         let id = self.nodes.len();
         self.by_path.insert(entry.path.clone(), id);
         self.nodes.push(CatalogNode {
             entry,
-            name,
             depth: self.nodes[pid].depth + 1,
             parent: Some(pid),
             expanded,
@@ -786,9 +784,8 @@ impl Catalog {
                 if n.gone {
                     continue;
                 }
-                if n.name.to_lowercase().contains(&filter)
-                    || n.entry.path.to_lowercase().contains(&filter)
-                {
+                // The name is the path's last part: matching the path covers both.
+                if n.entry.path.to_lowercase().contains(&filter) {
                     self.matches += 1;
                     let mut cur = Some(id);
                     while let Some(c) = cur {
@@ -981,7 +978,7 @@ mod tests {
             .rows()
             .iter()
             .map(|r| match r {
-                Row::Node(id) => c.node(*id).unwrap().name.clone(),
+                Row::Node(id) => c.node(*id).unwrap().name().to_string(),
                 Row::More(_) => "more".into(),
             })
             .collect();

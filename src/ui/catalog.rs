@@ -45,10 +45,10 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
                 let (icon, name, style) = match n.entry.kind {
                     NodeKind::Group => (
                         if n.expanded { "▾ " } else { "▸ " },
-                        format!("{}/", n.name),
+                        format!("{}/", n.name()),
                         t.group,
                     ),
-                    NodeKind::Array => ("  ", n.name.clone(), t.array),
+                    NodeKind::Array => ("  ", n.name().to_string(), t.array),
                 };
                 let detail = match (&n.entry.shape, n.entry.dtype) {
                     (Some(sh), Some(d)) => format!("{} {}", shape_compact(sh), d),
