@@ -5,8 +5,9 @@ mod common;
 
 use std::sync::Arc;
 
+use common::order::{check_history, shuffled};
 use extent::backend::local::LocalBackend;
-use extent::backend::{ArrayData, Backend, Cause, CreateRequest, DType, StructureChange};
+use extent::backend::{ArrayData, Backend, Cause, CreateRequest, DType};
 use proptest::prelude::*;
 
 const COLS: u64 = 8;
@@ -57,36 +58,6 @@ fn soak() -> bool {
 
 fn expected(rows: u64) -> Vec<u8> {
     (0..rows).flat_map(|r| frame(r).bytes).collect()
-}
-
-/// A deterministic shuffle (a windowed one, with some frames very late), no RNG crate needed.
-fn shuffled(frames: Vec<u64>, seed: u64) -> Vec<u64> {
-    let mut v = frames;
-    let mut s = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    for i in (1..v.len()).rev() {
-        s = s
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let j = (s >> 33) as usize % (i + 1);
-        v.swap(i, j);
-    }
-    v
-}
-
-/// Each structure change starts where the previous ended, and the shape only grows.
-fn check_history(h: &[StructureChange], final_shape: &[u64]) {
-    assert_eq!(h[0].cause, Cause::Create);
-    for w in h.windows(2) {
-        assert_eq!(
-            w[1].old_shape.as_ref(),
-            w[0].new_shape.as_ref(),
-            "history has a gap: {h:?}"
-        );
-        assert!(w[1].new_shape.as_ref().unwrap()[0] > w[1].old_shape.as_ref().unwrap()[0]);
-    }
-    assert_eq!(h.last().unwrap().new_shape.as_deref(), Some(final_shape));
 }
 
 /// Entry point of the worker processes (this test binary, re-executed): does nothing unless

@@ -6,8 +6,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::order::{check_history, shuffled};
 use extent::backend::tiled::{TiledBackend, TiledOptions};
-use extent::backend::{ArrayData, Backend, Cause, CreateRequest, DType, StructureChange};
+use extent::backend::{ArrayData, Backend, CreateRequest, DType};
 
 const COLS: u64 = 8;
 const WORKERS: u64 = 4;
@@ -39,32 +40,6 @@ fn options(home: &std::path::Path) -> TiledOptions {
         request_timeout: Duration::from_secs(60),
         ..TiledOptions::default()
     }
-}
-
-/// A deterministic shuffle.
-fn shuffled(mut v: Vec<u64>, seed: u64) -> Vec<u64> {
-    let mut s = seed;
-    for i in (1..v.len()).rev() {
-        s = s
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        v.swap(i, (s >> 33) as usize % (i + 1));
-    }
-    v
-}
-
-/// Each structure change starts where the previous ended, and the shape only grows.
-fn check_history(h: &[StructureChange], final_shape: &[u64]) {
-    assert_eq!(h[0].cause, Cause::Create, "{h:?}");
-    for w in h.windows(2) {
-        assert_eq!(
-            w[1].old_shape.as_ref(),
-            w[0].new_shape.as_ref(),
-            "history has a gap: {h:?}"
-        );
-        assert!(w[1].new_shape.as_ref().unwrap()[0] > w[1].old_shape.as_ref().unwrap()[0]);
-    }
-    assert_eq!(h.last().unwrap().new_shape.as_deref(), Some(final_shape));
 }
 
 /// Entry point of the worker processes (this binary, re-executed): does nothing unless

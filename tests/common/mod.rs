@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod hostile;
+pub mod order;
 pub mod tiled;
 pub mod watch;
 

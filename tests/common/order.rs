@@ -1,0 +1,34 @@
+//! Out-of-order writing in the concurrency and soak tests: a reproducible shuffle, and the
+//! check that the history of a growing array is one unbroken chain.
+
+use extent::backend::{Cause, StructureChange};
+
+/// A deterministic Fisher–Yates shuffle (an LCG, so no RNG crate is needed).
+pub fn shuffled(frames: Vec<u64>, seed: u64) -> Vec<u64> {
+    let mut v = frames;
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    for i in (1..v.len()).rev() {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let j = (s >> 33) as usize % (i + 1);
+        v.swap(i, j);
+    }
+    v
+}
+
+/// Each structure change starts where the previous ended, and the shape only grows.
+pub fn check_history(h: &[StructureChange], final_shape: &[u64]) {
+    assert_eq!(h[0].cause, Cause::Create, "{h:?}");
+    for w in h.windows(2) {
+        assert_eq!(
+            w[1].old_shape.as_ref(),
+            w[0].new_shape.as_ref(),
+            "history has a gap: {h:?}"
+        );
+        assert!(w[1].new_shape.as_ref().unwrap()[0] > w[1].old_shape.as_ref().unwrap()[0]);
+    }
+    assert_eq!(h.last().unwrap().new_shape.as_deref(), Some(final_shape));
+}
