@@ -32,18 +32,7 @@ impl Env {
     }
 
     fn ok_json(&self, args: &[&str]) -> Value {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "extent {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "extent {args:?}: not JSON ({e}): {}",
-                String::from_utf8_lossy(&out.stdout)
-            )
-        })
+        common::expect_json(args, &self.run(args))
     }
 
     /// Runs a command that must fail with `kind`, and checks the store did not change.

@@ -5,7 +5,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::order::{check_history, shuffled};
+use common::order::{check_history, run_workers, shuffled};
 use extent::backend::local::LocalBackend;
 use extent::backend::{ArrayData, Backend, Cause, CreateRequest, DType};
 use proptest::prelude::*;
@@ -117,39 +117,13 @@ fn eight_processes(extend: bool) {
     }
     // Patch 0 (row 0) is written at creation; the rest are spread over the workers and shuffled.
     let all = shuffled((1..patches).collect(), 7);
-    let me = std::env::current_exe().unwrap();
-    let children: Vec<_> = (0..WORKERS)
-        .map(|w| {
-            let mine: Vec<String> = all
-                .iter()
-                .filter(|f| *f % WORKERS == w)
-                .map(|f| f.to_string())
-                .collect();
-            std::process::Command::new(&me)
-                .args(["--exact", "worker_entry", "--nocapture", "--test-threads=1"])
-                .env(
-                    "EXTENT_TEST_WORKER",
-                    format!(
-                        "{};{};{}",
-                        store.display(),
-                        mine.join(","),
-                        if extend { "extend" } else { "in-bounds" }
-                    ),
-                )
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for c in children {
-        let out = c.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "a worker failed: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-    }
+    let mode = if extend { "extend" } else { "in-bounds" };
+    run_workers(
+        WORKERS,
+        &all,
+        |mine| format!("{};{};{}", store.display(), mine, mode),
+        &[],
+    );
     let data = rt.block_on(b.read("stack", None)).unwrap();
     assert_eq!(data.shape, vec![rows, COLS]);
     assert!(

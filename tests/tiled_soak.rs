@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::order::{check_history, shuffled};
+use common::order::{check_history, run_workers, shuffled};
 use extent::backend::tiled::{TiledBackend, TiledOptions};
 use extent::backend::{ArrayData, Backend, CreateRequest, DType};
 
@@ -93,42 +93,14 @@ fn four_processes_extend_one_tiled_array_out_of_order() {
     };
     rt.block_on(b.create(&req)).unwrap();
     let all = shuffled((0..patches).collect(), 11);
-    let me = std::env::current_exe().unwrap();
     let t0 = Instant::now();
-    let children: Vec<_> = (0..WORKERS)
-        .map(|w| {
-            let mine: Vec<String> = all
-                .iter()
-                .filter(|f| *f % WORKERS == w)
-                .map(|f| f.to_string())
-                .collect();
-            std::process::Command::new(&me)
-                .args(["--exact", "worker_entry", "--nocapture", "--test-threads=1"])
-                .env(
-                    "EXTENT_TEST_WORKER",
-                    format!(
-                        "{};{};{};{}",
-                        server.url,
-                        home.path().display(),
-                        name,
-                        mine.join(",")
-                    ),
-                )
-                .env("TILED_API_KEY", &server.api_key)
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for c in children {
-        let out = c.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "a worker failed: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-    }
+    let home_dir = home.path().display().to_string();
+    run_workers(
+        WORKERS,
+        &all,
+        |mine| format!("{};{};{};{}", server.url, home_dir, name, mine),
+        &[("TILED_API_KEY", server.api_key.as_str())],
+    );
     let secs = t0.elapsed().as_secs_f64();
     let data = rt.block_on(b.read(&name, None)).unwrap();
     assert_eq!(data.shape, vec![total, COLS]);

@@ -72,6 +72,21 @@ pub fn extent(home: &Path, args: &[&str]) -> Output {
         .expect("cannot run extent")
 }
 
+/// The JSON that a successful `extent ARGS` printed; fails with stderr or stdout otherwise.
+pub fn expect_json(args: &[&str], out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "extent {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "extent {args:?}: not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
 /// Every file under `dir` with its bytes, sorted: to prove a refused call wrote nothing.
 pub fn snapshot_dir(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();

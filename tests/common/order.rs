@@ -32,3 +32,40 @@ pub fn check_history(h: &[StructureChange], final_shape: &[u64]) {
     }
     assert_eq!(h.last().unwrap().new_shape.as_deref(), Some(final_shape));
 }
+
+/// Runs `workers` copies of this test binary's `worker_entry` test at once, worker `w` getting
+/// the frames `f` of `frames` with `f % workers == w` (in their shuffled order) through
+/// `EXTENT_TEST_WORKER = spec("f,f,...")`; waits for all and fails if one did.
+pub fn run_workers(
+    workers: u64,
+    frames: &[u64],
+    spec: impl Fn(&str) -> String,
+    envs: &[(&str, &str)],
+) {
+    let me = std::env::current_exe().unwrap();
+    let children: Vec<_> = (0..workers)
+        .map(|w| {
+            let mine: Vec<String> = frames
+                .iter()
+                .filter(|f| *f % workers == w)
+                .map(|f| f.to_string())
+                .collect();
+            std::process::Command::new(&me)
+                .args(["--exact", "worker_entry", "--nocapture", "--test-threads=1"])
+                .env("EXTENT_TEST_WORKER", spec(&mine.join(",")))
+                .envs(envs.iter().copied())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "a worker failed: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}

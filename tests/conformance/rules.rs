@@ -687,18 +687,7 @@ pub async fn history_survives_reopen(cx: &Cx) {
 // ---------- the real binary ----------
 
 fn ok_json(cx: &Cx, args: &[&str]) -> serde_json::Value {
-    let out = cx.extent(args);
-    assert!(
-        out.status.success(),
-        "extent {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "extent {args:?}: not JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
+    crate::common::expect_json(args, &cx.extent(args))
 }
 
 /// Runs a command that must fail; returns (exit code, kind, message) from the JSON error.
