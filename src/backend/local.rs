@@ -35,6 +35,7 @@ use zarrs::array::{
 use zarrs::filesystem::FilesystemStore;
 use zarrs::storage::storage_adapter::atomic_write::AtomicWriteStorageAdapter;
 
+use super::chunk_codec::ZstdChain;
 use super::data::copy_box;
 use super::local_listing::ListingCache;
 use super::{
@@ -673,6 +674,8 @@ impl Inner {
         let before = |e: Error| RegionError::Write(e);
         let fill = scalar_bytes(info.dtype, &info.fill_value).map_err(before)?;
         let parts = chunk_parts(info, offset, &data.shape);
+        // One chunk alone may use every core to compress.
+        let alone = parts.len() == 1;
         let changed_dirs = std::sync::Mutex::new(BTreeSet::new());
         let lock_dir = self.extent_dir(path).map_err(before)?.join("chunk-locks");
         // One chunk from image to published file, under its lock when asked.
@@ -686,7 +689,7 @@ impl Inner {
                 None
             };
             let image = self.chunk_image(array, info, part, data, &fill)?;
-            let staged = self.stage_chunk(array, info, part, image)?;
+            let staged = self.stage_chunk(array, info, part, image, alone)?;
             self.publish_chunk(&staged, &changed_dirs)
         };
         if commit.is_none() || chunk_locks {
@@ -705,7 +708,7 @@ impl Inner {
                 .par_iter()
                 .map(|part| {
                     let image = self.chunk_image(array, info, part, data, &fill)?;
-                    self.stage_chunk(array, info, part, image)
+                    self.stage_chunk(array, info, part, image, alone)
                 })
                 .collect()
         };
@@ -809,27 +812,13 @@ impl Inner {
         info: &ArrayInfo,
         part: &ChunkPart,
         image: Cow<'_, [u8]>,
+        alone: bool,
     ) -> Result<Staged> {
         let dst = self.root.join(array.chunk_key(&part.chunk).as_str());
         let bytes = ArrayBytes::new_flen(image);
         if bytes.is_fill_value(array.fill_value()) {
             return Ok(Staged::Erase(dst));
         }
-        let shape: ChunkShape = info
-            .chunks
-            .iter()
-            .map(|&c| std::num::NonZeroU64::new(c).ok_or_else(|| Error::io("zero chunk shape")))
-            .collect::<Result<_>>()?;
-        let encoded = array
-            .codecs()
-            .encode(
-                bytes,
-                &shape,
-                array.data_type(),
-                array.fill_value(),
-                &CodecOptions::default(),
-            )
-            .map_err(|e| Error::io(format!("encoding a chunk: {e}")))?;
         let tmp = PathBuf::from(format!("{}.tmp", dst.display()));
         let io = |e: std::io::Error| Error::io(format!("writing a chunk ({}): {e}", tmp.display()));
         let mut created = Vec::new();
@@ -840,19 +829,54 @@ impl Inner {
             created.clear();
         }
         // Under fsync: the directories that gained an entry are synced while the temp file is.
-        let written = std::thread::scope(|s| {
-            let syncs: Vec<_> = created
-                .iter()
-                .map(|d| s.spawn(move || sync_dir(d)))
-                .collect();
-            let written = write_temp(&tmp, &encoded, self.durability);
-            syncs.into_iter().fold(written, |acc, h| {
-                acc.and(
-                    h.join()
-                        .unwrap_or_else(|_| Err(std::io::Error::other("panicked"))),
-                )
+        let write = |encoded: &[u8]| {
+            std::thread::scope(|s| {
+                let syncs: Vec<_> = created
+                    .iter()
+                    .map(|d| s.spawn(move || sync_dir(d)))
+                    .collect();
+                let written = write_temp(&tmp, encoded, self.durability);
+                syncs.into_iter().fold(written, |acc, h| {
+                    acc.and(
+                        h.join()
+                            .unwrap_or_else(|_| Err(std::io::Error::other("panicked"))),
+                    )
+                })
             })
-        });
+        };
+        let encode_error = |e: String| Error::io(format!("encoding a chunk: {e}"));
+        let written = match ZstdChain::of(array.metadata(), info.dtype.size()) {
+            Some(chain) => chain
+                .encode_with(
+                    bytes
+                        .into_fixed()
+                        .map_err(|e| encode_error(e.to_string()))?
+                        .as_ref(),
+                    alone,
+                    write,
+                )
+                .map_err(|e| encode_error(e.to_string()))?,
+            None => {
+                let shape: ChunkShape = info
+                    .chunks
+                    .iter()
+                    .map(|&c| {
+                        std::num::NonZeroU64::new(c).ok_or_else(|| Error::io("zero chunk shape"))
+                    })
+                    .collect::<Result<_>>()?;
+                let encoded = array
+                    .codecs()
+                    .encode(
+                        bytes,
+                        &shape,
+                        array.data_type(),
+                        array.fill_value(),
+                        &CodecOptions::default(),
+                    )
+                    .map_err(|e| encode_error(e.to_string()))?;
+                write(&encoded)
+            }
+        };
         if let Err(e) = written {
             let _ = fs::remove_file(&tmp);
             return Err(io(e));
@@ -1255,13 +1279,7 @@ fn box_indices(first: &[u64], last: &[u64]) -> Vec<Vec<u64>> {
 }
 
 fn chunk_stripe(chunk: &[u64]) -> u64 {
-    // FNV-1a over the indices: the same chunk always maps to the same stripe.
-    let mut h: u64 = 0xcbf29ce484222325;
-    for &i in chunk {
-        h ^= i;
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    h % CHUNK_LOCK_STRIPES
+    super::lockfile::chunk_stripe(chunk, CHUNK_LOCK_STRIPES)
 }
 
 /// Why a region write failed: before its shape change was committed (nothing to undo) or

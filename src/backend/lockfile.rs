@@ -36,3 +36,75 @@ pub(crate) fn open_lock_file(path: &Path) -> Result<File> {
         .open(path)
         .map_err(|e| Error::io(format!("cannot open lock {}: {e}", path.display())))
 }
+
+/// The lock stripe of a chunk: FNV-1a over its indices, so the same chunk always maps to the
+/// same one of `stripes` lock files.
+pub(crate) fn chunk_stripe(chunk: &[u64], stripes: u64) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for &i in chunk {
+        h ^= i;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h % stripes
+}
+
+/// The stripes of every chunk (of a regular grid of `chunks`) that the box at `offset` of
+/// `shape` touches; every stripe when it touches more chunks than there are stripes.
+pub(crate) fn box_stripes(
+    chunks: &[u64],
+    offset: &[u64],
+    shape: &[u64],
+    stripes: u64,
+) -> std::collections::BTreeSet<u64> {
+    if shape.contains(&0) || chunks.contains(&0) {
+        return Default::default();
+    }
+    let ranges: Vec<(u64, u64)> = (0..chunks.len())
+        .map(|i| {
+            let end = offset[i] + shape[i] - 1;
+            (offset[i] / chunks[i], end / chunks[i])
+        })
+        .collect();
+    let count = ranges
+        .iter()
+        .try_fold(1u64, |n, (lo, hi)| n.checked_mul(hi - lo + 1));
+    if count.is_none_or(|n| n > stripes) {
+        return (0..stripes).collect();
+    }
+    let mut out = std::collections::BTreeSet::new();
+    let mut idx: Vec<u64> = ranges.iter().map(|r| r.0).collect();
+    loop {
+        out.insert(chunk_stripe(&idx, stripes));
+        // Odometer over the chunk indices, last axis fastest.
+        let mut axis = idx.len();
+        loop {
+            if axis == 0 {
+                return out;
+            }
+            axis -= 1;
+            if idx[axis] < ranges[axis].1 {
+                idx[axis] += 1;
+                break;
+            }
+            idx[axis] = ranges[axis].0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn box_stripes_cover_the_touched_chunks() {
+        // Rows 3..5 of chunks of 2 rows: chunks 1 and 2.
+        let got = box_stripes(&[2, 10], &[3, 0], &[2, 10], 64);
+        let want: std::collections::BTreeSet<u64> =
+            [chunk_stripe(&[1, 0], 64), chunk_stripe(&[2, 0], 64)].into();
+        assert_eq!(got, want);
+        assert!(box_stripes(&[2, 10], &[3, 0], &[0, 10], 64).is_empty());
+        assert_eq!(box_stripes(&[1, 1], &[0, 0], &[100, 100], 64).len(), 64);
+        // Scalars (no axes) are one chunk.
+        assert_eq!(box_stripes(&[], &[], &[], 64).len(), 1);
+    }
+}

@@ -3,15 +3,22 @@
 //! dir. Both are keyed by a hash of the server's root URL and the array's full catalog path, so
 //! every extent process talking to the same array shares them.
 
+use std::collections::{BTreeSet, HashMap};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
 
 use crate::backend::{Error, Result, StructureChange};
 
 /// How long a write waits for another extent process's write to the same array.
 const LOCK_WAIT: Duration = Duration::from_secs(600);
+/// Chunk locks per array: a chunk maps to one of these stripes (two in-bounds writes to the
+/// same chunk must not overlap: the server rewrites a chunk it patches in part).
+pub(super) const CHUNK_STRIPES: u64 = 64;
 
 #[derive(Debug, Clone)]
 pub(super) struct ClientState {
@@ -19,6 +26,10 @@ pub(super) struct ClientState {
     history_dir: Option<PathBuf>,
     /// `<cache>/tiled-locks/`.
     lock_dir: Option<PathBuf>,
+    /// In-process side of each array's lock. flock has no queue, so without it a steady
+    /// stream of this process's in-bounds writes could keep its own growing write waiting;
+    /// tokio's RwLock is write-preferring.
+    local: Arc<Mutex<HashMap<String, Arc<RwLock<()>>>>>,
 }
 
 /// The identity of one array on one server, as a file name.
@@ -37,9 +48,23 @@ pub(super) fn key(server_root: &str, full_path: &str) -> String {
     out
 }
 
-/// A held exclusive lock; released when dropped (closing the file releases the flock).
+/// See [`ClientState::stamp`].
+pub(super) type JournalStamp = (u64, std::time::SystemTime, u64);
+
+/// A held write lock of one array: exclusive (a write that may change the shape), or shared
+/// with the chunk stripes it writes (an in-bounds write). Released when dropped (closing the
+/// files releases the flocks).
 #[derive(Debug)]
-pub(super) struct WriteLock(#[allow(dead_code)] File);
+pub(super) struct WriteLock {
+    _files: Vec<File>,
+    _local: Local,
+}
+
+#[derive(Debug)]
+enum Local {
+    Shared(#[allow(dead_code)] OwnedRwLockReadGuard<()>),
+    Exclusive(#[allow(dead_code)] OwnedRwLockWriteGuard<()>),
+}
 
 impl ClientState {
     pub fn new(data_dir: Option<PathBuf>, cache_dir: Option<PathBuf>) -> ClientState {
@@ -49,7 +74,21 @@ impl ClientState {
         ClientState {
             history_dir: data.map(|d| d.join("tiled-history")),
             lock_dir: cache.map(|d| d.join("tiled-locks")),
+            local: Arc::default(),
         }
+    }
+
+    fn local_lock(&self, key: &str) -> Arc<RwLock<()>> {
+        let mut map = self.local.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(key.to_string()).or_default().clone()
+    }
+
+    fn lock_dir(&self) -> Result<PathBuf> {
+        self.lock_dir.clone().ok_or_else(|| {
+            Error::io(
+                "cannot find a cache directory for extent's locks; set HOME or XDG_CACHE_HOME",
+            )
+        })
     }
 
     fn history_file(&self, key: &str) -> Result<PathBuf> {
@@ -63,30 +102,79 @@ impl ClientState {
 
     /// Takes the exclusive write lock of one array, waiting for other extent processes.
     pub async fn lock(&self, key: &str) -> Result<WriteLock> {
-        let dir = self.lock_dir.clone().ok_or_else(|| {
-            Error::io(
-                "cannot find a cache directory for extent's locks; set HOME or XDG_CACHE_HOME",
-            )
-        })?;
+        let dir = self.lock_dir()?;
         let path = dir.join(format!("{key}.lock"));
-        let task = tokio::task::spawn_blocking(move || lock_file(&dir, &path, true));
-        match tokio::time::timeout(LOCK_WAIT, task).await {
-            Ok(Ok(r)) => r?
-                .map(WriteLock)
-                .ok_or_else(|| Error::io("the write lock was not taken")),
-            Ok(Err(e)) => Err(Error::io(format!("waiting for the write lock failed: {e}"))),
-            Err(_) => Err(Error::conflict(format!(
-                "another extent process has been writing to this array for over {} s; try again later",
-                LOCK_WAIT.as_secs()
-            ))),
-        }
+        let local = self.local_lock(key);
+        let wait = async move {
+            let guard = local.write_owned().await;
+            let file = tokio::task::spawn_blocking(move || lock_file(&dir, &path, Mode::Exclusive))
+                .await
+                .map_err(|e| Error::io(format!("waiting for the write lock failed: {e}")))??
+                .ok_or_else(|| Error::io("the write lock was not taken"))?;
+            Ok(WriteLock {
+                _files: vec![file],
+                _local: Local::Exclusive(guard),
+            })
+        };
+        within_lock_wait(wait).await
     }
 
-    /// The write lock if it is free right now.
+    /// Takes the array's lock shared: for a write that leaves the shape alone, beside other
+    /// such writes; it then takes the locks of the chunks it writes with [`Self::lock_stripes`].
+    pub async fn lock_shared(&self, key: &str) -> Result<WriteLock> {
+        let dir = self.lock_dir()?;
+        let path = dir.join(format!("{key}.lock"));
+        let local = self.local_lock(key);
+        let wait = async move {
+            let guard = local.read_owned().await;
+            let file = tokio::task::spawn_blocking(move || lock_file(&dir, &path, Mode::Shared))
+                .await
+                .map_err(|e| Error::io(format!("waiting for the write lock failed: {e}")))??
+                .ok_or_else(|| Error::io("the write lock was not taken"))?;
+            Ok(WriteLock {
+                _files: vec![file],
+                _local: Local::Shared(guard),
+            })
+        };
+        within_lock_wait(wait).await
+    }
+
+    /// Adds the locks of the chunk `stripes` to a shared lock, in ascending order (every
+    /// writer takes them in the same order, so none waits on another in a cycle).
+    pub async fn lock_stripes(
+        &self,
+        lock: &mut WriteLock,
+        key: &str,
+        stripes: BTreeSet<u64>,
+    ) -> Result<()> {
+        let dir = self.lock_dir()?.join(format!("{key}.chunks"));
+        let wait = tokio::task::spawn_blocking(move || -> Result<Vec<File>> {
+            let mut files = Vec::with_capacity(stripes.len());
+            for s in stripes {
+                let path = dir.join(format!("{s}.lock"));
+                files.extend(lock_file(&dir, &path, Mode::Exclusive)?);
+            }
+            Ok(files)
+        });
+        let files = match tokio::time::timeout(LOCK_WAIT, wait).await {
+            Ok(joined) => joined
+                .map_err(|e| Error::io(format!("waiting for the chunk locks failed: {e}")))??,
+            Err(_) => return Err(lock_wait_error()),
+        };
+        lock._files.extend(files);
+        Ok(())
+    }
+
+    /// The exclusive write lock if it is free right now.
     pub fn try_lock(&self, key: &str) -> Option<WriteLock> {
         let dir = self.lock_dir.clone()?;
+        let guard = self.local_lock(key).try_write_owned().ok()?;
         let path = dir.join(format!("{key}.lock"));
-        lock_file(&dir, &path, false).ok().flatten().map(WriteLock)
+        let file = lock_file(&dir, &path, Mode::Try).ok().flatten()?;
+        Some(WriteLock {
+            _files: vec![file],
+            _local: Local::Exclusive(guard),
+        })
     }
 
     /// Appends one entry (one short O_APPEND write, so concurrent appends do not interleave).
@@ -113,6 +201,14 @@ impl ClientState {
             .map_err(|e| Error::io(format!("cannot write {}: {e}", file.display())))
     }
 
+    /// What identifies the journal file's current content (size, mtime, inode): it changes
+    /// with every structure change any extent process records. None when there is none.
+    pub fn stamp(&self, key: &str) -> Option<JournalStamp> {
+        use std::os::unix::fs::MetadataExt;
+        let m = fs::metadata(self.history_file(key).ok()?).ok()?;
+        Some((m.len(), m.modified().ok()?, m.ino()))
+    }
+
     /// Forgets an array's history (it was deleted, or is being created anew).
     pub fn reset(&self, key: &str) -> Result<()> {
         let file = self.history_file(key)?;
@@ -129,22 +225,43 @@ impl ClientState {
     }
 }
 
-/// Opens and flocks `path`. Blocking: waits; otherwise None when it is held elsewhere.
-fn lock_file(dir: &Path, path: &Path, wait: bool) -> Result<Option<File>> {
+async fn within_lock_wait(
+    wait: impl std::future::Future<Output = Result<WriteLock>>,
+) -> Result<WriteLock> {
+    tokio::time::timeout(LOCK_WAIT, wait)
+        .await
+        .unwrap_or_else(|_| Err(lock_wait_error()))
+}
+
+fn lock_wait_error() -> Error {
+    Error::conflict(format!(
+        "another extent process has been writing to this array for over {} s; try again later",
+        LOCK_WAIT.as_secs()
+    ))
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Exclusive,
+    Shared,
+    /// Exclusive if free now, without waiting.
+    Try,
+}
+
+/// Opens and flocks `path`; None only in `Mode::Try` when it is held elsewhere.
+fn lock_file(dir: &Path, path: &Path, mode: Mode) -> Result<Option<File>> {
     fs::create_dir_all(dir)
         .map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
     let f = crate::backend::lockfile::open_lock_file(path)?;
-    if wait {
-        f.lock()
-            .map_err(|e| Error::io(format!("cannot lock {}: {e}", path.display())))?;
-        return Ok(Some(f));
-    }
-    match f.try_lock() {
-        Ok(()) => Ok(Some(f)),
-        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-        Err(std::fs::TryLockError::Error(e)) => {
-            Err(Error::io(format!("cannot lock {}: {e}", path.display())))
-        }
+    let failed = |e: std::io::Error| Error::io(format!("cannot lock {}: {e}", path.display()));
+    match mode {
+        Mode::Exclusive => f.lock().map_err(failed).map(|_| Some(f)),
+        Mode::Shared => f.lock_shared().map_err(failed).map(|_| Some(f)),
+        Mode::Try => match f.try_lock() {
+            Ok(()) => Ok(Some(f)),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(failed(e)),
+        },
     }
 }
 
@@ -184,5 +301,36 @@ mod tests {
         assert!(s.try_lock(&k).is_none());
         drop(held);
         assert!(s.try_lock(&k).is_some());
+        // In-bounds writers share the array; an exclusive one waits for them.
+        let mut a = s.lock_shared(&k).await.unwrap();
+        s.lock_stripes(&mut a, &k, [1, 5].into()).await.unwrap();
+        let mut b = s.lock_shared(&k).await.unwrap();
+        s.lock_stripes(&mut b, &k, [2].into()).await.unwrap();
+        assert!(s.try_lock(&k).is_none());
+        drop((a, b));
+        assert!(s.try_lock(&k).is_some());
+    }
+
+    #[tokio::test]
+    async fn writers_of_the_same_chunk_stripe_take_turns() {
+        let t = tempfile::tempdir().unwrap();
+        let s = ClientState::new(Some(t.path().join("d")), Some(t.path().join("c")));
+        let k = key("http://h:1/", "a");
+        let mut first = s.lock_shared(&k).await.unwrap();
+        s.lock_stripes(&mut first, &k, [3, 7].into()).await.unwrap();
+        let s2 = s.clone();
+        let k2 = k.clone();
+        let second = tokio::spawn(async move {
+            let mut l = s2.lock_shared(&k2).await?;
+            s2.lock_stripes(&mut l, &k2, [7].into()).await.map(|_| l)
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(
+            !second.is_finished(),
+            "stripe 7 is held: the second writer must wait"
+        );
+        drop(first);
+        let got = tokio::time::timeout(Duration::from_secs(5), second).await;
+        assert!(got.unwrap().unwrap().is_ok());
     }
 }

@@ -1,0 +1,145 @@
+//! The growing patches this process has in flight, per array, so that the one reaching
+//! farthest goes first. Once it has grown the array, the others fit inside it and run side by
+//! side under the shared lock, instead of one after another each growing it a little (a
+//! writer with frames 4, 5, 6, 7 in flight sends 7, then 4, 5, 6 together). Patches in flight
+//! together have no order to keep: out-of-order arrival gives the same array.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use tokio::sync::Notify;
+
+#[derive(Default)]
+pub(super) struct InFlight {
+    /// Array key → (registration id, far corner of the patch).
+    patches: Mutex<HashMap<String, Vec<(u64, Vec<u64>)>>>,
+    changed: Notify,
+    next_id: AtomicU64,
+}
+
+/// One registered patch; unregistered (and waiters woken) when dropped, also on failure or
+/// cancellation.
+pub(super) struct Registration<'a> {
+    owner: &'a InFlight,
+    key: String,
+    id: u64,
+    corner: Vec<u64>,
+}
+
+impl InFlight {
+    pub fn register(&self, key: &str, corner: Vec<u64>) -> Registration<'_> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut map = self.patches.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(key.to_string())
+            .or_default()
+            .push((id, corner.clone()));
+        Registration {
+            owner: self,
+            key: key.to_string(),
+            id,
+            corner,
+        }
+    }
+
+    /// Waits while another registered patch of the same array reaches at least as far along
+    /// every axis (of two reaching equally far, the earlier goes first). The farthest patch
+    /// never waits, so every chain of waits ends.
+    pub async fn wait_for_farther(&self, reg: &Registration<'_>) {
+        loop {
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            // Registered before the check: a change between the check and the await wakes it.
+            notified.as_mut().enable();
+            if !self.dominated(reg) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Whether another registered patch of the same array goes before this one.
+    pub fn dominated(&self, reg: &Registration<'_>) -> bool {
+        let map = self.patches.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&reg.key).is_some_and(|list| {
+            list.iter().any(|(id, corner)| {
+                *id != reg.id
+                    && corner.len() == reg.corner.len()
+                    && corner.iter().zip(&reg.corner).all(|(o, m)| o >= m)
+                    && (corner != &reg.corner || *id < reg.id)
+            })
+        })
+    }
+}
+
+impl Drop for Registration<'_> {
+    fn drop(&mut self) {
+        let mut map = self.owner.patches.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(list) = map.get_mut(&self.key) {
+            list.retain(|(id, _)| *id != self.id);
+            if list.is_empty() {
+                map.remove(&self.key);
+            }
+        }
+        drop(map);
+        self.owner.changed.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn the_farthest_patch_goes_first() {
+        let f = InFlight::default();
+        let near = f.register("a", vec![5, 10]);
+        let far = f.register("a", vec![8, 10]);
+        let other_array = f.register("b", vec![1, 1]);
+        // Not comparable (farther on one axis, shorter on the other): neither waits.
+        let sideways = f.register("a", vec![4, 20]);
+        let quick = Duration::from_millis(50);
+        assert!(tokio::time::timeout(quick, f.wait_for_farther(&far))
+            .await
+            .is_ok());
+        assert!(
+            tokio::time::timeout(quick, f.wait_for_farther(&other_array))
+                .await
+                .is_ok()
+        );
+        assert!(tokio::time::timeout(quick, f.wait_for_farther(&sideways))
+            .await
+            .is_ok());
+        assert!(
+            tokio::time::timeout(quick, f.wait_for_farther(&near))
+                .await
+                .is_err(),
+            "a patch reaching farther is in flight"
+        );
+        // Once the far one is done (or failed, or was dropped), the near one goes.
+        let waiting = f.wait_for_farther(&near);
+        tokio::pin!(waiting);
+        assert!(tokio::time::timeout(quick, &mut waiting).await.is_err());
+        drop(far);
+        assert!(tokio::time::timeout(quick, &mut waiting).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn equal_corners_go_in_registration_order() {
+        let f = InFlight::default();
+        let first = f.register("a", vec![3]);
+        let second = f.register("a", vec![3]);
+        let quick = Duration::from_millis(50);
+        assert!(tokio::time::timeout(quick, f.wait_for_farther(&first))
+            .await
+            .is_ok());
+        assert!(tokio::time::timeout(quick, f.wait_for_farther(&second))
+            .await
+            .is_err());
+        drop(first);
+        assert!(tokio::time::timeout(quick, f.wait_for_farther(&second))
+            .await
+            .is_ok());
+    }
+}
