@@ -134,3 +134,67 @@ print(json.dumps({"shape": list(a.shape), "rows": a[4:8, 0].tolist()}))
     assert_eq!(v["shape"], serde_json::json!([8, 7]));
     assert_eq!(v["rows"], serde_json::json!([28.0, 100.0, 100.0, -1.0]));
 }
+
+/// Frames big enough that extent compresses each on several zstd worker threads (a 2 MiB
+/// chunk written alone): zarr-python reads them back exactly.
+#[test]
+fn zarr_python_reads_big_frames_compressed_on_worker_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let b = LocalBackend::open_or_create(tmp.path()).unwrap();
+    let (rows, cols) = (1024u64, 1024u64);
+    // Half compressible, half noise, different in every frame.
+    let frame = |f: u64| -> Vec<u8> {
+        (0..rows * cols)
+            .flat_map(|i| {
+                let v = if i % 2 == 0 {
+                    (i / 4096) as u16
+                } else {
+                    ((i ^ f).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48) as u16
+                };
+                v.to_le_bytes()
+            })
+            .collect()
+    };
+    let mut want_sum = 0u64;
+    rt.block_on(async {
+        b.create(&CreateRequest {
+            path: "frames".into(),
+            shape: vec![1, rows, cols],
+            chunks: vec![1, rows, cols],
+            dtype: DType::UInt16,
+            resizable: vec![true, false, false],
+            fill_value: 0.into(),
+            metadata: serde_json::json!({}),
+            data: None,
+        })
+        .await
+        .unwrap();
+        for f in [2u64, 0, 1] {
+            let bytes = frame(f);
+            want_sum += bytes
+                .chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]) as u64)
+                .sum::<u64>();
+            let d = ArrayData::new(DType::UInt16, vec![1, rows, cols], bytes).unwrap();
+            b.patch("frames", &[f, 0, 0], &d, true).await.unwrap();
+        }
+    });
+    let script = r#"
+import json, sys, zarr, numpy as np
+a = zarr.open_array(sys.argv[1] + "/frames", mode="r")[...]
+print(json.dumps({"shape": list(a.shape), "sum": int(a.astype(np.uint64).sum()),
+                  "first": [int(x) for x in a[:, 0, 1]]}))
+"#;
+    let got: Value =
+        serde_json::from_str(&common::python(script, &[tmp.path().to_str().unwrap()])).unwrap();
+    assert_eq!(got["shape"], serde_json::json!([3, rows, cols]));
+    assert_eq!(got["sum"].as_u64(), Some(want_sum));
+    let first: Vec<u64> = (0..3)
+        .map(|f| {
+            let b = frame(f);
+            u16::from_le_bytes([b[2], b[3]]) as u64
+        })
+        .collect();
+    assert_eq!(got["first"], serde_json::json!(first));
+}

@@ -185,6 +185,7 @@ on_both!(
     nested_groups,
     chunk_states_and_capabilities,
     concurrent_writers_converge,
+    one_writer_many_in_flight,
     history_survives_reopen,
     cli_commands,
     processes_extend_concurrently,

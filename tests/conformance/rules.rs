@@ -669,6 +669,46 @@ pub async fn concurrent_writers_converge(cx: &Cx) {
     assert!(h[1..].iter().all(|e| e.cause == Cause::Patch), "{h:?}");
 }
 
+/// One writer with many patches in flight on one handle: growing patches out of order, then
+/// in-bounds rewrites of rows that share chunks (two rows per chunk, so concurrent writes to
+/// one chunk must not lose each other's rows). The result equals one writer in order.
+pub async fn one_writer_many_in_flight(cx: &Cx) {
+    use futures::stream::{self, StreamExt};
+    let width = 8u64;
+    let frames = 24u64;
+    let b = cx.b();
+    b.create(&req("a", &[2, width], &[2, width], DType::UInt16))
+        .await
+        .unwrap();
+    // A fixed shuffle of 0..frames (7 is coprime with 24).
+    let order: Vec<u64> = (0..frames).map(|i| (i * 7 + 3) % frames).collect();
+    let results: Vec<_> = stream::iter(order.iter().copied())
+        .map(|f| async move { b.patch("a", &[f, 0], &frame(f, width), true).await })
+        .buffer_unordered(6)
+        .collect()
+        .await;
+    assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
+    let rewrite = |f: u64| u16s(&[1, width], (f * 100 + 1) as u16);
+    let results: Vec<_> = stream::iter(order.iter().copied())
+        .map(|f| async move { b.patch("a", &[f, 0], &rewrite(f), false).await })
+        .buffer_unordered(6)
+        .collect()
+        .await;
+    assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
+    let got = read_all(b, "a").await;
+    let mut want = Vec::new();
+    for f in 0..frames {
+        want.extend(rewrite(f).bytes);
+    }
+    assert_eq!(got.shape, vec![frames, width]);
+    assert!(got.bytes == want, "rows were lost or mixed up");
+    let h = b.history("a").await.unwrap();
+    for pair in h.windows(2) {
+        assert_eq!(pair[0].new_shape, pair[1].old_shape, "{h:?}");
+    }
+    assert_eq!(h.last().unwrap().new_shape, Some(vec![frames, width]));
+}
+
 pub async fn history_survives_reopen(cx: &Cx) {
     cx.b()
         .create(&req("a", &[2], &[2], DType::Int8))
