@@ -10,10 +10,13 @@ use std::sync::Mutex;
 
 use tokio::sync::Notify;
 
+/// (registration id, far corner of the patch).
+type Entry = (u64, Vec<u64>);
+
 #[derive(Default)]
 pub(super) struct InFlight {
-    /// Array key → (registration id, far corner of the patch).
-    patches: Mutex<HashMap<String, Vec<(u64, Vec<u64>)>>>,
+    /// Array key → its registered patches.
+    patches: Mutex<HashMap<String, Vec<Entry>>>,
     changed: Notify,
     next_id: AtomicU64,
 }
