@@ -5,8 +5,9 @@
 //! - checks every patch with [`plan_patch`] before a byte is sent;
 //! - grows an array with a zero-size `extend` patch, and refuses to shrink (`unsupported`);
 //! - writes non-zero fill values itself (the server fills gaps with 0);
-//! - serialises its own writes per (server, array) with a file lock shared by all extent
-//!   processes, and keeps the structure journal on the client;
+//! - locks its own writes per (server, array) with file locks shared by all extent processes
+//!   (exclusive to grow, shared plus chunk locks inside the shape), and keeps the structure
+//!   journal on the client;
 //! - after a failed write that was to grow an array, finds out what the server was left with
 //!   and says how to repair it.
 
