@@ -135,10 +135,10 @@ print(json.dumps({"shape": list(a.shape), "rows": a[4:8, 0].tolist()}))
     assert_eq!(v["rows"], serde_json::json!([28.0, 100.0, 100.0, -1.0]));
 }
 
-/// Frames big enough that extent compresses each on several zstd worker threads (a 2 MiB
-/// chunk written alone): zarr-python reads them back exactly.
+/// Detector-sized frames (a 2 MiB chunk each, half compressible, half noise), extended out
+/// of order: zarr-python reads them back exactly.
 #[test]
-fn zarr_python_reads_big_frames_compressed_on_worker_threads() {
+fn zarr_python_reads_big_frames_extended_out_of_order() {
     let tmp = tempfile::tempdir().unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let b = LocalBackend::open_or_create(tmp.path()).unwrap();

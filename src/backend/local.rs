@@ -35,7 +35,6 @@ use zarrs::array::{
 use zarrs::filesystem::FilesystemStore;
 use zarrs::storage::storage_adapter::atomic_write::AtomicWriteStorageAdapter;
 
-use super::chunk_codec::ZstdChain;
 use super::data::copy_box;
 use super::local_listing::ListingCache;
 use super::{
@@ -674,8 +673,6 @@ impl Inner {
         let before = |e: Error| RegionError::Write(e);
         let fill = scalar_bytes(info.dtype, &info.fill_value).map_err(before)?;
         let parts = chunk_parts(info, offset, &data.shape);
-        // One chunk alone may use every core to compress.
-        let alone = parts.len() == 1;
         let changed_dirs = std::sync::Mutex::new(BTreeSet::new());
         let lock_dir = self.extent_dir(path).map_err(before)?.join("chunk-locks");
         // One chunk from image to published file, under its lock when asked.
@@ -689,7 +686,7 @@ impl Inner {
                 None
             };
             let image = self.chunk_image(array, info, part, data, &fill)?;
-            let staged = self.stage_chunk(array, info, part, image, alone)?;
+            let staged = self.stage_chunk(array, info, part, image)?;
             self.publish_chunk(&staged, &changed_dirs)
         };
         if commit.is_none() || chunk_locks {
@@ -708,7 +705,7 @@ impl Inner {
                 .par_iter()
                 .map(|part| {
                     let image = self.chunk_image(array, info, part, data, &fill)?;
-                    self.stage_chunk(array, info, part, image, alone)
+                    self.stage_chunk(array, info, part, image)
                 })
                 .collect()
         };
@@ -812,13 +809,27 @@ impl Inner {
         info: &ArrayInfo,
         part: &ChunkPart,
         image: Cow<'_, [u8]>,
-        alone: bool,
     ) -> Result<Staged> {
         let dst = self.root.join(array.chunk_key(&part.chunk).as_str());
         let bytes = ArrayBytes::new_flen(image);
         if bytes.is_fill_value(array.fill_value()) {
             return Ok(Staged::Erase(dst));
         }
+        let shape: ChunkShape = info
+            .chunks
+            .iter()
+            .map(|&c| std::num::NonZeroU64::new(c).ok_or_else(|| Error::io("zero chunk shape")))
+            .collect::<Result<_>>()?;
+        let encoded = array
+            .codecs()
+            .encode(
+                bytes,
+                &shape,
+                array.data_type(),
+                array.fill_value(),
+                &CodecOptions::default(),
+            )
+            .map_err(|e| Error::io(format!("encoding a chunk: {e}")))?;
         let tmp = PathBuf::from(format!("{}.tmp", dst.display()));
         let io = |e: std::io::Error| Error::io(format!("writing a chunk ({}): {e}", tmp.display()));
         let mut created = Vec::new();
@@ -829,54 +840,19 @@ impl Inner {
             created.clear();
         }
         // Under fsync: the directories that gained an entry are synced while the temp file is.
-        let write = |encoded: &[u8]| {
-            std::thread::scope(|s| {
-                let syncs: Vec<_> = created
-                    .iter()
-                    .map(|d| s.spawn(move || sync_dir(d)))
-                    .collect();
-                let written = write_temp(&tmp, encoded, self.durability);
-                syncs.into_iter().fold(written, |acc, h| {
-                    acc.and(
-                        h.join()
-                            .unwrap_or_else(|_| Err(std::io::Error::other("panicked"))),
-                    )
-                })
-            })
-        };
-        let encode_error = |e: String| Error::io(format!("encoding a chunk: {e}"));
-        let written = match ZstdChain::of(array.metadata(), info.dtype.size()) {
-            Some(chain) => chain
-                .encode_with(
-                    bytes
-                        .into_fixed()
-                        .map_err(|e| encode_error(e.to_string()))?
-                        .as_ref(),
-                    alone,
-                    write,
+        let written = std::thread::scope(|s| {
+            let syncs: Vec<_> = created
+                .iter()
+                .map(|d| s.spawn(move || sync_dir(d)))
+                .collect();
+            let written = write_temp(&tmp, &encoded, self.durability);
+            syncs.into_iter().fold(written, |acc, h| {
+                acc.and(
+                    h.join()
+                        .unwrap_or_else(|_| Err(std::io::Error::other("panicked"))),
                 )
-                .map_err(|e| encode_error(e.to_string()))?,
-            None => {
-                let shape: ChunkShape = info
-                    .chunks
-                    .iter()
-                    .map(|&c| {
-                        std::num::NonZeroU64::new(c).ok_or_else(|| Error::io("zero chunk shape"))
-                    })
-                    .collect::<Result<_>>()?;
-                let encoded = array
-                    .codecs()
-                    .encode(
-                        bytes,
-                        &shape,
-                        array.data_type(),
-                        array.fill_value(),
-                        &CodecOptions::default(),
-                    )
-                    .map_err(|e| encode_error(e.to_string()))?;
-                write(&encoded)
-            }
-        };
+            })
+        });
         if let Err(e) = written {
             let _ = fs::remove_file(&tmp);
             return Err(io(e));

@@ -5,7 +5,6 @@
 //! [`plan_patch`] and [`plan_resize`] before any byte is written) are the same for every
 //! backend; the conformance suite in `tests/` proves it.
 
-mod chunk_codec;
 mod data;
 mod dtype;
 mod error;
