@@ -44,7 +44,7 @@ def load(raw_path):
             continue
         rec = json.loads(line)
         kind = rec["kind"]
-        if kind == "tiled":
+        if kind in ("tiled", "tiled_floor"):
             tiled.append(rec)
             continue
         if kind == "dd_ceiling":
@@ -148,9 +148,10 @@ def svg_plot(sizes, path, title):
 def summarize_tiled(recs):
     """Medians per (tool, concurrency) and the issue's two Tiled ratios."""
     status = [r["status"] for r in recs if r.get("status")]
+    floor_runs = [r["result"] for r in recs if r["kind"] == "tiled_floor"]
     groups = {}
     for r in recs:
-        if r.get("status"):
+        if r.get("status") or r["kind"] == "tiled_floor":
             continue
         groups.setdefault(f"{r['tool']}_c{r['concurrency']}", []).append(r["result"])
     med = {k: {"runs": len(v), "seconds": median_of(v, "seconds"), "mb_per_s": median_of(v, "mb_per_s"),
@@ -168,7 +169,17 @@ def summarize_tiled(recs):
         ratios["extent_speedup_4_in_flight"] = sec("extent_c1") / sec("extent_c4")
     if sec("tiled_python_c1") and sec("tiled_python_c4"):
         ratios["python_speedup_4_in_flight"] = sec("tiled_python_c1") / sec("tiled_python_c4")
-    return {"status": status[0] if status else "measured", "medians": med, "ratios": ratios}
+    floor = {}
+    for ph in ("extend_seq", "inbounds_seq", "inbounds_4"):
+        runs = [p for f in floor_runs for p in f["phases"] if p["phase"] == ph]
+        if runs:
+            floor[ph] = {"runs": len(runs), "ms_per_patch": median_of(runs, "ms_per_patch"),
+                         "server_cpu_ms_per_patch": median_of(runs, "server_cpu_ms_per_patch"),
+                         "server_busy": median_of(runs, "server_busy")}
+    if floor_runs:
+        floor["inbounds_speedup_4"] = statistics.median(f["inbounds_speedup_4"] for f in floor_runs)
+    return {"status": status[0] if status else "measured", "medians": med, "ratios": ratios,
+            "floor": floor}
 
 
 def fmt(v, nd=2):
@@ -229,6 +240,12 @@ def main():
               + (f", final shape right: {m['final_shape_ok']}" if m["final_shape_ok"] else ""))
     for k, v in tl["ratios"].items():
         print(f"  {k}: {fmt(v)}")
+    for k, v in tl.get("floor", {}).items():
+        if isinstance(v, dict):
+            print(f"  floor {k}: {fmt(v['ms_per_patch'],1)} ms/patch, server CPU {fmt(v['server_cpu_ms_per_patch'],1)} ms/patch, "
+                  f"server busy {fmt(v['server_busy'])}")
+        else:
+            print(f"  floor {k}: {fmt(v)}")
     if len(sys.argv) > 5:
         with open(sys.argv[5], "w") as f:
             f.write(markdown(result))
@@ -273,6 +290,17 @@ def markdown(result):
         out.append("")
         for k, v in tl["ratios"].items():
             out.append(f"- {k.replace('_', ' ')}: **{fmt(v)}**")
+        fl = tl.get("floor", {})
+        if fl:
+            out.append("")
+            out.append("| raw HTTP client (`tiled_floor.py`), 39–40 patches of 1×2048×2048 | ms per patch | server CPU ms per patch | server busy (CPU s ÷ wall s) |")
+            out.append("|---|---|---|---|")
+            for k, v in fl.items():
+                if isinstance(v, dict):
+                    out.append(f"| {k} | {fmt(v['ms_per_patch'],1)} | {fmt(v['server_cpu_ms_per_patch'],1)} | {fmt(v['server_busy'])} |")
+            if "inbounds_speedup_4" in fl:
+                out.append("")
+                out.append(f"- raw client, in-bounds, 4 in flight over sequential: **{fmt(fl['inbounds_speedup_4'])}×**")
     else:
         out.append(f"Tiled: {tl['status']}")
     return "\n".join(out) + "\n"

@@ -167,6 +167,14 @@ else
         "$py" -c 'import json,sys; print(json.dumps({"kind":"tiled","tool":"tiled_python","concurrency":int(sys.argv[1]),"result":json.loads(sys.argv[2])}))' "$k" "$out" >>"$raw"
       done
     done
+    # The floor any client meets: the server's own CPU per patch (needs the server's PID).
+    if [[ -n $tiled_pid ]]; then
+      for rep in $(seq "$repeats"); do
+        echo "compare: Tiled floor run $rep/$repeats (raw HTTP client, server CPU)" >&2
+        out=$("$py" "$here/tiled_floor.py" "$TILED_URL" --server-pid "$tiled_pid" --shape "$tshape" --count 40)
+        "$py" -c 'import json,sys; print(json.dumps({"kind":"tiled_floor","result":json.loads(sys.argv[1])}))' "$out" >>"$raw"
+      done
+    fi
   fi
 fi
 
