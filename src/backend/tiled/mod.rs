@@ -377,8 +377,6 @@ impl TiledBackend {
         Ok(())
     }
 
-    /// Was `full` seen to be a group a moment ago? Saves one request per create when many
-    /// arrays go into one group; short-lived, because another client may replace it.
     /// The shape this process last saw of an array (a hint for choosing a lock).
     fn last_shape(&self, key: &str) -> Option<Vec<u64>> {
         let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
@@ -459,6 +457,8 @@ impl TiledBackend {
         known.remove(key);
     }
 
+    /// Was `full` seen to be a group a moment ago? Saves one request per create when many
+    /// arrays go into one group; short-lived, because another client may replace it.
     fn known_group(&self, full: &str) -> bool {
         let groups = self.groups.lock().unwrap_or_else(|p| p.into_inner());
         groups
