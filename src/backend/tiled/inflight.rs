@@ -94,6 +94,15 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    const QUICK: Duration = Duration::from_millis(50);
+
+    /// Whether `reg` may go now (its wait ends within a moment).
+    async fn goes(f: &InFlight, reg: &Registration<'_>) -> bool {
+        tokio::time::timeout(QUICK, f.wait_for_farther(reg))
+            .await
+            .is_ok()
+    }
+
     #[tokio::test]
     async fn the_farthest_patch_goes_first() {
         let f = InFlight::default();
@@ -102,22 +111,12 @@ mod tests {
         let other_array = f.register("b", vec![1, 1]);
         // Not comparable (farther on one axis, shorter on the other): neither waits.
         let sideways = f.register("a", vec![4, 20]);
-        let quick = Duration::from_millis(50);
-        assert!(tokio::time::timeout(quick, f.wait_for_farther(&far))
-            .await
-            .is_ok());
+        let quick = QUICK;
+        assert!(goes(&f, &far).await);
+        assert!(goes(&f, &other_array).await);
+        assert!(goes(&f, &sideways).await);
         assert!(
-            tokio::time::timeout(quick, f.wait_for_farther(&other_array))
-                .await
-                .is_ok()
-        );
-        assert!(tokio::time::timeout(quick, f.wait_for_farther(&sideways))
-            .await
-            .is_ok());
-        assert!(
-            tokio::time::timeout(quick, f.wait_for_farther(&near))
-                .await
-                .is_err(),
+            !goes(&f, &near).await,
             "a patch reaching farther is in flight"
         );
         // Once the far one is done (or failed, or was dropped), the near one goes.
@@ -133,16 +132,9 @@ mod tests {
         let f = InFlight::default();
         let first = f.register("a", vec![3]);
         let second = f.register("a", vec![3]);
-        let quick = Duration::from_millis(50);
-        assert!(tokio::time::timeout(quick, f.wait_for_farther(&first))
-            .await
-            .is_ok());
-        assert!(tokio::time::timeout(quick, f.wait_for_farther(&second))
-            .await
-            .is_err());
+        assert!(goes(&f, &first).await);
+        assert!(!goes(&f, &second).await);
         drop(first);
-        assert!(tokio::time::timeout(quick, f.wait_for_farther(&second))
-            .await
-            .is_ok());
+        assert!(goes(&f, &second).await);
     }
 }

@@ -102,38 +102,33 @@ impl ClientState {
 
     /// Takes the exclusive write lock of one array, waiting for other extent processes.
     pub async fn lock(&self, key: &str) -> Result<WriteLock> {
-        let dir = self.lock_dir()?;
-        let path = dir.join(format!("{key}.lock"));
-        let local = self.local_lock(key);
-        let wait = async move {
-            let guard = local.write_owned().await;
-            let file = tokio::task::spawn_blocking(move || lock_file(&dir, &path, Mode::Exclusive))
-                .await
-                .map_err(|e| Error::io(format!("waiting for the write lock failed: {e}")))??
-                .ok_or_else(|| Error::io("the write lock was not taken"))?;
-            Ok(WriteLock {
-                _files: vec![file],
-                _local: Local::Exclusive(guard),
-            })
-        };
-        within_lock_wait(wait).await
+        self.lock_array(key, true).await
     }
 
     /// Takes the array's lock shared: for a write that leaves the shape alone, beside other
     /// such writes; it then takes the locks of the chunks it writes with [`Self::lock_stripes`].
     pub async fn lock_shared(&self, key: &str) -> Result<WriteLock> {
+        self.lock_array(key, false).await
+    }
+
+    async fn lock_array(&self, key: &str, exclusive: bool) -> Result<WriteLock> {
         let dir = self.lock_dir()?;
         let path = dir.join(format!("{key}.lock"));
         let local = self.local_lock(key);
         let wait = async move {
-            let guard = local.read_owned().await;
-            let file = tokio::task::spawn_blocking(move || lock_file(&dir, &path, Mode::Shared))
+            // This process's queue first (write-preferring), then the other processes'.
+            let (guard, mode) = if exclusive {
+                (Local::Exclusive(local.write_owned().await), Mode::Exclusive)
+            } else {
+                (Local::Shared(local.read_owned().await), Mode::Shared)
+            };
+            let file = tokio::task::spawn_blocking(move || lock_file(&dir, &path, mode))
                 .await
                 .map_err(|e| Error::io(format!("waiting for the write lock failed: {e}")))??
                 .ok_or_else(|| Error::io("the write lock was not taken"))?;
             Ok(WriteLock {
                 _files: vec![file],
-                _local: Local::Shared(guard),
+                _local: guard,
             })
         };
         within_lock_wait(wait).await
