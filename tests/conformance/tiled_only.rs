@@ -172,6 +172,63 @@ print(json.dumps({{"py": g["py"].read().tolist(), "be": g["be"].read().tolist()}
     assert_eq!(v["be"], json!([0, 257, 514, 771, 0, 1000, 2000]));
 }
 
+/// A writer reuses the structure it last read or wrote instead of asking again; that must
+/// give way to growth by another extent process (seen in the journal) and by another client
+/// (a refusal planned against the remembered shape is checked with the server).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remembered_structure_gives_way_to_other_writers() {
+    let cx = Cx::tiled("remembered").await;
+    let server = common::tiled::server();
+    // Long enough that the remembered structure is still fresh after the Python client ran.
+    let b = cx.reopen_with(TiledOptions {
+        structure_ttl: Duration::from_secs(600),
+        ..TiledOptions::default()
+    });
+    b.create(&req("a", &[2, 3], &[2, 3], DType::Float64))
+        .await
+        .unwrap();
+    b.patch("a", &[0, 0], &f64s(&[1, 3], 1.0), true)
+        .await
+        .unwrap();
+    // Another extent process grows it to 4 rows; rows 2..4 are in bounds now.
+    cx.reopen()
+        .patch("a", &[3, 0], &f64s(&[1, 3], 4.0), true)
+        .await
+        .unwrap();
+    b.patch("a", &[2, 0], &f64s(&[1, 3], 3.0), false)
+        .await
+        .unwrap();
+    // Tiled's own client grows it to 6 rows: nothing of extent's records that.
+    server.python(&format!(
+        r#"
+a = c["{prefix}"]["a"]
+a.patch(np.full((1, 3), 6.0), offset=(5, 0), extend=True)
+"#,
+        prefix = cx.catalog_prefix
+    ));
+    b.patch("a", &[4, 0], &f64s(&[1, 3], 5.0), false)
+        .await
+        .unwrap();
+    let info = b
+        .patch("a", &[6, 0], &f64s(&[1, 3], 7.0), true)
+        .await
+        .unwrap();
+    assert_eq!(info.shape, vec![7, 3]);
+    let got = values(&read_all(b.as_ref(), "a").await);
+    let want: Vec<f64> = [1.0, 0.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+        .iter()
+        .enumerate()
+        .flat_map(|(row, &base)| {
+            (0..3).map(move |i| match row {
+                1 => 0.0,
+                5 => 6.0,
+                _ => base + i as f64,
+            })
+        })
+        .collect();
+    assert_eq!(got, want);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_refuses_what_the_server_breaks() {
     let cx = Cx::tiled("refuse-create").await;

@@ -46,12 +46,9 @@ const MAX_READ: u64 = 4 << 30;
 /// How long a group seen to exist is trusted without asking again.
 const GROUP_CACHE_TTL: Duration = Duration::from_secs(5);
 
-/// How long a structure this process read or wrote stands in for asking the server again.
-const KNOWN_TTL: Duration = Duration::from_secs(2);
-
 /// An array's structure as this process last read or wrote it. Its shape chooses a patch's
 /// lock. Under that lock it stands in for `GET /metadata` (one request and ≈ 10 ms of server
-/// CPU per patch) while it is younger than [`KNOWN_TTL`] and no extent process recorded a
+/// CPU per patch) while it is younger than [`TiledOptions::structure_ttl`] and no extent process recorded a
 /// structure change since (the journal's stamp is unchanged): extent's own shape changes all
 /// go through the journal; other clients' are not locked out either way (see module docs).
 struct Known {
@@ -75,6 +72,9 @@ pub struct TiledOptions {
     pub max_request_bytes: u64,
     /// Retries of a failed read (GET) after 0.25 s, 0.5 s, 1 s...; writes are never retried.
     pub retries: u32,
+    /// How long an array's structure this process read or wrote stands in for asking the
+    /// server again before a write (only while no extent process changed the shape).
+    pub structure_ttl: Duration,
 }
 
 impl Default for TiledOptions {
@@ -86,6 +86,7 @@ impl Default for TiledOptions {
             request_timeout: Duration::from_secs(120),
             max_request_bytes: 64 << 20,
             retries: 3,
+            structure_ttl: Duration::from_secs(2),
         }
     }
 }
@@ -97,6 +98,7 @@ pub struct TiledBackend {
     prefix: Vec<String>,
     state: ClientState,
     max_request_bytes: u64,
+    structure_ttl: Duration,
     /// Groups recently seen to exist (full catalog path → when).
     groups: Mutex<HashMap<String, Instant>>,
     /// The structure last seen per array key (see [`Known`]).
@@ -237,6 +239,7 @@ impl TiledBackend {
             prefix,
             state: ClientState::new(opts.data_dir, opts.cache_dir),
             max_request_bytes: opts.max_request_bytes.max(1),
+            structure_ttl: opts.structure_ttl,
             groups: Mutex::new(HashMap::new()),
             known: Mutex::new(HashMap::new()),
             in_flight: InFlight::default(),
@@ -390,7 +393,7 @@ impl TiledBackend {
             let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
             known
                 .get(key)
-                .filter(|k| k.at.elapsed() < KNOWN_TTL)
+                .filter(|k| k.at.elapsed() < self.structure_ttl)
                 .map(|k| (k.remote.clone(), k.journal))
         };
         if let Some((remote, stamp)) = fresh {
