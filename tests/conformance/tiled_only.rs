@@ -227,6 +227,19 @@ a.patch(np.full((1, 3), 6.0), offset=(5, 0), extend=True)
         })
         .collect();
     assert_eq!(got, want);
+    // Another extent process replaces the array with one of another dtype: the remembered
+    // float64 structure must not be used (the server would take the bytes as uint16).
+    let other = cx.reopen();
+    other.delete("a").await.unwrap();
+    other
+        .create(&req("a", &[2, 3], &[2, 3], DType::UInt16))
+        .await
+        .unwrap();
+    let e = expect_kind(
+        b.patch("a", &[0, 0], &f64s(&[1, 3], 1.0), false).await,
+        ErrorKind::DtypeMismatch,
+    );
+    assert!(e.contains("uint16"), "{e}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
