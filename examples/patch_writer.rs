@@ -60,7 +60,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 } else {
                     n % rows.load(SeqCst).max(1)
                 };
-                let info = store.patch(&path, &[r, 0], &data, grow).await?;
+                let info = store.patch_owned(&path, &[r, 0], data, grow).await?;
                 rows.fetch_max(info.shape[0], SeqCst);
                 Ok(true)
             }

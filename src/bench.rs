@@ -1,7 +1,6 @@
 //! `extent bench`: how fast a store takes extend-patches (in order and shuffled) and gives
 //! them back, with every byte verified. An operator's question: does it keep up?
 
-use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -154,14 +153,9 @@ pub async fn run(
     let mut step = 0u64;
     let mut phases = Vec::new();
     let mut verified = true;
-    let pool: Option<Vec<ArrayData>> = (frame_bytes.saturating_mul(cfg.count) <= PREGENERATE_BYTES)
-        .then(|| (0..cfg.count).map(|i| frame(cfg, i)).collect());
-    let frame_at = |i: u64| -> Cow<'_, ArrayData> {
-        match &pool {
-            Some(p) => Cow::Borrowed(&p[i as usize]),
-            None => Cow::Owned(frame(cfg, i)),
-        }
-    };
+    // Frames are made before each phase's clock when they fit, and handed over to the store
+    // (as a writer hands over a frame it is done with); otherwise made as they are sent.
+    let pregenerate = frame_bytes.saturating_mul(cfg.count) <= PREGENERATE_BYTES;
     for (name, order) in [
         ("write in order", (1..cfg.count).collect::<Vec<_>>()),
         ("write shuffled", shuffled(cfg.count)),
@@ -180,7 +174,7 @@ pub async fn run(
         let mut resizable = vec![false; cfg.patch_shape.len()];
         resizable[0] = true;
         // One patch per chunk; the first frame is written at creation (Tiled needs a block).
-        let first = frame_at(0).into_owned();
+        let first = frame(cfg, 0);
         store
             .create(&CreateRequest {
                 path: path.clone(),
@@ -193,14 +187,18 @@ pub async fn run(
                 data: Some(first),
             })
             .await?;
+        let mut ready: Vec<Option<ArrayData>> = (0..cfg.count)
+            .map(|i| (pregenerate && i > 0).then(|| frame(cfg, i)))
+            .collect();
         let started = Instant::now();
         let results: Vec<Result<Duration>> = stream::iter(order)
             .map(|i| {
-                let (store, path, data) = (store.clone(), path.clone(), frame_at(i));
+                let data = ready[i as usize].take().unwrap_or_else(|| frame(cfg, i));
+                let (store, path) = (store.clone(), path.clone());
                 let off = offset(cfg, i);
                 async move {
                     let t = Instant::now();
-                    store.patch(&path, &off, &data, true).await?;
+                    store.patch_owned(&path, &off, data, true).await?;
                     Ok(t.elapsed())
                 }
             })
@@ -222,7 +220,8 @@ pub async fn run(
             if info.shape[0] != cfg.count * cfg.patch_shape[0] {
                 verified = false;
             }
-            let started = Instant::now();
+            // The read phase's time is that of the reads (each frame to compare with is made
+            // before its read starts).
             let mut lat = Vec::new();
             for i in 0..cfg.count {
                 let start = offset(cfg, i);
@@ -231,16 +230,17 @@ pub async fn run(
                     .zip(&cfg.patch_shape)
                     .map(|(s, n)| s + n)
                     .collect();
+                let want = frame(cfg, i);
                 let t = Instant::now();
                 let got = store.read(&path, Some(&Selection { start, end })).await?;
                 lat.push(t.elapsed());
-                if got.bytes != frame_at(i).bytes {
+                if got.bytes != want.bytes {
                     verified = false;
                 }
                 step += 1;
                 progress(step, total_steps);
             }
-            let wall = started.elapsed();
+            let wall = lat.iter().sum();
             phases.push(summarize("read", &mut lat, cfg.count * frame_bytes, wall));
         } else {
             step += 1;
@@ -263,7 +263,7 @@ pub async fn run(
         concurrency: cfg.concurrency,
         phases,
         verified,
-        pregenerated: pool.is_some(),
+        pregenerated: pregenerate,
     })
 }
 

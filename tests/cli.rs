@@ -538,3 +538,53 @@ fn piped_commands_draw_no_progress() {
     assert_eq!(&back.bytes[..data.bytes.len()], &data.bytes[..]);
     assert_eq!(&back.bytes[data.bytes.len()..], &data.bytes[..]);
 }
+
+/// `extent bench` on a local store: both write phases and the read-back, verified, with
+/// several patches in flight, and nothing of its scratch arrays left behind.
+#[test]
+fn bench_writes_reads_back_verifies_and_cleans_up() {
+    let e = env();
+    let args = [
+        "bench",
+        "--shape-per-patch",
+        "1,32,16",
+        "--dtype",
+        "int32",
+        "--count",
+        "7",
+        "--concurrency",
+        "3",
+        "--json",
+    ];
+    let r = e.ok_json(&args);
+    assert_eq!(r["verified"], true, "{r}");
+    assert_eq!(r["pregenerated"], true);
+    let phases: Vec<(&str, u64, u64)> = r["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["phase"].as_str().unwrap(),
+                p["patches"].as_u64().unwrap(),
+                p["bytes"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let frame = 32 * 16 * 4;
+    assert_eq!(
+        phases,
+        vec![
+            ("write in order", 6, 6 * frame),
+            ("write shuffled", 6, 6 * frame),
+            ("read", 7, 7 * frame),
+        ]
+    );
+    for p in r["phases"].as_array().unwrap() {
+        assert!(p["mb_per_s"].as_f64().unwrap() > 0.0, "{p}");
+        assert!(p["p95_ms"].as_f64() >= p["p50_ms"].as_f64(), "{p}");
+    }
+    // The scratch arrays are gone.
+    let left = e.ok_json(&["ls", "extent-bench", "--json"]);
+    assert_eq!(left.as_array().unwrap().len(), 0, "{left}");
+}

@@ -119,7 +119,7 @@ impl Runner {
                             data,
                             extend,
                         } => b
-                            .patch(&path, &offset, &data, extend)
+                            .patch_owned(&path, &offset, data, extend)
                             .await
                             .map(|i| OpOutcome::Info(Box::new(i))),
                         Operation::Resize { path, shape, cause } => b

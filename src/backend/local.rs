@@ -1490,7 +1490,6 @@ impl Backend for LocalBackend {
     ) -> Result<ArrayInfo> {
         // The blocking task needs its own copy of the data (the trait lends it); a recycled
         // buffer makes that copy a memcpy instead of a fresh allocation's page faults.
-        let (path, offset) = (path.to_string(), offset.to_vec());
         let mut bytes = self.inner.buffers.take(data.bytes.len());
         bytes.extend_from_slice(&data.bytes);
         let data = ArrayData {
@@ -1498,8 +1497,20 @@ impl Backend for LocalBackend {
             shape: data.shape.clone(),
             bytes,
         };
+        self.patch_owned(path, offset, data, extend).await
+    }
+
+    async fn patch_owned(
+        &self,
+        path: &str,
+        offset: &[u64],
+        data: ArrayData,
+        extend: bool,
+    ) -> Result<ArrayInfo> {
+        let (path, offset) = (path.to_string(), offset.to_vec());
         self.run(move |s| {
             let result = s.patch(&path, &offset, &data, extend);
+            // The buffer is recycled for the next lent patch.
             s.buffers.give(data.bytes);
             result
         })

@@ -580,6 +580,19 @@ pub trait Backend: Send + Sync {
         extend: bool,
     ) -> Result<ArrayInfo>;
 
+    /// [`Backend::patch`] with data the caller hands over (a writer done with its frame): a
+    /// backend that needs its own copy (the local one writes from a blocking thread) takes
+    /// this one instead of copying.
+    async fn patch_owned(
+        &self,
+        path: &str,
+        offset: &[u64],
+        data: ArrayData,
+        extend: bool,
+    ) -> Result<ArrayInfo> {
+        self.patch(path, offset, &data, extend).await
+    }
+
     /// Sets the shape (grow or shrink). Shrinking erases what is cut off.
     async fn resize(&self, path: &str, shape: &[u64], cause: Cause) -> Result<ArrayInfo>;
 

@@ -57,7 +57,7 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
         "writing {} to {path}",
         fmt_bytes(data.bytes.len() as u64)
     ));
-    let info = store.patch(&path, &offset, &data, args.extend).await?;
+    let info = store.patch_owned(&path, &offset, data, args.extend).await?;
     spin.finish();
     out.structure(&info);
     Ok(())
