@@ -683,7 +683,8 @@ pub async fn one_writer_many_in_flight(cx: &Cx) {
     // A fixed shuffle of 0..frames (7 is coprime with 24).
     let order: Vec<u64> = (0..frames).map(|i| (i * 7 + 3) % frames).collect();
     let results: Vec<_> = stream::iter(order.iter().copied())
-        .map(|f| async move { b.patch("a", &[f, 0], &frame(f, width), true).await })
+        // Handed over (the writer is done with each frame): the no-copy path.
+        .map(|f| async move { b.patch_owned("a", &[f, 0], frame(f, width), true).await })
         .buffer_unordered(6)
         .collect()
         .await;

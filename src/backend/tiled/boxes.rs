@@ -2,7 +2,6 @@
 //! one piece (fill overlaid with the patch).
 
 use crate::backend::data::copy_box;
-use crate::backend::ArrayData;
 
 /// An N-d box: start and size per axis.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,13 +110,19 @@ pub(super) fn split(b: &Box, elem: usize, max_bytes: u64) -> Vec<Box> {
     out
 }
 
-/// The bytes of `piece`: `fill` everywhere, overlaid with `data` (placed at `offset`) where
-/// the two overlap. Little-endian, C order.
-pub(super) fn materialize(piece: &Box, fill: &[u8], offset: &[u64], data: &ArrayData) -> Vec<u8> {
+/// The bytes of `piece`: `fill` everywhere, overlaid with the patch `bytes` of `shape` (placed
+/// at `offset`) where the two overlap. Little-endian, C order.
+pub(super) fn materialize(
+    piece: &Box,
+    fill: &[u8],
+    offset: &[u64],
+    shape: &[u64],
+    bytes: &[u8],
+) -> Vec<u8> {
     let elem = fill.len();
-    let patch = Box::new(offset.to_vec(), data.shape.clone());
+    let patch = Box::new(offset.to_vec(), shape.to_vec());
     if *piece == patch {
-        return data.bytes.clone();
+        return bytes.to_vec();
     }
     let mut buf = fill.repeat(piece.elements() as usize);
     if let Some(common) = piece.intersect(&patch) {
@@ -134,8 +139,8 @@ pub(super) fn materialize(piece: &Box, fill: &[u8], offset: &[u64], data: &Array
             .map(|(c, p)| c - p)
             .collect();
         copy_box(
-            &data.bytes,
-            &data.shape,
+            bytes,
+            shape,
             &src,
             &mut buf,
             &piece.shape,
@@ -150,6 +155,7 @@ pub(super) fn materialize(piece: &Box, fill: &[u8], offset: &[u64], data: &Array
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::ArrayData;
     use crate::backend::DType;
     use proptest::prelude::*;
 
@@ -170,7 +176,7 @@ mod tests {
     fn materialize_overlays() {
         let d = ArrayData::new(DType::UInt8, vec![1, 2], vec![7, 8]).unwrap();
         let piece = Box::new(vec![2, 0], vec![2, 3]);
-        let b = materialize(&piece, &[9], &[3, 1], &d);
+        let b = materialize(&piece, &[9], &[3, 1], &d.shape, &d.bytes);
         assert_eq!(b, vec![9, 9, 9, 9, 7, 8]);
     }
 

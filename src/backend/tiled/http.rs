@@ -375,7 +375,8 @@ impl Http {
 pub(super) enum Body {
     None,
     Json(Value),
-    Bytes(Vec<u8>),
+    /// Sent as it is (shared, not copied).
+    Bytes(bytes::Bytes),
 }
 
 fn parse_json(what: &str, body: &[u8]) -> Result<Value> {

@@ -23,6 +23,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use reqwest::{Method, Url};
 use serde_json::Value;
 
@@ -205,11 +206,20 @@ struct WriteJob<'a> {
     key: &'a str,
     cur: &'a Remote,
     offset: &'a [u64],
+    /// The patch's dtype and shape, and its bytes unless `body` holds them.
     data: &'a ArrayData,
+    /// The patch's bytes when the caller handed them over: sent without a copy.
+    body: Option<Bytes>,
     new_shape: &'a [u64],
     cause: Cause,
     /// How to redo this write, for messages.
     redo: String,
+}
+
+impl WriteJob<'_> {
+    fn patch_bytes(&self) -> &[u8] {
+        self.body.as_deref().unwrap_or(&self.data.bytes)
+    }
 }
 
 impl TiledBackend {
@@ -498,14 +508,21 @@ impl TiledBackend {
         let what = format!("writing the content of '{path}'");
         let pieces = boxes::split(&whole, info.dtype.size(), self.max_request_bytes);
         if pieces.len() == 1 {
-            let bytes = boxes::materialize(&whole, fill, &zeros, data);
+            let bytes = boxes::materialize(&whole, fill, &zeros, &data.shape, &data.bytes);
             self.http
-                .send(Op::Write, &what, Method::PUT, &url, &[], Body::Bytes(bytes))
+                .send(
+                    Op::Write,
+                    &what,
+                    Method::PUT,
+                    &url,
+                    &[],
+                    Body::Bytes(bytes.into()),
+                )
                 .await?;
             return Ok(());
         }
         for p in pieces {
-            let bytes = boxes::materialize(&p, fill, &zeros, data);
+            let bytes = boxes::materialize(&p, fill, &zeros, &data.shape, &data.bytes);
             let query = q(&[
                 ("offset", join(&p.start)),
                 ("shape", join(&p.shape)),
@@ -518,7 +535,7 @@ impl TiledBackend {
                     Method::PATCH,
                     &url,
                     &query,
-                    Body::Bytes(bytes),
+                    Body::Bytes(bytes.into()),
                 )
                 .await?;
         }
@@ -544,7 +561,7 @@ impl TiledBackend {
         if !grows {
             return split(&patch);
         }
-        if fill_zero && job.data.bytes.len() as u64 <= max {
+        if fill_zero && job.patch_bytes().len() as u64 <= max {
             return vec![(patch, true)];
         }
         let mut reqs = vec![(Region::new(job.new_shape.to_vec(), vec![0; n]), true)];
@@ -563,6 +580,103 @@ impl TiledBackend {
         reqs
     }
 
+    /// A patch; `body`, when given, holds its bytes (then `data` only describes it).
+    async fn patch_with(
+        &self,
+        path: &str,
+        offset: &[u64],
+        data: &ArrayData,
+        body: Option<Bytes>,
+        extend: bool,
+    ) -> Result<ArrayInfo> {
+        validate_path(path)?;
+        // The structure is read under the lock (another extent process may be growing the
+        // array), and the patch is checked against it before any byte reaches the server.
+        let key = self.key(path);
+        let redo = || {
+            format!(
+                "re-run the same patch at offset {} with --extend (writing the same data again is safe)",
+                join(offset)
+            )
+        };
+        // A patch that leaves the shape alone runs beside other such patches to other chunks
+        // (shared array lock + its chunks' locks); one that grows takes the array alone. Which
+        // one this is, is guessed from the shape last seen, and checked under the lock.
+        let fits = |shape: &[u64]| {
+            shape.len() == offset.len()
+                && data.shape.len() == offset.len()
+                && (0..shape.len()).all(|i| offset[i].saturating_add(data.shape[i]) <= shape[i])
+        };
+        let hinted_fit = || self.last_shape(&key).is_some_and(|s| fits(&s));
+        // A growing patch lets a farther one of this process go first (then it may fit).
+        let registration = (extend && !hinted_fit()).then(|| {
+            let corner = offset
+                .iter()
+                .zip(&data.shape)
+                .map(|(o, n)| o.saturating_add(*n))
+                .collect();
+            self.in_flight.register(&key, corner)
+        });
+        let job = |cur, new_shape| WriteJob {
+            path,
+            key: &key,
+            cur,
+            offset,
+            data,
+            body: body.clone(),
+            new_shape,
+            cause: Cause::Patch,
+            redo: redo(),
+        };
+        loop {
+            if let Some(reg) = &registration {
+                self.in_flight.wait_for_farther(reg).await;
+            }
+            if !extend || hinted_fit() {
+                let mut lock = self.state.lock_shared(&key).await?;
+                let (cur, plan) = self.plan_current(path, &key, offset, data, extend).await?;
+                if plan.new_shape == cur.info.shape {
+                    Self::check_extendable(&cur.info)?;
+                    let stripes = lockfile::box_stripes(
+                        &cur.info.chunks,
+                        offset,
+                        &data.shape,
+                        journal::CHUNK_STRIPES,
+                    );
+                    self.state.lock_stripes(&mut lock, &key, stripes).await?;
+                    let out = self.write_locked(&job(&cur, &plan.new_shape)).await;
+                    if out.is_err() {
+                        self.forget(&key);
+                    }
+                    return out;
+                }
+            }
+            let lock = self.state.lock(&key).await?;
+            // A farther patch registered while this one waited for the lock: it goes first.
+            if registration
+                .as_ref()
+                .is_some_and(|r| self.in_flight.dominated(r))
+            {
+                drop(lock);
+                continue;
+            }
+            let (cur, plan) = self.plan_current(path, &key, offset, data, extend).await?;
+            Self::check_extendable(&cur.info)?;
+            let out = self.write_locked(&job(&cur, &plan.new_shape)).await;
+            match &out {
+                Ok(info) => {
+                    let mut now = cur.clone();
+                    now.info.shape = info.shape.clone();
+                    // The server's chunk lists grew with the shape.
+                    now.chunk_totals = info.shape.clone();
+                    self.remember(&key, now);
+                }
+                Err(_) => self.forget(&key),
+            }
+            return out;
+        }
+    }
+
     /// Sends a write; the caller holds the array's lock and planned it against `job.cur`.
     async fn write_locked(&self, job: &WriteJob<'_>) -> Result<ArrayInfo> {
         let info = &job.cur.info;
@@ -577,10 +691,23 @@ impl TiledBackend {
         };
         let mut answered: Option<Vec<u64>> = None;
         for (i, (b, extend)) in reqs.iter().enumerate() {
-            let mut bytes = boxes::materialize(b, &fill, job.offset, job.data);
-            if job.cur.big_endian {
-                structure::swap_bytes(&mut bytes, info.dtype.size());
-            }
+            let whole = *b == Region::new(job.offset.to_vec(), job.data.shape.clone());
+            let bytes: Bytes = match &job.body {
+                Some(body) if whole && !job.cur.big_endian => body.clone(),
+                _ => {
+                    let mut bytes = boxes::materialize(
+                        b,
+                        &fill,
+                        job.offset,
+                        &job.data.shape,
+                        job.patch_bytes(),
+                    );
+                    if job.cur.big_endian {
+                        structure::swap_bytes(&mut bytes, info.dtype.size());
+                    }
+                    bytes.into()
+                }
+            };
             let query = q(&[
                 ("offset", join(&b.start)),
                 ("shape", join(&b.shape)),
@@ -723,7 +850,7 @@ impl TiledBackend {
                 let mut grown = job.cur.clone();
                 grown.info.shape = now.clone();
                 if let Ok(back) = self.read_box(path, &grown, &sel).await {
-                    if back.bytes == job.data.bytes {
+                    if back.bytes == job.patch_bytes() {
                         tracing::warn!(
                             "{err}; but '{path}' has the new shape and data: the write landed"
                         );
@@ -758,7 +885,7 @@ impl TiledBackend {
                     Method::PATCH,
                     &url,
                     &query,
-                    Body::Bytes(Vec::new()),
+                    Body::Bytes(Bytes::new()),
                 )
                 .await
             {
@@ -1109,91 +1236,29 @@ impl Backend for TiledBackend {
         data: &ArrayData,
         extend: bool,
     ) -> Result<ArrayInfo> {
-        validate_path(path)?;
-        // The structure is read under the lock (another extent process may be growing the
-        // array), and the patch is checked against it before any byte reaches the server.
-        let key = self.key(path);
-        let redo = || {
-            format!(
-                "re-run the same patch at offset {} with --extend (writing the same data again is safe)",
-                join(offset)
-            )
+        self.patch_with(path, offset, data, None, extend).await
+    }
+
+    async fn patch_owned(
+        &self,
+        path: &str,
+        offset: &[u64],
+        data: ArrayData,
+        extend: bool,
+    ) -> Result<ArrayInfo> {
+        // The bytes become the request body as they are; what is left describes the patch.
+        let ArrayData {
+            dtype,
+            shape,
+            bytes,
+        } = data;
+        let described = ArrayData {
+            dtype,
+            shape,
+            bytes: Vec::new(),
         };
-        // A patch that leaves the shape alone runs beside other such patches to other chunks
-        // (shared array lock + its chunks' locks); one that grows takes the array alone. Which
-        // one this is, is guessed from the shape last seen, and checked under the lock.
-        let fits = |shape: &[u64]| {
-            shape.len() == offset.len()
-                && data.shape.len() == offset.len()
-                && (0..shape.len()).all(|i| offset[i].saturating_add(data.shape[i]) <= shape[i])
-        };
-        let hinted_fit = || self.last_shape(&key).is_some_and(|s| fits(&s));
-        // A growing patch lets a farther one of this process go first (then it may fit).
-        let registration = (extend && !hinted_fit()).then(|| {
-            let corner = offset
-                .iter()
-                .zip(&data.shape)
-                .map(|(o, n)| o.saturating_add(*n))
-                .collect();
-            self.in_flight.register(&key, corner)
-        });
-        let job = |cur, new_shape| WriteJob {
-            path,
-            key: &key,
-            cur,
-            offset,
-            data,
-            new_shape,
-            cause: Cause::Patch,
-            redo: redo(),
-        };
-        loop {
-            if let Some(reg) = &registration {
-                self.in_flight.wait_for_farther(reg).await;
-            }
-            if !extend || hinted_fit() {
-                let mut lock = self.state.lock_shared(&key).await?;
-                let (cur, plan) = self.plan_current(path, &key, offset, data, extend).await?;
-                if plan.new_shape == cur.info.shape {
-                    Self::check_extendable(&cur.info)?;
-                    let stripes = lockfile::box_stripes(
-                        &cur.info.chunks,
-                        offset,
-                        &data.shape,
-                        journal::CHUNK_STRIPES,
-                    );
-                    self.state.lock_stripes(&mut lock, &key, stripes).await?;
-                    let out = self.write_locked(&job(&cur, &plan.new_shape)).await;
-                    if out.is_err() {
-                        self.forget(&key);
-                    }
-                    return out;
-                }
-            }
-            let lock = self.state.lock(&key).await?;
-            // A farther patch registered while this one waited for the lock: it goes first.
-            if registration
-                .as_ref()
-                .is_some_and(|r| self.in_flight.dominated(r))
-            {
-                drop(lock);
-                continue;
-            }
-            let (cur, plan) = self.plan_current(path, &key, offset, data, extend).await?;
-            Self::check_extendable(&cur.info)?;
-            let out = self.write_locked(&job(&cur, &plan.new_shape)).await;
-            match &out {
-                Ok(info) => {
-                    let mut now = cur.clone();
-                    now.info.shape = info.shape.clone();
-                    // The server's chunk lists grew with the shape.
-                    now.chunk_totals = info.shape.clone();
-                    self.remember(&key, now);
-                }
-                Err(_) => self.forget(&key),
-            }
-            return out;
-        }
+        self.patch_with(path, offset, &described, Some(Bytes::from(bytes)), extend)
+            .await
     }
 
     async fn resize(&self, path: &str, shape: &[u64], cause: Cause) -> Result<ArrayInfo> {
@@ -1232,6 +1297,7 @@ impl Backend for TiledBackend {
             cur: &cur,
             offset: shape,
             data: &empty,
+            body: None,
             new_shape: shape,
             cause,
             redo: format!("run `extent resize {path} --shape {}` again", join(shape)),
