@@ -37,6 +37,7 @@ use zarrs::storage::storage_adapter::atomic_write::AtomicWriteStorageAdapter;
 
 use super::data::copy_box;
 use super::local_listing::ListingCache;
+use super::lockfile::box_indices;
 use super::{
     actor, fmt_shape, now_rfc3339, plan_patch, plan_resize, scalar_bytes, validate_path, ArrayData,
     ArrayInfo, Backend, Capabilities, Cause, ChunkMap, ChunkState, CreateRequest, DType, Error,
@@ -1234,24 +1235,6 @@ fn stamp_of(m: &fs::Metadata) -> ChunkStamp {
         mtime_ns: m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128,
         len: m.len(),
     }
-}
-
-/// Every chunk index in the box `first..=last`.
-fn box_indices(first: &[u64], last: &[u64]) -> Vec<Vec<u64>> {
-    let mut out = vec![Vec::new()];
-    for (&f, &l) in first.iter().zip(last) {
-        out = out
-            .into_iter()
-            .flat_map(|prefix| {
-                (f..=l).map(move |i| {
-                    let mut v = prefix.clone();
-                    v.push(i);
-                    v
-                })
-            })
-            .collect();
-    }
-    out
 }
 
 fn chunk_stripe(chunk: &[u64]) -> u64 {

@@ -59,36 +59,39 @@ pub(crate) fn box_stripes(
     if shape.contains(&0) || chunks.contains(&0) {
         return Default::default();
     }
-    let ranges: Vec<(u64, u64)> = (0..chunks.len())
-        .map(|i| {
-            let end = offset[i] + shape[i] - 1;
-            (offset[i] / chunks[i], end / chunks[i])
-        })
+    let first: Vec<u64> = (0..chunks.len()).map(|i| offset[i] / chunks[i]).collect();
+    let last: Vec<u64> = (0..chunks.len())
+        .map(|i| (offset[i] + shape[i] - 1) / chunks[i])
         .collect();
-    let count = ranges
+    let count = first
         .iter()
-        .try_fold(1u64, |n, (lo, hi)| n.checked_mul(hi - lo + 1));
+        .zip(&last)
+        .try_fold(1u64, |n, (f, l)| n.checked_mul(l - f + 1));
     if count.is_none_or(|n| n > stripes) {
         return (0..stripes).collect();
     }
-    let mut out = std::collections::BTreeSet::new();
-    let mut idx: Vec<u64> = ranges.iter().map(|r| r.0).collect();
-    loop {
-        out.insert(chunk_stripe(&idx, stripes));
-        // Odometer over the chunk indices, last axis fastest.
-        let mut axis = idx.len();
-        loop {
-            if axis == 0 {
-                return out;
-            }
-            axis -= 1;
-            if idx[axis] < ranges[axis].1 {
-                idx[axis] += 1;
-                break;
-            }
-            idx[axis] = ranges[axis].0;
-        }
+    box_indices(&first, &last)
+        .iter()
+        .map(|chunk| chunk_stripe(chunk, stripes))
+        .collect()
+}
+
+/// Every chunk index in the box `first..=last`.
+pub(crate) fn box_indices(first: &[u64], last: &[u64]) -> Vec<Vec<u64>> {
+    let mut out = vec![Vec::new()];
+    for (&f, &l) in first.iter().zip(last) {
+        out = out
+            .into_iter()
+            .flat_map(|prefix| {
+                (f..=l).map(move |i| {
+                    let mut v = prefix.clone();
+                    v.push(i);
+                    v
+                })
+            })
+            .collect();
     }
+    out
 }
 
 #[cfg(test)]

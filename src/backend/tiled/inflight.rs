@@ -111,7 +111,6 @@ mod tests {
         let other_array = f.register("b", vec![1, 1]);
         // Not comparable (farther on one axis, shorter on the other): neither waits.
         let sideways = f.register("a", vec![4, 20]);
-        let quick = QUICK;
         assert!(goes(&f, &far).await);
         assert!(goes(&f, &other_array).await);
         assert!(goes(&f, &sideways).await);
@@ -122,9 +121,9 @@ mod tests {
         // Once the far one is done (or failed, or was dropped), the near one goes.
         let waiting = f.wait_for_farther(&near);
         tokio::pin!(waiting);
-        assert!(tokio::time::timeout(quick, &mut waiting).await.is_err());
+        assert!(tokio::time::timeout(QUICK, &mut waiting).await.is_err());
         drop(far);
-        assert!(tokio::time::timeout(quick, &mut waiting).await.is_ok());
+        assert!(tokio::time::timeout(QUICK, &mut waiting).await.is_ok());
     }
 
     #[tokio::test]

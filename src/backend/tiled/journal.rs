@@ -143,19 +143,19 @@ impl ClientState {
         stripes: BTreeSet<u64>,
     ) -> Result<()> {
         let dir = self.lock_dir()?.join(format!("{key}.chunks"));
-        let wait = tokio::task::spawn_blocking(move || -> Result<Vec<File>> {
-            let mut files = Vec::with_capacity(stripes.len());
-            for s in stripes {
-                let path = dir.join(format!("{s}.lock"));
-                files.extend(lock_file(&dir, &path, Mode::Exclusive)?);
-            }
-            Ok(files)
-        });
-        let files = match tokio::time::timeout(LOCK_WAIT, wait).await {
-            Ok(joined) => joined
-                .map_err(|e| Error::io(format!("waiting for the chunk locks failed: {e}")))??,
-            Err(_) => return Err(lock_wait_error()),
+        let wait = async move {
+            tokio::task::spawn_blocking(move || -> Result<Vec<File>> {
+                let mut files = Vec::with_capacity(stripes.len());
+                for s in stripes {
+                    let path = dir.join(format!("{s}.lock"));
+                    files.extend(lock_file(&dir, &path, Mode::Exclusive)?);
+                }
+                Ok(files)
+            })
+            .await
+            .map_err(|e| Error::io(format!("waiting for the chunk locks failed: {e}")))?
         };
+        let files = within_lock_wait(wait).await?;
         lock._files.extend(files);
         Ok(())
     }
@@ -220,19 +220,16 @@ impl ClientState {
     }
 }
 
-async fn within_lock_wait(
-    wait: impl std::future::Future<Output = Result<WriteLock>>,
-) -> Result<WriteLock> {
+/// `wait`, given up after [`LOCK_WAIT`].
+async fn within_lock_wait<T>(wait: impl std::future::Future<Output = Result<T>>) -> Result<T> {
     tokio::time::timeout(LOCK_WAIT, wait)
         .await
-        .unwrap_or_else(|_| Err(lock_wait_error()))
-}
-
-fn lock_wait_error() -> Error {
-    Error::conflict(format!(
-        "another extent process has been writing to this array for over {} s; try again later",
-        LOCK_WAIT.as_secs()
-    ))
+        .unwrap_or_else(|_| {
+            Err(Error::conflict(format!(
+                "another extent process has been writing to this array for over {} s; try again later",
+                LOCK_WAIT.as_secs()
+            )))
+        })
 }
 
 #[derive(Clone, Copy, PartialEq)]

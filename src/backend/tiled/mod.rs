@@ -49,9 +49,10 @@ const GROUP_CACHE_TTL: Duration = Duration::from_secs(5);
 
 /// An array's structure as this process last read or wrote it. Its shape chooses a patch's
 /// lock. Under that lock it stands in for `GET /metadata` (one request and ≈ 10 ms of server
-/// CPU per patch) while it is younger than [`TiledOptions::structure_ttl`] and no extent process recorded a
-/// structure change since (the journal's stamp is unchanged): extent's own shape changes all
-/// go through the journal; other clients' are not locked out either way (see module docs).
+/// CPU per patch) while it is younger than [`TiledOptions::structure_ttl`] and no extent
+/// process recorded a structure change since (the journal's stamp is unchanged): extent's own
+/// shape changes all go through the journal; other clients' are not locked out either way
+/// (see module docs).
 struct Known {
     remote: Remote,
     at: Instant,
@@ -602,21 +603,21 @@ impl TiledBackend {
         // A patch that leaves the shape alone runs beside other such patches to other chunks
         // (shared array lock + its chunks' locks); one that grows takes the array alone. Which
         // one this is, is guessed from the shape last seen, and checked under the lock.
+        // The patch's far corner.
+        let corner: Vec<u64> = offset
+            .iter()
+            .zip(&data.shape)
+            .map(|(o, n)| o.saturating_add(*n))
+            .collect();
         let fits = |shape: &[u64]| {
             shape.len() == offset.len()
                 && data.shape.len() == offset.len()
-                && (0..shape.len()).all(|i| offset[i].saturating_add(data.shape[i]) <= shape[i])
+                && corner.iter().zip(shape).all(|(c, s)| c <= s)
         };
         let hinted_fit = || self.last_shape(&key).is_some_and(|s| fits(&s));
         // A growing patch lets a farther one of this process go first (then it may fit).
-        let registration = (extend && !hinted_fit()).then(|| {
-            let corner = offset
-                .iter()
-                .zip(&data.shape)
-                .map(|(o, n)| o.saturating_add(*n))
-                .collect();
-            self.in_flight.register(&key, corner)
-        });
+        let registration =
+            (extend && !hinted_fit()).then(|| self.in_flight.register(&key, corner.clone()));
         let job = |cur, new_shape| WriteJob {
             path,
             key: &key,
@@ -690,10 +691,10 @@ impl TiledBackend {
             format!("resizing '{path}'")
         };
         let mut answered: Option<Vec<u64>> = None;
+        let patch = Region::new(job.offset.to_vec(), job.data.shape.clone());
         for (i, (b, extend)) in reqs.iter().enumerate() {
-            let whole = *b == Region::new(job.offset.to_vec(), job.data.shape.clone());
             let bytes: Bytes = match &job.body {
-                Some(body) if whole && !job.cur.big_endian => body.clone(),
+                Some(body) if *b == patch && !job.cur.big_endian => body.clone(),
                 _ => {
                     let mut bytes = boxes::materialize(
                         b,
