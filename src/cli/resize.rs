@@ -23,27 +23,20 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
     let shape = parse_shape(&args.shape)?;
     let store = open_store(cli, false)?;
     let info = store.show(&path).await?;
-    plan_resize(&info, &shape)?;
-    let shrinks = info.shape.iter().zip(&shape).any(|(o, n)| n < o);
-    if shrinks {
+    let plan = plan_resize(&info, &shape)?;
+    if plan.shrinks {
         if !store.capabilities().can_shrink {
             return Err(Error::unsupported(format!(
                 "{} cannot shrink arrays; nothing was changed",
                 store.describe()
             )));
         }
-        let kept: u128 = info
-            .shape
-            .iter()
-            .zip(&shape)
-            .map(|(&o, &n)| o.min(n) as u128)
-            .product();
-        let lost = info.num_elements() - kept;
         let question = format!(
-            "shrink '{path}' from {} to {}? {lost} elements ({} bytes) will be erased",
-            fmt_shape(&info.shape),
-            fmt_shape(&shape),
-            lost * info.dtype.size() as u128
+            "shrink '{path}' from {} to {}? {} elements ({} bytes) will be erased",
+            fmt_shape(&plan.old_shape),
+            fmt_shape(&plan.new_shape),
+            plan.elements_lost,
+            plan.bytes_lost
         );
         if !args.yes && !confirm(&question, "shrinking")? {
             return Err(Error::invalid_input("not confirmed; nothing was changed"));

@@ -1,6 +1,8 @@
 //! Resize: grow or shrink. Shrinking shows what is lost and needs the array's name typed.
 
-use crate::backend::{fmt_shape, parse_shape, plan_resize, ArrayInfo, Cause, ChunkState};
+use crate::backend::{
+    fmt_shape, parse_shape, plan_resize, ArrayInfo, Cause, ChunkState, ResizePlan,
+};
 
 use super::{confirm_name, human_bytes, Field, Plan, PlanContext, PreviewLine};
 use crate::app::action::Operation;
@@ -28,11 +30,11 @@ pub fn plan(fields: &[Field], ctx: PlanContext<'_>) -> Result<Plan, String> {
         .map(|f| f.text.as_str())
         .unwrap_or("");
     let shape = parse_shape(text).map_err(|e| e.message)?;
-    plan_resize(info, &shape).map_err(|e| e.message)?;
-    if shape == info.shape {
+    let resize = plan_resize(info, &shape).map_err(|e| e.message)?;
+    if !resize.changes() {
         return Err(format!("{} is already the shape", fmt_shape(&shape)));
     }
-    let shrinks = info.shape.iter().zip(&shape).any(|(o, n)| n < o);
+    let shrinks = resize.shrinks;
     if shrinks && !ctx.capabilities.can_shrink {
         return Err("this store cannot shrink arrays (not supported by this backend); only growing is possible".into());
     }
@@ -41,21 +43,15 @@ pub fn plan(fields: &[Field], ctx: PlanContext<'_>) -> Result<Plan, String> {
         format!("{} → {}", fmt_shape(&info.shape), fmt_shape(&shape)),
     )];
     if shrinks {
-        let kept: u128 = info
-            .shape
-            .iter()
-            .zip(&shape)
-            .map(|(&o, &n)| o.min(n) as u128)
-            .product();
-        let lost = info.num_elements() - kept;
         preview.push(PreviewLine::loss(
             "elements lost",
             format!(
-                "{lost} ({} erased)",
-                human_bytes(lost * info.dtype.size() as u128)
+                "{} ({} erased)",
+                resize.elements_lost,
+                human_bytes(resize.bytes_lost.into())
             ),
         ));
-        let (erased, cleared) = lost_chunks(info, &shape, ctx);
+        let (erased, cleared) = lost_chunks(info, &resize, ctx);
         preview.push(PreviewLine::loss("chunks erased", erased));
         preview.push(PreviewLine::loss("edge chunks cleared", cleared));
         preview.push(PreviewLine::new(
@@ -80,7 +76,7 @@ pub fn plan(fields: &[Field], ctx: PlanContext<'_>) -> Result<Plan, String> {
 }
 
 /// Written chunks past the new edge (erased) and straddling it (cleared), from the chunk map.
-fn lost_chunks(info: &ArrayInfo, shape: &[u64], ctx: PlanContext<'_>) -> (String, String) {
+fn lost_chunks(info: &ArrayInfo, resize: &ResizePlan, ctx: PlanContext<'_>) -> (String, String) {
     let Some(map) = ctx.chunks.filter(|m| m.grid == info.chunk_grid()) else {
         return ("unknown (no chunk map)".into(), "unknown".into());
     };
@@ -90,39 +86,9 @@ fn lost_chunks(info: &ArrayInfo, shape: &[u64], ctx: PlanContext<'_>) -> (String
             "unknown".into(),
         );
     }
-    let n = map.grid.len();
-    let (mut erased, mut cleared) = (0u64, 0u64);
-    let mut idx = vec![0u64; n];
-    for st in &map.states {
-        if *st == ChunkState::Written {
-            let mut past = false;
-            let mut straddles = false;
-            for a in 0..n {
-                let start = idx[a] * info.chunks[a];
-                let end = start + info.chunks[a];
-                if start >= shape[a] {
-                    past = true;
-                } else if end > shape[a] && shape[a] < info.shape[a] {
-                    straddles = true;
-                }
-            }
-            if past {
-                erased += 1;
-            } else if straddles {
-                cleared += 1;
-            }
-        }
-        // Odometer over the grid, C order.
-        for a in (0..n).rev() {
-            idx[a] += 1;
-            if idx[a] < map.grid[a] {
-                break;
-            }
-            idx[a] = 0;
-        }
-    }
+    let loss = resize.written_loss(map);
     (
-        format!("{erased} written chunk(s)"),
-        format!("{cleared} written chunk(s)"),
+        format!("{} written chunk(s)", loss.erased),
+        format!("{} written chunk(s)", loss.cleared),
     )
 }

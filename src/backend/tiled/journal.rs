@@ -4,14 +4,14 @@
 //! every extent process talking to the same array shares them.
 
 use std::collections::{BTreeSet, HashMap};
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
 
+use crate::backend::journal;
 use crate::backend::{Error, Result, StructureChange};
 
 /// How long a write waits for another extent process's write to the same array.
@@ -184,16 +184,7 @@ impl ClientState {
                 let _ = fs::write(&label_file, format!("{label}\n"));
             }
         }
-        let mut line = serde_json::to_vec(entry).map_err(|e| Error::io(e.to_string()))?;
-        line.push(b'\n');
-        let mut f = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&file)
-            .map_err(|e| Error::io(format!("cannot open {}: {e}", file.display())))?;
-        f.write_all(&line)
-            .and_then(|_| f.sync_data())
-            .map_err(|e| Error::io(format!("cannot write {}: {e}", file.display())))
+        journal::append(&file, entry)?.sync()
     }
 
     /// What identifies the journal file's current content (size, mtime, inode): it changes
@@ -216,7 +207,7 @@ impl ClientState {
 
     /// Every entry, oldest first; a line cut short by a crash is skipped.
     pub fn read(&self, key: &str) -> Result<Vec<StructureChange>> {
-        crate::backend::lockfile::read_journal(&self.history_file(key)?)
+        journal::read_journal(&self.history_file(key)?)
     }
 }
 
@@ -244,7 +235,7 @@ enum Mode {
 fn lock_file(dir: &Path, path: &Path, mode: Mode) -> Result<Option<File>> {
     fs::create_dir_all(dir)
         .map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
-    let f = crate::backend::lockfile::open_lock_file(path)?;
+    let f = crate::backend::locks::open_lock_file(path)?;
     let failed = |e: std::io::Error| Error::io(format!("cannot lock {}: {e}", path.display()));
     match mode {
         Mode::Exclusive => f.lock().map_err(failed).map(|_| Some(f)),

@@ -27,7 +27,7 @@ use bytes::Bytes;
 use reqwest::{Method, Url};
 use serde_json::Value;
 
-use super::lockfile;
+use super::geometry;
 use super::{
     actor, checked_elements, element_json, fmt_shape, now_rfc3339, plan_patch, plan_resize,
     scalar_bytes, validate_path, ArrayData, ArrayInfo, Backend, Capabilities, Cause, ChunkMap,
@@ -638,7 +638,7 @@ impl TiledBackend {
                 let (cur, plan) = self.plan_current(path, &key, offset, data, extend).await?;
                 if plan.new_shape == cur.info.shape {
                     Self::check_extendable(&cur.info)?;
-                    let stripes = lockfile::box_stripes(
+                    let stripes = geometry::box_stripes(
                         &cur.info.chunks,
                         offset,
                         &data.shape,

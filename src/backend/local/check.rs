@@ -6,8 +6,10 @@ use std::path::Path;
 
 use zarrs::array::ArrayBytes;
 
-use super::local::{info_from_meta, Inner};
-use super::{fmt_shape, scalar_bytes, Cause, Error, Finding, Result};
+use super::meta::info_from_meta;
+use super::Inner;
+use crate::backend::geometry::chunk_within;
+use crate::backend::{fmt_shape, scalar_bytes, Cause, Error, Finding, Result};
 
 fn finding(path: &str, code: &str, message: String, repair: Option<&str>) -> Finding {
     Finding {
@@ -101,25 +103,20 @@ pub(super) fn check(inner: &Inner, path: &str, repair: bool) -> Result<Vec<Findi
 
     // Chunks past the edge, and edge chunks whose overhang is not the fill value: a later grow
     // would bring that data back.
-    let grid = info.chunk_grid();
     let keys = inner.chunk_keys(path, &info)?;
     let beyond: Vec<&Vec<u64>> = keys
         .iter()
-        .filter(|k| k.iter().zip(&grid).any(|(i, g)| i >= g))
+        .filter(|k| chunk_within(k, &info.chunks, &info.shape).is_none())
         .collect();
     let array = inner.open_array(path)?;
     let fill = scalar_bytes(info.dtype, &info.fill_value)?;
     let elem = info.dtype.size();
     let mut dirty = 0usize;
-    for k in keys
-        .iter()
-        .filter(|k| k.iter().zip(&grid).all(|(i, g)| i < g))
-    {
-        let n = info.ndim();
-        let origin: Vec<u64> = (0..n).map(|a| k[a] * info.chunks[a]).collect();
-        let keep: Vec<u64> = (0..n)
-            .map(|a| info.chunks[a].min(info.shape[a] - origin[a]))
-            .collect();
+    for k in &keys {
+        // Chunks past the edge are counted above; whole chunks inside it have no overhang.
+        let Some(keep) = chunk_within(k, &info.chunks, &info.shape) else {
+            continue;
+        };
         if keep == info.chunks {
             continue;
         }

@@ -9,8 +9,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use super::local::{info_from_meta, ChunkStamp, Inner};
-use super::{
+use super::chunks::ChunkStamp;
+use super::meta::info_from_meta;
+use super::{Inner, JOURNAL};
+use crate::backend::{
     now_rfc3339, ConnectionState, Event, EventKind, StructureChange, WatchMessage, WatchReceiver,
 };
 
@@ -100,7 +102,7 @@ fn look(inner: &Inner, path: &str, journal_from: Option<u64>) -> (Seen, Vec<Stru
     seen.chunks = info.chunks;
     let mut entries = Vec::new();
     if let Ok(dir) = inner.extent_dir(path) {
-        if let Ok(mut f) = std::fs::File::open(dir.join("history.jsonl")) {
+        if let Ok(mut f) = std::fs::File::open(dir.join(JOURNAL)) {
             let len = f.metadata().map(|m| m.len()).unwrap_or(0);
             // A shorter journal means the array was deleted and made again: start over.
             let from = journal_from.filter(|&o| o <= len).unwrap_or(len);

@@ -1,0 +1,169 @@
+//! Files that are replaced whole and atomically (temp file, fsync, rename), and the fsyncs
+//! that make them durable under [`Durability::Fsync`], batched where they can run at once.
+
+use std::collections::BTreeSet;
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::Inner;
+use crate::backend::{Error, Result};
+
+/// What a write waits for before it is acknowledged. Both keep every file atomic (temp file +
+/// rename), the locks and the journal; they differ only after a power loss or kernel crash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Every temp file is fsynced before it is renamed into place, and the directories that
+    /// changed are fsynced before the write returns: an acknowledged write survives a power loss.
+    Fsync,
+    /// No fsync: a reader or a killed process never sees a torn file and nothing acknowledged
+    /// is lost when the process dies, but a power loss may lose the last seconds of
+    /// acknowledged writes (as with zarr-python or a Tiled server). `extent check --repair`
+    /// cleans up what such a loss leaves.
+    Atomic,
+}
+
+impl Durability {
+    /// From `EXTENT_DURABILITY` (`fsync` or `atomic`); `fsync` when unset.
+    pub fn from_env() -> Result<Durability> {
+        match std::env::var("EXTENT_DURABILITY") {
+            Err(_) => Ok(Durability::Fsync),
+            Ok(v) => Durability::parse(&v),
+        }
+    }
+
+    /// From `fsync` or `atomic` (case-insensitive; empty is `fsync`).
+    pub fn parse(s: &str) -> Result<Durability> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "fsync" => Ok(Durability::Fsync),
+            "atomic" => Ok(Durability::Atomic),
+            other => Err(Error::invalid_input(format!(
+                "EXTENT_DURABILITY must be 'fsync' or 'atomic', not '{other}'"
+            ))),
+        }
+    }
+
+    pub(super) fn fsync(self) -> bool {
+        self == Durability::Fsync
+    }
+}
+
+/// Writes JSON to `path` atomically: a unique temp file beside it, (fsync,) rename(, fsync dir).
+pub(super) fn write_json_atomic(path: &Path, value: &Value, durability: Durability) -> Result<()> {
+    replace_json(path, value, durability)?;
+    if durability.fsync() {
+        sync_dir(path.parent().unwrap_or(Path::new("."))).map_err(|e| {
+            Error::io(format!(
+                "cannot sync the directory of {}: {e}",
+                path.display()
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+/// [`write_json_atomic`] without the directory's fsync (the caller does it).
+pub(super) fn replace_json(path: &Path, value: &Value, durability: Durability) -> Result<()> {
+    let text = serde_json::to_vec_pretty(value).map_err(|e| Error::io(e.to_string()))?;
+    let tmp = path.with_extension(format!(
+        "json.{}.{}.tmp",
+        std::process::id(),
+        unique_suffix()
+    ));
+    let result = write_temp(&tmp, &text, durability).and_then(|_| fs::rename(&tmp, path));
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(Error::io(format!("cannot write {}: {e}", path.display())));
+    }
+    Ok(())
+}
+
+/// Writes a whole temp file (truncating a leftover); fsynced under [`Durability::Fsync`].
+pub(super) fn write_temp(tmp: &Path, bytes: &[u8], durability: Durability) -> std::io::Result<()> {
+    let mut f = File::create(tmp)?;
+    f.write_all(bytes)?;
+    if durability.fsync() {
+        f.sync_data()?;
+    }
+    Ok(())
+}
+
+/// Makes the entries of a directory (creations, renames, removals) durable.
+pub(super) fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// fsyncs directories concurrently (a thread each, 16 at a time): an fsync mostly waits for
+/// the device, and concurrent ones share that wait.
+fn sync_dirs_at_once(dirs: &[PathBuf]) -> Result<()> {
+    for batch in dirs.chunks(16) {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = batch
+                .iter()
+                .map(|d| (d, s.spawn(move || sync_dir(d))))
+                .collect();
+            handles.into_iter().try_for_each(|(d, h)| {
+                h.join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("panicked")))
+                    .map_err(|e| Error::io(format!("cannot sync {}: {e}", d.display())))
+            })
+        })?;
+    }
+    Ok(())
+}
+
+/// Creates `dir` and its missing parents; records in `changed` each directory that gained an
+/// entry (to be fsynced under [`Durability::Fsync`]).
+pub(super) fn ensure_dir(dir: &Path, changed: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut missing = dir;
+    while let Some(parent) = missing.parent() {
+        changed.push(parent.to_path_buf());
+        if parent.is_dir() {
+            break;
+        }
+        missing = parent;
+    }
+    fs::create_dir_all(dir)
+}
+
+/// A number that keeps temp file names of concurrent writers (threads or processes) apart.
+pub(super) fn unique_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() as u64)
+        .unwrap_or(0);
+    t ^ (N.fetch_add(1, Ordering::Relaxed) << 32)
+}
+
+/// Locks a mutex, poisoned or not: what it guards (sets and pools) stays valid after a panic.
+pub(super) fn lock_set<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Inner {
+    /// Under [`Durability::Fsync`], fsyncs a node's directory (its `zarr.json` entry).
+    pub(super) fn sync_node(&self, path: &str) -> Result<()> {
+        if !self.durability.fsync() {
+            return Ok(());
+        }
+        let dir = self.node_dir(path)?;
+        sync_dir(&dir).map_err(|e| Error::io(format!("cannot sync {}: {e}", dir.display())))
+    }
+
+    /// Under [`Durability::Fsync`], fsyncs every directory whose entries a write changed.
+    pub(super) fn sync_dirs(&self, dirs: std::sync::Mutex<BTreeSet<PathBuf>>) -> Result<()> {
+        let dirs = dirs.into_inner().unwrap_or_else(|p| p.into_inner());
+        if !self.durability.fsync() {
+            return Ok(());
+        }
+        let dirs: Vec<PathBuf> = dirs.into_iter().collect();
+        sync_dirs_at_once(&dirs)
+    }
+}

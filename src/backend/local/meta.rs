@@ -1,0 +1,259 @@
+//! `zarr.json`: reading it, turning it into an [`ArrayInfo`], and committing a new shape
+//! (the metadata, then the journal).
+
+use std::fs;
+use std::path::PathBuf;
+
+use serde_json::{json, Value};
+use zarrs::array::{Array, ArrayMetadata, ArrayMetadataV3};
+
+use super::durable::replace_json;
+use super::{Inner, Store, EXTENT_ATTR, EXTENT_DIR, JOURNAL, META};
+use crate::backend::journal::{self, Appended};
+use crate::backend::locks::{lock_file, FileLock};
+use crate::backend::{
+    element_json, scalar_bytes, validate_path, ArrayInfo, Cause, DType, Error, Result,
+};
+
+pub(super) fn group_meta() -> Value {
+    json!({"zarr_format": 3, "node_type": "group", "attributes": {}})
+}
+
+pub(super) fn zarrs_err(what: &str) -> impl Fn(zarrs::array::ArrayError) -> Error + '_ {
+    move |e| Error::io(format!("{what}: {e}"))
+}
+
+impl Inner {
+    /// The directory of a node, refusing paths that escape the store (`..`, symlinks).
+    pub(super) fn node_dir(&self, path: &str) -> Result<PathBuf> {
+        if path.is_empty() {
+            return Ok(self.root.clone());
+        }
+        validate_path(path)?;
+        let dir = self.root.join(path);
+        // A symlink anywhere on the way could point outside the store.
+        let mut p = self.root.clone();
+        for part in path.split('/') {
+            p.push(part);
+            if let Ok(m) = fs::symlink_metadata(&p) {
+                if m.file_type().is_symlink() {
+                    let target = p.canonicalize().map_err(|_| {
+                        Error::invalid_input(format!("'{path}' is a dangling symlink"))
+                    })?;
+                    if !target.starts_with(&self.root) {
+                        return Err(Error::invalid_input(format!(
+                            "'{path}' is a symlink that leads outside the store; refused"
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(dir)
+    }
+
+    pub(super) fn read_meta(&self, path: &str) -> Result<Value> {
+        let dir = self.node_dir(path)?;
+        let file = dir.join(META);
+        let text = match fs::read(&file) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::not_found(if path.is_empty() {
+                    format!(
+                        "'{}' is not a Zarr v3 store (no zarr.json)",
+                        self.root.display()
+                    )
+                } else {
+                    format!("no array or group '{path}' in this store")
+                }));
+            }
+            Err(e) => return Err(Error::io(format!("cannot read {}: {e}", file.display()))),
+        };
+        serde_json::from_slice(&text).map_err(|e| {
+            Error::io(format!(
+                "the metadata of '{path}' ({}) is not valid JSON: {e}; run `extent check {path}`",
+                file.display()
+            ))
+        })
+    }
+
+    pub(super) fn info(&self, path: &str) -> Result<ArrayInfo> {
+        let meta = self.read_meta(path)?;
+        info_from_meta(path, &meta)
+    }
+
+    pub(super) fn open_array(&self, path: &str) -> Result<Array<Store>> {
+        Array::open(self.store.clone(), &format!("/{path}"))
+            .map_err(|e| Error::io(format!("cannot open array '{path}': {e}")))
+    }
+
+    /// The zarrs array of metadata the caller already read (under its lock): one read of
+    /// `zarr.json` per patch serves the plan, the chunk codecs and the shape rewrite.
+    pub(super) fn array_from_meta(&self, path: &str, meta: &Value) -> Result<Array<Store>> {
+        let v3: ArrayMetadataV3 = serde_json::from_value(meta.clone())
+            .map_err(|e| Error::io(format!("the metadata of '{path}' is not Zarr v3: {e}")))?;
+        Array::new_with_metadata(
+            self.store.clone(),
+            &format!("/{path}"),
+            ArrayMetadata::V3(v3),
+        )
+        .map_err(|e| Error::io(format!("cannot open array '{path}': {e}")))
+    }
+
+    pub(super) fn extent_dir(&self, path: &str) -> Result<PathBuf> {
+        Ok(self.node_dir(path)?.join(EXTENT_DIR))
+    }
+
+    pub(super) fn array_lock(&self, path: &str, exclusive: bool) -> Result<FileLock> {
+        lock_file(&self.extent_dir(path)?.join("lock"), exclusive)
+    }
+
+    /// Appends to the array's journal, durably under `Durability::Fsync`.
+    pub(super) fn journal(
+        &self,
+        path: &str,
+        cause: Cause,
+        old: Option<&[u64]>,
+        new: Option<&[u64]>,
+    ) -> Result<()> {
+        let appended = self.journal_unsynced(path, cause, old, new)?;
+        if self.durability.fsync() {
+            appended.sync()
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Appends to the journal; the caller syncs (possibly alongside other fsyncs).
+    pub(super) fn journal_unsynced(
+        &self,
+        path: &str,
+        cause: Cause,
+        old: Option<&[u64]>,
+        new: Option<&[u64]>,
+    ) -> Result<Appended> {
+        let file = self.extent_dir(path)?.join(JOURNAL);
+        journal::append(&file, &journal::entry(cause, old, new))
+    }
+
+    /// Rewrites the shape in `zarr.json`, keeping every other field as it was. Under
+    /// `Durability::Fsync` the caller then makes the rename durable with [`Self::sync_node`].
+    pub(super) fn write_shape(&self, path: &str, shape: &[u64]) -> Result<()> {
+        let mut meta = self.read_meta(path)?;
+        meta["shape"] = json!(shape);
+        replace_json(&self.node_dir(path)?.join(META), &meta, self.durability)
+    }
+
+    /// Publishes a growing patch's shape (`new_meta`, read under the exclusive lock with the
+    /// new shape set): zarr.json, then the journal; under `Durability::Fsync` the journal's
+    /// fsync and the directory's (for the rename) run at once. A failed journal puts the old
+    /// shape back.
+    pub(super) fn commit_shape(
+        &self,
+        path: &str,
+        old: &[u64],
+        new: &[u64],
+        new_meta: &Value,
+    ) -> Result<()> {
+        replace_json(&self.node_dir(path)?.join(META), new_meta, self.durability)?;
+        let pending = match self.journal_unsynced(path, Cause::Patch, Some(old), Some(new)) {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = self.write_shape(path, old);
+                return Err(e);
+            }
+        };
+        let (journal, dir) = if self.durability.fsync() {
+            std::thread::scope(|s| {
+                let dir = s.spawn(|| self.sync_node(path));
+                let journal = pending.sync();
+                let dir = dir
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::io("a directory fsync panicked")));
+                (journal, dir)
+            })
+        } else {
+            (Ok(()), Ok(()))
+        };
+        if let Err(e) = journal {
+            let _ = self.write_shape(path, old);
+            return Err(e);
+        }
+        dir
+    }
+}
+
+pub(super) fn attributes_with_resizable(metadata: &Value, resizable: &[bool]) -> Value {
+    let mut attrs = match metadata {
+        Value::Object(m) => m.clone(),
+        _ => serde_json::Map::new(),
+    };
+    attrs.insert(EXTENT_ATTR.into(), json!({"resizable": resizable}));
+    Value::Object(attrs)
+}
+
+/// The fill value as Zarr v3 writes it for `dtype` (floats as floats, NaN as a string).
+pub(super) fn fill_json(dtype: DType, value: &Value) -> Result<Value> {
+    let bytes = scalar_bytes(dtype, value)?;
+    Ok(element_json(dtype, &bytes))
+}
+
+/// Builds the structure from a `zarr.json`, refusing what extent cannot handle.
+pub(super) fn info_from_meta(path: &str, meta: &Value) -> Result<ArrayInfo> {
+    if meta["node_type"] != "array" {
+        return Err(Error::invalid_input(format!(
+            "'{path}' is a group, not an array"
+        )));
+    }
+    if meta["zarr_format"] != 3 {
+        return Err(Error::unsupported(format!(
+            "'{path}' is not a Zarr v3 array"
+        )));
+    }
+    let bad = |what: &str| Error::io(format!("the metadata of '{path}' has an invalid {what}"));
+    let shape: Vec<u64> =
+        serde_json::from_value(meta["shape"].clone()).map_err(|_| bad("shape"))?;
+    let dtype_name = meta["data_type"].as_str().ok_or_else(|| bad("data_type"))?;
+    let dtype = DType::parse(dtype_name).map_err(|_| {
+        Error::unsupported(format!(
+            "'{path}' has data type {dtype_name}, which extent does not handle"
+        ))
+    })?;
+    let grid = &meta["chunk_grid"];
+    if grid["name"] != "regular" {
+        return Err(Error::unsupported(format!(
+            "'{path}' does not use a regular chunk grid; extent handles regular grids only"
+        )));
+    }
+    let chunks: Vec<u64> = serde_json::from_value(grid["configuration"]["chunk_shape"].clone())
+        .map_err(|_| bad("chunk shape"))?;
+    if chunks.len() != shape.len() || chunks.contains(&0) {
+        return Err(bad("chunk shape"));
+    }
+    let mut metadata = meta["attributes"].clone();
+    let mut resizable = vec![true; shape.len()];
+    if let Value::Object(m) = &mut metadata {
+        if let Some(ext) = m.remove(EXTENT_ATTR) {
+            if let Ok(r) = serde_json::from_value::<Vec<bool>>(ext["resizable"].clone()) {
+                if r.len() == shape.len() {
+                    resizable = r;
+                }
+            }
+        }
+    } else {
+        metadata = json!({});
+    }
+    let fill_value = if meta["fill_value"].is_null() {
+        json!(0)
+    } else {
+        meta["fill_value"].clone()
+    };
+    Ok(ArrayInfo {
+        path: path.to_string(),
+        shape,
+        chunks,
+        dtype,
+        resizable,
+        fill_value,
+        metadata,
+    })
+}
