@@ -61,7 +61,7 @@ pub fn box_count(first: &[u64], last: &[u64]) -> Option<u64> {
         if f > l {
             Some(0)
         } else {
-            n.checked_mul(l - f + 1)
+            n.checked_mul((l - f).checked_add(1)?)
         }
     })
 }
