@@ -119,6 +119,12 @@ pub fn chunk_span(offset: &[u64], shape: &[u64], chunks: &[u64]) -> Option<Chunk
     })
 }
 
+/// How many chunks of a grid of `chunks` the box at `offset` of `shape` touches: 0 for an
+/// empty box (or one whose axes disagree), None when the count does not fit a `u64`.
+pub fn chunks_touched(offset: &[u64], shape: &[u64], chunks: &[u64]) -> Option<u64> {
+    chunk_span(offset, shape, chunks).map_or(Some(0), |span| span.count())
+}
+
 /// The part of chunk `chunk` (of a grid of `chunks`) that lies inside an array of shape
 /// `edge`: its size per axis, or None when the chunk lies wholly past the edge.
 pub fn chunk_within(chunk: &[u64], chunks: &[u64], edge: &[u64]) -> Option<Vec<u64>> {
@@ -215,6 +221,12 @@ mod tests {
         assert_eq!(span.count(), Some(4));
         assert_eq!(span.iter().count(), 4);
         assert_eq!(chunk_span(&[0], &[0], &[10]), None);
+        assert_eq!(chunks_touched(&[1, 0], &[2, 4], &[2, 2]), Some(4));
+        assert_eq!(chunks_touched(&[0], &[0], &[10]), Some(0));
+        assert_eq!(
+            chunks_touched(&[0, 0], &[u64::MAX, u64::MAX], &[1, 1]),
+            None
+        );
         assert_eq!(chunk_span(&[0, 0], &[1], &[1, 1]), None);
         assert_eq!(chunk_span(&[5], &[1], &[0]).unwrap().first, vec![5]);
     }
