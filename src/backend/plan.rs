@@ -145,7 +145,10 @@ impl ResizePlan {
 
     /// A chunk whose part inside the new shape is `keep` is cut on an axis that shrinks.
     fn straddles(&self, keep: &[u64]) -> bool {
-        (0..keep.len()).any(|a| keep[a] < self.chunks[a] && self.new_shape[a] < self.old_shape[a])
+        keep.iter()
+            .zip(&self.chunks)
+            .zip(self.new_shape.iter().zip(&self.old_shape))
+            .any(|((k, c), (new, old))| k < c && new < old)
     }
 }
 
@@ -165,13 +168,15 @@ pub fn plan_resize(info: &ArrayInfo, new_shape: &[u64]) -> Result<ResizePlan> {
     checked_elements(new_shape)?;
     check_resizable(info, new_shape)?;
     let old = &info.shape;
-    let product = |v: &mut dyn Iterator<Item = u64>| v.map(u128::from).product::<u128>();
+    // Saturating: a shape read from a store may be absurd, and a preview must not panic.
+    let product =
+        |v: &mut dyn Iterator<Item = u64>| v.fold(1u128, |n, x| n.saturating_mul(u128::from(x)));
     let clamp = |n: u128| u64::try_from(n).unwrap_or(u64::MAX);
     let lost = product(&mut old.iter().copied())
         - product(&mut old.iter().zip(new_shape).map(|(&o, &n)| o.min(n)));
     // Chunk counts by axis: the old grid, the part of it the new shape keeps, and of that the
     // part no shrinking axis cuts.
-    let chunk = |a: usize| info.chunks[a].max(1);
+    let chunk = |a: usize| info.chunks.get(a).copied().unwrap_or(1).max(1);
     let grid: Vec<u64> = (0..old.len()).map(|a| old[a].div_ceil(chunk(a))).collect();
     let kept: Vec<u64> = (0..old.len())
         .map(|a| grid[a].min(new_shape[a].div_ceil(chunk(a))))
@@ -188,7 +193,7 @@ pub fn plan_resize(info: &ArrayInfo, new_shape: &[u64]) -> Result<ResizePlan> {
         shrinks: old.iter().zip(new_shape).any(|(o, n)| n < o),
         grows: old.iter().zip(new_shape).any(|(o, n)| n > o),
         elements_lost: clamp(lost),
-        bytes_lost: clamp(lost * info.dtype.size() as u128),
+        bytes_lost: clamp(lost.saturating_mul(info.dtype.size() as u128)),
         chunks_erased: clamp(product(&mut grid.iter().copied()) - kept_chunks),
         chunks_cleared: clamp(kept_chunks - product(&mut whole.into_iter())),
     })
