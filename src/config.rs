@@ -261,6 +261,26 @@ mod tests {
     }
 
     #[test]
+    fn errors_name_the_file_and_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
+        std::fs::write(&file, "[stores.a]\npath = \"/x\"\nurl = \"http://h\"\n").unwrap();
+        let e = Config::load_from(&file).unwrap_err();
+        assert_eq!(e.line, Some(1));
+        assert!(
+            e.message.starts_with(&format!("{}:1: ", file.display())),
+            "{e}"
+        );
+        std::fs::write(&file, "\n\n[stores.a]\npath = 3\n").unwrap();
+        let e = Config::load_from(&file).unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+        std::fs::write(&file, "[stores.a]\npath = \"/x\"\napi_key = \"k\"\n").unwrap();
+        let e = Config::load_from(&file).unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.message.contains("api_key_env"), "{e}");
+    }
+
+    #[test]
     fn missing_file_is_empty() {
         let c = Config::load_from(Path::new("/nonexistent/extent/config.toml")).unwrap();
         assert!(c.stores.is_empty());

@@ -1,8 +1,9 @@
 //! Everything that can change the state, and everything the state asks the outside to do.
 //!
 //! Inputs, timers and live events arrive as [`Action`]s; `update()` turns each into state
-//! changes plus [`Effect`]s, which the runtime (`crate::tui`) carries out: backend calls run as
-//! tokio tasks whose [`JobResult`]s come back through `update()` too (as [`Action::Done`]).
+//! changes plus [`Effect`]s, which the runtime (the `tui` module) carries out: backend calls
+//! run as tokio tasks whose [`JobResult`]s come back through `update()` too
+//! (as [`Action::Done`]).
 //! Nothing else mutates the state.
 
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! The TUI's model: state, actions and effects, `update()`, input, dialogs, keymap, layout,
 //! catalog and chunk plane. Pure: no terminal, no I/O, no drawing. The runtime that runs it
-//! is `crate::tui`; the widgets that draw it are `crate::ui`.
+//! is the `tui` module; the widgets that draw it are in `ui`.
 
 pub mod action;
 pub mod catalog;
