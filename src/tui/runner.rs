@@ -237,6 +237,12 @@ async fn open_store(
         StoreTarget::Named(spec) => opener.open_target(&Target::Named(spec)),
         StoreTarget::Location(loc) => opener.open(&loc),
     };
+    // Opening a Tiled backend does not talk to the server: ask it for the first entry, so a
+    // store that does not answer is refused here and the one on screen stays.
+    let opened = match opened {
+        Ok(b) => b.list_page("", 0, 1).await.map(|_| b),
+        Err(e) => Err(e),
+    };
     match opened {
         Ok(b) => JobResult::StoreOpened {
             label,

@@ -74,6 +74,14 @@ impl AppState {
                 error,
                 sticky,
             } => {
+                // Progress chatter (the demo's writer) never hides an error still showing.
+                let error_showing = self.status.as_ref().is_some_and(|s| {
+                    s.tone == Tone::Error && self.now.duration_since(s.at) < STATUS_TTL
+                });
+                if error_showing && !error && !sticky {
+                    self.dirty = false;
+                    return;
+                }
                 let tone = if error { Tone::Error } else { Tone::Info };
                 self.set_status(text, tone);
                 if sticky {
