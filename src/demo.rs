@@ -279,4 +279,17 @@ mod tests {
         assert_ne!(o, sorted);
         assert_eq!(*o.last().unwrap() % 25, 24);
     }
+
+    #[tokio::test]
+    async fn the_sample_store_has_written_and_missing_chunks() {
+        use crate::backend::ChunkState;
+        let dir = tempfile::tempdir().unwrap();
+        let b = crate::backend::local::LocalBackend::open_or_create(dir.path()).unwrap();
+        make_sample(&b).await.unwrap();
+        assert_eq!(b.show(FRAMES_PATH).await.unwrap().shape, vec![40, PIXELS]);
+        let map = b.chunk_states(FRAMES_PATH).await.unwrap();
+        let count = |st| map.states.iter().filter(|s| **s == st).count();
+        assert_eq!(count(ChunkState::Missing), 2 * 4, "{map:?}");
+        assert_eq!(count(ChunkState::Written), 8 * 4, "{map:?}");
+    }
 }

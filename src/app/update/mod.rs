@@ -182,3 +182,106 @@ pub fn plan_ctx(
         npy: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::super::action::{BackendHandle, JobResult};
+    use super::*;
+    use crate::backend::{Capabilities, DType, EventKind, NodeEntry, NodeKind, Page};
+
+    fn caps() -> Capabilities {
+        Capabilities {
+            can_shrink: false,
+            lists_chunks: true,
+            history_in_store: true,
+        }
+    }
+
+    /// A store with arrays `a` and `b`, the first selected and open.
+    fn state() -> (AppState, Vec<Effect>) {
+        let mut s = AppState::new("t", caps());
+        s.update(Action::Resize(80, 24));
+        s.update(Action::StoreReady {
+            label: "t".into(),
+            describe: "local:/t".into(),
+            capabilities: caps(),
+        });
+        let entries = ["a", "b"]
+            .iter()
+            .map(|n| NodeEntry {
+                path: n.to_string(),
+                kind: NodeKind::Array,
+                shape: Some(vec![4]),
+                dtype: Some(DType::Float64),
+            })
+            .collect();
+        let fx = s.update(JobResult::PageLoaded {
+            parent: String::new(),
+            offset: 0,
+            result: Ok(Page {
+                entries,
+                total: Some(2),
+            }),
+        });
+        (s, fx)
+    }
+
+    #[test]
+    fn opening_and_closing_an_array_starts_and_stops_its_watch() {
+        let (mut s, fx) = state();
+        assert!(fx.contains(&Effect::Watch { path: "a".into() }), "{fx:?}");
+        let fx = s.update(Action::Key(KeyEvent::new(
+            KeyCode::Down,
+            KeyModifiers::NONE,
+        )));
+        assert!(fx.contains(&Effect::Watch { path: "b".into() }), "{fx:?}");
+        let fx = s.update(Action::BackendEvent {
+            path: "b".into(),
+            event: EventKind::Deleted,
+        });
+        assert_eq!(fx, vec![Effect::StopWatch]);
+    }
+
+    #[test]
+    fn quitting_is_an_effect() {
+        let (mut s, _) = state();
+        assert_eq!(s.update(Action::Quit), vec![Effect::Quit]);
+        let (mut s, _) = state();
+        let fx = s.update(Action::Key(KeyEvent::new(
+            KeyCode::Char('q'),
+            KeyModifiers::NONE,
+        )));
+        assert_eq!(fx, vec![Effect::Quit]);
+    }
+
+    #[test]
+    fn an_opened_store_is_used_before_its_catalog_is_listed() {
+        let (mut s, _) = state();
+        let dir = tempfile::tempdir().unwrap();
+        let b = crate::backend::local::LocalBackend::open_or_create(dir.path()).unwrap();
+        let handle = BackendHandle(Arc::new(b));
+        let fx = s.update(JobResult::StoreOpened {
+            label: "other".into(),
+            describe: "local:/other".into(),
+            capabilities: caps(),
+            backend: handle.clone(),
+        });
+        assert_eq!(
+            fx,
+            vec![
+                Effect::UseStore(handle),
+                Effect::StopWatch,
+                Effect::LoadPage {
+                    parent: String::new(),
+                    offset: 0
+                }
+            ]
+        );
+        assert_eq!(s.store_label, "other");
+        assert!(s.open.is_none());
+    }
+}
