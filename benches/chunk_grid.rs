@@ -3,9 +3,9 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use extent::app::chunk_plane::{ChunkPlane, PlaneAxes};
-use extent::app::theme::Theme;
 use extent::backend::{ChunkMap, ChunkState};
 use extent::ui::chunk_grid::ChunkGrid;
+use extent::ui::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::widgets::Widget;

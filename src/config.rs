@@ -17,16 +17,13 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 /// The parsed config file. A missing file is an empty config.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Config {
-    #[serde(default)]
     pub stores: BTreeMap<String, StoreEntry>,
 }
 
 /// One `[stores.NAME]` table as written in the file.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct StoreEntry {
     /// A Tiled server URL.
     pub url: Option<String>,
@@ -71,10 +68,22 @@ pub fn is_url(s: &str) -> bool {
     l.starts_with("http://") || l.starts_with("https://")
 }
 
-/// A config file that could not be read or parsed, with the file named.
+/// A config file that could not be read or parsed, or a store it refuses: the message names
+/// the file and the line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
     pub message: String,
+    /// 1-based line of the problem, when known.
+    pub line: Option<usize>,
+}
+
+impl ConfigError {
+    fn at(line: Option<usize>, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            message: message.into(),
+            line,
+        }
+    }
 }
 
 impl std::fmt::Display for ConfigError {
@@ -84,6 +93,32 @@ impl std::fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+/// The file as written, with where each store starts, so a refusal can name the line.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    stores: BTreeMap<String, toml::Spanned<RawEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    url: Option<String>,
+    path: Option<String>,
+    api_key_env: Option<String>,
+    description: Option<String>,
+    /// Never accepted: read only to refuse it with a message that says what to do instead.
+    api_key: Option<toml::Spanned<serde::de::IgnoredAny>>,
+}
+
+/// The 1-based line of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset)
+        .map_or(0, |t| t.bytes().filter(|&b| b == b'\n').count())
+        + 1
+}
 
 /// extent's directory inside the XDG config dir (`~/.config/extent`).
 pub fn config_dir() -> Option<PathBuf> {
@@ -113,38 +148,64 @@ impl Config {
         }
     }
 
-    /// Loads a config file; a missing file gives an empty config.
+    /// Loads a config file; a missing file gives an empty config. Errors start with
+    /// `PATH:LINE:`.
     pub fn load_from(path: &Path) -> Result<Config, ConfigError> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
             Err(e) => {
-                return Err(ConfigError {
-                    message: format!("cannot read {}: {e}", path.display()),
-                })
+                return Err(ConfigError::at(
+                    None,
+                    format!("cannot read {}: {e}", path.display()),
+                ))
             }
         };
-        Config::parse(&text).map_err(|e| ConfigError {
-            message: format!("{}: {}", path.display(), e.message),
+        Config::parse(&text).map_err(|e| {
+            let place = match e.line {
+                Some(l) => format!("{}:{l}", path.display()),
+                None => path.display().to_string(),
+            };
+            ConfigError::at(e.line, format!("{place}: {}", e.message))
         })
     }
 
-    /// Parses config text, checking every store names exactly one of `url` / `path`.
+    /// Parses config text, checking every store names exactly one of `url` / `path` and holds
+    /// no key in plain text.
     pub fn parse(text: &str) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| ConfigError {
-            message: e.message().to_string(),
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start));
+            ConfigError::at(line, e.message().trim().to_string())
         })?;
-        for (name, entry) in &config.stores {
-            match (&entry.url, &entry.path) {
-                (Some(_), None) | (None, Some(_)) => {}
-                _ => {
-                    return Err(ConfigError {
-                        message: format!("store '{name}' must have exactly one of `url` or `path`"),
-                    })
-                }
+        let mut stores = BTreeMap::new();
+        for (name, entry) in raw.stores {
+            let line = Some(line_of(text, entry.span().start));
+            let entry = entry.into_inner();
+            if let Some(key) = &entry.api_key {
+                return Err(ConfigError::at(
+                    Some(line_of(text, key.span().start)),
+                    format!(
+                        "store '{name}' holds a plain-text `api_key`; extent does not read keys \
+                         from files: put the key in an environment variable and name that \
+                         variable with `api_key_env`"
+                    ),
+                ));
             }
+            if entry.url.is_some() == entry.path.is_some() {
+                return Err(ConfigError::at(
+                    line,
+                    format!("store '{name}' must have exactly one of `url` or `path`"),
+                ));
+            }
+            let entry = StoreEntry {
+                url: entry.url,
+                path: entry.path,
+                api_key_env: entry.api_key_env,
+                description: entry.description,
+            };
+            stores.insert(name, entry);
         }
-        Ok(config)
+        Ok(Config { stores })
     }
 
     /// The named store, if the config has it.
@@ -163,13 +224,6 @@ impl Config {
     pub fn stores(&self) -> Vec<StoreSpec> {
         self.stores.keys().filter_map(|n| self.store(n)).collect()
     }
-}
-
-/// Resolves a store name from the user's config file (`extent --store beamline1`).
-/// `None` when there is no such name (or no readable config): the caller then treats the
-/// argument as a URL or a path.
-pub fn resolve_store(name: &str) -> Option<StoreSpec> {
-    Config::load().ok()?.store(name)
 }
 
 #[cfg(test)]
@@ -204,6 +258,26 @@ mod tests {
         assert!(Config::parse("[stores.a]\nurl='x'\napi_key='secret'\n").is_err());
         assert!(Config::parse("not toml [").is_err());
         assert_eq!(Config::parse("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn errors_name_the_file_and_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
+        std::fs::write(&file, "[stores.a]\npath = \"/x\"\nurl = \"http://h\"\n").unwrap();
+        let e = Config::load_from(&file).unwrap_err();
+        assert_eq!(e.line, Some(1));
+        assert!(
+            e.message.starts_with(&format!("{}:1: ", file.display())),
+            "{e}"
+        );
+        std::fs::write(&file, "\n\n[stores.a]\npath = 3\n").unwrap();
+        let e = Config::load_from(&file).unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+        std::fs::write(&file, "[stores.a]\npath = \"/x\"\napi_key = \"k\"\n").unwrap();
+        let e = Config::load_from(&file).unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.message.contains("api_key_env"), "{e}");
     }
 
     #[test]

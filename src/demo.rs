@@ -1,7 +1,9 @@
 //! The demo: a store with a detector stack, a time series and a volume, and a simulated
 //! detector that writes frames **out of order** with extend — shuffled within a window, a few
-//! frames very late — then checks the result equals the in-order one.
+//! frames very late — then checks the result equals the in-order one. The same arrays, partly
+//! written, are the store to look at that the TUI's picker offers ([`make_sample`]).
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,6 +37,10 @@ impl Default for DemoConfig {
         }
     }
 }
+
+/// Frames written into the picker's sample store; frames 20..28 (two chunks) stay missing.
+const SAMPLE_FRAMES: u64 = 40;
+const SAMPLE_GAP: std::ops::Range<u64> = 20..28;
 
 /// Progress of the writer, for a status line.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,6 +97,48 @@ pub async fn make_store(b: &dyn Backend) -> Result<()> {
             metadata: serde_json::json!({"demo": true, "about": about}),
         })
         .await?;
+    }
+    Ok(())
+}
+
+/// A fresh directory under the system's temp dir for a demo store.
+pub fn temp_dir() -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    std::env::temp_dir().join(format!("extent-demo-{}-{nanos}", std::process::id()))
+}
+
+/// The demo arrays with their first frames written out of order and a gap of missing chunks:
+/// a store to look at without the live writer.
+pub async fn make_sample(b: &dyn Backend) -> Result<()> {
+    make_store(b).await?;
+    for f in arrival_order(SAMPLE_FRAMES, 4, DemoConfig::default().seed) {
+        if !SAMPLE_GAP.contains(&f) {
+            write_frame(b, f).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes frame `f` the way the detector does: its row, its temperature sample and, every
+/// few frames, a volume slice, each with extend.
+async fn write_frame(b: &dyn Backend, f: u64) -> Result<()> {
+    b.patch(FRAMES_PATH, &[f, 0], &piece(FRAMES_PATH, f), true)
+        .await?;
+    let series_row = f + 12; // the series started with 16 samples for frames 0..4 (and 12 more)
+    b.patch(
+        SERIES_PATH,
+        &[series_row],
+        &piece(SERIES_PATH, series_row),
+        true,
+    )
+    .await?;
+    if f.is_multiple_of(FRAMES_PER_SLICE) {
+        let z = f / FRAMES_PER_SLICE;
+        b.patch(VOLUME_PATH, &[z, 0, 0], &piece(VOLUME_PATH, z), true)
+            .await?;
     }
     Ok(())
 }
@@ -173,21 +221,7 @@ pub async fn run_writer(
     let total = order.len() as u64;
     for (done, &f) in order.iter().enumerate() {
         tick.tick().await;
-        b.patch(FRAMES_PATH, &[f, 0], &piece(FRAMES_PATH, f), true)
-            .await?;
-        let series_row = f + 12; // the series started with 16 samples for frames 0..4 (and 12 more)
-        b.patch(
-            SERIES_PATH,
-            &[series_row],
-            &piece(SERIES_PATH, series_row),
-            true,
-        )
-        .await?;
-        if f % FRAMES_PER_SLICE == 0 {
-            let z = f / FRAMES_PER_SLICE;
-            b.patch(VOLUME_PATH, &[z, 0, 0], &piece(VOLUME_PATH, z), true)
-                .await?;
-        }
+        write_frame(b.as_ref(), f).await?;
         if let Some(tx) = &status {
             let _ = tx.try_send(DemoStatus::Wrote {
                 frame: f,
@@ -244,5 +278,18 @@ mod tests {
         assert_eq!(sorted, (4..200).collect::<Vec<_>>());
         assert_ne!(o, sorted);
         assert_eq!(*o.last().unwrap() % 25, 24);
+    }
+
+    #[tokio::test]
+    async fn the_sample_store_has_written_and_missing_chunks() {
+        use crate::backend::ChunkState;
+        let dir = tempfile::tempdir().unwrap();
+        let b = crate::backend::local::LocalBackend::open_or_create(dir.path()).unwrap();
+        make_sample(&b).await.unwrap();
+        assert_eq!(b.show(FRAMES_PATH).await.unwrap().shape, vec![40, PIXELS]);
+        let map = b.chunk_states(FRAMES_PATH).await.unwrap();
+        let count = |st| map.states.iter().filter(|s| **s == st).count();
+        assert_eq!(count(ChunkState::Missing), 2 * 4, "{map:?}");
+        assert_eq!(count(ChunkState::Written), 8 * 4, "{map:?}");
     }
 }

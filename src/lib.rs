@@ -1,6 +1,7 @@
 //! extent: a terminal console for extendable Zarr arrays.
 //!
-//! Dependencies point one way: `cli`/`ui` → `app` → `backend`.
+//! Dependencies point one way: `cli` → `tui` → `app` / `ui` → `backend`, with `ui` reading
+//! `app`'s state; `stores` opens backends for `cli` and `tui`.
 
 pub mod app;
 // The backend is the API other front ends build on: every public item is documented.
@@ -13,6 +14,8 @@ pub mod config;
 pub mod demo;
 pub mod logging;
 pub mod npy;
+pub mod stores;
+pub mod tui;
 pub mod ui;
 
 /// Version and the commit it was built from (set by build.rs).

@@ -19,11 +19,7 @@ fn main() {
     let code = runtime.block_on(async {
         if cli.command.is_none() {
             // `extent` / `extent tui`: the TUI (no store → the store picker).
-            let key = cli.api_key.clone();
-            let opener: extent::app::UrlOpener = std::sync::Arc::new(move |url, k| {
-                cli::open_store_spec(url, k.or_else(|| key.clone()), false)
-            });
-            return match extent::app::run_from_cli(cli.store.clone(), Some(opener)).await {
+            return match extent::tui::run_from_cli(cli.store.clone(), cli.api_key.clone()).await {
                 Ok(()) => 0,
                 Err(e) => {
                     eprintln!("error: {e}");

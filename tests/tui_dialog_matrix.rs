@@ -9,7 +9,7 @@ mod common;
 use std::path::Path;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use extent::app::action::{Action, Effect, Operation};
+use extent::app::action::{Action, Effect, JobResult, Operation};
 use extent::app::dialogs::DialogKind;
 use extent::app::state::AppState;
 use extent::backend::local::LocalBackend;
@@ -71,7 +71,7 @@ impl World {
             capabilities: caps,
         });
         let info = self.rt.block_on(self.b.show("a")).unwrap();
-        s.update(Action::PageLoaded {
+        s.update(JobResult::PageLoaded {
             parent: String::new(),
             offset: 0,
             result: Ok(Page {
@@ -86,7 +86,7 @@ impl World {
         });
         let mut fx = Vec::new();
         s.after_selection_change(&mut fx);
-        s.update(Action::InfoLoaded {
+        s.update(JobResult::InfoLoaded {
             path: "a".into(),
             result: Ok(info),
         });
@@ -126,10 +126,13 @@ impl World {
                         };
                         println!("  a write ran: {r:?}");
                     }
-                    Effect::LoadNpy { path } => queue.push(Action::NpyLoaded {
-                        result: extent::npy::read(Path::new(&path)),
-                        path,
-                    }),
+                    Effect::LoadNpy { path } => queue.push(
+                        JobResult::NpyLoaded {
+                            result: extent::npy::read(Path::new(&path)),
+                            path,
+                        }
+                        .into(),
+                    ),
                     _ => {}
                 }
             }

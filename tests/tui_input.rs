@@ -2,7 +2,7 @@
 //! live events and polling ask for the right work.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
-use extent::app::action::{Action, Effect};
+use extent::app::action::{Action, Effect, JobResult};
 use extent::app::state::AppState;
 use extent::backend::{ArrayInfo, Capabilities, DType, EventKind, NodeEntry, NodeKind, Page};
 use serde_json::json;
@@ -57,7 +57,7 @@ fn state() -> AppState {
             dtype: Some(DType::Float64),
         })
         .collect();
-    s.update(Action::PageLoaded {
+    s.update(JobResult::PageLoaded {
         parent: String::new(),
         offset: 0,
         result: Ok(Page {
@@ -95,7 +95,7 @@ fn writes_need_confirmation_and_esc_writes_nothing() {
     let mut s = state();
     let mut fx = Vec::new();
     s.after_selection_change(&mut fx);
-    s.update(Action::InfoLoaded {
+    s.update(JobResult::InfoLoaded {
         path: "a".into(),
         result: Ok(info("a")),
     });
@@ -146,7 +146,7 @@ fn live_events_and_polling_ask_for_fresh_state() {
     let mut s = state();
     let mut fx = Vec::new();
     s.after_selection_change(&mut fx);
-    s.update(Action::InfoLoaded {
+    s.update(JobResult::InfoLoaded {
         path: "a".into(),
         result: Ok(info("a")),
     });

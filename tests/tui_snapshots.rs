@@ -4,14 +4,14 @@
 use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use extent::app::action::{Action, Effect};
+use extent::app::action::{Action, Effect, JobResult};
 use extent::app::state::AppState;
-use extent::app::theme::Theme;
 use extent::backend::{
     ArrayData, ArrayInfo, Capabilities, Cause, ChunkMap, ChunkState, DType, NodeEntry, NodeKind,
     Page, StructureChange,
 };
 use extent::config::StoreSpec;
+use extent::ui::theme::Theme;
 use extent::ui::{self, View};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -168,7 +168,7 @@ fn store(w: u16, h: u16, lists_chunks: bool) -> AppState {
         describe: "local:/data/beamline1.zarr".into(),
         capabilities: caps(lists_chunks),
     });
-    s.update(Action::PageLoaded {
+    s.update(JobResult::PageLoaded {
         parent: String::new(),
         offset: 0,
         result: Ok(Page {
@@ -200,7 +200,7 @@ fn store(w: u16, h: u16, lists_chunks: bool) -> AppState {
     ] {
         assert!(s.catalog.select_path(g));
         s.update(code(KeyCode::Enter));
-        s.update(Action::PageLoaded {
+        s.update(JobResult::PageLoaded {
             parent: g.into(),
             offset: 0,
             result: Ok(Page {
@@ -215,15 +215,15 @@ fn store(w: u16, h: u16, lists_chunks: bool) -> AppState {
 /// Feeds what the backend would answer for the effects that opening `info` asked for.
 fn answer(s: &mut AppState, info: &ArrayInfo, map: ChunkMap, hist: Vec<StructureChange>) {
     let path = info.path.clone();
-    s.update(Action::InfoLoaded {
+    s.update(JobResult::InfoLoaded {
         path: path.clone(),
         result: Ok(info.clone()),
     });
-    s.update(Action::ChunksLoaded {
+    s.update(JobResult::ChunksLoaded {
         path: path.clone(),
         result: Ok(Arc::new(map)),
     });
-    s.update(Action::HistoryLoaded {
+    s.update(JobResult::HistoryLoaded {
         path: path.clone(),
         result: Ok(hist),
     });
@@ -240,7 +240,7 @@ fn feed_preview(s: &mut AppState, info: &ArrayInfo) {
     } else {
         deterministic(info.dtype, &shape, |i| ((i * 37) % 4096) as f64)
     };
-    s.update(Action::PreviewLoaded {
+    s.update(JobResult::PreviewLoaded {
         path: info.path.clone(),
         selection: sel,
         result: Ok(data),
@@ -332,7 +332,7 @@ fn chunk_grid_of_a_million_chunks_with_changes() {
                 m.states[r * 1000 + c] = ChunkState::Written;
             }
         }
-        s.update(Action::ChunksLoaded {
+        s.update(JobResult::ChunksLoaded {
             path: info.path.clone(),
             result: Ok(Arc::new(m)),
         });
@@ -387,7 +387,7 @@ fn catalog_lazy_pages() {
         let entries: Vec<NodeEntry> = (0..200)
             .map(|i| arr(&format!("run{i:05}"), &[i, 10], DType::Int32))
             .collect();
-        s.update(Action::PageLoaded {
+        s.update(JobResult::PageLoaded {
             parent: String::new(),
             offset: 0,
             result: Ok(Page {
@@ -466,7 +466,7 @@ fn patch_dialog_confirm_and_backend_error() {
         let Some(Effect::Run(op)) = fx.into_iter().next() else {
             panic!("no write started")
         };
-        s.update(Action::OpDone {
+        s.update(JobResult::OpDone {
             op: op.summary(),
             result: Err(extent::backend::Error::conflict(
                 "the array changed while writing; try again",

@@ -1,8 +1,10 @@
 //! Everything that can change the state, and everything the state asks the outside to do.
 //!
-//! Inputs, timers and backend results arrive as [`Action`]s on one channel; `update()` turns
-//! each into state changes plus [`Effect`]s, which the event loop runs as tokio tasks whose
-//! results come back as actions. Nothing else mutates the state.
+//! Inputs, timers and live events arrive as [`Action`]s; `update()` turns each into state
+//! changes plus [`Effect`]s, which the runtime (the `tui` module) carries out: backend calls
+//! run as tokio tasks whose [`JobResult`]s come back through `update()` too
+//! (as [`Action::Done`]).
+//! Nothing else mutates the state.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,12 +12,12 @@ use std::time::Instant;
 use crossterm::event::{KeyEvent, MouseEvent};
 
 use crate::backend::{
-    ArrayData, ArrayInfo, Backend, Capabilities, Cause, ChunkMap, CreateRequest, Error, EventKind,
-    Page, Selection, StructureChange,
+    ArrayData, ArrayInfo, Backend, Capabilities, Cause, ChunkMap, ConnectionState, CreateRequest,
+    Error, EventKind, Page, Selection, StructureChange,
 };
 use crate::config::StoreSpec;
 
-/// Input and results.
+/// Input: keys, the clock, the live watch, and finished jobs ([`JobResult`]).
 #[derive(Debug, Clone)]
 pub enum Action {
     Key(KeyEvent),
@@ -26,17 +28,48 @@ pub enum Action {
     Tick(Instant),
     /// Time to re-read the open array (cheap polling until live events arrive).
     Poll,
+    /// Leave (a signal, or the terminal went away).
     Quit,
-    /// A store finished opening (the event loop takes the backend, then sends `StoreReady`).
-    StoreOpened {
-        label: String,
-        backend: BackendHandle,
-    },
-    /// A store was opened by the event loop.
+    /// The store the runtime was started with is ready.
     StoreReady {
         label: String,
         describe: String,
         capabilities: Capabilities,
+    },
+    /// A change seen on the store (live events; also produced by our own writes).
+    BackendEvent {
+        path: String,
+        event: EventKind,
+    },
+    /// The live watch's link changed (live / polling / reconnecting / offline).
+    Connection(ConnectionState),
+    /// A live watch of `path` started (`true`) or is not available (`false`): while one runs,
+    /// the periodic re-reading of the open array stops.
+    Watching {
+        path: String,
+        active: bool,
+    },
+    /// Open an array or group by path (as `:goto PATH`).
+    Goto(String),
+    /// A line for the status bar from outside the UI (the demo's writer).
+    Notice {
+        text: String,
+        error: bool,
+        sticky: bool,
+    },
+    /// A job started for an [`Effect`] finished.
+    Done(JobResult),
+}
+
+/// What a job started for an [`Effect`] brings back.
+#[derive(Debug, Clone)]
+pub enum JobResult {
+    /// A store finished opening; later effects run against `backend`.
+    StoreOpened {
+        label: String,
+        describe: String,
+        capabilities: Capabilities,
+        backend: BackendHandle,
     },
     StoreFailed {
         message: String,
@@ -44,6 +77,11 @@ pub enum Action {
     PageLoaded {
         parent: String,
         offset: u64,
+        result: Result<Page, Error>,
+    },
+    /// A group listed again by the catalog poll.
+    Rescanned {
+        parent: String,
         result: Result<Page, Error>,
     },
     InfoLoaded {
@@ -71,35 +109,16 @@ pub enum Action {
         op: OpSummary,
         result: Result<OpOutcome, Error>,
     },
-    /// A group listed again by the catalog poll.
-    Rescanned {
-        parent: String,
-        result: Result<Page, Error>,
-    },
-    /// A change seen on the store (live events; also produced by our own writes).
-    BackendEvent {
-        path: String,
-        event: EventKind,
-    },
-    /// The store's connection changed (live / polling / reconnecting / offline).
-    Connection(ConnectionState),
-    /// A live watch of `path` started (`true`) or is not available (`false`): while one runs,
-    /// the periodic re-reading of the open array stops.
-    Watching {
-        path: String,
-        active: bool,
-    },
-    /// Open an array or group by path (as `:goto PATH`).
-    Goto(String),
-    /// A line for the status bar from outside the UI (the demo's writer).
-    Notice {
-        text: String,
-        error: bool,
-        sticky: bool,
-    },
 }
 
-/// Work for the event loop. Keyed ones are single jobs: a newer one replaces a pending one.
+impl From<JobResult> for Action {
+    fn from(r: JobResult) -> Action {
+        Action::Done(r)
+    }
+}
+
+/// Work for the runtime, returned by `update()`. Keyed ones are single jobs: a newer one
+/// replaces a pending one.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     LoadPage {
@@ -128,6 +147,16 @@ pub enum Effect {
     },
     Run(Box<Operation>),
     OpenStore(StoreTarget),
+    /// Run every later effect against this store (it has just opened).
+    UseStore(BackendHandle),
+    /// Follow `path` live (replacing any watch running).
+    Watch {
+        path: String,
+    },
+    /// Stop following the open array (it was closed).
+    StopWatch,
+    /// Leave the TUI.
+    Quit,
 }
 
 /// Coalescing slot of an effect: at most one running and one pending per key.
@@ -144,7 +173,8 @@ pub enum JobKey {
 }
 
 impl Effect {
-    /// The coalescing key; `None` for work that must never be dropped (writes).
+    /// The coalescing key; `None` for work that must never be dropped (writes) and for
+    /// effects the runtime carries out at once (store, watch, quit).
     pub fn key(&self) -> Option<JobKey> {
         match self {
             Effect::LoadPage { parent, .. } => Some(JobKey::Page(parent.clone())),
@@ -155,7 +185,11 @@ impl Effect {
             Effect::Read { .. } => Some(JobKey::Read),
             Effect::LoadNpy { .. } => Some(JobKey::Npy),
             Effect::OpenStore(_) => Some(JobKey::OpenStore),
-            Effect::Run(_) => None,
+            Effect::Run(_)
+            | Effect::UseStore(_)
+            | Effect::Watch { .. }
+            | Effect::StopWatch
+            | Effect::Quit => None,
         }
     }
 }
@@ -260,36 +294,16 @@ impl StoreTarget {
     }
 }
 
-/// How the view follows the store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConnectionState {
-    /// No store yet.
-    Idle,
-    Connecting,
-    /// Re-reading the open array every so often.
-    Polling,
-    /// Following a live event stream .
-    Live,
-    Reconnecting,
-    Offline(String),
-}
-
-impl ConnectionState {
-    pub fn label(&self) -> &str {
-        match self {
-            ConnectionState::Idle => "no store",
-            ConnectionState::Connecting => "connecting",
-            ConnectionState::Polling => "polling",
-            ConnectionState::Live => "live",
-            ConnectionState::Reconnecting => "reconnecting",
-            ConnectionState::Offline(_) => "offline",
-        }
-    }
-}
-
-/// A backend in an action (Debug shows its description, never secrets).
+/// A backend in a job result or an effect (Debug shows its description, never secrets;
+/// equal when it is the same store object).
 #[derive(Clone)]
 pub struct BackendHandle(pub Arc<dyn Backend>);
+
+impl PartialEq for BackendHandle {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
 
 impl std::fmt::Debug for BackendHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -1,14 +1,16 @@
-//! The application state. Changed only by `update()` (see `update.rs`); drawn by `ui`.
+//! The application state. Changed only by `update()` (see `update/`); drawn by `ui`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ratatui::layout::Rect;
 
-use crate::backend::{ArrayData, ArrayInfo, Capabilities, ChunkMap, Selection, StructureChange};
+use crate::backend::{
+    ArrayData, ArrayInfo, Capabilities, ChunkMap, ConnectionState, Selection, StructureChange,
+};
 use crate::config::StoreSpec;
 
-use super::action::{ConnectionState, StoreTarget};
+use super::action::StoreTarget;
 use super::catalog::Catalog;
 use super::chunk_plane::{ChunkPlane, PlaneAxes};
 use super::dialogs::Dialog;
@@ -218,7 +220,8 @@ pub struct AppState {
     /// The backend's own description (`local:/path`, a URL).
     pub store_describe: String,
     pub capabilities: Capabilities,
-    pub connection: ConnectionState,
+    /// How the view follows the store; `None` before a store is open.
+    pub connection: Option<ConnectionState>,
     pub catalog: Catalog,
     pub filter_editing: bool,
     pub focus: Pane,
@@ -239,8 +242,9 @@ pub struct AppState {
     /// Terminal size.
     pub size: Rect,
     pub now: Instant,
+    /// The user asked to leave (`update()` then returns `Effect::Quit`).
     pub quit: bool,
-    /// Something visible changed since the last frame.
+    /// The last `update()` changed something visible (the runtime draws a frame then).
     pub dirty: bool,
     /// Key bindings (read-only after start).
     pub keymap: Arc<Keymap>,
@@ -254,7 +258,7 @@ impl AppState {
             store_label: label.to_string(),
             store_describe: String::new(),
             capabilities,
-            connection: ConnectionState::Connecting,
+            connection: Some(ConnectionState::Connecting),
             catalog: Catalog::new(),
             filter_editing: false,
             focus: Pane::Catalog,
@@ -286,7 +290,7 @@ impl AppState {
             },
         );
         s.screen = Screen::Picker;
-        s.connection = ConnectionState::Idle;
+        s.connection = None;
         s.picker = Picker::new(stores);
         s
     }

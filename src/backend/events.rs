@@ -43,10 +43,12 @@ pub struct Event {
     pub shape: Option<Vec<u64>>,
 }
 
-/// How a watch is getting its news.
+/// How a watch (and the TUI following a store) is getting its news.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ConnectionState {
+    /// Opening the link; nothing heard yet.
+    Connecting,
     /// Pushed by the store (Tiled websocket).
     Live,
     /// Asked for at short intervals (local files, or Tiled without streaming).
@@ -61,6 +63,7 @@ impl ConnectionState {
     /// Lowercase name, as shown in the top bar and JSON.
     pub fn name(self) -> &'static str {
         match self {
+            ConnectionState::Connecting => "connecting",
             ConnectionState::Live => "live",
             ConnectionState::Polling => "polling",
             ConnectionState::Reconnecting => "reconnecting",

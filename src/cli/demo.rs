@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::backend::local::LocalBackend;
 use crate::backend::{Backend, Result};
 use crate::demo::{self, DemoConfig, DemoStatus};
+use crate::stores::{Opener, Target};
 
-use super::{open_store_spec, Cli, Output};
+use super::{Cli, Output};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -31,19 +31,21 @@ pub struct Args {
 
 /// Opens (or makes) the demo store and fills it with the demo arrays.
 pub async fn prepare(cli: &Cli, args: &Args) -> Result<(Arc<dyn Backend>, String)> {
-    let (store, label): (Arc<dyn Backend>, String) = match (&args.dir, &cli.store) {
+    let opener = Opener {
+        create: true,
+        ..Opener::new(cli.api_key.clone())
+    };
+    // `--dir` is a directory whatever it looks like; `--store` is a spec like everywhere.
+    let (store, label) = match (&args.dir, &cli.store) {
         (Some(dir), _) => (
-            Arc::new(LocalBackend::open_or_create(dir)?),
+            opener.open_target(&Target::Dir(dir.clone()))?,
             dir.display().to_string(),
         ),
-        (None, Some(spec)) => (
-            open_store_spec(spec, cli.api_key.clone(), true)?,
-            spec.clone(),
-        ),
+        (None, Some(spec)) => (opener.open(spec)?, spec.clone()),
         (None, None) => {
-            let dir = std::env::temp_dir().join(format!("extent-demo-{}", std::process::id()));
+            let dir = demo::temp_dir();
             (
-                Arc::new(LocalBackend::open_or_create(&dir)?),
+                opener.open_target(&Target::Dir(dir.clone()))?,
                 dir.display().to_string(),
             )
         }
@@ -60,7 +62,7 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
         ..DemoConfig::default()
     };
     if !args.no_tui {
-        return crate::cli::tui::run_demo(store, label, cfg).await;
+        return crate::cli::tui::run_demo(store, label, cfg, cli.api_key.clone()).await;
     }
     if !out.json {
         eprintln!(

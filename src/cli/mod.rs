@@ -23,10 +23,9 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use crate::backend::local::LocalBackend;
-use crate::backend::tiled::TiledBackend;
 use crate::backend::{normalize_path, Backend, Error, Result};
 use crate::color::ColorChoice;
+use crate::stores::Opener;
 
 pub use output::{print_error, Output};
 
@@ -34,8 +33,14 @@ pub use output::{print_error, Output};
 #[derive(Debug, Parser)]
 #[command(name = "extent", version = crate::VERSION, about, long_about = None)]
 pub struct Cli {
-    /// Store: a directory (local Zarr v3) or a Tiled server URL (http://host:port[/path]).
-    #[arg(long, global = true, env = "EXTENT_STORE", value_name = "PATH|URL")]
+    /// Store: a name from the config file, a directory (local Zarr v3) or a Tiled server URL
+    /// (http://host:port[/path]).
+    #[arg(
+        long,
+        global = true,
+        env = "EXTENT_STORE",
+        value_name = "NAME|PATH|URL"
+    )]
     pub store: Option<String>,
 
     /// API key for a Tiled server (never printed or logged).
@@ -82,45 +87,26 @@ pub enum Command {
     Demo(demo::Args),
 }
 
-/// Opens the store named on the command line.
-pub fn open_store(cli: &Cli, create_if_missing: bool) -> Result<Arc<dyn Backend>> {
+/// Opens the store named on the command line (see `crate::stores` for what a spec means);
+/// `create` lets a path that does not exist become a new local store.
+pub fn open_store(cli: &Cli, create: bool) -> Result<Arc<dyn Backend>> {
     let spec = cli.store.as_deref().ok_or_else(|| {
-        Error::invalid_input("no store given: pass --store PATH|URL or set EXTENT_STORE")
+        Error::invalid_input("no store given: pass --store NAME|PATH|URL or set EXTENT_STORE")
     })?;
-    open_store_spec(spec, cli.api_key.clone(), create_if_missing)
+    open_store_spec(spec, cli.api_key.clone(), create)
 }
 
-/// Opens a store from its spec: an http(s) URL is a Tiled server, anything else a directory.
+/// Opens a store from its spec: a URL, a name from the config file or a directory.
 pub fn open_store_spec(
     spec: &str,
     api_key: Option<String>,
-    create_if_missing: bool,
+    create: bool,
 ) -> Result<Arc<dyn Backend>> {
-    // A name from the config file (`[stores.NAME]`), unless a directory of that name exists.
-    if !crate::config::is_url(spec) && !std::path::Path::new(spec).exists() {
-        if let Some(named) = crate::config::resolve_store(spec) {
-            let key = api_key.or_else(|| named.api_key());
-            return open_location(&named.url_or_path, key, create_if_missing);
-        }
-    }
-    open_location(spec, api_key, create_if_missing)
-}
-
-/// Opens a URL (Tiled) or a directory (local).
-fn open_location(
-    spec: &str,
-    api_key: Option<String>,
-    create_if_missing: bool,
-) -> Result<Arc<dyn Backend>> {
-    if spec.starts_with("http://") || spec.starts_with("https://") {
-        return Ok(Arc::new(TiledBackend::new(spec, api_key)?));
-    }
-    let backend = if create_if_missing {
-        LocalBackend::open_or_create(spec)?
-    } else {
-        LocalBackend::open(spec)?
+    let opener = Opener {
+        create,
+        ..Opener::new(api_key)
     };
-    Ok(Arc::new(backend))
+    opener.open(spec)
 }
 
 /// Runs one subcommand; returns the process exit code.

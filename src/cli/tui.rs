@@ -7,7 +7,13 @@ use crate::demo::{self, DemoConfig, DemoStatus};
 
 /// Runs the demo writer in the background and the TUI in front; the writer's progress and the
 /// final in-order check appear in the status bar.
-pub async fn run_demo(store: Arc<dyn Backend>, label: String, cfg: DemoConfig) -> Result<()> {
+/// `api_key` is for stores opened from inside the TUI (`store http://…`).
+pub async fn run_demo(
+    store: Arc<dyn Backend>,
+    label: String,
+    cfg: DemoConfig,
+    api_key: Option<String>,
+) -> Result<()> {
     let (status_tx, mut status_rx) = tokio::sync::mpsc::channel(64);
     let (notice_tx, notice_rx) = tokio::sync::mpsc::unbounded_channel();
     let writer = tokio::spawn(demo::run_writer(store.clone(), cfg, Some(status_tx)));
@@ -28,10 +34,11 @@ pub async fn run_demo(store: Arc<dyn Backend>, label: String, cfg: DemoConfig) -
             }
         }
     });
-    let mut opts = crate::app::TuiOptions::new(Some(store), format!("demo {label}"));
+    let mut opts = crate::tui::TuiOptions::new(Some(store), format!("demo {label}"));
     opts.notices = Some(Arc::new(Mutex::new(Some(notice_rx))));
     opts.open_path = Some(demo::FRAMES_PATH.to_string());
-    let ui = crate::app::run(opts).await;
+    opts.opener = crate::stores::Opener::new(api_key);
+    let ui = crate::tui::run(opts).await;
     writer.abort();
     ui.map_err(|e| Error::io(format!("the TUI failed: {e}")))
 }

@@ -12,11 +12,11 @@ use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 use ratatui::Frame;
 
+use super::theme::Theme;
 use super::util::{fit, pane_block};
 use super::View;
 use crate::app::chunk_plane::ChunkPlane;
 use crate::app::layout::inner;
-use crate::app::theme::Theme;
 
 /// Glyphs: distinct shapes so nothing depends on colour.
 pub const WRITTEN: char = '█';

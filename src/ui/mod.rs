@@ -1,5 +1,6 @@
 //! Pure widgets: `draw(frame, &View)` reads a snapshot of the state and never does I/O or
-//! mutates anything. Geometry comes from `app::layout`, shared with mouse hit-testing.
+//! mutates anything. Geometry comes from `app::layout`, shared with mouse hit-testing; the
+//! colours from `theme` (`assets/theme.toml` and the user's overrides).
 
 pub mod catalog;
 pub mod chunk_grid;
@@ -11,6 +12,7 @@ pub mod palette;
 pub mod picker;
 pub mod preview;
 pub mod structure;
+pub mod theme;
 pub mod top_bar;
 mod util;
 
@@ -18,7 +20,7 @@ use ratatui::Frame;
 
 use crate::app::layout::{self, Pane};
 use crate::app::state::{AppState, Overlay, Screen};
-use crate::app::theme::Theme;
+use theme::Theme;
 
 /// What a frame is drawn from.
 pub struct View<'a> {

@@ -7,8 +7,8 @@ use ratatui::Frame;
 
 use super::util::{fit, fit_left};
 use super::View;
-use crate::app::action::ConnectionState;
 use crate::app::state::Screen;
+use crate::backend::ConnectionState;
 
 pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
     let s = view.state;
@@ -17,13 +17,15 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
     let mut left = String::from(" extent");
     if s.screen == Screen::Main {
         left.push_str(&format!(" │ {}", fit_left(&s.store_label, 32)));
-        let conn = match &s.connection {
-            ConnectionState::Polling if s.paused => "⏸ paused".to_string(),
-            ConnectionState::Live if s.paused => "⏸ paused".to_string(),
-            ConnectionState::Live => "● live".to_string(),
-            ConnectionState::Polling => "○ polling".to_string(),
-            ConnectionState::Offline(_) => "✗ offline".to_string(),
-            other => format!("… {}", other.label()),
+        let conn = match s.connection {
+            Some(ConnectionState::Polling | ConnectionState::Live) if s.paused => {
+                "⏸ paused".to_string()
+            }
+            Some(ConnectionState::Live) => "● live".to_string(),
+            Some(ConnectionState::Polling) => "○ polling".to_string(),
+            Some(ConnectionState::Offline) => "✗ offline".to_string(),
+            Some(other) => format!("… {}", other.name()),
+            None => "… no store".to_string(),
         };
         left.push_str(&format!(" │ {conn}"));
         let (n, more) = s.catalog.array_count();

@@ -5,9 +5,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
 use ratatui::Frame;
 
+use super::theme::Theme;
 use super::View;
 use crate::app::layout;
-use crate::app::theme::Theme;
 
 /// A pane's frame: rounded border, highlighted when focused.
 pub fn pane_block<'a>(title: impl Into<Line<'a>>, focused: bool, theme: &Theme) -> Block<'a> {

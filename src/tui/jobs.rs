@@ -1,4 +1,4 @@
-//! Runs effects as tokio tasks whose results come back as actions. Keyed effects are single
+//! Runs effects as tokio tasks whose results come back on a channel. Keyed effects are single
 //! jobs (gitui's AsyncSingleJob): at most one runs and one waits per key, and a newer request
 //! replaces the waiting one, so a fast writer never queues a thousand reads.
 
@@ -7,30 +7,30 @@ use std::collections::HashMap;
 use futures::future::BoxFuture;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::action::{Action, JobKey};
+use crate::app::action::JobKey;
 
-/// A finished job: the loop calls [`Jobs::finished`] and then handles `result`.
+/// A finished job: the loop calls [`Jobs::finished`] and then hands `result` to the model.
 #[derive(Debug)]
-pub struct Done {
+pub struct Done<T> {
     pub key: Option<JobKey>,
-    pub result: Action,
+    pub result: T,
 }
 
-#[derive(Default)]
-struct Slot {
+struct Slot<T> {
     running: bool,
-    pending: Option<BoxFuture<'static, Action>>,
+    pending: Option<BoxFuture<'static, T>>,
 }
 
-pub struct Jobs {
-    tx: UnboundedSender<Done>,
-    slots: HashMap<JobKey, Slot>,
+/// Jobs producing `T` (the TUI's are `JobResult`s).
+pub struct Jobs<T> {
+    tx: UnboundedSender<Done<T>>,
+    slots: HashMap<JobKey, Slot<T>>,
     /// Jobs started (for tests and the log).
     pub started: u64,
 }
 
-impl Jobs {
-    pub fn new(tx: UnboundedSender<Done>) -> Jobs {
+impl<T: Send + 'static> Jobs<T> {
+    pub fn new(tx: UnboundedSender<Done<T>>) -> Jobs<T> {
         Jobs {
             tx,
             slots: HashMap::new(),
@@ -40,11 +40,14 @@ impl Jobs {
 
     /// Starts `job` now, or parks it behind the running job of the same key (replacing any
     /// job already parked there).
-    pub fn submit(&mut self, key: Option<JobKey>, job: BoxFuture<'static, Action>) {
+    pub fn submit(&mut self, key: Option<JobKey>, job: BoxFuture<'static, T>) {
         match key {
             None => self.spawn(None, job),
             Some(k) => {
-                let slot = self.slots.entry(k.clone()).or_default();
+                let slot = self.slots.entry(k.clone()).or_insert(Slot {
+                    running: false,
+                    pending: None,
+                });
                 if slot.running {
                     slot.pending = Some(job);
                 } else {
@@ -71,7 +74,7 @@ impl Jobs {
         }
     }
 
-    fn spawn(&mut self, key: Option<JobKey>, job: BoxFuture<'static, Action>) {
+    fn spawn(&mut self, key: Option<JobKey>, job: BoxFuture<'static, T>) {
         self.started += 1;
         let tx = self.tx.clone();
         tokio::spawn(async move {
@@ -100,7 +103,6 @@ mod tests {
                 Box::pin(async move {
                     runs.fetch_add(1, Ordering::SeqCst);
                     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-                    Action::Poll
                 }),
             );
         }
@@ -112,7 +114,7 @@ mod tests {
         assert_eq!(jobs.started, 2);
         // Unkeyed jobs (writes) all run.
         for _ in 0..3 {
-            jobs.submit(None, Box::pin(async { Action::Poll }));
+            jobs.submit(None, Box::pin(async {}));
         }
         for _ in 0..3 {
             rx.recv().await.unwrap();

@@ -1,0 +1,328 @@
+//! Finished jobs: a store opened, pages, structure, chunks, history, preview, writes.
+
+use std::sync::Arc;
+
+use crate::backend::{
+    fmt_shape, ArrayInfo, Capabilities, ChunkMap, ConnectionState, NodeEntry, NodeKind,
+};
+
+use super::super::action::{Effect, JobResult, OpOutcome, OpSummary};
+use super::super::catalog::{Catalog, SEARCH_NODES, SEARCH_REQUESTS};
+use super::super::chunk_plane::PlaneAxes;
+use super::super::state::{AppState, Overlay, PreviewData, Screen, Tone, MAX_CHANGES};
+use super::{newly_written, page_effect, plan_ctx};
+
+impl AppState {
+    /// Applies what a job brought back.
+    pub(super) fn on_job(&mut self, result: JobResult, fx: &mut Vec<Effect>) {
+        match result {
+            JobResult::StoreOpened {
+                label,
+                describe,
+                capabilities,
+                backend,
+            } => {
+                // The runtime switches stores before it starts the first listing below.
+                fx.push(Effect::UseStore(backend));
+                self.store_ready(label, describe, capabilities, fx);
+            }
+            JobResult::StoreFailed { message } => {
+                self.picker.opening = None;
+                if self.screen == Screen::Picker {
+                    self.picker.error = Some(message);
+                } else {
+                    self.set_status(message, Tone::Error);
+                }
+            }
+            JobResult::PageLoaded {
+                parent,
+                offset,
+                result,
+            } => {
+                let result = result.map_err(|e| e.message);
+                if result.is_err() && parent.is_empty() {
+                    self.connection = Some(ConnectionState::Offline);
+                }
+                let follow = self.catalog.apply_page(&parent, offset, result);
+                fx.extend(follow.into_iter().map(page_effect));
+                fx.extend(
+                    self.catalog
+                        .search_requests(SEARCH_NODES, SEARCH_REQUESTS)
+                        .into_iter()
+                        .map(page_effect),
+                );
+                self.after_selection_change(fx);
+            }
+            JobResult::Rescanned { parent, result } => match result {
+                Ok(page) => {
+                    let r = self.catalog.apply_rescan(&parent, page);
+                    match r.added.as_slice() {
+                        [] => {}
+                        [one] => self.set_status(format!("new array: {one}"), Tone::Info),
+                        many => self.set_status(
+                            format!("{} new arrays, e.g. {}", many.len(), many[0]),
+                            Tone::Info,
+                        ),
+                    }
+                    // The poll itself draws nothing; the frame comes only if the tree changed.
+                    self.dirty = r.changed;
+                }
+                // A failed re-listing says nothing new: the connection state tells the rest.
+                Err(_) => self.dirty = false,
+            },
+            JobResult::InfoLoaded { path, result } => self.on_info(&path, result, fx),
+            JobResult::ChunksLoaded { path, result } => self.on_chunks(&path, result, fx),
+            JobResult::HistoryLoaded { path, result } => {
+                let Some(open) = self.open.as_mut().filter(|o| o.path == path) else {
+                    self.dirty = false;
+                    return;
+                };
+                match result {
+                    Ok(mut h) => {
+                        h.reverse();
+                        if open.history.as_ref() == Some(&h) {
+                            self.dirty = false;
+                        }
+                        open.history = Some(h);
+                        open.history_error = None;
+                    }
+                    Err(e) => open.history_error = Some(e.message),
+                }
+            }
+            JobResult::PreviewLoaded {
+                path,
+                selection,
+                result,
+            } => {
+                let Some(open) = self.open.as_mut().filter(|o| o.path == path) else {
+                    self.dirty = false;
+                    return;
+                };
+                match result {
+                    Ok(data) => {
+                        open.preview = Some(PreviewData { selection, data });
+                        open.preview_error = None;
+                    }
+                    Err(e) => open.preview_error = Some(e.message),
+                }
+            }
+            JobResult::NpyLoaded { path, result } => {
+                let (overlay, open, caps) = (&mut self.overlay, &self.open, self.capabilities);
+                if let Some(Overlay::Dialog(d)) = overlay {
+                    d.npy_loaded(&path, result.map_err(|e| e.message));
+                    d.replan(plan_ctx(open.as_ref(), caps));
+                }
+            }
+            JobResult::OpDone { op, result } => self.on_op_done(op, result, fx),
+        }
+    }
+
+    /// A store is open: start over on the main screen with its catalog.
+    pub(super) fn store_ready(
+        &mut self,
+        label: String,
+        describe: String,
+        capabilities: Capabilities,
+        fx: &mut Vec<Effect>,
+    ) {
+        self.screen = Screen::Main;
+        self.store_label = label;
+        self.store_describe = describe;
+        self.capabilities = capabilities;
+        self.connection = Some(ConnectionState::Polling);
+        self.catalog = Catalog::new();
+        self.close_array(fx);
+        self.overlay = None;
+        self.picker.opening = None;
+        self.picker.error = None;
+        fx.push(page_effect(self.catalog.initial_request()));
+    }
+
+    fn on_info(
+        &mut self,
+        path: &str,
+        result: crate::backend::Result<ArrayInfo>,
+        fx: &mut Vec<Effect>,
+    ) {
+        let caps = self.capabilities;
+        let Some(open) = self.open.as_mut().filter(|o| o.path == path) else {
+            self.dirty = false;
+            return;
+        };
+        let info = match result {
+            Ok(i) => i,
+            Err(e) => {
+                open.error = Some(e.message);
+                return;
+            }
+        };
+        if open.info.as_ref() == Some(&info) && open.error.is_none() {
+            self.dirty = false;
+            return;
+        }
+        let first = open.info.is_none();
+        let shape_changed = open.info.as_ref().is_some_and(|o| o.shape != info.shape);
+        if open.info.as_ref().map(|o| o.ndim()) != Some(info.ndim()) {
+            open.axes = PlaneAxes::for_grid(&info.chunk_grid());
+            open.index = vec![0; info.ndim()];
+            open.slice_axis = 0;
+        }
+        for (i, &s) in open.index.iter_mut().zip(&info.shape) {
+            *i = (*i).min(s.saturating_sub(1));
+        }
+        open.error = None;
+        self.catalog.set_shape(path, &info.shape);
+        if shape_changed {
+            let old = open
+                .info
+                .as_ref()
+                .map(|o| o.shape.clone())
+                .unwrap_or_default();
+            tracing::debug!(path, old = ?old, new = ?info.shape, "shape changed");
+            fx.push(Effect::History {
+                path: path.to_string(),
+            });
+            fx.push(Effect::Chunks {
+                path: path.to_string(),
+            });
+        }
+        open.info = Some(info);
+        if let Some(Overlay::Dialog(d)) = &mut self.overlay {
+            if d.target.as_ref().is_some_and(|t| t.path == path) {
+                d.target = open.info.clone();
+                d.replan(plan_ctx(Some(open), caps));
+            }
+        }
+        if first || shape_changed {
+            self.request_preview(fx, true);
+        }
+    }
+
+    fn on_chunks(
+        &mut self,
+        path: &str,
+        result: crate::backend::Result<Arc<ChunkMap>>,
+        fx: &mut Vec<Effect>,
+    ) {
+        let now = self.now;
+        let Some(open) = self.open.as_mut().filter(|o| o.path == path) else {
+            self.dirty = false;
+            return;
+        };
+        if let Some(asked) = open.chunks_asked {
+            open.chunks_took = now.saturating_duration_since(asked);
+        }
+        let map = match result {
+            Ok(m) => m,
+            Err(e) => {
+                open.chunks_error = Some(e.message);
+                return;
+            }
+        };
+        open.chunks_error = None;
+        if open.chunks.as_ref().is_some_and(|old| **old == *map) {
+            self.dirty = false;
+            return;
+        }
+        let mut data_changed = false;
+        if let Some(old) = &open.chunks {
+            let diff = newly_written(old, &map, MAX_CHANGES);
+            data_changed = !diff.is_empty() || old.grid != map.grid;
+            for c in diff {
+                open.changed.push((c, now));
+            }
+            let excess = open.changed.len().saturating_sub(MAX_CHANGES);
+            open.changed.drain(..excess);
+        }
+        if open.axes.fixed.len() != map.grid.len() {
+            open.axes = PlaneAxes::for_grid(&map.grid);
+            open.index = vec![0; map.grid.len()];
+        }
+        open.chunks = Some(map);
+        open.rebuild_plane();
+        if data_changed {
+            self.request_preview(fx, true);
+        }
+    }
+
+    fn on_op_done(
+        &mut self,
+        op: OpSummary,
+        result: crate::backend::Result<OpOutcome>,
+        fx: &mut Vec<Effect>,
+    ) {
+        match result {
+            Err(e) => {
+                tracing::info!(verb = op.verb, path = %op.path, error = %e, "operation failed");
+                match &mut self.overlay {
+                    Some(Overlay::Dialog(d)) => d.failed(e.message),
+                    _ => self.set_status(
+                        format!("{} {} failed: {}", op.verb, op.path, e.message),
+                        Tone::Error,
+                    ),
+                }
+            }
+            Ok(OpOutcome::Deleted) => {
+                self.overlay = None;
+                self.catalog.remove(&op.path);
+                if self.open.as_ref().is_some_and(|o| o.path == op.path) {
+                    self.close_array(fx);
+                }
+                self.set_status(format!("deleted {}", op.path), Tone::Ok);
+                self.after_selection_change(fx);
+            }
+            Ok(OpOutcome::Info(info)) => {
+                let info = *info;
+                self.overlay = None;
+                let old = self
+                    .open
+                    .as_mut()
+                    .filter(|o| o.path == info.path)
+                    .and_then(|o| {
+                        let now = o.info.as_ref().map(|i| i.shape.clone());
+                        o.shape_at_confirm.take().or(now)
+                    });
+                let text = match (&old, op.verb) {
+                    (_, "create") => format!(
+                        "created {} {} {}",
+                        info.path,
+                        info.dtype,
+                        fmt_shape(&info.shape)
+                    ),
+                    (Some(o), verb) if *o != info.shape => {
+                        format!(
+                            "{verb} {}: shape {} → {}",
+                            info.path,
+                            fmt_shape(o),
+                            fmt_shape(&info.shape)
+                        )
+                    }
+                    (_, verb) => format!(
+                        "{verb} {}: done, shape {}",
+                        info.path,
+                        fmt_shape(&info.shape)
+                    ),
+                };
+                self.set_status(text, Tone::Ok);
+                if op.verb == "create" {
+                    self.catalog.insert(NodeEntry {
+                        path: info.path.clone(),
+                        kind: NodeKind::Array,
+                        shape: Some(info.shape.clone()),
+                        dtype: Some(info.dtype),
+                    });
+                    self.catalog.select_path(&info.path);
+                    let h = self.catalog_height();
+                    self.catalog.ensure_visible(h);
+                }
+                let path = info.path.clone();
+                self.open_path(&path, fx);
+                self.on_info(&path, Ok(info), fx);
+                // The write changed data and history: re-read them now rather than at the next poll.
+                fx.push(Effect::Chunks { path: path.clone() });
+                fx.push(Effect::History { path });
+                self.request_preview(fx, true);
+            }
+        }
+    }
+}

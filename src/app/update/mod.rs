@@ -1,0 +1,287 @@
+//! `update()`: the only place the state changes. Each action gives state changes and effects
+//! (work for the runtime). No I/O here, so every path is testable without a terminal or a
+//! store. By concern: `jobs` applies finished jobs, `watch` live events and the write rate,
+//! `navigation` what is open and shown.
+
+mod jobs;
+mod navigation;
+mod watch;
+
+pub use watch::newly_written;
+
+use crate::app::state::RATE_WINDOW;
+
+use super::action::{Action, Effect};
+use super::catalog::{PageRequest, CATALOG_POLL, RESCAN_GROUPS};
+use super::dialogs::PlanContext;
+use super::state::{AppState, OpenArray, Screen, Tone, FADE, STATUS_TTL};
+
+fn page_effect(r: PageRequest) -> Effect {
+    Effect::LoadPage {
+        parent: r.parent,
+        offset: r.offset,
+    }
+}
+
+impl AppState {
+    /// Applies one action (or a finished job's result); returns the work to start.
+    pub fn update(&mut self, action: impl Into<Action>) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        let quitting = self.quit;
+        self.dirty = true;
+        self.apply(action.into(), &mut fx);
+        // Keys and palette words ask to leave by setting `quit`; leaving is an effect.
+        if self.quit && !quitting {
+            fx.push(Effect::Quit);
+        }
+        fx
+    }
+
+    fn apply(&mut self, action: Action, fx: &mut Vec<Effect>) {
+        match action {
+            Action::Key(k) => super::input::on_key(self, &k, fx),
+            Action::Mouse(m) => super::input::on_mouse(self, &m, fx),
+            Action::Resize(w, h) => {
+                self.size = ratatui::layout::Rect::new(0, 0, w, h);
+                if self.screen != Screen::Main {
+                    return;
+                }
+                let hgt = self.catalog_height();
+                self.catalog.ensure_visible(hgt);
+                fx.extend(self.catalog.pages_needed(hgt).into_iter().map(page_effect));
+                self.request_preview(fx, false);
+            }
+            Action::Tick(now) => self.on_tick(now),
+            Action::Poll => {
+                self.dirty = false;
+                self.poll(fx);
+            }
+            Action::Quit => self.quit = true,
+            Action::StoreReady {
+                label,
+                describe,
+                capabilities,
+            } => self.store_ready(label, describe, capabilities, fx),
+            Action::BackendEvent { path, event } => self.on_event(&path, event, fx),
+            Action::Connection(c) => self.connection = Some(c),
+            Action::Goto(path) => self.goto(&path, fx),
+            Action::Watching { path, active } => {
+                self.watched = active.then_some(path);
+                self.dirty = false;
+            }
+            Action::Notice {
+                text,
+                error,
+                sticky,
+            } => {
+                // Progress chatter (the demo's writer) never hides an error still showing.
+                let error_showing = self.status.as_ref().is_some_and(|s| {
+                    s.tone == Tone::Error && self.now.duration_since(s.at) < STATUS_TTL
+                });
+                if error_showing && !error && !sticky {
+                    self.dirty = false;
+                    return;
+                }
+                let tone = if error { Tone::Error } else { Tone::Info };
+                self.set_status(text, tone);
+                if sticky {
+                    // Stays until replaced (the demo's verdict must not fade away).
+                    if let Some(s) = &mut self.status {
+                        s.at = self.now + std::time::Duration::from_secs(24 * 3600);
+                    }
+                }
+            }
+            Action::Done(result) => self.on_job(result, fx),
+        }
+    }
+
+    fn on_tick(&mut self, now: std::time::Instant) {
+        self.now = now;
+        // The rate shown in the top bar decays as time passes.
+        let mut changed = !self.writes.is_empty();
+        while self
+            .writes
+            .front()
+            .is_some_and(|(t, _)| now.duration_since(*t) > RATE_WINDOW)
+        {
+            self.writes.pop_front();
+        }
+        if let Some(open) = &mut self.open {
+            let before = open.changed.len();
+            open.changed.retain(|(_, t)| now.duration_since(*t) < FADE);
+            changed |= open.changed.len() != before;
+        }
+        if self
+            .status
+            .as_ref()
+            .is_some_and(|s| now.duration_since(s.at) >= STATUS_TTL)
+        {
+            self.status = None;
+            changed = true;
+        }
+        self.dirty = changed;
+    }
+
+    /// Re-reads the open array (cheap polling until a live stream drives the view).
+    fn poll(&mut self, fx: &mut Vec<Effect>) {
+        if self.screen != Screen::Main || self.paused {
+            return;
+        }
+        let now = self.now;
+        let due = self
+            .catalog_polled
+            .is_none_or(|t| now.duration_since(t) >= CATALOG_POLL);
+        if due {
+            self.catalog_polled = Some(now);
+            fx.extend(
+                self.catalog
+                    .rescan_targets(RESCAN_GROUPS)
+                    .into_iter()
+                    .map(|parent| Effect::Rescan { parent }),
+            );
+        }
+        if let Some(open) = &mut self.open {
+            // A live watch drives this array: only its structure is re-read (cheap), because
+            // a store may announce a write before its metadata shows it (Tiled does).
+            if self.watched.as_deref() == Some(open.path.as_str()) {
+                if open.info.is_some() {
+                    fx.push(Effect::Show {
+                        path: open.path.clone(),
+                    });
+                }
+                return;
+            }
+            if open.info.is_some() {
+                fx.push(Effect::Show {
+                    path: open.path.clone(),
+                });
+                // List chunks again only after 4x the time the last listing took.
+                let due = open
+                    .chunks_asked
+                    .is_none_or(|t| now.duration_since(t) >= open.chunks_took * 4);
+                if due {
+                    open.chunks_asked = Some(now);
+                    fx.push(Effect::Chunks {
+                        path: open.path.clone(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// What a dialog may look at.
+pub fn plan_ctx(
+    open: Option<&OpenArray>,
+    capabilities: crate::backend::Capabilities,
+) -> PlanContext<'_> {
+    PlanContext {
+        info: open.and_then(|o| o.info.as_ref()),
+        capabilities,
+        chunks: open.and_then(|o| o.chunks.as_deref()),
+        npy: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::super::action::{BackendHandle, JobResult};
+    use super::*;
+    use crate::backend::{Capabilities, DType, EventKind, NodeEntry, NodeKind, Page};
+
+    fn caps() -> Capabilities {
+        Capabilities {
+            can_shrink: false,
+            lists_chunks: true,
+            history_in_store: true,
+        }
+    }
+
+    /// A store with arrays `a` and `b`, the first selected and open.
+    fn state() -> (AppState, Vec<Effect>) {
+        let mut s = AppState::new("t", caps());
+        s.update(Action::Resize(80, 24));
+        s.update(Action::StoreReady {
+            label: "t".into(),
+            describe: "local:/t".into(),
+            capabilities: caps(),
+        });
+        let entries = ["a", "b"]
+            .iter()
+            .map(|n| NodeEntry {
+                path: n.to_string(),
+                kind: NodeKind::Array,
+                shape: Some(vec![4]),
+                dtype: Some(DType::Float64),
+            })
+            .collect();
+        let fx = s.update(JobResult::PageLoaded {
+            parent: String::new(),
+            offset: 0,
+            result: Ok(Page {
+                entries,
+                total: Some(2),
+            }),
+        });
+        (s, fx)
+    }
+
+    #[test]
+    fn opening_and_closing_an_array_starts_and_stops_its_watch() {
+        let (mut s, fx) = state();
+        assert!(fx.contains(&Effect::Watch { path: "a".into() }), "{fx:?}");
+        let fx = s.update(Action::Key(KeyEvent::new(
+            KeyCode::Down,
+            KeyModifiers::NONE,
+        )));
+        assert!(fx.contains(&Effect::Watch { path: "b".into() }), "{fx:?}");
+        let fx = s.update(Action::BackendEvent {
+            path: "b".into(),
+            event: EventKind::Deleted,
+        });
+        assert_eq!(fx, vec![Effect::StopWatch]);
+    }
+
+    #[test]
+    fn quitting_is_an_effect() {
+        let (mut s, _) = state();
+        assert_eq!(s.update(Action::Quit), vec![Effect::Quit]);
+        let (mut s, _) = state();
+        let fx = s.update(Action::Key(KeyEvent::new(
+            KeyCode::Char('q'),
+            KeyModifiers::NONE,
+        )));
+        assert_eq!(fx, vec![Effect::Quit]);
+    }
+
+    #[test]
+    fn an_opened_store_is_used_before_its_catalog_is_listed() {
+        let (mut s, _) = state();
+        let dir = tempfile::tempdir().unwrap();
+        let b = crate::backend::local::LocalBackend::open_or_create(dir.path()).unwrap();
+        let handle = BackendHandle(Arc::new(b));
+        let fx = s.update(JobResult::StoreOpened {
+            label: "other".into(),
+            describe: "local:/other".into(),
+            capabilities: caps(),
+            backend: handle.clone(),
+        });
+        assert_eq!(
+            fx,
+            vec![
+                Effect::UseStore(handle),
+                Effect::StopWatch,
+                Effect::LoadPage {
+                    parent: String::new(),
+                    offset: 0
+                }
+            ]
+        );
+        assert_eq!(s.store_label, "other");
+        assert!(s.open.is_none());
+    }
+}

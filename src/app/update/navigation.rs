@@ -1,0 +1,236 @@
+//! What is open and shown: opening arrays (and following them live), the selection, the
+//! preview window, dialogs, goto, switching stores, slicing and axes.
+
+use crate::backend::{normalize_path, NodeKind, Selection};
+
+use super::super::action::{Effect, StoreTarget};
+use super::super::catalog::{SEARCH_NODES, SEARCH_REQUESTS};
+use super::super::chunk_plane::PlaneAxes;
+use super::super::dialogs::{Dialog, DialogKind};
+use super::super::layout::{self, Pane};
+use super::super::state::{AppState, OpenArray, Overlay, Screen, Tone};
+use super::{page_effect, plan_ctx};
+
+impl AppState {
+    /// Opens `path` on the right side (no-op when it is already open).
+    pub fn open_path(&mut self, path: &str, fx: &mut Vec<Effect>) {
+        if self.open.as_ref().is_some_and(|o| o.path == path) {
+            return;
+        }
+        self.open = Some(OpenArray::new(path));
+        // Whatever was followed live belongs to the array shown before.
+        self.watched = None;
+        fx.push(Effect::Watch {
+            path: path.to_string(),
+        });
+        fx.push(Effect::Show {
+            path: path.to_string(),
+        });
+        fx.push(Effect::Chunks {
+            path: path.to_string(),
+        });
+        fx.push(Effect::History {
+            path: path.to_string(),
+        });
+    }
+
+    /// Closes the open array (and stops following it live).
+    pub(super) fn close_array(&mut self, fx: &mut Vec<Effect>) {
+        if self.open.take().is_some() {
+            self.watched = None;
+            fx.push(Effect::StopWatch);
+        }
+    }
+
+    /// After the catalog selection moved: scroll, load pages coming into view (and groups to
+    /// search while filtering), open arrays.
+    pub fn after_selection_change(&mut self, fx: &mut Vec<Effect>) {
+        let h = self.catalog_height();
+        self.catalog.ensure_visible(h);
+        fx.extend(self.catalog.pages_needed(h).into_iter().map(page_effect));
+        fx.extend(
+            self.catalog
+                .search_requests(SEARCH_NODES, SEARCH_REQUESTS)
+                .into_iter()
+                .map(page_effect),
+        );
+        let array = self
+            .catalog
+            .selected_node()
+            .filter(|n| n.entry.kind == NodeKind::Array)
+            .map(|n| n.entry.path.clone());
+        if let Some(p) = array {
+            self.open_path(&p, fx);
+        }
+    }
+
+    /// The window of values the preview pane shows, on the plane's axes.
+    pub fn preview_selection(&self) -> Option<Selection> {
+        let open = self.open.as_ref()?;
+        let info = open.info.as_ref()?;
+        let pane = layout::areas(self.size, Pane::Preview).preview?;
+        let (rows, cols) = layout::preview_capacity(pane, info.ndim());
+        let mut start = Vec::with_capacity(info.ndim());
+        let mut end = Vec::with_capacity(info.ndim());
+        for (a, &n) in info.shape.iter().enumerate() {
+            let i = open
+                .index
+                .get(a)
+                .copied()
+                .unwrap_or(0)
+                .min(n.saturating_sub(1));
+            let len = if Some(a) == open.axes.row_axis {
+                rows
+            } else if a == open.axes.col_axis {
+                cols
+            } else {
+                1
+            };
+            start.push(i.min(n));
+            end.push(i.saturating_add(len).min(n));
+        }
+        Some(Selection { start, end })
+    }
+
+    /// Asks for the preview window; `force` re-reads even if the window did not move.
+    pub fn request_preview(&mut self, fx: &mut Vec<Effect>, force: bool) {
+        let Some(sel) = self.preview_selection() else {
+            return;
+        };
+        let Some(open) = &self.open else {
+            return;
+        };
+        if !force && open.preview.as_ref().is_some_and(|p| p.selection == sel) {
+            return;
+        }
+        fx.push(Effect::Read {
+            path: open.path.clone(),
+            selection: sel,
+        });
+    }
+
+    /// Opens a write dialog (when there is something to act on).
+    pub fn open_dialog(&mut self, kind: DialogKind) {
+        if self.screen != Screen::Main {
+            return;
+        }
+        let info = self.open_info().cloned();
+        if kind != DialogKind::Create && info.is_none() {
+            self.set_status(
+                "open an array first: select one in the catalog",
+                Tone::Error,
+            );
+            return;
+        }
+        let group = self.catalog.current_group();
+        let d = Dialog::open(
+            kind,
+            info.as_ref(),
+            &group,
+            plan_ctx(self.open.as_ref(), self.capabilities),
+        );
+        self.overlay = Some(Overlay::Dialog(Box::new(d)));
+    }
+
+    /// Reloads the catalog (keeping what was expanded and selected) and the open array.
+    pub fn refresh(&mut self, fx: &mut Vec<Effect>) {
+        if self.screen != Screen::Main {
+            return;
+        }
+        self.catalog.reset_keeping_view();
+        fx.push(page_effect(self.catalog.initial_request()));
+        if let Some(open) = &self.open {
+            let p = open.path.clone();
+            fx.push(Effect::Show { path: p.clone() });
+            fx.push(Effect::Chunks { path: p.clone() });
+            fx.push(Effect::History { path: p });
+            self.request_preview(fx, true);
+        }
+        self.set_status("refreshing", Tone::Info);
+    }
+
+    /// `goto PATH`: selects it if loaded, otherwise loads the way to it and opens it.
+    pub fn goto(&mut self, path: &str, fx: &mut Vec<Effect>) {
+        let path = normalize_path(path);
+        if path.is_empty() {
+            self.set_status("goto needs a path, e.g. goto detector/frames", Tone::Error);
+            return;
+        }
+        self.focus = Pane::Catalog;
+        if self.catalog.select_path(&path) {
+            self.after_selection_change(fx);
+            return;
+        }
+        if let Some(r) = self.catalog.goto(&path) {
+            fx.push(page_effect(r));
+        }
+        self.open_path(&path, fx);
+    }
+
+    /// Switches to another store (named in the config, or a path / URL).
+    pub fn switch_store(&mut self, name: &str, fx: &mut Vec<Effect>) {
+        let name = name.trim();
+        if name.is_empty() {
+            self.set_status("store needs a name, a path or a URL", Tone::Error);
+            return;
+        }
+        let target = self
+            .picker
+            .entries
+            .iter()
+            .find(|e| e.label == name)
+            .map(|e| e.target.clone())
+            .unwrap_or_else(|| StoreTarget::Location(name.to_string()));
+        self.set_status(format!("opening {}", target.label()), Tone::Info);
+        self.picker.opening = Some(target.label());
+        fx.push(Effect::OpenStore(target));
+    }
+
+    /// Steps the slice of the chosen other axis by `delta` elements.
+    pub fn step_slice(&mut self, delta: i64, fx: &mut Vec<Effect>) {
+        let Some(open) = self.open.as_mut() else {
+            return;
+        };
+        let Some(info) = open.info.clone() else {
+            return;
+        };
+        let others = open.axes.others();
+        if others.is_empty() {
+            self.set_status("the grid shows every axis; nothing to step", Tone::Info);
+            return;
+        }
+        let a = others[open.slice_axis % others.len()];
+        let max = info.shape[a].saturating_sub(1) as i64;
+        let i = (open.index[a] as i64 + delta).clamp(0, max.max(0)) as u64;
+        open.index[a] = i;
+        let chunk = i / info.chunks[a].max(1);
+        if open.axes.fixed[a] != chunk {
+            open.axes.fixed[a] = chunk;
+            open.rebuild_plane();
+        }
+        self.request_preview(fx, false);
+    }
+
+    /// Shows the next pair of axes (ndim > 2).
+    pub fn cycle_axes(&mut self, fx: &mut Vec<Effect>) {
+        let Some(open) = self.open.as_mut() else {
+            return;
+        };
+        let n = open.axes.fixed.len();
+        if n <= 2 {
+            self.set_status("the grid already shows every axis", Tone::Info);
+            return;
+        }
+        let pairs = PlaneAxes::pairs(n);
+        let cur = (open.axes.row_axis.unwrap_or(0), open.axes.col_axis);
+        let i = pairs.iter().position(|p| *p == cur).unwrap_or(0);
+        let (r, c) = pairs[(i + 1) % pairs.len()];
+        open.axes.row_axis = Some(r);
+        open.axes.col_axis = c;
+        open.slice_axis = 0;
+        open.zoom = 0;
+        open.pan = (0, 0);
+        open.rebuild_plane();
+        self.request_preview(fx, false);
+    }
+}

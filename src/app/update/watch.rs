@@ -1,0 +1,187 @@
+//! Live events from the store, the write rate they give, and which chunks changed.
+
+use crate::backend::{ChunkMap, ChunkState, EventKind, NodeEntry, NodeKind};
+
+use super::super::action::Effect;
+use super::super::state::{AppState, Tone, MAX_CHANGES, RATE_WINDOW};
+
+impl AppState {
+    /// A change seen on the store (live events from the backend stream, or our own writes).
+    pub(super) fn on_event(&mut self, path: &str, event: EventKind, fx: &mut Vec<Effect>) {
+        let is_open = self.open.as_ref().is_some_and(|o| o.path == path);
+        match event {
+            EventKind::Created => self.catalog.insert(NodeEntry {
+                path: path.to_string(),
+                kind: NodeKind::Array,
+                shape: None,
+                dtype: None,
+            }),
+            EventKind::Deleted => {
+                self.catalog.remove(path);
+                if is_open {
+                    self.close_array(fx);
+                    self.set_status(format!("{path} was deleted by another writer"), Tone::Info);
+                }
+            }
+            EventKind::ShapeChanged { new, .. } => {
+                self.catalog.set_shape(path, &new);
+                if is_open {
+                    fx.push(Effect::Show {
+                        path: path.to_string(),
+                    });
+                    fx.push(Effect::History {
+                        path: path.to_string(),
+                    });
+                    fx.push(Effect::Chunks {
+                        path: path.to_string(),
+                    });
+                }
+            }
+            EventKind::ChunksWritten { offset, shape } => {
+                self.record_write(&shape);
+                if is_open {
+                    let now = self.now;
+                    if let Some(open) = self.open.as_mut() {
+                        if let Some(info) = &open.info {
+                            for c in chunk_box(&info.chunks, &offset, &shape, 4096) {
+                                open.changed.push((c, now));
+                            }
+                            let excess = open.changed.len().saturating_sub(MAX_CHANGES);
+                            open.changed.drain(..excess);
+                        }
+                    }
+                    fx.push(Effect::Chunks {
+                        path: path.to_string(),
+                    });
+                    // The values shown may be among those just written.
+                    self.request_preview(fx, true);
+                }
+            }
+        }
+    }
+
+    /// Counts a write for the top bar's rate (bounded: the last few seconds only).
+    fn record_write(&mut self, shape: &[u64]) {
+        let size = self
+            .open
+            .as_ref()
+            .and_then(|o| o.info.as_ref())
+            .map(|i| i.dtype.size() as u64)
+            .unwrap_or(1);
+        let bytes = shape.iter().product::<u64>() * size;
+        let now = self.now;
+        self.writes.push_back((now, bytes));
+        while self
+            .writes
+            .front()
+            .is_some_and(|(t, _)| now.duration_since(*t) > RATE_WINDOW)
+        {
+            self.writes.pop_front();
+        }
+        self.writes.truncate(100_000);
+    }
+
+    /// Writes per second and bytes per second over the last few seconds.
+    pub fn write_rate(&self) -> Option<(f64, f64)> {
+        let recent: Vec<&(std::time::Instant, u64)> = self
+            .writes
+            .iter()
+            .filter(|(t, _)| self.now.duration_since(*t) <= RATE_WINDOW)
+            .collect();
+        if recent.is_empty() {
+            return None;
+        }
+        let secs = RATE_WINDOW.as_secs_f64();
+        let bytes: u64 = recent.iter().map(|(_, b)| b).sum();
+        Some((recent.len() as f64 / secs, bytes as f64 / secs))
+    }
+}
+
+/// Chunks written in `new` that were not written in `old` (grid coordinates), at most `cap`.
+pub fn newly_written(old: &ChunkMap, new: &ChunkMap, cap: usize) -> Vec<Vec<u64>> {
+    let n = new.grid.len();
+    let mut out = Vec::new();
+    let unravel = |mut i: u64, grid: &[u64]| -> Vec<u64> {
+        let mut c = vec![0u64; grid.len()];
+        for a in (0..grid.len()).rev() {
+            let g = grid[a].max(1);
+            c[a] = i % g;
+            i /= g;
+        }
+        c
+    };
+    for (i, st) in new.states.iter().enumerate() {
+        if *st != ChunkState::Written {
+            continue;
+        }
+        let was = if old.grid == new.grid {
+            old.states.get(i).copied()
+        } else if old.grid.len() == n {
+            old.index(&unravel(i as u64, &new.grid))
+                .and_then(|j| old.states.get(j).copied())
+        } else {
+            None
+        };
+        if was != Some(ChunkState::Written) {
+            out.push(unravel(i as u64, &new.grid));
+            if out.len() >= cap {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Chunk coordinates covered by a written box, at most `cap`.
+fn chunk_box(chunks: &[u64], offset: &[u64], shape: &[u64], cap: usize) -> Vec<Vec<u64>> {
+    if shape.contains(&0) || chunks.len() != offset.len() || offset.len() != shape.len() {
+        return Vec::new();
+    }
+    let first: Vec<u64> = offset
+        .iter()
+        .zip(chunks)
+        .map(|(&o, &c)| o / c.max(1))
+        .collect();
+    let last: Vec<u64> = offset
+        .iter()
+        .zip(shape)
+        .zip(chunks)
+        .map(|((&o, &s), &c)| (o + s - 1) / c.max(1))
+        .collect();
+    let mut out = Vec::new();
+    let mut idx = first.clone();
+    loop {
+        out.push(idx.clone());
+        if out.len() >= cap {
+            return out;
+        }
+        let mut a = idx.len();
+        loop {
+            if a == 0 {
+                return out;
+            }
+            a -= 1;
+            idx[a] += 1;
+            if idx[a] <= last[a] {
+                break;
+            }
+            idx[a] = first[a];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diffs_chunk_maps_across_growth() {
+        let mut old = ChunkMap::new(vec![2, 2], ChunkState::Missing);
+        old.states[0] = ChunkState::Written;
+        let mut new = ChunkMap::new(vec![3, 2], ChunkState::Missing);
+        new.states[0] = ChunkState::Written;
+        new.states[5] = ChunkState::Written;
+        assert_eq!(newly_written(&old, &new, 10), vec![vec![2, 1]]);
+        assert_eq!(chunk_box(&[2, 2], &[1, 0], &[2, 3], 100).len(), 4);
+    }
+}

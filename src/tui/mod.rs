@@ -1,0 +1,147 @@
+//! The TUI's runtime: the terminal, the event loop and the jobs that carry out the effects
+//! `update()` returns. It joins the model (`crate::app`) to the widgets (`crate::ui`) and to
+//! the stores (`crate::stores`); neither of those knows about it.
+
+pub mod event_loop;
+pub mod jobs;
+mod runner;
+pub mod terminal;
+
+use std::sync::{Arc, Mutex};
+
+use color_eyre::eyre::eyre;
+
+use crate::app::keymap::Keymap;
+use crate::app::state::{self, AppState, Picker};
+use crate::backend::Backend;
+use crate::config::StoreSpec;
+use crate::stores::Opener;
+use crate::ui::theme::Theme;
+
+/// Status lines sent to the TUI from outside (the demo's writer): text, whether it is an
+/// error, whether it stays. Taken once by `run`.
+pub type Notices = Arc<Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<(String, bool, bool)>>>>;
+
+/// How to start the TUI. Not `Debug`: the opener holds the API key.
+#[derive(Clone, Default)]
+pub struct TuiOptions {
+    /// Status lines from outside the UI.
+    pub notices: Option<Notices>,
+    /// An array or group to open once the store is ready.
+    pub open_path: Option<String>,
+    /// The store to open; `None` shows the store picker (named stores + the demo store).
+    pub backend: Option<Arc<dyn Backend>>,
+    /// The store's name for the top bar.
+    pub label: String,
+    /// Opens the stores picked in the TUI (the picker, `store NAME|PATH|URL`).
+    pub opener: Opener,
+}
+
+impl TuiOptions {
+    pub fn new(backend: Option<Arc<dyn Backend>>, label: impl Into<String>) -> TuiOptions {
+        TuiOptions {
+            backend,
+            label: label.into(),
+            ..TuiOptions::default()
+        }
+    }
+}
+
+/// The initial state, keymap and theme warnings for `opts` (no terminal needed).
+pub fn initial_state(opts: &TuiOptions, stores: &[StoreSpec]) -> (AppState, Vec<String>) {
+    let dir = crate::config::config_dir();
+    let (keymap, mut warnings) =
+        Keymap::load(dir.as_ref().map(|d| d.join("keymap.toml")).as_deref());
+    let mut state = match &opts.backend {
+        Some(b) => AppState::new(&opts.label, b.capabilities()),
+        None => AppState::picker(stores),
+    };
+    state.picker = Picker::new(stores);
+    if state.screen == state::Screen::Main {
+        state.store_describe = opts
+            .backend
+            .as_ref()
+            .map(|b| b.describe())
+            .unwrap_or_default();
+    }
+    state.keymap = Arc::new(keymap);
+    let (_, theme_warnings) = Theme::load(dir.as_ref().map(|d| d.join("theme.toml")).as_deref());
+    warnings.extend(theme_warnings);
+    (state, warnings)
+}
+
+/// Runs the TUI until the user quits. The terminal is restored on every exit path. A config
+/// file that does not parse is an error here, as everywhere.
+pub async fn run(opts: TuiOptions) -> color_eyre::Result<()> {
+    crate::logging::init();
+    tracing::info!(log = ?crate::logging::log_path(), store = %opts.label, "TUI starting");
+    let config = opts.opener.config().map_err(|e| eyre!("{}", e.message))?;
+    let (state, warnings) = initial_state(&opts, &config.stores());
+    let dir = crate::config::config_dir();
+    let (theme, _) = Theme::load(dir.as_ref().map(|d| d.join("theme.toml")).as_deref());
+    for w in &warnings {
+        tracing::warn!("{w}");
+    }
+    let demo_dirs = Arc::new(Mutex::new(Vec::new()));
+    let _cleanup = RemoveOnDrop(demo_dirs.clone());
+    let (done_tx, done_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (live_tx, live_rx) = tokio::sync::mpsc::unbounded_channel();
+    let runner = runner::Runner::new(
+        opts.backend.clone(),
+        opts.opener.clone(),
+        jobs::Jobs::new(done_tx),
+        live_tx,
+        demo_dirs,
+    );
+    let mut tui = terminal::Tui::enter().map_err(|e| eyre!("cannot set up the terminal: {e}"))?;
+    let notices = opts
+        .notices
+        .as_ref()
+        .and_then(|n| n.lock().ok().and_then(|mut g| g.take()));
+    let start = event_loop::Start {
+        notices,
+        open_path: opts.open_path.clone(),
+        label: opts.label.clone(),
+        warning: warnings.first().cloned(),
+    };
+    let channels = event_loop::Channels { done_rx, live_rx };
+    let result = event_loop::run(state, theme, runner, &mut tui, channels, start).await;
+    drop(tui);
+    tracing::info!("TUI stopped");
+    result.map_err(|e| eyre!("terminal error: {e}"))
+}
+
+/// For `extent` / `extent tui`: opens `--store` (see `crate::stores` for what it may be) and
+/// runs the TUI; no store → the store picker.
+pub async fn run_from_cli(
+    store: Option<String>,
+    api_key: Option<String>,
+) -> color_eyre::Result<()> {
+    let opener = Opener::new(api_key);
+    let mut opts = TuiOptions {
+        opener: opener.clone(),
+        ..TuiOptions::default()
+    };
+    if let Some(s) = store.filter(|s| !s.trim().is_empty()) {
+        let target = opener.resolve(&s).map_err(|e| eyre!("{}", e.message))?;
+        let b = opener
+            .open_target(&target)
+            .map_err(|e| eyre!("{}", e.message))?;
+        opts.backend = Some(b);
+        opts.label = target.label();
+    }
+    run(opts).await
+}
+
+/// Removes the demo stores this process made, however the TUI ends (even by a panic).
+struct RemoveOnDrop(Arc<Mutex<Vec<std::path::PathBuf>>>);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        if let Ok(dirs) = self.0.lock() {
+            for d in dirs.iter() {
+                let _ = std::fs::remove_dir_all(d);
+            }
+        }
+    }
+}

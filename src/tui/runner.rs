@@ -1,0 +1,274 @@
+//! Carries out effects: backend calls as jobs whose results come back as [`JobResult`]s, the
+//! live watch of the open array, switching stores, quitting.
+
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use tokio::sync::mpsc;
+
+use crate::app::action::{
+    Action, BackendHandle, Effect, JobResult, OpOutcome, Operation, StoreTarget,
+};
+use crate::app::catalog::PAGE_SIZE;
+use crate::backend::{Backend, Error, WatchMessage};
+use crate::stores::{expand_home, Opener, Target};
+
+use super::jobs::Jobs;
+
+/// What effects need: the store, how to open others, where live events go.
+pub struct Runner {
+    backend: Option<Arc<dyn Backend>>,
+    opener: Opener,
+    pub jobs: Jobs<JobResult>,
+    /// Live events of the open array become actions here.
+    live_tx: mpsc::UnboundedSender<Action>,
+    watch: Option<tokio::task::JoinHandle<()>>,
+    /// Demo stores made by this process, removed at exit.
+    demo_dirs: Arc<Mutex<Vec<PathBuf>>>,
+}
+
+impl Runner {
+    pub fn new(
+        backend: Option<Arc<dyn Backend>>,
+        opener: Opener,
+        jobs: Jobs<JobResult>,
+        live_tx: mpsc::UnboundedSender<Action>,
+        demo_dirs: Arc<Mutex<Vec<PathBuf>>>,
+    ) -> Runner {
+        Runner {
+            backend,
+            opener,
+            jobs,
+            live_tx,
+            watch: None,
+            demo_dirs,
+        }
+    }
+
+    /// The store effects run against.
+    pub fn backend(&self) -> Option<&Arc<dyn Backend>> {
+        self.backend.as_ref()
+    }
+
+    /// Carries out one effect; `Break` when it is time to leave.
+    pub fn run(&mut self, effect: Effect) -> ControlFlow<()> {
+        let key = effect.key();
+        match effect {
+            Effect::Quit => return ControlFlow::Break(()),
+            Effect::UseStore(b) => {
+                self.stop_watch();
+                self.backend = Some(b.0);
+            }
+            Effect::Watch { path } => self.start_watch(path),
+            Effect::StopWatch => self.stop_watch(),
+            Effect::OpenStore(target) => {
+                let job = open_store(target, self.opener.clone(), self.demo_dirs.clone());
+                self.jobs.submit(key, job.boxed());
+            }
+            Effect::LoadNpy { path } => {
+                let job = async move {
+                    let p = expand_home(&path);
+                    let result = tokio::task::spawn_blocking(move || crate::npy::read(&p))
+                        .await
+                        .unwrap_or_else(|e| {
+                            Err(Error::io(format!("reading the file failed: {e}")))
+                        });
+                    JobResult::NpyLoaded { path, result }
+                };
+                self.jobs.submit(key, job.boxed());
+            }
+            other => {
+                let Some(b) = self.backend.clone() else {
+                    tracing::warn!(effect = ?other, "no store open; effect dropped");
+                    return ControlFlow::Continue(());
+                };
+                if let Some(job) = backend_job(b, other) {
+                    self.jobs.submit(key, job);
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Follows `path` live (replacing the watch of another array); its messages become
+    /// actions on the live channel.
+    fn start_watch(&mut self, path: String) {
+        self.stop_watch();
+        let Some(backend) = self.backend.clone() else {
+            return;
+        };
+        let tx = self.live_tx.clone();
+        self.watch = Some(tokio::spawn(async move {
+            let Ok(mut rx) = backend.watch(&path).await else {
+                let _ = tx.send(Action::Watching {
+                    path,
+                    active: false,
+                });
+                return;
+            };
+            let _ = tx.send(Action::Watching {
+                path: path.clone(),
+                active: true,
+            });
+            while let Some(m) = rx.recv().await {
+                let a = match m {
+                    WatchMessage::Event(e) => Action::BackendEvent {
+                        path: e.path,
+                        event: e.kind,
+                    },
+                    WatchMessage::State(s) => Action::Connection(s),
+                };
+                if tx.send(a).is_err() {
+                    return;
+                }
+            }
+            let _ = tx.send(Action::Watching {
+                path,
+                active: false,
+            });
+        }));
+    }
+
+    fn stop_watch(&mut self) {
+        if let Some(task) = self.watch.take() {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        self.stop_watch();
+    }
+}
+
+/// The job for a read or a write on the open store; `None` for effects that are not backend
+/// calls (`Runner::run` carries those out itself).
+fn backend_job(b: Arc<dyn Backend>, effect: Effect) -> Option<BoxFuture<'static, JobResult>> {
+    let job = match effect {
+        Effect::LoadPage { parent, offset } => async move {
+            let result = b.list_page(&parent, offset, PAGE_SIZE).await;
+            JobResult::PageLoaded {
+                parent,
+                offset,
+                result,
+            }
+        }
+        .boxed(),
+        Effect::Rescan { parent } => async move {
+            let result = b.list_page(&parent, 0, PAGE_SIZE).await;
+            JobResult::Rescanned { parent, result }
+        }
+        .boxed(),
+        Effect::Show { path } => async move {
+            let result = b.show(&path).await;
+            JobResult::InfoLoaded { path, result }
+        }
+        .boxed(),
+        Effect::Chunks { path } => async move {
+            let result = b.chunk_states(&path).await.map(Arc::new);
+            JobResult::ChunksLoaded { path, result }
+        }
+        .boxed(),
+        Effect::History { path } => async move {
+            let result = b.history(&path).await;
+            JobResult::HistoryLoaded { path, result }
+        }
+        .boxed(),
+        Effect::Read { path, selection } => async move {
+            let result = b.read(&path, Some(&selection)).await;
+            JobResult::PreviewLoaded {
+                path,
+                selection,
+                result,
+            }
+        }
+        .boxed(),
+        Effect::Run(op) => run_operation(b, *op).boxed(),
+        Effect::LoadNpy { .. }
+        | Effect::OpenStore(_)
+        | Effect::UseStore(_)
+        | Effect::Watch { .. }
+        | Effect::StopWatch
+        | Effect::Quit => return None,
+    };
+    Some(job)
+}
+
+/// A confirmed write.
+async fn run_operation(b: Arc<dyn Backend>, op: Operation) -> JobResult {
+    let summary = op.summary();
+    tracing::info!(?summary, "running operation");
+    let result = match op {
+        Operation::Patch {
+            path,
+            offset,
+            data,
+            extend,
+        } => b
+            .patch_owned(&path, &offset, data, extend)
+            .await
+            .map(|i| OpOutcome::Info(Box::new(i))),
+        Operation::Resize { path, shape, cause } => b
+            .resize(&path, &shape, cause)
+            .await
+            .map(|i| OpOutcome::Info(Box::new(i))),
+        Operation::Create(req) => b.create(&req.0).await.map(|i| OpOutcome::Info(Box::new(i))),
+        Operation::Delete { path } => b.delete(&path).await.map(|_| OpOutcome::Deleted),
+    };
+    JobResult::OpDone {
+        op: summary,
+        result,
+    }
+}
+
+/// Opens a store through the one opener; the demo store is made in a fresh temp dir.
+async fn open_store(
+    target: StoreTarget,
+    opener: Opener,
+    demos: Arc<Mutex<Vec<PathBuf>>>,
+) -> JobResult {
+    let label = target.label();
+    let opened = match target {
+        StoreTarget::Demo => open_demo(&opener, &demos).await,
+        StoreTarget::Named(spec) => opener.open_target(&Target::Named(spec)),
+        StoreTarget::Location(loc) => opener.open(&loc),
+    };
+    // Opening a Tiled backend does not talk to the server: ask it for the first entry, so a
+    // store that does not answer is refused here and the one on screen stays.
+    let opened = match opened {
+        Ok(b) => b.list_page("", 0, 1).await.map(|_| b),
+        Err(e) => Err(e),
+    };
+    match opened {
+        Ok(b) => JobResult::StoreOpened {
+            label,
+            describe: b.describe(),
+            capabilities: b.capabilities(),
+            backend: BackendHandle(b),
+        },
+        Err(e) => JobResult::StoreFailed {
+            message: format!("cannot open {label}: {}", e.message),
+        },
+    }
+}
+
+async fn open_demo(
+    opener: &Opener,
+    demos: &Mutex<Vec<PathBuf>>,
+) -> crate::backend::Result<Arc<dyn Backend>> {
+    let dir = crate::demo::temp_dir();
+    if let Ok(mut d) = demos.lock() {
+        d.push(dir.clone());
+    }
+    let maker = Opener {
+        create: true,
+        ..opener.clone()
+    };
+    let b = maker.open_target(&Target::Dir(dir))?;
+    crate::demo::make_sample(b.as_ref()).await?;
+    Ok(b)
+}
