@@ -14,6 +14,7 @@ use super::action::{
 };
 use super::catalog::PAGE_SIZE;
 use super::jobs::{Done, Jobs};
+use super::notice::Notice;
 use super::state::AppState;
 use super::terminal::Tui;
 use super::theme::Theme;
@@ -313,8 +314,8 @@ pub async fn run(
                     next = done_rx.try_recv().ok();
                 }
             }
-            Some((text, error, sticky)) = next_notice(&mut notices) => {
-                handle(&mut state, &mut runner, Action::Notice { text, error, sticky });
+            Some(notice) = next_notice(&mut notices) => {
+                handle(&mut state, &mut runner, Action::Notice(notice));
             }
             Some(a) = live_rx.recv() => {
                 // A fast writer sends many events: take all that are ready, draw once.
@@ -344,16 +345,14 @@ pub async fn run(
 /// What the loop starts with besides the state.
 #[derive(Default)]
 pub struct Start {
-    /// Status lines from outside the UI: text, error, sticky.
-    pub notices: Option<mpsc::UnboundedReceiver<(String, bool, bool)>>,
+    /// Status lines from outside the UI.
+    pub notices: Option<mpsc::UnboundedReceiver<Notice>>,
     /// An array to open once the store is ready.
     pub open_path: Option<String>,
 }
 
 /// The next notice, or never when there is no notice source.
-async fn next_notice(
-    notices: &mut Option<mpsc::UnboundedReceiver<(String, bool, bool)>>,
-) -> Option<(String, bool, bool)> {
+async fn next_notice(notices: &mut Option<mpsc::UnboundedReceiver<Notice>>) -> Option<Notice> {
     match notices {
         Some(rx) => rx.recv().await,
         None => futures::future::pending().await,

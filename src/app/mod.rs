@@ -4,6 +4,7 @@
 pub mod action;
 pub mod catalog;
 pub mod chunk_plane;
+pub mod commands;
 pub mod demo_store;
 pub mod dialogs;
 pub mod event_loop;
@@ -11,6 +12,7 @@ mod input;
 pub mod jobs;
 pub mod keymap;
 pub mod layout;
+pub mod notice;
 pub mod state;
 pub mod terminal;
 pub mod theme;
@@ -28,7 +30,8 @@ use crate::config::{Config, StoreSpec};
 
 use action::StoreTarget;
 use keymap::Keymap;
-use state::{AppState, Picker, Tone};
+use notice::Notice;
+use state::{AppState, Picker};
 use theme::Theme;
 
 /// Opens a URL store (a Tiled server) with an optional API key; supplied by the CLI, which
@@ -36,9 +39,8 @@ use theme::Theme;
 pub type UrlOpener =
     Arc<dyn Fn(&str, Option<String>) -> crate::backend::Result<Arc<dyn Backend>> + Send + Sync>;
 
-/// Status lines sent to the TUI from outside (the demo's writer): text, whether it is an
-/// error, whether it stays. Taken once by `run`.
-pub type Notices = Arc<Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<(String, bool, bool)>>>>;
+/// Status lines sent to the TUI from outside (the demo's writer). Taken once by `run`.
+pub type Notices = Arc<Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<notice::Notice>>>>;
 
 /// How to start the TUI.
 #[derive(Clone, Default)]
@@ -111,7 +113,7 @@ pub async fn run(opts: TuiOptions) -> color_eyre::Result<()> {
         tracing::warn!("{w}");
     }
     if let Some(e) = config_error.or_else(|| warnings.first().cloned()) {
-        state.set_status(e, Tone::Error);
+        state.notify(Notice::error(e));
     }
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
     let demo_dirs = Arc::new(Mutex::new(Vec::new()));

@@ -10,13 +10,13 @@ use crate::backend::{
     Selection,
 };
 
-use super::action::{Action, ConnectionState, Effect, OpOutcome, OpSummary, StoreTarget};
+use super::action::{Action, ConnectionState, Effect, OpKind, OpOutcome, OpSummary, StoreTarget};
 use super::catalog::{PageRequest, CATALOG_POLL, RESCAN_GROUPS, SEARCH_NODES, SEARCH_REQUESTS};
 use super::chunk_plane::PlaneAxes;
 use super::dialogs::{Dialog, DialogKind, PlanContext};
 use super::layout::{self, Pane};
 use super::state::{
-    AppState, OpenArray, Overlay, PreviewData, Screen, Tone, FADE, MAX_CHANGES, STATUS_TTL,
+    AppState, Notice, OpenArray, Overlay, PreviewData, Screen, FADE, MAX_CHANGES, STATUS_TTL,
 };
 
 fn page_effect(r: PageRequest) -> Effect {
@@ -74,7 +74,7 @@ impl AppState {
                 if self.screen == Screen::Picker {
                     self.picker.error = Some(message);
                 } else {
-                    self.set_status(message, Tone::Error);
+                    self.notify(Notice::error(message));
                 }
             }
             Action::PageLoaded {
@@ -103,11 +103,12 @@ impl AppState {
                     let r = self.catalog.apply_rescan(&parent, page);
                     match r.added.as_slice() {
                         [] => {}
-                        [one] => self.set_status(format!("new array: {one}"), Tone::Info),
-                        many => self.set_status(
-                            format!("{} new arrays, e.g. {}", many.len(), many[0]),
-                            Tone::Info,
-                        ),
+                        [one] => self.notify(Notice::info(format!("new array: {one}"))),
+                        many => self.notify(Notice::info(format!(
+                            "{} new arrays, e.g. {}",
+                            many.len(),
+                            many[0]
+                        ))),
                     }
                     // The poll itself draws nothing; the frame comes only if the tree changed.
                     self.dirty = r.changed;
@@ -166,20 +167,7 @@ impl AppState {
                 self.watched = active.then_some(path);
                 self.dirty = false;
             }
-            Action::Notice {
-                text,
-                error,
-                sticky,
-            } => {
-                let tone = if error { Tone::Error } else { Tone::Info };
-                self.set_status(text, tone);
-                if sticky {
-                    // Stays until replaced (the demo's verdict must not fade away).
-                    if let Some(s) = &mut self.status {
-                        s.at = self.now + std::time::Duration::from_secs(24 * 3600);
-                    }
-                }
-            }
+            Action::Notice(n) => self.notify(n),
         }
         fx
     }
@@ -203,7 +191,7 @@ impl AppState {
         if self
             .status
             .as_ref()
-            .is_some_and(|s| now.duration_since(s.at) >= STATUS_TTL)
+            .is_some_and(|s| !s.notice.sticky && now.duration_since(s.at) >= STATUS_TTL)
         {
             self.status = None;
             changed = true;
@@ -412,13 +400,15 @@ impl AppState {
     ) {
         match result {
             Err(e) => {
-                tracing::info!(verb = op.verb, path = %op.path, error = %e, "operation failed");
+                tracing::info!(verb = op.kind.verb(), path = %op.path, error = %e, "operation failed");
                 match &mut self.overlay {
                     Some(Overlay::Dialog(d)) => d.failed(e.message),
-                    _ => self.set_status(
-                        format!("{} {} failed: {}", op.verb, op.path, e.message),
-                        Tone::Error,
-                    ),
+                    _ => self.notify(Notice::error(format!(
+                        "{} {} failed: {}",
+                        op.kind.verb(),
+                        op.path,
+                        e.message
+                    ))),
                 }
             }
             Ok(OpOutcome::Deleted) => {
@@ -427,7 +417,7 @@ impl AppState {
                 if self.open.as_ref().is_some_and(|o| o.path == op.path) {
                     self.open = None;
                 }
-                self.set_status(format!("deleted {}", op.path), Tone::Ok);
+                self.notify(Notice::ok(format!("deleted {}", op.path)));
                 self.after_selection_change(fx);
             }
             Ok(OpOutcome::Info(info)) => {
@@ -441,14 +431,15 @@ impl AppState {
                         let now = o.info.as_ref().map(|i| i.shape.clone());
                         o.shape_at_confirm.take().or(now)
                     });
-                let text = match (&old, op.verb) {
-                    (_, "create") => format!(
+                let verb = op.kind.verb();
+                let text = match (&old, op.kind) {
+                    (_, OpKind::Create) => format!(
                         "created {} {} {}",
                         info.path,
                         info.dtype,
                         fmt_shape(&info.shape)
                     ),
-                    (Some(o), verb) if *o != info.shape => {
+                    (Some(o), _) if *o != info.shape => {
                         format!(
                             "{verb} {}: shape {} → {}",
                             info.path,
@@ -456,14 +447,14 @@ impl AppState {
                             fmt_shape(&info.shape)
                         )
                     }
-                    (_, verb) => format!(
+                    _ => format!(
                         "{verb} {}: done, shape {}",
                         info.path,
                         fmt_shape(&info.shape)
                     ),
                 };
-                self.set_status(text, Tone::Ok);
-                if op.verb == "create" {
+                self.notify(Notice::ok(text));
+                if op.kind == OpKind::Create {
                     self.catalog.insert(NodeEntry {
                         path: info.path.clone(),
                         kind: NodeKind::Array,
@@ -499,7 +490,9 @@ impl AppState {
                 self.catalog.remove(path);
                 if is_open {
                     self.open = None;
-                    self.set_status(format!("{path} was deleted by another writer"), Tone::Info);
+                    self.notify(Notice::info(format!(
+                        "{path} was deleted by another writer"
+                    )));
                 }
             }
             EventKind::ShapeChanged { new, .. } => {
@@ -627,10 +620,9 @@ impl AppState {
         }
         let info = self.open_info().cloned();
         if kind != DialogKind::Create && info.is_none() {
-            self.set_status(
+            self.notify(Notice::error(
                 "open an array first: select one in the catalog",
-                Tone::Error,
-            );
+            ));
             return;
         }
         let group = self.catalog.current_group();
@@ -657,14 +649,16 @@ impl AppState {
             fx.push(Effect::History { path: p });
             self.request_preview(fx, true);
         }
-        self.set_status("refreshing", Tone::Info);
+        self.notify(Notice::info("refreshing"));
     }
 
     /// `goto PATH`: selects it if loaded, otherwise loads the way to it and opens it.
     pub fn goto(&mut self, path: &str, fx: &mut Vec<Effect>) {
         let path = normalize_path(path);
         if path.is_empty() {
-            self.set_status("goto needs a path, e.g. goto detector/frames", Tone::Error);
+            self.notify(Notice::error(
+                "goto needs a path, e.g. goto detector/frames",
+            ));
             return;
         }
         self.focus = Pane::Catalog;
@@ -682,7 +676,7 @@ impl AppState {
     pub fn switch_store(&mut self, name: &str, fx: &mut Vec<Effect>) {
         let name = name.trim();
         if name.is_empty() {
-            self.set_status("store needs a name, a path or a URL", Tone::Error);
+            self.notify(Notice::error("store needs a name, a path or a URL"));
             return;
         }
         let target = self
@@ -692,7 +686,7 @@ impl AppState {
             .find(|e| e.label == name)
             .map(|e| e.target.clone())
             .unwrap_or_else(|| StoreTarget::Location(name.to_string()));
-        self.set_status(format!("opening {}", target.label()), Tone::Info);
+        self.notify(Notice::info(format!("opening {}", target.label())));
         self.picker.opening = Some(target.label());
         fx.push(Effect::OpenStore(target));
     }
@@ -707,7 +701,7 @@ impl AppState {
         };
         let others = open.axes.others();
         if others.is_empty() {
-            self.set_status("the grid shows every axis; nothing to step", Tone::Info);
+            self.notify(Notice::info("the grid shows every axis; nothing to step"));
             return;
         }
         let a = others[open.slice_axis % others.len()];
@@ -729,7 +723,7 @@ impl AppState {
         };
         let n = open.axes.fixed.len();
         if n <= 2 {
-            self.set_status("the grid already shows every axis", Tone::Info);
+            self.notify(Notice::info("the grid already shows every axis"));
             return;
         }
         let pairs = PlaneAxes::pairs(n);
