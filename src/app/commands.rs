@@ -110,31 +110,35 @@ pub struct HelpSection {
     /// Empty for the first section (the keys of the main screen).
     pub title: &'static str,
     pub commands: Vec<CommandInfo>,
+    /// The palette's words (its section only).
+    pub words: &'static [PaletteWord],
 }
 
 /// Every context's commands, for the `?` help. The main screen's commands show whether they
 /// apply to what is open now.
 pub fn help(s: &AppState) -> Vec<HelpSection> {
-    let mut out = vec![HelpSection {
-        title: "",
-        commands: Command::ALL
-            .iter()
-            .map(|&c| CommandInfo::mapped(c).enabled(super::input::applies(s, c)))
-            .collect(),
-    }];
-    out.push(HelpSection {
-        title: "In dialogs",
-        commands: super::dialogs::Dialog::help_commands(),
-    });
-    out.push(HelpSection {
-        title: "Catalog filter (while typing)",
-        commands: super::input::filter_commands(),
-    });
-    out.push(HelpSection {
-        title: "Store picker",
-        commands: super::input::picker_commands(s),
-    });
-    out
+    let section = |title, commands| HelpSection {
+        title,
+        commands,
+        words: &[],
+    };
+    let main = Command::ALL
+        .iter()
+        .map(|&c| CommandInfo::mapped(c).enabled(super::input::applies(s, c)))
+        .collect();
+    vec![
+        section("", main),
+        section("In dialogs", super::dialogs::Dialog::help_commands()),
+        section(
+            "Catalog filter (while typing)",
+            super::input::filter_commands(),
+        ),
+        section("Store picker", super::input::picker_commands(s)),
+        HelpSection {
+            words: PALETTE,
+            ..section("Command palette (:)", super::input::palette_commands())
+        },
+    ]
 }
 
 /// What a palette word runs.

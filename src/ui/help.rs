@@ -1,6 +1,5 @@
 //! The help overlay: every context's commands as it declares them (`app::commands::help`),
-//! with their keys from the keymap and the ones that do not apply now greyed, then the
-//! palette's words.
+//! with their keys from the keymap, the palette's words, and greyed what does not apply now.
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -9,7 +8,7 @@ use ratatui::Frame;
 
 use super::util::{fit, pane_block};
 use super::View;
-use crate::app::commands::{self, PALETTE};
+use crate::app::commands;
 use crate::app::layout::{centered, inner};
 
 /// One line of the help.
@@ -48,11 +47,9 @@ pub fn help_lines(view: &View) -> Vec<HelpLine> {
         for c in section.commands {
             out.push(HelpLine::new(c.key_list(&s.keymap), c.help, c.enabled));
         }
-    }
-    out.push(HelpLine::heading(""));
-    out.push(HelpLine::heading("Command palette (:)"));
-    for w in PALETTE {
-        out.push(HelpLine::new(w.usage(), w.help, w.applies(s)));
+        for w in section.words {
+            out.push(HelpLine::new(w.usage(), w.help, w.applies(s)));
+        }
     }
     out.push(HelpLine::heading(""));
     out.push(HelpLine::new("Mouse", "click selects, wheel scrolls", true));
