@@ -251,7 +251,7 @@ impl Dialog {
     pub fn commands(&self) -> Vec<CommandInfo> {
         let fixed = CommandInfo::fixed;
         match &self.stage {
-            Stage::Running => vec![fixed("", "writing…", "")],
+            Stage::Running => vec![fixed("", "writing…", "the write is running")],
             Stage::Confirm { typed } => {
                 let back = if self.fields.is_empty() {
                     "cancel"
@@ -280,11 +280,11 @@ impl Dialog {
                 let choice = matches!(kind, Some(FieldKind::Choice(_)));
                 let toggle = matches!(kind, Some(FieldKind::Toggle));
                 vec![
-                    fixed("Tab", "next field", "").enabled(self.fields.len() > 1),
-                    fixed("Space", "toggle", "").enabled(toggle || choice),
-                    fixed("←→", "choose", "").enabled(choice),
-                    fixed("Enter", "review", "").enabled(self.plan.is_ok()),
-                    fixed("Esc", "cancel", ""),
+                    fixed("Tab", "next field", "next field").enabled(self.fields.len() > 1),
+                    fixed("Space", "toggle", "toggle the field").enabled(toggle || choice),
+                    fixed("←→", "choose", "choose (dtype)").enabled(choice),
+                    fixed("Enter", "review", "review the effect").enabled(self.plan.is_ok()),
+                    fixed("Esc", "cancel", "cancel: nothing is written"),
                 ]
             }
         }
