@@ -166,6 +166,14 @@ impl World {
     }
 }
 
+/// Whether the dialog's hint bar offers the command labelled `label` (None: not shown).
+fn enabled(d: &extent::app::dialogs::Dialog, label: &str) -> Option<bool> {
+    d.commands()
+        .iter()
+        .find(|c| c.label == label)
+        .map(|c| c.enabled)
+}
+
 /// One bad input: the dialog, the fields typed, what the error must say; then Enter and y
 /// (and typing the confirmation text, for a shrink) must write nothing.
 struct Case {
@@ -377,6 +385,14 @@ fn bad_input_in_dialogs_shows_an_error_and_writes_nothing() {
             wrong.push(format!("{}: error {err:?} lacks {:?}", c.name, c.needle));
         }
         println!("{:<40} {err}", c.name);
+        // The bar shows Enter greyed: the review it leads to is not offered.
+        if enabled(d, "review") != Some(false) {
+            wrong.push(format!(
+                "{}: Enter is not greyed: {:?}",
+                c.name,
+                d.commands()
+            ));
+        }
         // Enter, y, and Enter again: none of them may start a write.
         for a in [
             key(KeyCode::Enter),
@@ -408,6 +424,7 @@ fn bad_input_in_dialogs_shows_an_error_and_writes_nothing() {
     writes += w.feed(&mut s, key(KeyCode::Enter));
     let err = s.dialog().unwrap().error.clone().unwrap_or_default();
     assert!(err.contains("type 'a' exactly"), "{err}");
+    assert_eq!(enabled(s.dialog().unwrap(), "apply"), Some(false));
     for a in [
         key(KeyCode::Backspace),
         key(KeyCode::Char('b')),
@@ -423,6 +440,7 @@ fn bad_input_in_dialogs_shows_an_error_and_writes_nothing() {
     // The check can fail: typing the name runs the shrink, and the store changes.
     writes += w.feed(&mut s, key(KeyCode::Backspace));
     writes += w.feed(&mut s, key(KeyCode::Char('a')));
+    assert_eq!(enabled(s.dialog().unwrap(), "apply"), Some(true));
     writes += w.feed(&mut s, key(KeyCode::Enter));
     assert_eq!(writes, 1);
     assert!(common::snapshot_dir(&w.store) != before);

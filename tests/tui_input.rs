@@ -206,3 +206,46 @@ fn palette_goto_and_unknown_command() {
         matches!(&s.overlay, Some(extent::app::state::Overlay::Palette(p)) if p.error.is_some())
     );
 }
+
+#[test]
+fn palette_words_run_the_same_commands_as_keys() {
+    let status = |s: &AppState| s.status.as_ref().map(|st| st.notice.text.clone());
+    let palette = |s: &mut AppState, text: &str| {
+        s.update(key(KeyCode::Char(':')));
+        for c in text.chars() {
+            s.update(key(KeyCode::Char(c)));
+        }
+        s.update(key(KeyCode::Enter))
+    };
+    // Nothing open: `p` and `:patch` refuse alike.
+    let mut s = state();
+    s.update(key(KeyCode::Char('p')));
+    let by_key = status(&s);
+    assert!(s.overlay.is_none());
+    s.status = None;
+    palette(&mut s, "patch");
+    assert!(s.overlay.is_none());
+    assert_eq!(status(&s), by_key);
+    // An array open: `:extend` opens the dialog `e` opens.
+    let mut fx = Vec::new();
+    s.after_selection_change(&mut fx);
+    s.update(JobResult::InfoLoaded {
+        path: "a".into(),
+        result: Ok(info("a")),
+    });
+    palette(&mut s, "extend");
+    assert_eq!(
+        s.dialog().map(|d| d.kind),
+        Some(extent::app::dialogs::DialogKind::Extend)
+    );
+    s.update(key(KeyCode::Esc));
+    // Aliases and arguments: `rm` is delete, `filter TEXT` filters at once.
+    palette(&mut s, "rm");
+    assert_eq!(
+        s.dialog().map(|d| d.kind),
+        Some(extent::app::dialogs::DialogKind::Delete)
+    );
+    s.update(key(KeyCode::Esc));
+    palette(&mut s, "filter c");
+    assert_eq!(s.catalog.filter(), "c");
+}

@@ -614,3 +614,66 @@ fn color_never_draws_no_colours_and_always_does() {
         .count();
     assert!(coloured > 100, "only {coloured} coloured cells");
 }
+
+/// Whether the first cells showing `word` on row `y` are drawn with the dim attribute (how a
+/// command that does not apply looks without colours).
+fn dimmed(state: &AppState, word: &str, y: u16) -> Option<bool> {
+    use ratatui::style::Modifier;
+    let theme = Theme::monochrome();
+    let w = state.size.width;
+    let mut term = Terminal::new(TestBackend::new(w, state.size.height)).expect("terminal");
+    term.draw(|f| {
+        ui::draw(
+            f,
+            &View {
+                state,
+                theme: &theme,
+            },
+        )
+    })
+    .expect("draw");
+    let buf = term.backend().buffer();
+    let cells: Vec<&str> = (0..w).map(|x| buf[(x, y)].symbol()).collect();
+    let n = word.chars().count();
+    (0..cells.len().saturating_sub(n)).find_map(|x| {
+        (cells[x..x + n].concat() == word)
+            .then(|| buf[(x as u16, y)].modifier.contains(Modifier::DIM))
+    })
+}
+
+#[test]
+fn commands_that_do_not_apply_are_greyed_in_the_bar_and_the_help() {
+    // Nothing open: the writes on the open array are greyed, creating one is not.
+    let mut s = store(160, 48, true);
+    let bar = 47;
+    assert_eq!(dimmed(&s, "patch", bar), Some(true));
+    assert_eq!(dimmed(&s, "delete", bar), Some(true));
+    assert_eq!(dimmed(&s, "new", bar), Some(false));
+    assert_eq!(dimmed(&s, "filter", bar), Some(false));
+    s.update(key('?'));
+    let row = (0..48).find(|&y| dimmed(&s, "patch a region", y).is_some());
+    assert_eq!(
+        row.and_then(|y| dimmed(&s, "patch a region", y)),
+        Some(true)
+    );
+    let row = (0..48).find(|&y| dimmed(&s, "create a new array", y).is_some());
+    assert_eq!(
+        row.and_then(|y| dimmed(&s, "create a new array", y)),
+        Some(false)
+    );
+    // The key still refuses, and says why.
+    s.update(code(KeyCode::Esc));
+    s.update(key('p'));
+    assert!(s.overlay.is_none());
+    let said = s.status.as_ref().map(|st| st.notice.text.clone());
+    assert!(
+        said.as_deref()
+            .unwrap_or("")
+            .contains("open an array first"),
+        "{said:?}"
+    );
+    // An array open: they apply.
+    let s = frames(160, 48);
+    assert_eq!(dimmed(&s, "patch", bar), Some(false));
+    assert_eq!(dimmed(&s, "delete", bar), Some(false));
+}

@@ -17,6 +17,8 @@ use crate::backend::{
 };
 use crate::config::StoreSpec;
 
+use super::notice::Notice;
+
 /// Input: keys, the clock, the live watch, and finished jobs ([`JobResult`]).
 #[derive(Debug, Clone)]
 pub enum Action {
@@ -52,11 +54,7 @@ pub enum Action {
     /// Open an array or group by path (as `:goto PATH`).
     Goto(String),
     /// A line for the status bar from outside the UI (the demo's writer).
-    Notice {
-        text: String,
-        error: bool,
-        sticky: bool,
-    },
+    Notice(Notice),
     /// A job started for an [`Effect`] finished.
     Done(JobResult),
 }
@@ -216,27 +214,18 @@ pub enum Operation {
 
 impl Operation {
     pub fn summary(&self) -> OpSummary {
-        match self {
-            Operation::Patch { path, .. } => OpSummary {
-                verb: "patch",
-                path: path.clone(),
-            },
-            Operation::Resize { path, cause, .. } => OpSummary {
-                verb: if *cause == Cause::Extend {
-                    "extend"
-                } else {
-                    "resize"
-                },
-                path: path.clone(),
-            },
-            Operation::Create(r) => OpSummary {
-                verb: "create",
-                path: r.0.path.clone(),
-            },
-            Operation::Delete { path } => OpSummary {
-                verb: "delete",
-                path: path.clone(),
-            },
+        let (kind, path) = match self {
+            Operation::Patch { path, .. } => (OpKind::Patch, path),
+            Operation::Resize { path, cause, .. } if *cause == Cause::Extend => {
+                (OpKind::Extend, path)
+            }
+            Operation::Resize { path, .. } => (OpKind::Resize, path),
+            Operation::Create(r) => (OpKind::Create, &r.0.path),
+            Operation::Delete { path } => (OpKind::Delete, path),
+        };
+        OpSummary {
+            kind,
+            path: path.clone(),
         }
     }
 }
@@ -260,8 +249,32 @@ impl PartialEq for CreateRequestEq {
 /// What an operation did, for the status line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpSummary {
-    pub verb: &'static str,
+    pub kind: OpKind,
     pub path: String,
+}
+
+/// The kinds of write the TUI makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpKind {
+    Patch,
+    /// A resize recorded with cause `extend`.
+    Extend,
+    Resize,
+    Create,
+    Delete,
+}
+
+impl OpKind {
+    /// The verb the status line uses.
+    pub fn verb(self) -> &'static str {
+        match self {
+            OpKind::Patch => "patch",
+            OpKind::Extend => "extend",
+            OpKind::Resize => "resize",
+            OpKind::Create => "create",
+            OpKind::Delete => "delete",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

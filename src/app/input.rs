@@ -9,10 +9,12 @@ use crossterm::event::{
 
 use super::action::{Effect, StoreTarget};
 use super::catalog::Row;
+use super::commands::{complete, parse_palette, CommandInfo, Invocation};
 use super::dialogs::{DialogEvent, DialogKind};
 use super::keymap::Command;
 use super::layout::{self, Pane};
-use super::state::{AppState, Overlay, Palette, Screen, Tone, PALETTE_COMMANDS};
+use super::notice::Notice;
+use super::state::{AppState, Overlay, Palette, Screen};
 use super::update::plan_ctx;
 
 pub fn on_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
@@ -62,15 +64,11 @@ fn on_overlay_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
                 run_palette(s, &input, fx);
             }
             KeyCode::Tab => {
-                let word = p.input.trim();
-                if let Some((name, arg, _)) = PALETTE_COMMANDS
-                    .iter()
-                    .find(|(n, _, _)| n.starts_with(word))
-                {
-                    p.input = if arg.is_empty() {
-                        name.to_string()
+                if let Some(w) = complete(p.input.trim()) {
+                    p.input = if w.arg.is_empty() {
+                        w.name.to_string()
                     } else {
-                        format!("{name} ")
+                        format!("{} ", w.name)
                     };
                 }
             }
@@ -98,10 +96,9 @@ fn on_overlay_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
                 DialogEvent::Cancel => {
                     let title = d.kind.title().to_lowercase();
                     s.overlay = None;
-                    s.set_status(
-                        format!("{title} cancelled; nothing was written"),
-                        Tone::Info,
-                    );
+                    s.notify(Notice::info(format!(
+                        "{title} cancelled; nothing was written"
+                    )));
                 }
                 DialogEvent::Apply(op) => {
                     if let Some(open) = s.open.as_mut().filter(|o| o.path == op.summary().path) {
@@ -114,42 +111,49 @@ fn on_overlay_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
     }
 }
 
-/// Runs a command typed in the palette.
+/// Runs a command typed in the palette: its words parse into the commands keys run.
 pub fn run_palette(s: &mut AppState, input: &str, fx: &mut Vec<Effect>) {
-    let (word, rest) = match input.split_once(char::is_whitespace) {
-        Some((w, r)) => (w, r.trim()),
-        None => (input, ""),
-    };
-    match word {
-        "" => {}
-        "goto" | "g" | "open" => s.goto(rest, fx),
-        "patch" => s.open_dialog(DialogKind::Patch),
-        "extend" => s.open_dialog(DialogKind::Extend),
-        "resize" => s.open_dialog(DialogKind::Resize),
-        "create" | "new" => s.open_dialog(DialogKind::Create),
-        "delete" | "rm" => s.open_dialog(DialogKind::Delete),
-        "store" => s.switch_store(rest, fx),
-        "stores" => s.screen = Screen::Picker,
-        "filter" => {
-            s.catalog.set_filter(rest);
+    match parse_palette(input) {
+        Ok(None) => {}
+        Ok(Some(Invocation::Command(cmd))) => on_command(s, cmd, fx),
+        Ok(Some(Invocation::Goto(path))) => s.goto(&path, fx),
+        Ok(Some(Invocation::Store(name))) => s.switch_store(&name, fx),
+        Ok(Some(Invocation::FilterText(text))) => {
+            s.catalog.set_filter(&text);
             s.focus = Pane::Catalog;
             s.after_selection_change(fx);
         }
-        "refresh" => s.refresh(fx),
-        "pause" | "resume" => toggle_pause(s),
-        "help" => s.overlay = Some(Overlay::Help { scroll: 0 }),
-        "quit" | "q" | "exit" => s.quit = true,
-        other => {
-            let names: Vec<&str> = PALETTE_COMMANDS.iter().map(|(n, _, _)| *n).collect();
+        Err(error) => {
             s.overlay = Some(Overlay::Palette(Palette {
                 input: input.to_string(),
-                error: Some(format!(
-                    "unknown command '{other}'; try {}",
-                    names.join(", ")
-                )),
-            }));
+                error: Some(error),
+            }))
         }
     }
+}
+
+/// The palette's keys.
+pub fn palette_commands() -> Vec<CommandInfo> {
+    vec![
+        CommandInfo::fixed("Enter", "run", "run the command typed"),
+        CommandInfo::fixed("Tab", "complete", "complete the command's name"),
+        CommandInfo::fixed("Esc", "close", "close the palette"),
+    ]
+}
+
+/// The help's keys (it scrolls with the keymap's movement keys; any other key closes it).
+pub fn help_commands() -> Vec<CommandInfo> {
+    let scroll = |c: Command, label| CommandInfo {
+        label,
+        ..CommandInfo::mapped(c)
+    };
+    vec![
+        scroll(Command::Down, "scroll down"),
+        scroll(Command::Up, "scroll up"),
+        scroll(Command::PageDown, "page down").help_only(),
+        scroll(Command::PageUp, "page up").help_only(),
+        CommandInfo::fixed("any key", "close", "close the help"),
+    ]
 }
 
 fn toggle_pause(s: &mut AppState) {
@@ -159,7 +163,7 @@ fn toggle_pause(s: &mut AppState) {
     } else {
         "live updates resumed"
     };
-    s.set_status(msg, Tone::Info);
+    s.notify(Notice::info(msg));
 }
 
 fn on_picker_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
@@ -203,6 +207,37 @@ fn on_picker_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
     }
 }
 
+/// The picker's keys (typed letters are the location, except `q` while none is typed).
+pub fn picker_commands(s: &AppState) -> Vec<CommandInfo> {
+    let p = &s.picker;
+    let idle = p.opening.is_none();
+    let typed = !p.location.trim().is_empty();
+    vec![
+        CommandInfo::fixed("↑↓", "choose", "choose a store").enabled(idle && !typed),
+        CommandInfo::fixed(
+            "Enter",
+            "open",
+            "open the chosen store, or the path / URL typed",
+        )
+        .enabled(idle && (typed || !p.entries.is_empty())),
+        CommandInfo::fixed(
+            "type",
+            "a path or URL",
+            "a directory or a Tiled URL to open",
+        )
+        .enabled(idle),
+        CommandInfo::fixed(
+            "Esc",
+            "back",
+            "clear what was typed, or go back (quit when no store is open)",
+        )
+        .enabled(idle)
+        .help_only(),
+        CommandInfo::fixed("q", "quit", "leave extent (while nothing is typed)")
+            .enabled(idle && p.location.is_empty()),
+    ]
+}
+
 fn on_filter_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
     match key.code {
         KeyCode::Enter => s.filter_editing = false,
@@ -229,11 +264,92 @@ fn on_filter_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
     s.after_selection_change(fx);
 }
 
+/// The filter's keys while it is being typed.
+pub fn filter_commands() -> Vec<CommandInfo> {
+    vec![
+        CommandInfo::fixed("type", "filter", "narrow the catalog to matching paths"),
+        CommandInfo::fixed("↑↓", "move", "move in the filtered catalog"),
+        CommandInfo::fixed("Enter", "keep", "keep the filter and go back to the keys"),
+        CommandInfo::fixed("Esc", "clear", "clear the filter"),
+    ]
+}
+
 fn set_focus(s: &mut AppState, p: Pane) {
     s.focus = p;
     if p != Pane::Catalog {
         s.right_tab = p;
     }
+}
+
+/// Whether `cmd` applies to what is open now. The hint bar, the help and the palette grey out
+/// a command that does not; its handler still refuses it (with a notice where it says why).
+pub fn applies(s: &AppState, cmd: Command) -> bool {
+    let open = s.open.as_ref();
+    let on_array = open.is_some_and(|o| o.info.is_some());
+    match cmd {
+        Command::Patch | Command::Extend | Command::Resize | Command::Delete => {
+            s.screen == Screen::Main && on_array
+        }
+        Command::Create | Command::Refresh => s.screen == Screen::Main,
+        Command::ZoomIn => open.is_some_and(|o| o.zoom < o.plane.max_zoom()),
+        Command::ZoomOut => open.is_some_and(|o| o.zoom > 0),
+        Command::CycleAxes => open.is_some_and(|o| o.axes.fixed.len() > 2),
+        Command::SliceNext | Command::SlicePrev => {
+            on_array && open.is_some_and(|o| !o.axes.others().is_empty())
+        }
+        Command::SliceAxis => open.is_some_and(|o| o.axes.others().len() > 1),
+        _ => true,
+    }
+}
+
+/// The hint bar of the main screen: the commands worth a reminder in the focused pane (the
+/// help lists every one).
+pub fn pane_commands(s: &AppState) -> Vec<CommandInfo> {
+    let cmds: &[Command] = match s.focus {
+        Pane::Catalog => &[
+            Command::Open,
+            Command::Filter,
+            Command::NextPane,
+            Command::Patch,
+            Command::Extend,
+            Command::Resize,
+            Command::Create,
+            Command::Delete,
+            Command::Palette,
+            Command::Refresh,
+            Command::Help,
+            Command::Quit,
+        ],
+        Pane::Grid => &[
+            Command::ZoomIn,
+            Command::ZoomOut,
+            Command::CycleAxes,
+            Command::SliceNext,
+            Command::SlicePrev,
+            Command::NextPane,
+            Command::Patch,
+            Command::Extend,
+            Command::Resize,
+            Command::Pause,
+            Command::Help,
+            Command::Quit,
+        ],
+        Pane::History | Pane::Preview => &[
+            Command::NextPane,
+            Command::SliceNext,
+            Command::SlicePrev,
+            Command::Patch,
+            Command::Extend,
+            Command::Resize,
+            Command::Pause,
+            Command::Palette,
+            Command::Help,
+            Command::Quit,
+        ],
+    };
+    cmds.iter()
+        .map(|&c| CommandInfo::mapped(c).enabled(applies(s, c)))
+        .collect()
 }
 
 fn on_command(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {

@@ -1,4 +1,5 @@
-//! Key bindings: one source for key handling, the hint bar and the help overlay.
+//! Key bindings: which key runs which [`Command`], for key handling, the hint bar and the help
+//! overlay alike (`commands` declares where each command applies; this says which key it is).
 //!
 //! Defaults come from `assets/keymap.toml` (embedded); a user file lists only the commands it
 //! changes (gitui's key_list model). Reverse lookup (`keys_for`) feeds the hints.
@@ -348,7 +349,7 @@ impl Keymap {
         self.by_command.get(&cmd).map(Vec::as_slice).unwrap_or(&[])
     }
 
-    /// The first key of a command as shown in hints (`?` when unbound).
+    /// The first key of a command as shown in hints (`-` when unbound).
     pub fn hint(&self, cmd: Command) -> String {
         self.keys_for(cmd)
             .first()

@@ -5,10 +5,12 @@
 pub mod action;
 pub mod catalog;
 pub mod chunk_plane;
+pub mod commands;
 pub mod dialogs;
 mod input;
 pub mod keymap;
 pub mod layout;
+pub mod notice;
 pub mod state;
 mod update;
 

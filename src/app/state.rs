@@ -33,17 +33,12 @@ pub enum Screen {
     Main,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tone {
-    Info,
-    Ok,
-    Error,
-}
+pub use super::notice::{Notice, Tone};
 
+/// The notice in the status bar and when it was raised.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Status {
-    pub text: String,
-    pub tone: Tone,
+    pub notice: Notice,
     pub at: Instant,
 }
 
@@ -60,23 +55,6 @@ pub struct Palette {
     pub input: String,
     pub error: Option<String>,
 }
-
-/// Commands the palette knows: (name, argument, what it does).
-pub const PALETTE_COMMANDS: &[(&str, &str, &str)] = &[
-    ("goto", "PATH", "open an array or group by path"),
-    ("patch", "", "patch the open array"),
-    ("extend", "", "append along an axis"),
-    ("resize", "", "grow or shrink the open array"),
-    ("create", "", "create a new array"),
-    ("delete", "", "delete the open array"),
-    ("store", "NAME", "switch to a named store (or a path)"),
-    ("stores", "", "open the store picker"),
-    ("filter", "TEXT", "filter the catalog"),
-    ("refresh", "", "reload everything"),
-    ("pause", "", "pause / resume live updates"),
-    ("help", "", "list every key"),
-    ("quit", "", "leave extent"),
-];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PickerEntry {
@@ -309,10 +287,10 @@ impl AppState {
         self.open.as_ref().and_then(|o| o.info.as_ref())
     }
 
-    pub fn set_status(&mut self, text: impl Into<String>, tone: Tone) {
+    /// Shows a notice in the status bar (replacing the last one).
+    pub fn notify(&mut self, notice: Notice) {
         self.status = Some(Status {
-            text: text.into(),
-            tone,
+            notice,
             at: self.now,
         });
     }

@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use crate::app::notice::Notice;
 use crate::backend::{Backend, Error, Result};
 use crate::demo::{self, DemoConfig, DemoStatus};
 
@@ -20,14 +21,14 @@ pub async fn run_demo(
     tokio::spawn(async move {
         while let Some(s) = status_rx.recv().await {
             let notice = match s {
-                DemoStatus::Wrote { frame, done, total } if done % 10 == 0 || done == total => (
-                    format!("demo: frame {frame} written ({done}/{total}, out of order)"),
-                    false,
-                    false,
-                ),
+                DemoStatus::Wrote { frame, done, total } if done % 10 == 0 || done == total => {
+                    Notice::info(format!(
+                        "demo: frame {frame} written ({done}/{total}, out of order)"
+                    ))
+                }
                 DemoStatus::Wrote { .. } => continue,
-                DemoStatus::Checked(Ok(msg)) => (format!("demo: {msg}"), false, true),
-                DemoStatus::Checked(Err(msg)) => (format!("demo: {msg}"), true, true),
+                DemoStatus::Checked(Ok(msg)) => Notice::info(format!("demo: {msg}")).sticky(),
+                DemoStatus::Checked(Err(msg)) => Notice::error(format!("demo: {msg}")).sticky(),
             };
             if notice_tx.send(notice).is_err() {
                 return;

@@ -10,6 +10,7 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use crate::app::action::{Action, JobResult};
+use crate::app::notice::Notice;
 use crate::app::state::AppState;
 use crate::ui::theme::Theme;
 use crate::ui::{self, View};
@@ -29,7 +30,7 @@ pub const TICK: Duration = Duration::from_millis(250);
 #[derive(Default)]
 pub struct Start {
     /// Status lines from outside the UI: text, error, sticky.
-    pub notices: Option<mpsc::UnboundedReceiver<(String, bool, bool)>>,
+    pub notices: Option<mpsc::UnboundedReceiver<Notice>>,
     /// An array to open once the store is ready.
     pub open_path: Option<String>,
     /// The first store's name for the top bar.
@@ -112,11 +113,7 @@ pub async fn run(
         }
     }
     if let Some(text) = start.warning {
-        first.push(Action::Notice {
-            text,
-            error: true,
-            sticky: false,
-        });
+        first.push(Action::Notice(Notice::error(text)));
     }
     for a in first {
         if handle(&mut state, &mut runner, a).flow.is_break() {
@@ -164,8 +161,8 @@ pub async fn run(
                     next = done_rx.try_recv().ok();
                 }
             }
-            Some((text, error, sticky)) = next_notice(&mut notices) => {
-                turn = handle(&mut state, &mut runner, Action::Notice { text, error, sticky });
+            Some(notice) = next_notice(&mut notices) => {
+                turn = handle(&mut state, &mut runner, Action::Notice(notice));
             }
             Some(a) = live_rx.recv() => {
                 // A fast writer sends many events: take all that are ready, draw once.
@@ -206,9 +203,7 @@ impl Turn {
 }
 
 /// The next notice, or never when there is no notice source.
-async fn next_notice(
-    notices: &mut Option<mpsc::UnboundedReceiver<(String, bool, bool)>>,
-) -> Option<(String, bool, bool)> {
+async fn next_notice(notices: &mut Option<mpsc::UnboundedReceiver<Notice>>) -> Option<Notice> {
     match notices {
         Some(rx) => rx.recv().await,
         None => futures::future::pending().await,

@@ -20,7 +20,8 @@ use crate::ui::theme::Theme;
 
 /// Status lines sent to the TUI from outside (the demo's writer): text, whether it is an
 /// error, whether it stays. Taken once by `run`.
-pub type Notices = Arc<Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<(String, bool, bool)>>>>;
+pub type Notices =
+    Arc<Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<crate::app::notice::Notice>>>>;
 
 /// How to start the TUI. Not `Debug`: the opener holds the API key.
 #[derive(Clone, Default)]

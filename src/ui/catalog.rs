@@ -28,13 +28,16 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
     let rows = c.rows();
     if rows.is_empty() {
         let msg = if !c.filter().is_empty() {
-            "no loaded node matches"
+            "no loaded node matches".to_string()
         } else if let Some(e) = c.node(0).and_then(|n| n.error.as_ref()) {
-            e.as_str()
+            e.clone()
         } else {
-            "empty store: press n to create an array"
+            format!(
+                "empty store: press {} to create an array",
+                s.keymap.hint(crate::app::keymap::Command::Create)
+            )
         };
-        lines.push(Line::styled(fit(msg, w), t.dim));
+        lines.push(Line::styled(fit(&msg, w), t.dim));
     }
     for (i, row) in rows.iter().enumerate().skip(c.scroll).take(list_h) {
         let selected = i == c.selected;

@@ -1,5 +1,5 @@
-//! The help overlay: every command with its keys (from the keymap), the dialog keys, and the
-//! palette commands.
+//! The help overlay: every context's commands as it declares them (`app::commands::help`),
+//! with their keys from the keymap, the palette's words, and greyed what does not apply now.
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -8,35 +8,51 @@ use ratatui::Frame;
 
 use super::util::{fit, pane_block};
 use super::View;
-use crate::app::keymap::Command;
+use crate::app::commands;
 use crate::app::layout::{centered, inner};
-use crate::app::state::PALETTE_COMMANDS;
 
-/// Every help line as (key column, text).
-pub fn help_lines(view: &View) -> Vec<(String, String)> {
-    let km = &view.state.keymap;
-    let mut out: Vec<(String, String)> = Command::ALL
-        .iter()
-        .map(|&c| (km.all_keys(c), c.description().to_string()))
-        .collect();
-    out.push((String::new(), String::new()));
-    out.push(("In dialogs".into(), String::new()));
-    for (k, d) in [
-        ("Tab ↑ ↓", "next / previous field"),
-        ("Space ← →", "toggle, or choose (dtype)"),
-        ("Enter", "review the effect, then confirm"),
-        ("y / n", "apply / go back"),
-        ("Esc", "cancel: nothing is written"),
-    ] {
-        out.push((k.into(), d.into()));
+/// One line of the help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelpLine {
+    /// The keys; a heading's title when `text` is empty.
+    pub keys: String,
+    pub text: String,
+    /// The command applies now (greyed when not).
+    pub enabled: bool,
+}
+
+impl HelpLine {
+    fn new(keys: impl Into<String>, text: impl Into<String>, enabled: bool) -> HelpLine {
+        HelpLine {
+            keys: keys.into(),
+            text: text.into(),
+            enabled,
+        }
     }
-    out.push((String::new(), String::new()));
-    out.push(("Command palette (:)".into(), String::new()));
-    for (n, a, d) in PALETTE_COMMANDS {
-        out.push((format!("{n} {a}").trim().to_string(), d.to_string()));
+
+    fn heading(title: impl Into<String>) -> HelpLine {
+        HelpLine::new(title, "", true)
     }
-    out.push((String::new(), String::new()));
-    out.push(("Mouse".into(), "click selects, wheel scrolls".into()));
+}
+
+/// Every help line, in order.
+pub fn help_lines(view: &View) -> Vec<HelpLine> {
+    let s = view.state;
+    let mut out = Vec::new();
+    for section in commands::help(s) {
+        if !section.title.is_empty() {
+            out.push(HelpLine::heading(""));
+            out.push(HelpLine::heading(section.title));
+        }
+        for c in section.commands {
+            out.push(HelpLine::new(c.key_list(&s.keymap), c.help, c.enabled));
+        }
+        for w in section.words {
+            out.push(HelpLine::new(w.usage(), w.help, w.applies(s)));
+        }
+    }
+    out.push(HelpLine::heading(""));
+    out.push(HelpLine::new("Mouse", "click selects, wheel scrolls", true));
     out
 }
 
@@ -48,20 +64,26 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, scroll: usize) {
     let inner = inner(r);
     let kw = 16usize;
     let dw = (inner.width as usize).saturating_sub(kw + 1);
+    let off = super::hint_bar::disabled_style(t);
     let all = help_lines(view);
     let scroll = scroll.min(all.len().saturating_sub(inner.height as usize));
     let lines: Vec<Line> = all
         .iter()
         .skip(scroll)
         .take(inner.height as usize)
-        .map(|(k, d)| {
-            if d.is_empty() {
-                Line::styled(fit(k, inner.width as usize), t.title)
-            } else {
+        .map(|l| {
+            if l.text.is_empty() {
+                Line::styled(fit(&l.keys, inner.width as usize), t.title)
+            } else if l.enabled {
                 Line::from(vec![
-                    Span::styled(format!("{:<kw$} ", fit(k, kw)), t.hint_key),
-                    Span::raw(fit(d, dw)),
+                    Span::styled(format!("{:<kw$} ", fit(&l.keys, kw)), t.hint_key),
+                    Span::raw(fit(&l.text, dw)),
                 ])
+            } else {
+                Line::styled(
+                    format!("{:<kw$} {}", fit(&l.keys, kw), fit(&l.text, dw)),
+                    off,
+                )
             }
         })
         .collect();

@@ -1,105 +1,33 @@
-//! The key-hint bar, generated from the keymap for what has the keys right now.
+//! The key-hint bar: the latest notice, then the commands that whatever has the keys declares
+//! (`app::commands::current`), with a command that does not apply now greyed.
 
 use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::View;
-use crate::app::dialogs::Stage;
-use crate::app::keymap::Command;
-use crate::app::layout::Pane;
-use crate::app::state::{AppState, Overlay, Screen, Tone};
+use crate::app::commands::{self, CommandInfo};
+use crate::app::state::{AppState, Tone};
+use crate::ui::theme::Theme;
 
-/// (key, label) pairs for the current context.
-pub fn hints(s: &AppState) -> Vec<(String, String)> {
-    let fixed = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, l)| (k.to_string(), l.to_string()))
-            .collect()
-    };
-    match &s.overlay {
-        Some(Overlay::Dialog(d)) => {
-            return match &d.stage {
-                Stage::Edit => fixed(&[
-                    ("Tab", "next field"),
-                    ("Space", "toggle"),
-                    ("←→", "choose"),
-                    ("Enter", "review"),
-                    ("Esc", "cancel"),
-                ]),
-                Stage::Confirm { .. } => fixed(&[("y/Enter", "apply"), ("n/Esc", "back")]),
-                Stage::Running => fixed(&[("", "writing…")]),
-            }
-        }
-        Some(Overlay::Palette(_)) => {
-            return fixed(&[("Enter", "run"), ("Tab", "complete"), ("Esc", "close")])
-        }
-        Some(Overlay::Help { .. }) => return fixed(&[("↑↓", "scroll"), ("any key", "close")]),
-        None => {}
-    }
-    if s.screen == Screen::Picker {
-        return fixed(&[
-            ("↑↓", "choose"),
-            ("Enter", "open"),
-            ("type", "a path or URL"),
-            ("q", "quit"),
-        ]);
-    }
-    if s.filter_editing {
-        return fixed(&[
-            ("type", "filter"),
-            ("↑↓", "move"),
-            ("Enter", "keep"),
-            ("Esc", "clear"),
-        ]);
-    }
-    let cmds: &[Command] = match s.focus {
-        Pane::Catalog => &[
-            Command::Open,
-            Command::Filter,
-            Command::NextPane,
-            Command::Patch,
-            Command::Extend,
-            Command::Resize,
-            Command::Create,
-            Command::Delete,
-            Command::Palette,
-            Command::Refresh,
-            Command::Help,
-            Command::Quit,
-        ],
-        Pane::Grid => &[
-            Command::ZoomIn,
-            Command::ZoomOut,
-            Command::CycleAxes,
-            Command::SliceNext,
-            Command::SlicePrev,
-            Command::NextPane,
-            Command::Patch,
-            Command::Extend,
-            Command::Resize,
-            Command::Pause,
-            Command::Help,
-            Command::Quit,
-        ],
-        Pane::History | Pane::Preview => &[
-            Command::NextPane,
-            Command::SliceNext,
-            Command::SlicePrev,
-            Command::Patch,
-            Command::Extend,
-            Command::Resize,
-            Command::Pause,
-            Command::Palette,
-            Command::Help,
-            Command::Quit,
-        ],
-    };
-    cmds.iter()
-        .map(|&c| (s.keymap.hint(c), c.label().to_string()))
+/// The commands the bar offers now, in order.
+pub fn hints(s: &AppState) -> Vec<CommandInfo> {
+    commands::current(s)
+        .into_iter()
+        .filter(|c| c.in_bar)
         .collect()
+}
+
+/// How a command that does not apply is drawn: the dim colour, and the dim attribute when
+/// there are no colours, so it stays apart under NO_COLOR too.
+pub fn disabled_style(t: &Theme) -> Style {
+    if t.dim.fg.is_none() {
+        t.dim.add_modifier(Modifier::DIM)
+    } else {
+        t.dim
+    }
 }
 
 /// The latest status message comes first (a write's result, an error), then the hints that fit.
@@ -108,26 +36,33 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
     let mut spans = vec![Span::raw(" ")];
     let mut used = 1usize;
     if let Some(st) = &view.state.status {
-        let style = match st.tone {
+        let style = match st.notice.tone {
             Tone::Error => t.error,
             Tone::Ok => t.ok,
             Tone::Info => t.label,
         };
-        let text = super::util::fit(&st.text, (area.width as usize).saturating_sub(2));
+        let text = super::util::fit(&st.notice.text, (area.width as usize).saturating_sub(2));
         used += text.chars().count() + 3;
         spans.push(Span::styled(text, style));
         spans.push(Span::styled(" │ ", t.dim));
     }
-    for (k, l) in hints(view.state) {
-        let w = k.chars().count() + l.chars().count() + 3;
+    let off = disabled_style(t);
+    for c in hints(view.state) {
+        let k = c.key_hint(&view.state.keymap);
+        let w = k.chars().count() + c.label.chars().count() + 3;
         if used + w > area.width as usize {
             break;
         }
+        let (key_style, text_style) = if c.enabled {
+            (t.hint_key, t.hint_text)
+        } else {
+            (off, off)
+        };
         if !k.is_empty() {
-            spans.push(Span::styled(k, t.hint_key));
+            spans.push(Span::styled(k, key_style));
             spans.push(Span::raw(" "));
         }
-        spans.push(Span::styled(l, t.hint_text));
+        spans.push(Span::styled(c.label, text_style));
         spans.push(Span::raw("  "));
         used += w;
     }

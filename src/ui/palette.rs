@@ -7,15 +7,16 @@ use ratatui::Frame;
 
 use super::util::{fit, pane_block};
 use super::View;
+use crate::app::commands::PALETTE;
 use crate::app::layout::inner;
-use crate::app::state::{Palette, PALETTE_COMMANDS};
+use crate::app::state::Palette;
 
 pub fn draw(frame: &mut Frame, area: Rect, view: &View, p: &Palette) {
     let t = view.theme;
     let word = p.input.split_whitespace().next().unwrap_or("");
-    let matching: Vec<_> = PALETTE_COMMANDS
+    let matching: Vec<_> = PALETTE
         .iter()
-        .filter(|(n, _, _)| word.is_empty() || n.starts_with(word) || word.starts_with(n))
+        .filter(|w| word.is_empty() || w.name.starts_with(word) || word.starts_with(w.name))
         .collect();
     let h = (matching.len() as u16 + 3 + u16::from(p.error.is_some()))
         .min(area.height.saturating_sub(2));
@@ -40,11 +41,17 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, p: &Palette) {
     if let Some(e) = &p.error {
         lines.push(Line::styled(fit(e, iw), t.error));
     }
-    for (n, a, d) in matching {
-        let head = format!("{n} {a}");
+    let off = super::hint_bar::disabled_style(t);
+    for w in matching {
+        // A word for a command that does not apply now is greyed, as in the hint bar.
+        let (head, text) = if w.applies(view.state) {
+            (t.hint_key, t.dim)
+        } else {
+            (off, off)
+        };
         lines.push(Line::from(vec![
-            Span::styled(format!("{:<14}", head.trim()), t.hint_key),
-            Span::styled(fit(d, iw.saturating_sub(14)), t.dim),
+            Span::styled(format!("{:<14}", w.usage()), head),
+            Span::styled(fit(w.help, iw.saturating_sub(14)), text),
         ]));
     }
     frame.render_widget(Paragraph::new(lines), inner);

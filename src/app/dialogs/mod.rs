@@ -14,6 +14,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crate::backend::{ArrayData, ArrayInfo, Capabilities, ChunkMap};
 
 use super::action::Operation;
+use super::commands::CommandInfo;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DialogKind {
@@ -244,6 +245,63 @@ impl Dialog {
         if let Some(f) = self.fields.iter_mut().find(|f| f.label == label) {
             f.text = text.to_string();
         }
+    }
+
+    /// The keys that apply in the current stage, for the hint bar (see `on_key`).
+    pub fn commands(&self) -> Vec<CommandInfo> {
+        let fixed = CommandInfo::fixed;
+        match &self.stage {
+            Stage::Running => vec![fixed("", "writing…", "the write is running")],
+            Stage::Confirm { typed } => {
+                let back = if self.fields.is_empty() {
+                    "cancel"
+                } else {
+                    "back"
+                };
+                match self
+                    .plan
+                    .as_ref()
+                    .ok()
+                    .and_then(|p| p.confirm_text.as_ref())
+                {
+                    None => vec![
+                        fixed("y/Enter", "apply", "apply the change"),
+                        fixed("n/Esc", back, "go back without writing"),
+                    ],
+                    Some(req) => vec![
+                        fixed("type", "the name", "type the name to confirm"),
+                        fixed("Enter", "apply", "apply the change").enabled(typed == req),
+                        fixed("Esc", back, "go back without writing"),
+                    ],
+                }
+            }
+            Stage::Edit => {
+                let kind = self.fields.get(self.focus).map(|f| &f.kind);
+                let choice = matches!(kind, Some(FieldKind::Choice(_)));
+                let toggle = matches!(kind, Some(FieldKind::Toggle));
+                vec![
+                    fixed("Tab", "next field", "next field").enabled(self.fields.len() > 1),
+                    fixed("Space", "toggle", "toggle the field").enabled(toggle || choice),
+                    fixed("←→", "choose", "choose (dtype)").enabled(choice),
+                    fixed("Enter", "review", "review the effect").enabled(self.plan.is_ok()),
+                    fixed("Esc", "cancel", "cancel: nothing is written"),
+                ]
+            }
+        }
+    }
+
+    /// Every key of every stage, for the help.
+    pub fn help_commands() -> Vec<CommandInfo> {
+        let fixed = CommandInfo::fixed;
+        vec![
+            fixed("Tab ↓", "next field", "next field"),
+            fixed("S-Tab ↑", "previous field", "previous field"),
+            fixed("Space ← →", "toggle", "toggle, or choose (dtype)"),
+            fixed("^U", "clear", "clear the text field"),
+            fixed("Enter", "review", "review the effect, then confirm"),
+            fixed("y / n", "apply", "apply / go back"),
+            fixed("Esc", "cancel", "cancel: nothing is written"),
+        ]
     }
 
     /// Handles a key; the caller replans on `Changed` and runs `Apply`.

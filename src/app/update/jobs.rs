@@ -6,10 +6,11 @@ use crate::backend::{
     fmt_shape, ArrayInfo, Capabilities, ChunkMap, ConnectionState, NodeEntry, NodeKind,
 };
 
-use super::super::action::{Effect, JobResult, OpOutcome, OpSummary};
+use super::super::action::{Effect, JobResult, OpKind, OpOutcome, OpSummary};
 use super::super::catalog::{Catalog, SEARCH_NODES, SEARCH_REQUESTS};
 use super::super::chunk_plane::PlaneAxes;
-use super::super::state::{AppState, Overlay, PreviewData, Screen, Tone, MAX_CHANGES};
+use super::super::notice::Notice;
+use super::super::state::{AppState, Overlay, PreviewData, Screen, MAX_CHANGES};
 use super::{newly_written, page_effect, plan_ctx};
 
 impl AppState {
@@ -31,7 +32,7 @@ impl AppState {
                 if self.screen == Screen::Picker {
                     self.picker.error = Some(message);
                 } else {
-                    self.set_status(message, Tone::Error);
+                    self.notify(Notice::error(message));
                 }
             }
             JobResult::PageLoaded {
@@ -58,11 +59,12 @@ impl AppState {
                     let r = self.catalog.apply_rescan(&parent, page);
                     match r.added.as_slice() {
                         [] => {}
-                        [one] => self.set_status(format!("new array: {one}"), Tone::Info),
-                        many => self.set_status(
-                            format!("{} new arrays, e.g. {}", many.len(), many[0]),
-                            Tone::Info,
-                        ),
+                        [one] => self.notify(Notice::info(format!("new array: {one}"))),
+                        many => self.notify(Notice::info(format!(
+                            "{} new arrays, e.g. {}",
+                            many.len(),
+                            many[0]
+                        ))),
                     }
                     // The poll itself draws nothing; the frame comes only if the tree changed.
                     self.dirty = r.changed;
@@ -253,13 +255,15 @@ impl AppState {
     ) {
         match result {
             Err(e) => {
-                tracing::info!(verb = op.verb, path = %op.path, error = %e, "operation failed");
+                tracing::info!(verb = op.kind.verb(), path = %op.path, error = %e, "operation failed");
                 match &mut self.overlay {
                     Some(Overlay::Dialog(d)) => d.failed(e.message),
-                    _ => self.set_status(
-                        format!("{} {} failed: {}", op.verb, op.path, e.message),
-                        Tone::Error,
-                    ),
+                    _ => self.notify(Notice::error(format!(
+                        "{} {} failed: {}",
+                        op.kind.verb(),
+                        op.path,
+                        e.message
+                    ))),
                 }
             }
             Ok(OpOutcome::Deleted) => {
@@ -268,7 +272,7 @@ impl AppState {
                 if self.open.as_ref().is_some_and(|o| o.path == op.path) {
                     self.close_array(fx);
                 }
-                self.set_status(format!("deleted {}", op.path), Tone::Ok);
+                self.notify(Notice::ok(format!("deleted {}", op.path)));
                 self.after_selection_change(fx);
             }
             Ok(OpOutcome::Info(info)) => {
@@ -282,14 +286,15 @@ impl AppState {
                         let now = o.info.as_ref().map(|i| i.shape.clone());
                         o.shape_at_confirm.take().or(now)
                     });
-                let text = match (&old, op.verb) {
-                    (_, "create") => format!(
+                let verb = op.kind.verb();
+                let text = match (&old, op.kind) {
+                    (_, OpKind::Create) => format!(
                         "created {} {} {}",
                         info.path,
                         info.dtype,
                         fmt_shape(&info.shape)
                     ),
-                    (Some(o), verb) if *o != info.shape => {
+                    (Some(o), _) if *o != info.shape => {
                         format!(
                             "{verb} {}: shape {} → {}",
                             info.path,
@@ -297,14 +302,14 @@ impl AppState {
                             fmt_shape(&info.shape)
                         )
                     }
-                    (_, verb) => format!(
+                    _ => format!(
                         "{verb} {}: done, shape {}",
                         info.path,
                         fmt_shape(&info.shape)
                     ),
                 };
-                self.set_status(text, Tone::Ok);
-                if op.verb == "create" {
+                self.notify(Notice::ok(text));
+                if op.kind == OpKind::Create {
                     self.catalog.insert(NodeEntry {
                         path: info.path.clone(),
                         kind: NodeKind::Array,

@@ -69,27 +69,16 @@ impl AppState {
                 self.watched = active.then_some(path);
                 self.dirty = false;
             }
-            Action::Notice {
-                text,
-                error,
-                sticky,
-            } => {
+            Action::Notice(notice) => {
                 // Progress chatter (the demo's writer) never hides an error still showing.
                 let error_showing = self.status.as_ref().is_some_and(|s| {
-                    s.tone == Tone::Error && self.now.duration_since(s.at) < STATUS_TTL
+                    s.notice.tone == Tone::Error && self.now.duration_since(s.at) < STATUS_TTL
                 });
-                if error_showing && !error && !sticky {
+                if error_showing && notice.tone != Tone::Error && !notice.sticky {
                     self.dirty = false;
                     return;
                 }
-                let tone = if error { Tone::Error } else { Tone::Info };
-                self.set_status(text, tone);
-                if sticky {
-                    // Stays until replaced (the demo's verdict must not fade away).
-                    if let Some(s) = &mut self.status {
-                        s.at = self.now + std::time::Duration::from_secs(24 * 3600);
-                    }
-                }
+                self.notify(notice);
             }
             Action::Done(result) => self.on_job(result, fx),
         }
@@ -114,7 +103,7 @@ impl AppState {
         if self
             .status
             .as_ref()
-            .is_some_and(|s| now.duration_since(s.at) >= STATUS_TTL)
+            .is_some_and(|s| !s.notice.sticky && now.duration_since(s.at) >= STATUS_TTL)
         {
             self.status = None;
             changed = true;

@@ -8,7 +8,8 @@ use super::super::catalog::{SEARCH_NODES, SEARCH_REQUESTS};
 use super::super::chunk_plane::PlaneAxes;
 use super::super::dialogs::{Dialog, DialogKind};
 use super::super::layout::{self, Pane};
-use super::super::state::{AppState, OpenArray, Overlay, Screen, Tone};
+use super::super::notice::Notice;
+use super::super::state::{AppState, OpenArray, Overlay, Screen};
 use super::{page_effect, plan_ctx};
 
 impl AppState {
@@ -116,10 +117,9 @@ impl AppState {
         }
         let info = self.open_info().cloned();
         if kind != DialogKind::Create && info.is_none() {
-            self.set_status(
+            self.notify(Notice::error(
                 "open an array first: select one in the catalog",
-                Tone::Error,
-            );
+            ));
             return;
         }
         let group = self.catalog.current_group();
@@ -146,14 +146,16 @@ impl AppState {
             fx.push(Effect::History { path: p });
             self.request_preview(fx, true);
         }
-        self.set_status("refreshing", Tone::Info);
+        self.notify(Notice::info("refreshing"));
     }
 
     /// `goto PATH`: selects it if loaded, otherwise loads the way to it and opens it.
     pub fn goto(&mut self, path: &str, fx: &mut Vec<Effect>) {
         let path = normalize_path(path);
         if path.is_empty() {
-            self.set_status("goto needs a path, e.g. goto detector/frames", Tone::Error);
+            self.notify(Notice::error(
+                "goto needs a path, e.g. goto detector/frames",
+            ));
             return;
         }
         self.focus = Pane::Catalog;
@@ -171,7 +173,7 @@ impl AppState {
     pub fn switch_store(&mut self, name: &str, fx: &mut Vec<Effect>) {
         let name = name.trim();
         if name.is_empty() {
-            self.set_status("store needs a name, a path or a URL", Tone::Error);
+            self.notify(Notice::error("store needs a name, a path or a URL"));
             return;
         }
         let target = self
@@ -181,7 +183,7 @@ impl AppState {
             .find(|e| e.label == name)
             .map(|e| e.target.clone())
             .unwrap_or_else(|| StoreTarget::Location(name.to_string()));
-        self.set_status(format!("opening {}", target.label()), Tone::Info);
+        self.notify(Notice::info(format!("opening {}", target.label())));
         self.picker.opening = Some(target.label());
         fx.push(Effect::OpenStore(target));
     }
@@ -196,7 +198,7 @@ impl AppState {
         };
         let others = open.axes.others();
         if others.is_empty() {
-            self.set_status("the grid shows every axis; nothing to step", Tone::Info);
+            self.notify(Notice::info("the grid shows every axis; nothing to step"));
             return;
         }
         let a = others[open.slice_axis % others.len()];
@@ -218,7 +220,7 @@ impl AppState {
         };
         let n = open.axes.fixed.len();
         if n <= 2 {
-            self.set_status("the grid already shows every axis", Tone::Info);
+            self.notify(Notice::info("the grid already shows every axis"));
             return;
         }
         let pairs = PlaneAxes::pairs(n);

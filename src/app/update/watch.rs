@@ -3,7 +3,8 @@
 use crate::backend::{ChunkMap, ChunkState, EventKind, NodeEntry, NodeKind};
 
 use super::super::action::Effect;
-use super::super::state::{AppState, Tone, MAX_CHANGES, RATE_WINDOW};
+use super::super::notice::Notice;
+use super::super::state::{AppState, MAX_CHANGES, RATE_WINDOW};
 
 impl AppState {
     /// A change seen on the store (live events from the backend stream, or our own writes).
@@ -20,7 +21,9 @@ impl AppState {
                 self.catalog.remove(path);
                 if is_open {
                     self.close_array(fx);
-                    self.set_status(format!("{path} was deleted by another writer"), Tone::Info);
+                    self.notify(Notice::info(format!(
+                        "{path} was deleted by another writer"
+                    )));
                 }
             }
             EventKind::ShapeChanged { new, .. } => {
