@@ -16,7 +16,6 @@ mod local_watch;
 mod lockfile;
 mod selection;
 pub mod tiled;
-pub mod tiled_watch;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};

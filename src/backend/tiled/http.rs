@@ -1,14 +1,19 @@
 //! The HTTP side: one reqwest client, URL building, bounded bodies, retries for idempotent
 //! requests, and the mapping of every server answer to a typed [`Error`].
 //!
-//! Secrets: the API key lives only in a sensitive default header and in [`Secret`]; every
-//! message that may carry server or transport text goes through [`Http::redact`].
+//! Secrets: the API key lives only in a sensitive default header and in [`Secret`] (read only
+//! in this file: for redaction and the websocket handshake); every message that may carry
+//! server or transport text goes through [`Http::redact`].
 
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{
+    HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, ETAG, IF_NONE_MATCH,
+};
 use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
 use serde_json::Value;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::client::Request as WsRequest;
 
 use crate::backend::{Error, Result};
 
@@ -20,7 +25,7 @@ const MAX_ERROR_BODY: u64 = 64 << 10;
 const MAX_MESSAGE: usize = 400;
 const BACKOFF: Duration = Duration::from_millis(250);
 
-/// A string that never prints.
+/// A string that never prints: its `Debug` and `Display` show `***`.
 #[derive(Clone)]
 pub(super) struct Secret(String);
 
@@ -28,12 +33,37 @@ impl Secret {
     pub fn new(s: String) -> Secret {
         Secret(s)
     }
+
+    /// The `Authorization` header value that carries the key, marked sensitive (so it is left
+    /// out of any header dump).
+    fn header(&self) -> Result<HeaderValue> {
+        let mut v = HeaderValue::from_str(&format!("Apikey {}", self.0)).map_err(|_| {
+            Error::invalid_input("the API key contains characters that cannot be sent")
+        })?;
+        v.set_sensitive(true);
+        Ok(v)
+    }
 }
 
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("\"***\"")
     }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// The answer to a conditional GET.
+#[derive(Debug)]
+pub(super) enum Fetched {
+    /// 304: the document has the ETag that was sent.
+    Unchanged,
+    /// The document, with its ETag when the server sent one.
+    Changed { body: Value, etag: Option<String> },
 }
 
 /// What a request does, so a status maps to the right error kind.
@@ -45,6 +75,8 @@ pub(super) enum Op {
     Delete,
 }
 
+/// Cheap to clone: the client is shared.
+#[derive(Clone)]
 pub(super) struct Http {
     client: reqwest::Client,
     /// The server's root (scheme, user-info if any, host, port, mount path), ending in `/`.
@@ -83,13 +115,10 @@ impl Http {
         timeout: Duration,
         retries: u32,
     ) -> Result<Http> {
+        let key = key.map(Secret::new);
         let mut headers = HeaderMap::new();
         if let Some(k) = &key {
-            let mut v = HeaderValue::from_str(&format!("Apikey {k}")).map_err(|_| {
-                Error::invalid_input("the API key contains characters that cannot be sent")
-            })?;
-            v.set_sensitive(true);
-            headers.insert(AUTHORIZATION, v);
+            headers.insert(AUTHORIZATION, k.header()?);
         }
         let client = reqwest::Client::builder()
             .default_headers(headers)
@@ -103,20 +132,23 @@ impl Http {
             client,
             root,
             shown,
-            key: key.map(Secret::new),
+            key,
             retries,
         })
     }
 
-    /// What a live watch needs: the client (which sends the key itself), the API base URL,
-    /// and the key for the websocket handshake.
-    pub fn watch_parts(&self) -> (reqwest::Client, String, Option<String>) {
-        let base = format!("{}/api/v1", self.root.as_str().trim_end_matches('/'));
-        (
-            self.client.clone(),
-            base,
-            self.key.as_ref().map(|Secret(k)| k.clone()),
-        )
+    /// The websocket handshake for `url` (`ws://`), with the key as every request carries it.
+    pub fn ws_request(&self, url: &Url) -> Result<WsRequest> {
+        let mut req = url.as_str().into_client_request().map_err(|e| {
+            Error::invalid_input(self.redact(&format!(
+                "cannot open a stream from {}: {e}",
+                redact_url(url)
+            )))
+        })?;
+        if let Some(k) = &self.key {
+            req.headers_mut().insert(AUTHORIZATION, k.header()?);
+        }
+        Ok(req)
     }
 
     /// The server root for people (no user-info).
@@ -338,6 +370,53 @@ impl Http {
     ) -> Result<Vec<u8>> {
         self.get_body(what, url, query, "application/octet-stream", expected, true)
             .await
+    }
+
+    /// GET a JSON document once within `timeout`, with `If-None-Match: etag` when one is
+    /// given. For following a node: the caller has its own schedule of retries.
+    pub async fn get_json_if_changed(
+        &self,
+        what: &str,
+        url: &Url,
+        etag: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Fetched> {
+        let mut req = self
+            .client
+            .get(url.clone())
+            .timeout(timeout)
+            .header(ACCEPT, "application/json");
+        // A tag that is not a valid header value cannot have come from the server: skip it.
+        if let Some(tag) = etag.and_then(|t| HeaderValue::from_str(t).ok()) {
+            req = req.header(IF_NONE_MATCH, tag);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| self.transport_error(what, &e))?;
+        let status = resp.status();
+        tracing::debug!(status = status.as_u16(), "{what}");
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::Unchanged);
+        }
+        if !status.is_success() {
+            let body = read_limited(resp, MAX_ERROR_BODY, true)
+                .await
+                .unwrap_or_default();
+            return Err(self.status_error(Op::Read, what, status, &body));
+        }
+        let etag = resp
+            .headers()
+            .get(ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = read_limited(resp, MAX_JSON, false)
+            .await
+            .map_err(|e| self.body_error(what, e, MAX_JSON, false))?;
+        Ok(Fetched::Changed {
+            body: parse_json(what, &body)?,
+            etag,
+        })
     }
 
     /// A request that changes something: sent once, never retried (it may have landed).

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
 
-use crate::backend::{Error, Result, StructureChange};
+use super::TiledBackend;
+use crate::backend::{actor, now_rfc3339, Cause, Error, Result, StructureChange};
 
 /// How long a write waits for another extent process's write to the same array.
 const LOCK_WAIT: Duration = Duration::from_secs(600);
@@ -254,6 +255,43 @@ fn lock_file(dir: &Path, path: &Path, mode: Mode) -> Result<Option<File>> {
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),
             Err(std::fs::TryLockError::Error(e)) => Err(failed(e)),
         },
+    }
+}
+
+impl TiledBackend {
+    /// Journals on a path that already reports an error: a journal failure is logged, so it
+    /// does not hide the diagnosis.
+    pub(super) fn journal_quietly(
+        &self,
+        key: &str,
+        path: &str,
+        cause: Cause,
+        old: Option<&[u64]>,
+        new: Option<&[u64]>,
+    ) {
+        if let Err(e) = self.journal(key, path, cause, old, new) {
+            tracing::warn!("cannot record the change of '{path}' in the history: {e}");
+        }
+    }
+
+    /// Appends one structure change to the array's journal; returns the entry.
+    pub(super) fn journal(
+        &self,
+        key: &str,
+        path: &str,
+        cause: Cause,
+        old: Option<&[u64]>,
+        new: Option<&[u64]>,
+    ) -> Result<StructureChange> {
+        let entry = StructureChange {
+            time: now_rfc3339(),
+            actor: actor(),
+            cause,
+            old_shape: old.map(|s| s.to_vec()),
+            new_shape: new.map(|s| s.to_vec()),
+        };
+        self.state.append(key, &self.label(path), &entry)?;
+        Ok(entry)
     }
 }
 
