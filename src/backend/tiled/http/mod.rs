@@ -15,14 +15,15 @@ use serde_json::Value;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::handshake::client::Request as WsRequest;
 
+mod answer;
+
 use crate::backend::{Error, Result};
+use answer::{e_without_url, parse_json, read_limited, server_detail, BodyError, BodyErrorKind};
 
 /// Largest JSON answer accepted.
 pub(super) const MAX_JSON: u64 = 64 << 20;
 /// Largest error body read for its message.
 const MAX_ERROR_BODY: u64 = 64 << 10;
-/// Longest server message put in an error.
-const MAX_MESSAGE: usize = 400;
 const BACKOFF: Duration = Duration::from_millis(250);
 
 /// A string that never prints: its `Debug` and `Display` show `***`.
@@ -458,146 +459,9 @@ pub(super) enum Body {
     Bytes(bytes::Bytes),
 }
 
-fn parse_json(what: &str, body: &[u8]) -> Result<Value> {
-    serde_json::from_slice(body).map_err(|e| {
-        Error::io(format!(
-            "{what}: the server's answer is not valid JSON ({e})"
-        ))
-    })
-}
-
-fn e_without_url(e: &reqwest::Error) -> String {
-    // reqwest's Display names the URL; rebuild the error without it.
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else if e.is_body() || e.is_decode() {
-        "reading the answer failed"
-    } else if e.is_request() {
-        "sending the request failed"
-    } else {
-        "request failed"
-    };
-    kind.to_string()
-}
-
-/// The server's explanation from an error body: `detail` (a string or a list of
-/// `{msg, loc}`), else the text itself; bounded in length.
-fn server_detail(body: &[u8]) -> String {
-    let text = match serde_json::from_slice::<Value>(body) {
-        Ok(v) => match &v["detail"] {
-            Value::String(s) => s.clone(),
-            Value::Array(items) => items
-                .iter()
-                .map(|i| {
-                    let loc = i["loc"]
-                        .as_array()
-                        .map(|l| {
-                            l.iter()
-                                .map(|x| x.to_string().trim_matches('"').to_string())
-                                .collect::<Vec<_>>()
-                                .join(".")
-                        })
-                        .unwrap_or_default();
-                    let msg = i["msg"].as_str().unwrap_or("invalid");
-                    if loc.is_empty() {
-                        msg.to_string()
-                    } else {
-                        format!("{loc}: {msg}")
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("; "),
-            Value::Null => String::from_utf8_lossy(body).into_owned(),
-            other => other.to_string(),
-        },
-        Err(_) => String::from_utf8_lossy(body).into_owned(),
-    };
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if text.chars().count() > MAX_MESSAGE {
-        let cut: String = text.chars().take(MAX_MESSAGE).collect();
-        format!("{cut}…")
-    } else {
-        text
-    }
-}
-
-#[derive(Debug)]
-enum BodyErrorKind {
-    /// More than the limit (the announced length, when known).
-    TooLarge(Option<u64>),
-    Transport(reqwest::Error),
-}
-
-#[derive(Debug)]
-struct BodyError {
-    kind: BodyErrorKind,
-    retry: bool,
-}
-
-/// Reads a body of at most `limit` bytes. With `truncate`, a longer body is cut (for error
-/// messages) instead of refused.
-async fn read_limited(
-    mut resp: Response,
-    limit: u64,
-    truncate: bool,
-) -> std::result::Result<Vec<u8>, BodyError> {
-    let announced = resp.content_length();
-    if let Some(n) = announced {
-        if n > limit && !truncate {
-            return Err(BodyError {
-                kind: BodyErrorKind::TooLarge(Some(n)),
-                retry: false,
-            });
-        }
-    }
-    // Never trust the announced length for the allocation beyond the limit.
-    let mut buf = Vec::with_capacity(announced.unwrap_or(0).min(limit).min(1 << 30) as usize);
-    loop {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => {
-                let room = limit.saturating_sub(buf.len() as u64) as usize;
-                if chunk.len() > room {
-                    if truncate {
-                        buf.extend_from_slice(&chunk[..room]);
-                        return Ok(buf);
-                    }
-                    return Err(BodyError {
-                        kind: BodyErrorKind::TooLarge(None),
-                        retry: false,
-                    });
-                }
-                buf.extend_from_slice(&chunk);
-            }
-            Ok(None) => return Ok(buf),
-            Err(e) => {
-                return Err(BodyError {
-                    kind: BodyErrorKind::Transport(e),
-                    retry: true,
-                })
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn details_are_extracted_and_bounded() {
-        assert_eq!(
-            server_detail(br#"{"detail":"No such entry"}"#),
-            "No such entry"
-        );
-        let v = br#"{"detail":[{"loc":["query","page[limit]"],"msg":"too big"}]}"#;
-        assert_eq!(server_detail(v), "query.page[limit]: too big");
-        assert_eq!(server_detail(b"plain\n text"), "plain text");
-        let long = vec![b'x'; 5000];
-        assert!(server_detail(&long).chars().count() <= MAX_MESSAGE + 1);
-        assert_eq!(server_detail(&[0xff, 0xfe]), "\u{fffd}\u{fffd}");
-    }
 
     #[test]
     fn urls_and_secrets() {
@@ -633,5 +497,27 @@ mod tests {
         );
         assert_eq!(e.kind, crate::backend::ErrorKind::OutOfBounds);
         assert!(!e.message.contains("KEY123"));
+    }
+
+    #[test]
+    fn the_websocket_handshake_carries_the_key_unshown() {
+        let root = Url::parse("http://h:1/").unwrap();
+        let h = Http::new(
+            root,
+            Some("KEY123".into()),
+            Duration::from_secs(1),
+            Duration::from_secs(1),
+            0,
+        )
+        .unwrap();
+        let mut u = h.url("stream/single", &["a b"]);
+        u.set_scheme("ws").unwrap();
+        let req = h.ws_request(&u).unwrap();
+        assert_eq!(req.uri().to_string(), "ws://h:1/api/v1/stream/single/a%20b");
+        let v = &req.headers()[AUTHORIZATION];
+        assert!(v.is_sensitive());
+        assert_eq!(v.to_str().unwrap(), "Apikey KEY123");
+        let k = Secret::new("KEY123".into());
+        assert_eq!(format!("{k} {k:?}"), "*** \"***\"");
     }
 }
