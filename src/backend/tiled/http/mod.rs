@@ -261,7 +261,8 @@ impl Http {
         }
     }
 
-    /// Sends once; a non-success status becomes an error.
+    /// Sends once; a status other than success (or 304, which only a conditional request
+    /// can get) becomes an error.
     async fn send_once(&self, op: Op, what: &str, req: RequestBuilder) -> Result<Response> {
         let resp = req
             .send()
@@ -269,7 +270,7 @@ impl Http {
             .map_err(|e| self.transport_error(what, &e))?;
         let status = resp.status();
         tracing::debug!(status = status.as_u16(), "{what}");
-        if status.is_success() {
+        if status.is_success() || status == StatusCode::NOT_MODIFIED {
             return Ok(resp);
         }
         let body = read_limited(resp, MAX_ERROR_BODY, true)
@@ -391,20 +392,9 @@ impl Http {
         if let Some(tag) = etag.and_then(|t| HeaderValue::from_str(t).ok()) {
             req = req.header(IF_NONE_MATCH, tag);
         }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| self.transport_error(what, &e))?;
-        let status = resp.status();
-        tracing::debug!(status = status.as_u16(), "{what}");
-        if status == StatusCode::NOT_MODIFIED {
+        let resp = self.send_once(Op::Read, what, req).await?;
+        if resp.status() == StatusCode::NOT_MODIFIED {
             return Ok(Fetched::Unchanged);
-        }
-        if !status.is_success() {
-            let body = read_limited(resp, MAX_ERROR_BODY, true)
-                .await
-                .unwrap_or_default();
-            return Err(self.status_error(Op::Read, what, status, &body));
         }
         let etag = resp
             .headers()
@@ -463,17 +453,16 @@ pub(super) enum Body {
 mod tests {
     use super::*;
 
+    /// A client of `root` holding the key `KEY123`.
+    fn with_key(root: &str) -> Http {
+        let root = Url::parse(root).unwrap();
+        let t = Duration::from_secs(1);
+        Http::new(root, Some("KEY123".into()), t, t, 0).unwrap()
+    }
+
     #[test]
     fn urls_and_secrets() {
-        let root = Url::parse("http://u:pw@h:1/mount/").unwrap();
-        let h = Http::new(
-            root,
-            Some("KEY123".into()),
-            Duration::from_secs(1),
-            Duration::from_secs(1),
-            0,
-        )
-        .unwrap();
+        let h = with_key("http://u:pw@h:1/mount/");
         assert_eq!(h.shown(), "http://h:1/mount/");
         assert_eq!(
             h.url("metadata", &["a b", "c"]).as_str(),
@@ -501,15 +490,7 @@ mod tests {
 
     #[test]
     fn the_websocket_handshake_carries_the_key_unshown() {
-        let root = Url::parse("http://h:1/").unwrap();
-        let h = Http::new(
-            root,
-            Some("KEY123".into()),
-            Duration::from_secs(1),
-            Duration::from_secs(1),
-            0,
-        )
-        .unwrap();
+        let h = with_key("http://h:1/");
         let mut u = h.url("stream/single", &["a b"]);
         u.set_scheme("ws").unwrap();
         let req = h.ws_request(&u).unwrap();
