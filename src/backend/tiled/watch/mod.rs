@@ -22,8 +22,7 @@ use crate::backend::{
 };
 use stream::{StreamEnd, Written};
 
-/// What the watcher needs to reach one array.
-#[derive(Debug, Clone)]
+/// What the watcher needs to reach one array. No `Debug`: the URLs may hold user-info.
 pub(super) struct Target {
     /// The backend's client (its `Debug` never shows the key).
     pub http: Http,
