@@ -17,7 +17,6 @@ mod locks;
 mod plan;
 mod selection;
 pub mod tiled;
-pub mod tiled_watch;
 mod types;
 
 use async_trait::async_trait;

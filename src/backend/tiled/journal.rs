@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
 
+use super::TiledBackend;
 use crate::backend::journal;
-use crate::backend::{Error, Result, StructureChange};
+use crate::backend::{Cause, Error, Result, StructureChange};
 
 /// How long a write waits for another extent process's write to the same array.
 const LOCK_WAIT: Duration = Duration::from_secs(600);
@@ -245,6 +246,37 @@ fn lock_file(dir: &Path, path: &Path, mode: Mode) -> Result<Option<File>> {
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),
             Err(std::fs::TryLockError::Error(e)) => Err(failed(e)),
         },
+    }
+}
+
+impl TiledBackend {
+    /// Journals on a path that already reports an error: a journal failure is logged, so it
+    /// does not hide the diagnosis.
+    pub(super) fn journal_quietly(
+        &self,
+        key: &str,
+        path: &str,
+        cause: Cause,
+        old: Option<&[u64]>,
+        new: Option<&[u64]>,
+    ) {
+        if let Err(e) = self.journal(key, path, cause, old, new) {
+            tracing::warn!("cannot record the change of '{path}' in the history: {e}");
+        }
+    }
+
+    /// Appends one structure change to the array's journal; returns the entry.
+    pub(super) fn journal(
+        &self,
+        key: &str,
+        path: &str,
+        cause: Cause,
+        old: Option<&[u64]>,
+        new: Option<&[u64]>,
+    ) -> Result<StructureChange> {
+        let entry = journal::entry(cause, old, new);
+        self.state.append(key, &self.label(path), &entry)?;
+        Ok(entry)
     }
 }
 

@@ -1,26 +1,32 @@
 //! The HTTP side: one reqwest client, URL building, bounded bodies, retries for idempotent
 //! requests, and the mapping of every server answer to a typed [`Error`].
 //!
-//! Secrets: the API key lives only in a sensitive default header and in [`Secret`]; every
-//! message that may carry server or transport text goes through [`Http::redact`].
+//! Secrets: the API key lives only in a sensitive default header and in [`Secret`] (read only
+//! in this file: for redaction and the websocket handshake); every message that may carry
+//! server or transport text goes through [`Http::redact`].
 
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{
+    HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, ETAG, IF_NONE_MATCH,
+};
 use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
 use serde_json::Value;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::client::Request as WsRequest;
+
+mod answer;
 
 use crate::backend::{Error, Result};
+use answer::{e_without_url, parse_json, read_limited, server_detail, BodyError, BodyErrorKind};
 
 /// Largest JSON answer accepted.
 pub(super) const MAX_JSON: u64 = 64 << 20;
 /// Largest error body read for its message.
 const MAX_ERROR_BODY: u64 = 64 << 10;
-/// Longest server message put in an error.
-const MAX_MESSAGE: usize = 400;
 const BACKOFF: Duration = Duration::from_millis(250);
 
-/// A string that never prints.
+/// A string that never prints: its `Debug` and `Display` show `***`.
 #[derive(Clone)]
 pub(super) struct Secret(String);
 
@@ -28,12 +34,37 @@ impl Secret {
     pub fn new(s: String) -> Secret {
         Secret(s)
     }
+
+    /// The `Authorization` header value that carries the key, marked sensitive (so it is left
+    /// out of any header dump).
+    fn header(&self) -> Result<HeaderValue> {
+        let mut v = HeaderValue::from_str(&format!("Apikey {}", self.0)).map_err(|_| {
+            Error::invalid_input("the API key contains characters that cannot be sent")
+        })?;
+        v.set_sensitive(true);
+        Ok(v)
+    }
 }
 
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("\"***\"")
     }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// The answer to a conditional GET.
+#[derive(Debug)]
+pub(super) enum Fetched {
+    /// 304: the document has the ETag that was sent.
+    Unchanged,
+    /// The document, with its ETag when the server sent one.
+    Changed { body: Value, etag: Option<String> },
 }
 
 /// What a request does, so a status maps to the right error kind.
@@ -45,6 +76,8 @@ pub(super) enum Op {
     Delete,
 }
 
+/// Cheap to clone: the client is shared.
+#[derive(Clone)]
 pub(super) struct Http {
     client: reqwest::Client,
     /// The server's root (scheme, user-info if any, host, port, mount path), ending in `/`.
@@ -83,13 +116,10 @@ impl Http {
         timeout: Duration,
         retries: u32,
     ) -> Result<Http> {
+        let key = key.map(Secret::new);
         let mut headers = HeaderMap::new();
         if let Some(k) = &key {
-            let mut v = HeaderValue::from_str(&format!("Apikey {k}")).map_err(|_| {
-                Error::invalid_input("the API key contains characters that cannot be sent")
-            })?;
-            v.set_sensitive(true);
-            headers.insert(AUTHORIZATION, v);
+            headers.insert(AUTHORIZATION, k.header()?);
         }
         let client = reqwest::Client::builder()
             .default_headers(headers)
@@ -103,20 +133,23 @@ impl Http {
             client,
             root,
             shown,
-            key: key.map(Secret::new),
+            key,
             retries,
         })
     }
 
-    /// What a live watch needs: the client (which sends the key itself), the API base URL,
-    /// and the key for the websocket handshake.
-    pub fn watch_parts(&self) -> (reqwest::Client, String, Option<String>) {
-        let base = format!("{}/api/v1", self.root.as_str().trim_end_matches('/'));
-        (
-            self.client.clone(),
-            base,
-            self.key.as_ref().map(|Secret(k)| k.clone()),
-        )
+    /// The websocket handshake for `url` (`ws://`), with the key as every request carries it.
+    pub fn ws_request(&self, url: &Url) -> Result<WsRequest> {
+        let mut req = url.as_str().into_client_request().map_err(|e| {
+            Error::invalid_input(self.redact(&format!(
+                "cannot open a stream from {}: {e}",
+                redact_url(url)
+            )))
+        })?;
+        if let Some(k) = &self.key {
+            req.headers_mut().insert(AUTHORIZATION, k.header()?);
+        }
+        Ok(req)
     }
 
     /// The server root for people (no user-info).
@@ -228,7 +261,8 @@ impl Http {
         }
     }
 
-    /// Sends once; a non-success status becomes an error.
+    /// Sends once; a status other than success (or 304, which only a conditional request
+    /// can get) becomes an error.
     async fn send_once(&self, op: Op, what: &str, req: RequestBuilder) -> Result<Response> {
         let resp = req
             .send()
@@ -236,7 +270,7 @@ impl Http {
             .map_err(|e| self.transport_error(what, &e))?;
         let status = resp.status();
         tracing::debug!(status = status.as_u16(), "{what}");
-        if status.is_success() {
+        if status.is_success() || status == StatusCode::NOT_MODIFIED {
             return Ok(resp);
         }
         let body = read_limited(resp, MAX_ERROR_BODY, true)
@@ -340,6 +374,42 @@ impl Http {
             .await
     }
 
+    /// GET a JSON document once within `timeout`, with `If-None-Match: etag` when one is
+    /// given. For following a node: the caller has its own schedule of retries.
+    pub async fn get_json_if_changed(
+        &self,
+        what: &str,
+        url: &Url,
+        etag: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Fetched> {
+        let mut req = self
+            .client
+            .get(url.clone())
+            .timeout(timeout)
+            .header(ACCEPT, "application/json");
+        // A tag that is not a valid header value cannot have come from the server: skip it.
+        if let Some(tag) = etag.and_then(|t| HeaderValue::from_str(t).ok()) {
+            req = req.header(IF_NONE_MATCH, tag);
+        }
+        let resp = self.send_once(Op::Read, what, req).await?;
+        if resp.status() == StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::Unchanged);
+        }
+        let etag = resp
+            .headers()
+            .get(ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = read_limited(resp, MAX_JSON, false)
+            .await
+            .map_err(|e| self.body_error(what, e, MAX_JSON, false))?;
+        Ok(Fetched::Changed {
+            body: parse_json(what, &body)?,
+            etag,
+        })
+    }
+
     /// A request that changes something: sent once, never retried (it may have landed).
     /// Returns the JSON answer (`Null` when the body is empty).
     pub async fn send(
@@ -379,158 +449,20 @@ pub(super) enum Body {
     Bytes(bytes::Bytes),
 }
 
-fn parse_json(what: &str, body: &[u8]) -> Result<Value> {
-    serde_json::from_slice(body).map_err(|e| {
-        Error::io(format!(
-            "{what}: the server's answer is not valid JSON ({e})"
-        ))
-    })
-}
-
-fn e_without_url(e: &reqwest::Error) -> String {
-    // reqwest's Display names the URL; rebuild the error without it.
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else if e.is_body() || e.is_decode() {
-        "reading the answer failed"
-    } else if e.is_request() {
-        "sending the request failed"
-    } else {
-        "request failed"
-    };
-    kind.to_string()
-}
-
-/// The server's explanation from an error body: `detail` (a string or a list of
-/// `{msg, loc}`), else the text itself; bounded in length.
-fn server_detail(body: &[u8]) -> String {
-    let text = match serde_json::from_slice::<Value>(body) {
-        Ok(v) => match &v["detail"] {
-            Value::String(s) => s.clone(),
-            Value::Array(items) => items
-                .iter()
-                .map(|i| {
-                    let loc = i["loc"]
-                        .as_array()
-                        .map(|l| {
-                            l.iter()
-                                .map(|x| x.to_string().trim_matches('"').to_string())
-                                .collect::<Vec<_>>()
-                                .join(".")
-                        })
-                        .unwrap_or_default();
-                    let msg = i["msg"].as_str().unwrap_or("invalid");
-                    if loc.is_empty() {
-                        msg.to_string()
-                    } else {
-                        format!("{loc}: {msg}")
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("; "),
-            Value::Null => String::from_utf8_lossy(body).into_owned(),
-            other => other.to_string(),
-        },
-        Err(_) => String::from_utf8_lossy(body).into_owned(),
-    };
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if text.chars().count() > MAX_MESSAGE {
-        let cut: String = text.chars().take(MAX_MESSAGE).collect();
-        format!("{cut}…")
-    } else {
-        text
-    }
-}
-
-#[derive(Debug)]
-enum BodyErrorKind {
-    /// More than the limit (the announced length, when known).
-    TooLarge(Option<u64>),
-    Transport(reqwest::Error),
-}
-
-#[derive(Debug)]
-struct BodyError {
-    kind: BodyErrorKind,
-    retry: bool,
-}
-
-/// Reads a body of at most `limit` bytes. With `truncate`, a longer body is cut (for error
-/// messages) instead of refused.
-async fn read_limited(
-    mut resp: Response,
-    limit: u64,
-    truncate: bool,
-) -> std::result::Result<Vec<u8>, BodyError> {
-    let announced = resp.content_length();
-    if let Some(n) = announced {
-        if n > limit && !truncate {
-            return Err(BodyError {
-                kind: BodyErrorKind::TooLarge(Some(n)),
-                retry: false,
-            });
-        }
-    }
-    // Never trust the announced length for the allocation beyond the limit.
-    let mut buf = Vec::with_capacity(announced.unwrap_or(0).min(limit).min(1 << 30) as usize);
-    loop {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => {
-                let room = limit.saturating_sub(buf.len() as u64) as usize;
-                if chunk.len() > room {
-                    if truncate {
-                        buf.extend_from_slice(&chunk[..room]);
-                        return Ok(buf);
-                    }
-                    return Err(BodyError {
-                        kind: BodyErrorKind::TooLarge(None),
-                        retry: false,
-                    });
-                }
-                buf.extend_from_slice(&chunk);
-            }
-            Ok(None) => return Ok(buf),
-            Err(e) => {
-                return Err(BodyError {
-                    kind: BodyErrorKind::Transport(e),
-                    retry: true,
-                })
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn details_are_extracted_and_bounded() {
-        assert_eq!(
-            server_detail(br#"{"detail":"No such entry"}"#),
-            "No such entry"
-        );
-        let v = br#"{"detail":[{"loc":["query","page[limit]"],"msg":"too big"}]}"#;
-        assert_eq!(server_detail(v), "query.page[limit]: too big");
-        assert_eq!(server_detail(b"plain\n text"), "plain text");
-        let long = vec![b'x'; 5000];
-        assert!(server_detail(&long).chars().count() <= MAX_MESSAGE + 1);
-        assert_eq!(server_detail(&[0xff, 0xfe]), "\u{fffd}\u{fffd}");
+    /// A client of `root` holding the key `KEY123`.
+    fn with_key(root: &str) -> Http {
+        let root = Url::parse(root).unwrap();
+        let t = Duration::from_secs(1);
+        Http::new(root, Some("KEY123".into()), t, t, 0).unwrap()
     }
 
     #[test]
     fn urls_and_secrets() {
-        let root = Url::parse("http://u:pw@h:1/mount/").unwrap();
-        let h = Http::new(
-            root,
-            Some("KEY123".into()),
-            Duration::from_secs(1),
-            Duration::from_secs(1),
-            0,
-        )
-        .unwrap();
+        let h = with_key("http://u:pw@h:1/mount/");
         assert_eq!(h.shown(), "http://h:1/mount/");
         assert_eq!(
             h.url("metadata", &["a b", "c"]).as_str(),
@@ -554,5 +486,19 @@ mod tests {
         );
         assert_eq!(e.kind, crate::backend::ErrorKind::OutOfBounds);
         assert!(!e.message.contains("KEY123"));
+    }
+
+    #[test]
+    fn the_websocket_handshake_carries_the_key_unshown() {
+        let h = with_key("http://h:1/");
+        let mut u = h.url("stream/single", &["a b"]);
+        u.set_scheme("ws").unwrap();
+        let req = h.ws_request(&u).unwrap();
+        assert_eq!(req.uri().to_string(), "ws://h:1/api/v1/stream/single/a%20b");
+        let v = &req.headers()[AUTHORIZATION];
+        assert!(v.is_sensitive());
+        assert_eq!(v.to_str().unwrap(), "Apikey KEY123");
+        let k = Secret::new("KEY123".into());
+        assert_eq!(format!("{k} {k:?}"), "*** \"***\"");
     }
 }

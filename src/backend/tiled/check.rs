@@ -1,0 +1,123 @@
+//! What the server has against what extent recorded: the history (with changes made by other
+//! clients noticed as `observed`), and the check and repair of one array.
+
+use super::journal::WriteLock;
+use super::structure::{self, Family};
+use super::TiledBackend;
+use crate::backend::{fmt_shape, validate_path, Cause, Finding, Result, StructureChange};
+
+impl TiledBackend {
+    /// extent's journal, plus an `observed` entry when the server's shape differs from the
+    /// last one recorded (another client changed it).
+    pub(super) async fn history_of(&self, path: &str) -> Result<Vec<StructureChange>> {
+        let r = self.remote(path).await?;
+        let key = self.key(path);
+        let entries = self.state.read(&key)?;
+        let last = entries.last().and_then(|e| e.new_shape.clone());
+        if last.as_ref() == Some(&r.info.shape) {
+            return Ok(entries);
+        }
+        // If a writer holds the lock, its change is in flight: report what is recorded.
+        match self.state.try_lock(&key) {
+            Some(lock) => self.observe(path, &key, lock).await,
+            None => Ok(entries),
+        }
+    }
+
+    /// Reads only: the catalog's own consistency, and whether the shape changed outside
+    /// extent since the last recorded change.
+    pub(super) async fn check_array(&self, path: &str) -> Result<Vec<Finding>> {
+        if path.is_empty() {
+            return Ok(Vec::new());
+        }
+        validate_path(path)?;
+        let attrs = self.attributes(path).await?;
+        if structure::family(&attrs).0 != Family::Array {
+            return Ok(Vec::new());
+        }
+        let r = structure::remote_from_attributes(path, &attrs)?;
+        let info = &r.info;
+        let finding = |code: &str, message: String, repair: Option<&str>| Finding {
+            path: path.to_string(),
+            code: code.into(),
+            message,
+            repair: repair.map(String::from),
+            repaired: false,
+        };
+        let mut out = Vec::new();
+        if r.chunk_totals != info.shape {
+            out.push(finding(
+                "chunk_list_mismatch",
+                format!(
+                    "the server's chunk lists cover {} but the shape is {}: the catalog is \
+                     inconsistent (a Tiled bug); copy the data to a new array",
+                    fmt_shape(&r.chunk_totals),
+                    fmt_shape(&info.shape)
+                ),
+                None,
+            ));
+        }
+        if info.chunks.contains(&0) {
+            out.push(finding(
+                "zero_length_axis",
+                format!(
+                    "shape {} has a zero-length axis, which Tiled 0.2.20 cannot extend; \
+                     recreate the array with at least one chunk along every axis",
+                    fmt_shape(&info.shape)
+                ),
+                None,
+            ));
+        }
+        let entries = self.state.read(&self.key(path))?;
+        if let Some(last) = entries.last() {
+            if last.new_shape.as_ref() != Some(&info.shape) {
+                out.push(finding(
+                    "journal_behind",
+                    format!(
+                        "the history ends at shape {} but the server has {}: another client \
+                         changed it",
+                        last.new_shape
+                            .as_deref()
+                            .map(fmt_shape)
+                            .unwrap_or_else(|| "(deleted)".into()),
+                        fmt_shape(&info.shape)
+                    ),
+                    Some("record the change in extent's history (cause: observed)"),
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Checks, then records a shape changed outside extent (the one repair a client can make).
+    pub(super) async fn repair_array(&self, path: &str) -> Result<Vec<Finding>> {
+        let mut found = self.check_array(path).await?;
+        for f in &mut found {
+            if f.code == "journal_behind" {
+                let key = self.key(path);
+                let lock = self.state.lock(&key).await?;
+                self.observe(path, &key, lock).await?;
+                f.repaired = true;
+            }
+        }
+        Ok(found)
+    }
+
+    /// Under the array's lock: appends an `observed` entry when the server's shape is not the
+    /// last one recorded. Returns the whole history.
+    async fn observe(
+        &self,
+        path: &str,
+        key: &str,
+        _lock: WriteLock,
+    ) -> Result<Vec<StructureChange>> {
+        let mut entries = self.state.read(key)?;
+        let last = entries.last().and_then(|e| e.new_shape.clone());
+        let now = self.remote(path).await?.info.shape;
+        if last.as_ref() != Some(&now) {
+            let entry = self.journal(key, path, Cause::Observed, last.as_deref(), Some(&now))?;
+            entries.push(entry);
+        }
+        Ok(entries)
+    }
+}
