@@ -1,7 +1,9 @@
 //! The conformance suite: every rule in `rules.rs` runs against the local Zarr backend (a temp
 //! dir) and against a real Tiled 0.2.20 server (started by the tests, or reused from
-//! `EXTENT_TILED_URL`). `tiled_only.rs` holds what only exists on Tiled (auth, the Python
-//! client, server bugs).
+//! `EXTENT_TILED_URL`). The rules never ask which backend they run on, only what it declares
+//! it can do (`Backend::capabilities`); what differs per backend lives here, in how a `Cx` is
+//! made and reopened. `tiled_only.rs` holds what only exists on Tiled (auth, the Python
+//! client, the remembered structures, server bugs).
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -22,6 +24,7 @@ pub enum Kind {
 
 /// One rule's world: a fresh, empty store of one kind, and how to reach it again.
 pub struct Cx {
+    /// Which backend: for making and reopening the store here; rules use `capabilities()`.
     pub kind: Kind,
     pub backend: Box<dyn Backend>,
     /// The store as `extent --store` takes it.
@@ -109,6 +112,23 @@ impl Cx {
     /// Another handle on the same store (as another process would open it).
     pub fn reopen(&self) -> Box<dyn Backend> {
         self.reopen_with(TiledOptions::default())
+    }
+
+    /// Another handle on the same store from another machine: none of this one's local state
+    /// (journal, locks, cache), only what is in the store.
+    pub fn reopen_elsewhere(&self) -> Box<dyn Backend> {
+        match self.kind {
+            Kind::Local => Box::new(LocalBackend::open(&self.store).unwrap()),
+            // A home of its own, inside this one so it goes away with it.
+            Kind::Tiled => Box::new(
+                TiledBackend::with_options(
+                    &self.store,
+                    self.api_key.clone(),
+                    Cx::options(&self.home.path().join("elsewhere")),
+                )
+                .unwrap(),
+            ),
+        }
     }
 
     pub fn reopen_with(&self, opts: TiledOptions) -> Box<dyn Backend> {
