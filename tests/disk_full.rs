@@ -29,7 +29,8 @@ impl Tmpfs {
             .output()
             .map(|o| o.status.success())
             .unwrap_or(false);
-        ok.then_some(Tmpfs { dir })
+        // Made only once mounted: dropping one unmounts it.
+        ok.then(|| Tmpfs { dir })
     }
 
     fn path(&self) -> &Path {
