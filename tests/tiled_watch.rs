@@ -66,14 +66,9 @@ impl Drop for OwnServer {
 }
 
 fn extent(home: &std::path::Path, s: &OwnServer, args: &[&str]) {
-    let mut all = vec!["--store", s.url.as_str(), "--api-key", s.key.as_str()];
+    let mut all = store_args(s).to_vec();
     all.extend_from_slice(args);
-    let out = common::extent(home, &all);
-    assert!(
-        out.status.success(),
-        "extent {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::extent_ok(home, &all);
 }
 
 fn store_args(s: &OwnServer) -> [&str; 4] {

@@ -4,27 +4,34 @@
 mod common;
 
 use std::io::BufRead;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
 
 use common::watch::{patch_rows, read_until, shape_changes, spawn_watch};
 use serde_json::json;
 
-#[test]
-fn watch_sees_every_shape_change_in_order() {
+/// A scratch dir with a private home and the path of a store in it.
+fn scratch() -> (tempfile::TempDir, PathBuf, String) {
     let tmp = tempfile::tempdir().unwrap();
     let home = tmp.path().join("home");
-    let store = tmp.path().join("s");
-    let store = store.to_str().unwrap();
-    let run = |args: &[&str]| {
+    let store = tmp.path().join("s").to_string_lossy().into_owned();
+    (tmp, home, store)
+}
+
+/// Runs `extent --store STORE ARGS` with a private `home`; fails the test if it fails.
+fn runner<'a>(home: &'a Path, store: &'a str) -> impl Fn(&[&str]) + 'a {
+    move |args| {
         let mut all = vec!["--store", store];
         all.extend_from_slice(args);
-        let out = common::extent(&home, &all);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+        common::extent_ok(home, &all);
+    }
+}
+
+#[test]
+fn watch_sees_every_shape_change_in_order() {
+    let (_tmp, home, store) = scratch();
+    let store = store.as_str();
+    let run = runner(&home, store);
     run(&[
         "create", "a", "--shape", "2,4", "--chunks", "2,4", "--dtype", "uint8",
     ]);
@@ -33,7 +40,7 @@ fn watch_sees_every_shape_change_in_order() {
     assert_eq!(watcher.ready["shape"], json!([2, 4]));
     // Out of order (rows 9, 5, 7 ...): only some of them grow the array.
     let rows_written = [9u64, 5, 7, 12, 10, 14, 13, 20, 16, 25, 30, 31, 33, 35, 40];
-    let (mut expected, rows) = patch_rows(run, &rows_written, 2);
+    let (mut expected, rows) = patch_rows(&run, &rows_written, 2);
     assert_eq!(expected.len(), 10, "{expected:?}");
     run(&["resize", "a", "--shape", &format!("{},4", rows + 3)]);
     expected.push((rows, rows + 3));
@@ -75,20 +82,9 @@ fn watch_times_out_with_a_non_zero_exit() {
 /// count toward `--count`; the creation of an array watched before it existed is an event.
 #[test]
 fn watch_says_when_it_is_ready() {
-    let tmp = tempfile::tempdir().unwrap();
-    let home = tmp.path().join("home");
-    let store = tmp.path().join("s");
-    let store = store.to_str().unwrap();
-    let run = |args: &[&str]| {
-        let mut all = vec!["--store", store];
-        all.extend_from_slice(args);
-        let out = common::extent(&home, &all);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let (_tmp, home, store) = scratch();
+    let store = store.as_str();
+    let run = runner(&home, store);
     run(&["create", "other", "--shape", "1", "--chunks", "1"]);
     let mut w = spawn_watch(&home, &["--store", store], "a");
     assert_eq!(w.ready["path"], "a", "{}", w.ready);
@@ -105,22 +101,8 @@ fn watch_says_when_it_is_ready() {
     drop(w);
 
     // Human output: the ready line on stdout, then exactly `--count` events.
-    let mut child = Command::new(common::extent_bin())
-        .args([
-            "--store",
-            store,
-            "watch",
-            "a",
-            "--count",
-            "1",
-            "--timeout",
-            "60",
-        ])
-        .env("HOME", &home)
-        .env("XDG_STATE_HOME", home.join("state"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_CACHE_HOME", home.join("cache"))
-        .env_remove("EXTENT_STORE")
+    let mut child = common::extent_command(&home, &["--store", store, "watch", "a"])
+        .args(["--count", "1", "--timeout", "60"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

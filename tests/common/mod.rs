@@ -82,6 +82,18 @@ pub fn extent(home: &Path, args: &[&str]) -> Output {
         .expect("cannot run extent")
 }
 
+/// Runs `extent` with `args` (see `extent_command`); fails the test with its stderr unless it
+/// succeeds, and returns its stdout.
+pub fn extent_ok(home: &Path, args: &[&str]) -> String {
+    let out = extent(home, args);
+    assert!(
+        out.status.success(),
+        "extent {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// A request for an empty array: every axis resizable, fill 0, no metadata. Tests change
 /// what they need with `CreateRequest { field, ..create_request(...) }`.
 pub fn create_request(path: &str, shape: &[u64], chunks: &[u64], dtype: DType) -> CreateRequest {

@@ -117,21 +117,16 @@ impl Cx {
     /// Another handle on the same store from another machine: none of this one's local state
     /// (journal, locks, cache), only what is in the store.
     pub fn reopen_elsewhere(&self) -> Box<dyn Backend> {
-        match self.kind {
-            Kind::Local => Box::new(LocalBackend::open(&self.store).unwrap()),
-            // A home of its own, inside this one so it goes away with it.
-            Kind::Tiled => Box::new(
-                TiledBackend::with_options(
-                    &self.store,
-                    self.api_key.clone(),
-                    Cx::options(&self.home.path().join("elsewhere")),
-                )
-                .unwrap(),
-            ),
-        }
+        // A home of its own, inside this one so it goes away with it.
+        self.open_from(&self.home.path().join("elsewhere"), TiledOptions::default())
     }
 
     pub fn reopen_with(&self, opts: TiledOptions) -> Box<dyn Backend> {
+        self.open_from(self.home.path(), opts)
+    }
+
+    /// A handle whose local state (Tiled's journal, locks, cache) lives under `home`.
+    fn open_from(&self, home: &std::path::Path, opts: TiledOptions) -> Box<dyn Backend> {
         match self.kind {
             Kind::Local => Box::new(LocalBackend::open(&self.store).unwrap()),
             Kind::Tiled => Box::new(
@@ -139,8 +134,8 @@ impl Cx {
                     &self.store,
                     self.api_key.clone(),
                     TiledOptions {
-                        data_dir: Some(self.home.path().join("data/extent")),
-                        cache_dir: Some(self.home.path().join("cache/extent")),
+                        data_dir: Some(home.join("data/extent")),
+                        cache_dir: Some(home.join("cache/extent")),
                         ..opts
                     },
                 )
