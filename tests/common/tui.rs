@@ -39,12 +39,14 @@ pub fn typed(s: &mut AppState, text: &str) {
     }
 }
 
-/// What a store can do; the history is the store's own.
+/// What a store can do; the history is the store's own, and any shape can be created.
 pub fn caps(can_shrink: bool, lists_chunks: bool) -> Capabilities {
     Capabilities {
         can_shrink,
         lists_chunks,
         history_in_store: true,
+        partial_chunks: true,
+        empty_axes: true,
     }
 }
 

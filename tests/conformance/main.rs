@@ -8,6 +8,8 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod rules;
+mod rules_cli;
+mod rules_concurrent;
 mod tiled_only;
 
 use std::path::PathBuf;
@@ -199,6 +201,7 @@ on_both!(
     errors_by_kind,
     nested_groups,
     chunk_states_and_capabilities,
+    create_shapes_the_store_can_hold,
     concurrent_writers_converge,
     one_writer_many_in_flight,
     history_survives_reopen,
