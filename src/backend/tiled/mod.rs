@@ -1093,8 +1093,8 @@ impl Backend for TiledBackend {
             can_shrink: false,
             lists_chunks: false,
             history_in_store: false,
-            // Tiled 0.2.20 pads a partial last chunk with phantom elements, and cannot extend
-            // an array created with a zero-length axis.
+            // Tiled 0.2.20 adds phantom elements when it extends a shape that is not a whole
+            // number of chunks, and cannot extend an array created with a zero-length axis.
             partial_chunks: false,
             empty_axes: false,
         }
