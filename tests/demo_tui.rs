@@ -14,6 +14,13 @@ fn tmux(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+fn session_alive(session: &str) -> bool {
+    Command::new("tmux")
+        .args(["has-session", "-t", session])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
 #[test]
 fn demo_shows_growth_and_ends_with_the_in_order_check() {
     let tmp = tempfile::tempdir().unwrap();
@@ -58,7 +65,11 @@ fn demo_shows_growth_and_ends_with_the_in_order_check() {
         std::thread::sleep(Duration::from_millis(100));
     }
     tmux(&["send-keys", "-t", &session, "q"]);
-    std::thread::sleep(Duration::from_millis(300));
+    // The session ends when the demo quits; kill it only if that has not happened in 10 s.
+    let quit_by = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < quit_by && session_alive(&session) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     tmux(&["kill-session", "-t", &session]);
     assert!(passed, "no in-order verdict on screen:\n{screen}");
     assert!(

@@ -1,5 +1,8 @@
-//! A really full disk under the local backend: a 2 MiB tmpfs when the tests run as root
-//! (ENOSPC), and always the kernel's file-size limit on a child `extent` (RLIMIT_FSIZE, EFBIG).
+//! A really full disk under the local backend: a 2 MiB tmpfs (ENOSPC), and the kernel's
+//! file-size limit on a child `extent` (RLIMIT_FSIZE, EFBIG). Both run as any user: the tmpfs
+//! is mounted directly when the tests may (root), else inside a user and mount namespace of
+//! the test's own (`unshare --user --map-root-user --mount`), where any user may mount one.
+//! Where neither works the tmpfs test fails and says why: it never passes untested.
 //! A grow that does not fit must fail with an error naming the cause, roll the shape back,
 //! keep every acknowledged byte, and leave a store that opens and checks clean; a create on
 //! a full disk must fail and leave no half-made array.
@@ -26,7 +29,8 @@ impl Tmpfs {
             .output()
             .map(|o| o.status.success())
             .unwrap_or(false);
-        ok.then_some(Tmpfs { dir })
+        // Made only once mounted: dropping one unmounts it.
+        ok.then(|| Tmpfs { dir })
     }
 
     fn path(&self) -> &Path {
@@ -40,12 +44,40 @@ impl Drop for Tmpfs {
     }
 }
 
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
+/// Set in the re-executed test binary that runs inside its own namespace.
+const IN_NAMESPACE: &str = "EXTENT_TEST_IN_USER_NAMESPACE";
+
+/// Runs the ignored test `name` of this binary inside a new user and mount namespace, where
+/// the test is root and may mount a tmpfs; fails with the reason when that is not possible.
+fn in_own_namespace(name: &str) {
+    let me = std::env::current_exe().unwrap();
+    let out = Command::new("unshare")
+        .args(["--user", "--map-root-user", "--mount"])
+        .arg(&me)
+        .args([
+            "--ignored",
+            "--exact",
+            name,
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(IN_NAMESPACE, "1")
         .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot mount a tmpfs here (not root) and cannot run unshare (util-linux) for a \
+                 user namespace where it could: {e}"
+            )
+        });
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{name} in its own user namespace failed. If unshare itself was refused, run as root \
+         or allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, \
+         user.max_user_namespaces > 0).\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    print!("{stdout}");
 }
 
 /// Incompressible bytes (zstd cannot shrink them), deterministic.
@@ -206,14 +238,30 @@ fn grow_past_the_space(env: &Env, needle: &str, limit: Option<u64>, big_rows: u6
     assert!(env.data("a") == [acknowledged, more_bytes].concat());
 }
 
+/// As root the tmpfs is mounted here; as any other user the same scenario runs in a user
+/// namespace of its own (see `in_own_namespace`).
 #[test]
 fn a_full_tmpfs_rolls_back_and_keeps_acknowledged_data() {
-    if !is_root() {
-        // Covered by the RLIMIT_FSIZE test below; mounting needs root.
-        eprintln!("not root: the tmpfs variant runs as root only");
-        return;
+    match Tmpfs::mount("2m") {
+        Some(fs) => full_tmpfs(&fs),
+        None => in_own_namespace("full_tmpfs_in_a_user_namespace"),
     }
-    let fs = Tmpfs::mount("2m").expect("running as root but cannot mount a tmpfs");
+}
+
+/// The tmpfs scenario as root of a user namespace: started by the test above, never alone.
+#[test]
+#[ignore = "run by a_full_tmpfs_rolls_back_and_keeps_acknowledged_data in its own namespace"]
+fn full_tmpfs_in_a_user_namespace() {
+    assert!(
+        std::env::var_os(IN_NAMESPACE).is_some(),
+        "runs only inside the namespace made by a_full_tmpfs_rolls_back_and_keeps_acknowledged_data"
+    );
+    let fs = Tmpfs::mount("2m").expect("root of a new user namespace, yet cannot mount a tmpfs");
+    full_tmpfs(&fs);
+}
+
+/// A grow past the end of a 2 MiB tmpfs, then creates on a filesystem with no space left.
+fn full_tmpfs(fs: &Tmpfs) {
     let env = Env::new(&fs.path().join("store"));
     // 640 rows × 4096 = 2.5 MiB of noise: more than the whole filesystem.
     grow_past_the_space(&env, "No space left on device", None, 640);

@@ -22,14 +22,10 @@ fn frame(row: u64) -> ArrayData {
 
 fn create_req(path: &str) -> CreateRequest {
     CreateRequest {
-        path: path.into(),
-        shape: vec![1, COLS],
-        chunks: vec![3, COLS],
-        dtype: DType::Int32,
         resizable: vec![true, false],
         fill_value: (-1).into(),
-        metadata: serde_json::json!({}),
         data: Some(frame(0)),
+        ..common::create_request(path, &[1, COLS], &[3, COLS], DType::Int32)
     }
 }
 
@@ -60,13 +56,13 @@ fn expected(rows: u64) -> Vec<u8> {
     (0..rows).flat_map(|r| frame(r).bytes).collect()
 }
 
-/// Entry point of the worker processes (this test binary, re-executed): does nothing unless
-/// EXTENT_TEST_WORKER is set.
+/// Entry point of the worker processes (this test binary, re-executed with `--ignored`):
+/// ignored in a normal run, and fails when run without its EXTENT_TEST_WORKER.
 #[test]
+#[ignore = "a worker process of the multi-process tests in this file"]
 fn worker_entry() {
-    let Ok(spec) = std::env::var("EXTENT_TEST_WORKER") else {
-        return;
-    };
+    let spec = std::env::var("EXTENT_TEST_WORKER")
+        .expect("worker_entry runs only as a worker of the multi-process tests in this file");
     let mut parts = spec.split(';');
     let store = parts.next().unwrap().to_string();
     let frames: Vec<u64> = parts
@@ -193,9 +189,8 @@ proptest! {
             let b = LocalBackend::open_or_create(tmp.path()).unwrap();
             rt.block_on(async {
                 b.create(&CreateRequest {
-                    path: "a".into(), shape: vec![2, 2], chunks: vec![3, 2], dtype: DType::UInt16,
-                    resizable: vec![true, true], fill_value: 7.into(),
-                    metadata: serde_json::json!({}), data: None,
+                    fill_value: 7.into(),
+                    ..common::create_request("a", &[2, 2], &[3, 2], DType::UInt16)
                 }).await.unwrap();
                 for i in order {
                     let ((r, c), (h, w)) = patches[i];

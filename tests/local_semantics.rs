@@ -1,19 +1,15 @@
 //! Local-store rules that need a look inside the store: shrink clears the edge chunks'
 //! overhang, a failed write after a grow rolls the shape back, symlinks cannot escape.
 
+mod common;
+
 use extent::backend::local::LocalBackend;
 use extent::backend::{ArrayData, Backend, Cause, CreateRequest, DType, ErrorKind};
 
 fn req(path: &str, shape: &[u64], chunks: &[u64]) -> CreateRequest {
     CreateRequest {
-        path: path.into(),
-        shape: shape.to_vec(),
-        chunks: chunks.to_vec(),
-        dtype: DType::Int32,
-        resizable: vec![true; shape.len()],
         fill_value: (-7).into(),
-        metadata: serde_json::json!({}),
-        data: None,
+        ..common::create_request(path, shape, chunks, DType::Int32)
     }
 }
 

@@ -66,14 +66,9 @@ impl Drop for OwnServer {
 }
 
 fn extent(home: &std::path::Path, s: &OwnServer, args: &[&str]) {
-    let mut all = vec!["--store", s.url.as_str(), "--api-key", s.key.as_str()];
+    let mut all = store_args(s).to_vec();
     all.extend_from_slice(args);
-    let out = common::extent(home, &all);
-    assert!(
-        out.status.success(),
-        "extent {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::extent_ok(home, &all);
 }
 
 fn store_args(s: &OwnServer) -> [&str; 4] {
@@ -104,11 +99,13 @@ fn tiled_watch_live_and_across_a_server_restart() {
         ],
     );
     let mut watch = spawn_watch(home.path(), &store_args(&s), "a");
-    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(watch.ready["state"], "live", "{}", watch.ready);
     let (mut expected, rows) =
         patch_rows(|a: &[&str]| extent(home.path(), &s, a), &[6, 3, 4, 9, 7], 2);
     // Restart the server on the same port and storage while the watch runs.
     stop_server(&s);
+    // Down on purpose for a moment (not a wait for the watch): the watch must lose the link
+    // and come back through its reconnect path, not slip past a restart it never saw.
     std::thread::sleep(Duration::from_secs(1));
     let s2 = start_server(&env);
     let (more, rows) = patch_rows(
@@ -135,16 +132,18 @@ fn tiled_watch_polls_without_a_streaming_cache() {
         ],
     );
     let mut watch = spawn_watch(home.path(), &store_args(&s), "a");
-    std::thread::sleep(Duration::from_secs(2));
-    // Polling sees shapes, not every step: one patch at a time, each given time to be seen.
+    assert_eq!(watch.ready["state"], "polling", "{}", watch.ready);
+    // Polling sees shapes, not every step: one patch at a time, the next once this one was
+    // seen.
     let mut expected = Vec::new();
+    let mut events = Vec::new();
     let mut rows = 2;
     for r in [4u64, 7, 9] {
         let (step, now) = patch_rows(|a: &[&str]| extent(home.path(), &s, a), &[r], rows);
         expected.extend(step);
         rows = now;
-        std::thread::sleep(Duration::from_millis(800));
+        events.extend(watch.events_until(rows));
     }
-    let events = read_until(&mut watch, rows);
+    drop(watch);
     assert_eq!(shape_changes(&events), expected, "events: {events:#?}");
 }

@@ -8,21 +8,14 @@ mod common;
 
 use std::path::Path;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use common::tui::{array_entry, connected, ctrl, key, page_loaded};
+use crossterm::event::KeyCode;
 use extent::app::action::{Action, Effect, JobResult, Operation};
 use extent::app::dialogs::DialogKind;
 use extent::app::state::AppState;
 use extent::backend::local::LocalBackend;
-use extent::backend::{ArrayData, Backend, CreateRequest, DType, NodeEntry, NodeKind, Page};
+use extent::backend::{ArrayData, Backend, CreateRequest, DType};
 use serde_json::json;
-
-fn key(code: KeyCode) -> Action {
-    Action::Key(KeyEvent::new(code, KeyModifiers::NONE))
-}
-
-fn ctrl(c: char) -> Action {
-    Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
-}
 
 struct World {
     rt: tokio::runtime::Runtime,
@@ -41,14 +34,10 @@ impl World {
         let b = LocalBackend::open_or_create(&store).unwrap();
         let vals: Vec<u8> = (0..40).flat_map(|i| (i as f64).to_le_bytes()).collect();
         let req = CreateRequest {
-            path: "a".into(),
-            shape: vec![10, 4],
-            chunks: vec![5, 2],
-            dtype: DType::Float64,
             resizable: vec![true, false],
             fill_value: json!(0.0),
-            metadata: json!({}),
             data: Some(ArrayData::new(DType::Float64, vec![10, 4], vals).unwrap()),
+            ..common::create_request("a", &[10, 4], &[5, 2], DType::Float64)
         };
         rt.block_on(b.create(&req)).unwrap();
         World {
@@ -62,28 +51,9 @@ impl World {
 
     /// The app with `a` selected and open (its structure read from the store).
     fn app(&self) -> AppState {
-        let caps = self.b.capabilities();
-        let mut s = AppState::new("t", caps);
-        s.update(Action::Resize(100, 30));
-        s.update(Action::StoreReady {
-            label: "t".into(),
-            describe: self.b.describe(),
-            capabilities: caps,
-        });
+        let mut s = connected("t", &self.b.describe(), self.b.capabilities(), 100, 30);
         let info = self.rt.block_on(self.b.show("a")).unwrap();
-        s.update(JobResult::PageLoaded {
-            parent: String::new(),
-            offset: 0,
-            result: Ok(Page {
-                entries: vec![NodeEntry {
-                    path: "a".into(),
-                    kind: NodeKind::Array,
-                    shape: Some(info.shape.clone()),
-                    dtype: Some(info.dtype),
-                }],
-                total: Some(1),
-            }),
-        });
+        page_loaded(&mut s, "", vec![array_entry("a", &info.shape, info.dtype)]);
         let mut fx = Vec::new();
         s.after_selection_change(&mut fx);
         s.update(JobResult::InfoLoaded {

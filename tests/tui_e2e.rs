@@ -138,14 +138,9 @@ fn shell_quote(p: &Path) -> String {
 async fn make_store(dir: &Path) -> LocalBackend {
     let b = LocalBackend::open_or_create(dir).expect("store");
     let req = |path: &str, shape: &[u64], chunks: &[u64], resizable: &[bool]| CreateRequest {
-        path: path.into(),
-        shape: shape.to_vec(),
-        chunks: chunks.to_vec(),
-        dtype: DType::UInt16,
         resizable: resizable.to_vec(),
-        fill_value: json!(0),
         metadata: json!({"units": "counts"}),
-        data: None,
+        ..common::create_request(path, shape, chunks, DType::UInt16)
     };
     b.create(&req(
         "detector/frames",
@@ -319,16 +314,12 @@ async fn browse_patch_resize_create_help_quit_in_tmux() {
     assert_eq!((info.shape, info.chunks), (vec![6, 4], vec![3, 4]));
 
     // Another writer makes an array: it shows up in the catalog without a key press.
-    b.create(&CreateRequest {
-        path: "late_arrival".into(),
-        shape: vec![3],
-        chunks: vec![3],
-        dtype: DType::UInt8,
-        resizable: vec![true],
-        fill_value: json!(0),
-        metadata: json!({}),
-        data: None,
-    })
+    b.create(&common::create_request(
+        "late_arrival",
+        &[3],
+        &[3],
+        DType::UInt8,
+    ))
     .await
     .expect("create by another writer");
     let s = t.wait_for(&["late_arrival", "new array: late_arrival"], 15);

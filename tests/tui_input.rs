@@ -1,32 +1,14 @@
 //! Input handling through `update()`: mouse, cancel writes nothing, confirmation gates writes,
 //! live events and polling ask for the right work.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+mod common;
+
+use common::tui::{array_entry, caps, connected, key, mouse, page_loaded};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEventKind};
 use extent::app::action::{Action, Effect, JobResult};
 use extent::app::state::AppState;
-use extent::backend::{ArrayInfo, Capabilities, DType, EventKind, NodeEntry, NodeKind, Page};
+use extent::backend::{ArrayInfo, DType, EventKind};
 use serde_json::json;
-
-fn caps() -> Capabilities {
-    Capabilities {
-        can_shrink: false,
-        lists_chunks: true,
-        history_in_store: true,
-    }
-}
-
-fn key(code: KeyCode) -> Action {
-    Action::Key(KeyEvent::new(code, KeyModifiers::NONE))
-}
-
-fn mouse(kind: MouseEventKind, column: u16, row: u16) -> Action {
-    Action::Mouse(MouseEvent {
-        kind,
-        column,
-        row,
-        modifiers: KeyModifiers::NONE,
-    })
-}
 
 fn info(path: &str) -> ArrayInfo {
     ArrayInfo {
@@ -40,31 +22,14 @@ fn info(path: &str) -> ArrayInfo {
     }
 }
 
+/// Arrays a, b, c on a store that cannot shrink.
 fn state() -> AppState {
-    let mut s = AppState::new("t", caps());
-    s.update(Action::Resize(80, 24));
-    s.update(Action::StoreReady {
-        label: "t".into(),
-        describe: "local:/t".into(),
-        capabilities: caps(),
-    });
+    let mut s = connected("t", "local:/t", caps(false, true), 80, 24);
     let entries = ["a", "b", "c"]
         .iter()
-        .map(|n| NodeEntry {
-            path: n.to_string(),
-            kind: NodeKind::Array,
-            shape: Some(vec![10, 4]),
-            dtype: Some(DType::Float64),
-        })
+        .map(|n| array_entry(n, &[10, 4], DType::Float64))
         .collect();
-    s.update(JobResult::PageLoaded {
-        parent: String::new(),
-        offset: 0,
-        result: Ok(Page {
-            entries,
-            total: Some(3),
-        }),
-    });
+    page_loaded(&mut s, "", entries);
     s
 }
 

@@ -1,14 +1,19 @@
 //! Snapshots of every widget and dialog at 80×24 and 160×48, drawn with ratatui's TestBackend
 //! from states built through `update()` with deterministic data (no store, no clock).
 
+mod common;
+
 use std::sync::Arc;
 
+use common::tui::{
+    array_entry as arr, ch as key, connected, group_entry as grp, key as code, page_loaded, typed,
+};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use extent::app::action::{Action, Effect, JobResult};
 use extent::app::state::AppState;
 use extent::backend::{
-    ArrayData, ArrayInfo, Capabilities, Cause, ChunkMap, ChunkState, DType, NodeEntry, NodeKind,
-    Page, StructureChange,
+    ArrayData, ArrayInfo, Capabilities, Cause, ChunkMap, ChunkState, DType, NodeEntry, Page,
+    StructureChange,
 };
 use extent::config::StoreSpec;
 use extent::ui::theme::Theme;
@@ -20,11 +25,7 @@ use serde_json::json;
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
 fn caps(lists_chunks: bool) -> Capabilities {
-    Capabilities {
-        can_shrink: true,
-        lists_chunks,
-        history_in_store: true,
-    }
+    common::tui::caps(true, lists_chunks)
 }
 
 fn render(state: &AppState) -> String {
@@ -52,38 +53,6 @@ fn render(state: &AppState) -> String {
         out.push('\n');
     }
     out
-}
-
-fn key(c: char) -> Action {
-    Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
-}
-
-fn code(c: KeyCode) -> Action {
-    Action::Key(KeyEvent::new(c, KeyModifiers::NONE))
-}
-
-fn typed(s: &mut AppState, text: &str) {
-    for c in text.chars() {
-        s.update(key(c));
-    }
-}
-
-fn arr(path: &str, shape: &[u64], dtype: DType) -> NodeEntry {
-    NodeEntry {
-        path: path.into(),
-        kind: NodeKind::Array,
-        shape: Some(shape.to_vec()),
-        dtype: Some(dtype),
-    }
-}
-
-fn grp(path: &str) -> NodeEntry {
-    NodeEntry {
-        path: path.into(),
-        kind: NodeKind::Group,
-        shape: None,
-        dtype: None,
-    }
 }
 
 fn frames_info() -> ArrayInfo {
@@ -161,26 +130,15 @@ fn deterministic(dtype: DType, shape: &[u64], f: impl Fn(u64) -> f64) -> ArrayDa
 
 /// The main screen on a store with a few arrays, nothing open.
 fn store(w: u16, h: u16, lists_chunks: bool) -> AppState {
-    let mut s = AppState::new("beamline1", caps(lists_chunks));
-    s.update(Action::Resize(w, h));
-    s.update(Action::StoreReady {
-        label: "beamline1".into(),
-        describe: "local:/data/beamline1.zarr".into(),
-        capabilities: caps(lists_chunks),
-    });
-    s.update(JobResult::PageLoaded {
-        parent: String::new(),
-        offset: 0,
-        result: Ok(Page {
-            entries: vec![
-                grp("detector"),
-                grp("scan"),
-                grp("timeseries"),
-                arr("volume", &[8, 12, 12], DType::Float32),
-            ],
-            total: Some(4),
-        }),
-    });
+    let describe = "local:/data/beamline1.zarr";
+    let mut s = connected("beamline1", describe, caps(lists_chunks), w, h);
+    let top = vec![
+        grp("detector"),
+        grp("scan"),
+        grp("timeseries"),
+        arr("volume", &[8, 12, 12], DType::Float32),
+    ];
+    page_loaded(&mut s, "", top);
     for (g, entries) in [
         (
             "detector",
@@ -200,14 +158,7 @@ fn store(w: u16, h: u16, lists_chunks: bool) -> AppState {
     ] {
         assert!(s.catalog.select_path(g));
         s.update(code(KeyCode::Enter));
-        s.update(JobResult::PageLoaded {
-            parent: g.into(),
-            offset: 0,
-            result: Ok(Page {
-                total: Some(entries.len() as u64),
-                entries,
-            }),
-        });
+        page_loaded(&mut s, g, entries);
     }
     s
 }

@@ -369,6 +369,8 @@ mod tests {
             can_shrink: true,
             lists_chunks: true,
             history_in_store: true,
+            partial_chunks: true,
+            empty_axes: true,
         };
         let s = AppState::new("t", caps);
         let enabled = |c: Command| {

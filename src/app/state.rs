@@ -265,6 +265,8 @@ impl AppState {
                 can_shrink: false,
                 lists_chunks: false,
                 history_in_store: false,
+                partial_chunks: false,
+                empty_axes: false,
             },
         );
         s.screen = Screen::Picker;

@@ -46,6 +46,12 @@ pub struct Capabilities {
     pub lists_chunks: bool,
     /// The store itself keeps the structure history (otherwise extent's journal does).
     pub history_in_store: bool,
+    /// `create` takes a shape that is not a whole number of chunks (otherwise it refuses one,
+    /// as `invalid_input`, and makes nothing).
+    pub partial_chunks: bool,
+    /// `create` takes a shape with a zero-length axis, to be extended later (otherwise it
+    /// refuses one, as `invalid_input`, and makes nothing).
+    pub empty_axes: bool,
 }
 
 /// A store of extendable arrays. Every method checks its input before writing anything;

@@ -1,18 +1,24 @@
-//! `extent watch ARRAY [--json] [--count N] [--timeout SECONDS]`: one line per event.
+//! `extent watch ARRAY [--json] [--count N] [--timeout SECONDS]`: a ready line once the watch
+//! is established, then one line per event.
 
 use std::time::Duration;
 
-use crate::backend::{fmt_shape, Error, EventKind, Result, WatchMessage};
+use serde::Serialize;
+
+use crate::backend::{
+    fmt_shape, now_rfc3339, Backend, ConnectionState, Error, ErrorKind, EventKind, Result,
+    WatchMessage,
+};
 
 use super::{array_path, open_store, Cli, Output};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     pub array: String,
-    /// One JSON object per line: {"time","event","shape",...}.
+    /// One JSON object per line: first {"event":"ready",...}, then {"time","event","shape",...}.
     #[arg(long)]
     pub json: bool,
-    /// Exit (0) after this many events.
+    /// Exit (0) after this many events (the ready line is not one).
     #[arg(long)]
     pub count: Option<u64>,
     /// Give up after this many seconds (exit 1 if fewer than --count events came).
@@ -23,10 +29,21 @@ pub struct Args {
 /// Exit code when the timeout ends the watch before `--count` events.
 pub const TIMEOUT_EXIT: i32 = 1;
 
+/// The first line: the watch is established, so every later change will be reported.
+#[derive(Debug, Serialize)]
+struct Ready<'a> {
+    event: &'static str,
+    time: String,
+    path: &'a str,
+    /// `None` while the array does not exist (its creation will be an event).
+    shape: Option<Vec<u64>>,
+    /// How the news arrives: `live` or `polling`.
+    state: &'static str,
+}
+
 pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<i32> {
     let store = open_store(cli, false)?;
     let path = array_path(&args.array)?;
-    let mut rx = store.watch(&path).await?;
     let deadline = match args.timeout {
         Some(t) if t.is_finite() && t >= 0.0 => {
             Some(tokio::time::Instant::now() + Duration::from_secs_f64(t))
@@ -38,6 +55,8 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<i32> {
         }
         None => None,
     };
+    let mut rx = store.watch(&path).await?;
+    let mut ready = false;
     let mut seen = 0u64;
     loop {
         if args.count.is_some_and(|n| seen >= n) {
@@ -59,6 +78,19 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<i32> {
         let Some(msg) = msg else {
             return Err(Error::io("the watch ended unexpectedly"));
         };
+        // Watchers send their first state only once they follow the array, so that state is
+        // the moment to say so; an event arriving first proves it too.
+        if !ready {
+            ready = true;
+            let state = match &msg {
+                WatchMessage::State(s) => *s,
+                WatchMessage::Event(_) => ConnectionState::Polling,
+            };
+            print_ready(store.as_ref(), &path, state, out).await;
+            if matches!(msg, WatchMessage::State(_)) {
+                continue;
+            }
+        }
         match msg {
             WatchMessage::State(s) => {
                 if !out.json {
@@ -92,4 +124,35 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<i32> {
             }
         }
     }
+}
+
+/// Prints the ready line with the array's shape as it is now (read after the watch started,
+/// so a change in between shows up as an event too, never as nothing).
+async fn print_ready(store: &dyn Backend, path: &str, state: ConnectionState, out: &Output) {
+    let shape = match store.show(path).await {
+        Ok(info) => Some(info.shape),
+        Err(e) if e.kind == ErrorKind::NotFound => None,
+        Err(e) => {
+            // The watcher keeps trying (and reports the link's state); only the shape is unknown.
+            eprintln!("watch: cannot read the shape now: {e}");
+            None
+        }
+    };
+    let line = Ready {
+        event: "ready",
+        time: now_rfc3339(),
+        path,
+        shape,
+        state: state.name(),
+    };
+    out.emit(&line, || {
+        let shape = line.shape.as_deref().map_or_else(
+            || "(not there yet)".to_string(),
+            |s| format!("shape {}", fmt_shape(s)),
+        );
+        format!(
+            "watching {path}  {shape}  {}  (Ctrl-C to stop)",
+            state.name()
+        )
+    });
 }

@@ -1,14 +1,18 @@
-//! Helpers shared by the integration tests: the pinned Python venv, the extent binary.
+//! Helpers shared by the integration tests: the pinned Python venv, the extent binary, the
+//! request to create an array, builders for TUI tests.
 #![allow(dead_code)]
 
 pub mod hostile;
 pub mod order;
 pub mod tiled;
+pub mod tui;
 pub mod watch;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
+
+use extent::backend::{CreateRequest, DType};
 
 /// The repository root.
 pub fn repo() -> PathBuf {
@@ -56,20 +60,53 @@ pub fn extent_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_extent"))
 }
 
-/// Runs `extent` with `args`, with a private HOME/XDG dirs under `home` so tests do not touch
-/// the user's config, journal or locks.
-pub fn extent(home: &Path, args: &[&str]) -> Output {
-    Command::new(extent_bin())
-        .args(args)
+/// `extent ARGS` with a private HOME/XDG dirs under `home`, so tests do not touch the user's
+/// config, journal or locks, and no store or key from the environment.
+pub fn extent_command(home: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(extent_bin());
+    cmd.args(args)
         .env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join("config"))
         .env("XDG_DATA_HOME", home.join("data"))
         .env("XDG_STATE_HOME", home.join("state"))
         .env("XDG_CACHE_HOME", home.join("cache"))
         .env_remove("EXTENT_STORE")
-        .env_remove("TILED_API_KEY")
+        .env_remove("TILED_API_KEY");
+    cmd
+}
+
+/// Runs `extent` with `args` (see `extent_command`) and waits for it.
+pub fn extent(home: &Path, args: &[&str]) -> Output {
+    extent_command(home, args)
         .output()
         .expect("cannot run extent")
+}
+
+/// Runs `extent` with `args` (see `extent_command`); fails the test with its stderr unless it
+/// succeeds, and returns its stdout.
+pub fn extent_ok(home: &Path, args: &[&str]) -> String {
+    let out = extent(home, args);
+    assert!(
+        out.status.success(),
+        "extent {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A request for an empty array: every axis resizable, fill 0, no metadata. Tests change
+/// what they need with `CreateRequest { field, ..create_request(...) }`.
+pub fn create_request(path: &str, shape: &[u64], chunks: &[u64], dtype: DType) -> CreateRequest {
+    CreateRequest {
+        path: path.into(),
+        shape: shape.to_vec(),
+        chunks: chunks.to_vec(),
+        dtype,
+        resizable: vec![true; shape.len()],
+        fill_value: serde_json::json!(0),
+        metadata: serde_json::json!({}),
+        data: None,
+    }
 }
 
 /// The JSON that a successful `extent ARGS` printed; fails with stderr or stdout otherwise.

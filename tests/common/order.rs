@@ -33,9 +33,10 @@ pub fn check_history(h: &[StructureChange], final_shape: &[u64]) {
     assert_eq!(h.last().unwrap().new_shape.as_deref(), Some(final_shape));
 }
 
-/// Runs `workers` copies of this test binary's `worker_entry` test at once, worker `w` getting
-/// the frames `f` of `frames` with `f % workers == w` (in their shuffled order) through
-/// `EXTENT_TEST_WORKER = spec("f,f,...")`; waits for all and fails if one did.
+/// Runs `workers` copies of this test binary's `worker_entry` test (marked `#[ignore]`, so
+/// only these runs execute it) at once, worker `w` getting the frames `f` of `frames` with
+/// `f % workers == w` (in their shuffled order) through `EXTENT_TEST_WORKER = spec("f,f,...")`;
+/// waits for all and fails if one did, or if one ran no test.
 pub fn run_workers(
     workers: u64,
     frames: &[u64],
@@ -51,7 +52,13 @@ pub fn run_workers(
                 .map(|f| f.to_string())
                 .collect();
             std::process::Command::new(&me)
-                .args(["--exact", "worker_entry", "--nocapture", "--test-threads=1"])
+                .args([
+                    "--ignored",
+                    "--exact",
+                    "worker_entry",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
                 .env("EXTENT_TEST_WORKER", spec(&mine.join(",")))
                 .envs(envs.iter().copied())
                 .stdout(std::process::Stdio::piped())
@@ -62,10 +69,12 @@ pub fn run_workers(
         .collect();
     for c in children {
         let out = c.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "a worker failed: {stdout}");
+        // A worker that matched no test would exit 0 having written nothing.
         assert!(
-            out.status.success(),
-            "a worker failed: {}",
-            String::from_utf8_lossy(&out.stdout)
+            stdout.contains("1 passed"),
+            "a worker ran no test: {stdout}"
         );
     }
 }

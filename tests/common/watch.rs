@@ -1,30 +1,52 @@
-//! `extent watch --json` driven from tests: start it, read its events, check their order.
+//! `extent watch --json` driven from tests: start it, wait for its ready line, read its
+//! events, check their order.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-/// Starts `extent <store_args> watch PATH --json --timeout 120` in the background.
-pub fn spawn_watch(home: &Path, store_args: &[&str], path: &str) -> Child {
-    Command::new(super::extent_bin())
-        .args(store_args)
-        .args(["watch", path, "--json", "--timeout", "120"])
-        .env("XDG_STATE_HOME", home.join("state"))
-        .env("XDG_CACHE_HOME", home.join("cache"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("cannot start extent watch")
+/// How long a watch may take to say it is ready before the test fails.
+const READY_WITHIN: Duration = Duration::from_secs(60);
+
+/// A running `extent watch --json` whose ready line has been read; killed on drop.
+pub struct Watch {
+    child: Child,
+    lines: Receiver<String>,
+    stderr: Arc<Mutex<String>>,
+    /// The ready line: `{"event":"ready","path","shape","state",...}`.
+    pub ready: Value,
 }
 
-/// Reads events until the shape reaches `rows` along axis 0 (or 60 s pass), then stops the
-/// watch.
-pub fn read_until(child: &mut Child, rows: u64) -> Vec<Value> {
-    let (tx, rx) = std::sync::mpsc::channel();
+impl Watch {
+    /// What the watch wrote on stderr so far, for failure messages.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `extent <store_args> watch PATH --json --timeout 120` in the background and waits
+/// for its ready line: once it is back, every later change is reported. Fails the test with
+/// the watch's stderr if no ready line comes within a minute.
+pub fn spawn_watch(home: &Path, store_args: &[&str], path: &str) -> Watch {
+    let mut child = super::extent_command(home, store_args)
+        .args(["watch", path, "--json", "--timeout", "120"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot start extent watch");
+    let (tx, lines) = std::sync::mpsc::channel();
     let stdout = child.stdout.take().expect("watch stdout");
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(stdout)
@@ -32,25 +54,97 @@ pub fn read_until(child: &mut Child, rows: u64) -> Vec<Value> {
             .map_while(Result::ok)
         {
             if tx.send(line).is_err() {
-                return;
+                break;
             }
         }
     });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut events = Vec::new();
-    while Instant::now() < deadline {
-        let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) else {
-            continue;
-        };
-        let e: Value = serde_json::from_str(&line).expect("one JSON object per line");
-        let done = e["event"] == "shape_changed" && e["new"][0] == rows;
-        events.push(e);
-        if done {
-            break;
+    let stderr = Arc::new(Mutex::new(String::new()));
+    let mut err_pipe = child.stderr.take().expect("watch stderr");
+    let sink = stderr.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = err_pipe.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            if let Ok(mut s) = sink.lock() {
+                s.push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        }
+    });
+    let first = lines.recv_timeout(READY_WITHIN);
+    let mut w = Watch {
+        child,
+        lines,
+        stderr,
+        ready: Value::Null,
+    };
+    let line = match first {
+        Ok(line) => line,
+        Err(RecvTimeoutError::Timeout) => panic!(
+            "extent watch {path} printed no ready line within {READY_WITHIN:?}; stderr: {}",
+            w.stderr()
+        ),
+        Err(RecvTimeoutError::Disconnected) => {
+            let status = w.child.wait();
+            panic!(
+                "extent watch {path} ended ({status:?}) before its ready line; stderr: {}",
+                w.stderr()
+            )
+        }
+    };
+    let ready: Value = serde_json::from_str(&line)
+        .unwrap_or_else(|e| panic!("the first line of watch --json is not JSON ({e}): {line}"));
+    assert_eq!(
+        ready["event"], "ready",
+        "the first line is not the ready line: {line}"
+    );
+    w.ready = ready;
+    w
+}
+
+impl Watch {
+    /// The next event; fails the test (with the watch's stderr) if none comes within `secs`.
+    pub fn next_event(&mut self, secs: u64) -> Value {
+        match self.lines.recv_timeout(Duration::from_secs(secs)) {
+            Ok(line) => serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("watch --json printed a non-JSON line ({e}): {line}")),
+            Err(e) => panic!(
+                "no event from the watch within {secs} s ({e}); stderr: {}",
+                self.stderr()
+            ),
         }
     }
-    let _ = child.kill();
-    let _ = child.wait();
+
+    /// Reads events until the shape reaches `rows` along axis 0 (or 60 s pass, or the watch
+    /// ends), leaving the watch running.
+    pub fn events_until(&mut self, rows: u64) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut events = Vec::new();
+        while Instant::now() < deadline {
+            let line = match self.lines.recv_timeout(Duration::from_millis(200)) {
+                Ok(line) => line,
+                Err(RecvTimeoutError::Timeout) => continue,
+                // The watch ended: what it said is all there is.
+                Err(RecvTimeoutError::Disconnected) => break,
+            };
+            let e: Value = serde_json::from_str(&line).expect("one JSON object per line");
+            let done = e["event"] == "shape_changed" && e["new"][0] == rows;
+            events.push(e);
+            if done {
+                break;
+            }
+        }
+        events
+    }
+}
+
+/// Reads events until the shape reaches `rows` along axis 0 (or 60 s pass), then stops the
+/// watch.
+pub fn read_until(w: &mut Watch, rows: u64) -> Vec<Value> {
+    let events = w.events_until(rows);
+    let _ = w.child.kill();
+    let _ = w.child.wait();
     events
 }
 

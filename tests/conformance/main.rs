@@ -1,11 +1,15 @@
 //! The conformance suite: every rule in `rules.rs` runs against the local Zarr backend (a temp
 //! dir) and against a real Tiled 0.2.20 server (started by the tests, or reused from
-//! `EXTENT_TILED_URL`). `tiled_only.rs` holds what only exists on Tiled (auth, the Python
-//! client, server bugs).
+//! `EXTENT_TILED_URL`). The rules never ask which backend they run on, only what it declares
+//! it can do (`Backend::capabilities`); what differs per backend lives here, in how a `Cx` is
+//! made and reopened. `tiled_only.rs` holds what only exists on Tiled (auth, the Python
+//! client, the remembered structures, server bugs).
 
 #[path = "../common/mod.rs"]
 mod common;
 mod rules;
+mod rules_cli;
+mod rules_concurrent;
 mod tiled_only;
 
 use std::path::PathBuf;
@@ -22,6 +26,7 @@ pub enum Kind {
 
 /// One rule's world: a fresh, empty store of one kind, and how to reach it again.
 pub struct Cx {
+    /// Which backend: for making and reopening the store here; rules use `capabilities()`.
     pub kind: Kind,
     pub backend: Box<dyn Backend>,
     /// The store as `extent --store` takes it.
@@ -111,7 +116,19 @@ impl Cx {
         self.reopen_with(TiledOptions::default())
     }
 
+    /// Another handle on the same store from another machine: none of this one's local state
+    /// (journal, locks, cache), only what is in the store.
+    pub fn reopen_elsewhere(&self) -> Box<dyn Backend> {
+        // A home of its own, inside this one so it goes away with it.
+        self.open_from(&self.home.path().join("elsewhere"), TiledOptions::default())
+    }
+
     pub fn reopen_with(&self, opts: TiledOptions) -> Box<dyn Backend> {
+        self.open_from(self.home.path(), opts)
+    }
+
+    /// A handle whose local state (Tiled's journal, locks, cache) lives under `home`.
+    fn open_from(&self, home: &std::path::Path, opts: TiledOptions) -> Box<dyn Backend> {
         match self.kind {
             Kind::Local => Box::new(LocalBackend::open(&self.store).unwrap()),
             Kind::Tiled => Box::new(
@@ -119,8 +136,8 @@ impl Cx {
                     &self.store,
                     self.api_key.clone(),
                     TiledOptions {
-                        data_dir: Some(self.home.path().join("data/extent")),
-                        cache_dir: Some(self.home.path().join("cache/extent")),
+                        data_dir: Some(home.join("data/extent")),
+                        cache_dir: Some(home.join("cache/extent")),
                         ..opts
                     },
                 )
@@ -184,6 +201,7 @@ on_both!(
     errors_by_kind,
     nested_groups,
     chunk_states_and_capabilities,
+    create_shapes_the_store_can_hold,
     concurrent_writers_converge,
     one_writer_many_in_flight,
     history_survives_reopen,

@@ -187,6 +187,8 @@ mod tests {
             can_shrink: false,
             lists_chunks: true,
             history_in_store: true,
+            partial_chunks: true,
+            empty_axes: true,
         }
     }
 

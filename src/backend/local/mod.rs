@@ -168,6 +168,8 @@ impl Backend for LocalBackend {
             can_shrink: true,
             lists_chunks: true,
             history_in_store: true,
+            partial_chunks: true,
+            empty_axes: true,
         }
     }
 

@@ -30,13 +30,6 @@ struct Seen {
 pub(super) fn spawn(inner: Arc<Inner>, path: String) -> WatchReceiver {
     let (tx, rx) = mpsc::channel(1024);
     tokio::spawn(async move {
-        if tx
-            .send(WatchMessage::State(ConnectionState::Polling))
-            .await
-            .is_err()
-        {
-            return;
-        }
         let mut seq = 0u64;
         let mut prev: Option<Seen> = None;
         loop {
@@ -71,6 +64,16 @@ pub(super) fn spawn(inner: Arc<Inner>, path: String) -> WatchReceiver {
                         return;
                     }
                 }
+            }
+            // The state goes out once the first look is the baseline: from then on every
+            // change is reported, so `extent watch` can say it is ready.
+            if last.is_none()
+                && tx
+                    .send(WatchMessage::State(ConnectionState::Polling))
+                    .await
+                    .is_err()
+            {
+                return;
             }
             prev = Some(now);
             // Poll more slowly when listing is expensive (huge arrays), never faster than 10 Hz.

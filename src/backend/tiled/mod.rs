@@ -195,6 +195,10 @@ impl Backend for TiledBackend {
             can_shrink: false,
             lists_chunks: false,
             history_in_store: false,
+            // Tiled 0.2.20 adds phantom elements when it extends a shape that is not a whole
+            // number of chunks, and cannot extend an array created with a zero-length axis.
+            partial_chunks: false,
+            empty_axes: false,
         }
     }
 
