@@ -33,8 +33,8 @@ pub use plan::{
 };
 pub use selection::{parse_offset, parse_shape, parse_slice, Selection};
 pub use types::{
-    fmt_shape, ArrayInfo, Cause, ChunkMap, ChunkState, CreateRequest, Finding, NodeEntry, NodeKind,
-    Page, StructureChange,
+    fmt_shape, ArrayInfo, Cause, ChunkMap, ChunkState, CreateRequest, Finding, FindingCode,
+    NodeEntry, NodeKind, Page, StructureChange,
 };
 
 /// What a store can do, so callers offer only what works.
