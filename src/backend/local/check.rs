@@ -8,7 +8,7 @@ use zarrs::array::ArrayBytes;
 
 use super::meta::info_from_meta;
 use super::Inner;
-use crate::backend::geometry::chunk_within;
+use crate::backend::geometry::{chunk_within, Boxes};
 use crate::backend::{fmt_shape, scalar_bytes, Cause, Error, Finding, FindingCode, Result};
 
 /// Checks one array (or, for a group, its leftovers from interrupted deletes); with `repair`,
@@ -157,17 +157,10 @@ fn overhang_dirty(
     fill: &[u8],
     elem: usize,
 ) -> bool {
-    let n = chunk_shape.len();
-    let total: u64 = chunk_shape.iter().product();
-    (0..total).any(|lin| {
-        let mut rem = lin;
-        let mut outside = false;
-        for a in (0..n).rev() {
-            let idx = rem % chunk_shape[a];
-            rem /= chunk_shape[a];
-            outside |= idx >= keep[a];
-        }
-        let i = lin as usize * elem;
+    // The walk is in C order, the order of the chunk's bytes.
+    Boxes::grid(chunk_shape).enumerate().any(|(lin, idx)| {
+        let outside = idx.iter().zip(keep).any(|(i, k)| i >= k);
+        let i = lin * elem;
         outside && chunk.get(i..i + elem) != Some(fill)
     })
 }
