@@ -26,7 +26,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seconds: f64 = a[3].parse()?;
     let in_flight: usize = a.get(4).map(|s| s.parse()).transpose()?.unwrap_or(4);
     let extend_every: u64 = a.get(5).map(|s| s.parse()).transpose()?.unwrap_or(100);
-    let store = extent::cli::open_store_spec(&spec, std::env::var("TILED_API_KEY").ok(), false)?;
+    let store = extent::cli::open_store_spec(
+        &spec,
+        std::env::var("TILED_API_KEY").ok().map(Into::into),
+        false,
+    )?;
     let info = store.show(&path).await?;
     if info.shape.len() != 2 {
         return Err(format!("'{path}' must be 2-D, it is {:?}", info.shape).into());

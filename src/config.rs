@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::backend::Secret;
 use serde::Deserialize;
 
 /// The parsed config file. A missing file is an empty config.
@@ -54,11 +55,12 @@ impl StoreSpec {
     }
 
     /// The API key from the named environment variable, if set.
-    pub fn api_key(&self) -> Option<String> {
+    pub fn api_key(&self) -> Option<Secret> {
         self.api_key_env
             .as_deref()
             .and_then(|v| std::env::var(v).ok())
             .filter(|k| !k.is_empty())
+            .map(Secret::from)
     }
 }
 

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use crate::backend::local::LocalBackend;
 use crate::backend::tiled::TiledBackend;
-use crate::backend::{Backend, Error, Result};
+use crate::backend::{Backend, Error, Result, Secret};
 use crate::config::{is_url, Config, StoreSpec};
 
 /// Where a spec points, before anything is opened.
@@ -50,11 +50,11 @@ impl Target {
     }
 }
 
-/// How to open stores. Not `Debug`: it holds the API key.
-#[derive(Clone, Default)]
+/// How to open stores.
+#[derive(Debug, Clone, Default)]
 pub struct Opener {
     /// The key for Tiled servers whose config entry names none (`--api-key`, `TILED_API_KEY`).
-    pub api_key: Option<String>,
+    pub api_key: Option<Secret>,
     /// A missing directory becomes a new store (only for commands that make one).
     pub create: bool,
     /// The config file; `None` is the user's (`~/.config/extent/config.toml`).
@@ -63,7 +63,7 @@ pub struct Opener {
 
 impl Opener {
     /// An opener with the key from the command line that never creates stores.
-    pub fn new(api_key: Option<String>) -> Opener {
+    pub fn new(api_key: Option<Secret>) -> Opener {
         Opener {
             api_key,
             ..Opener::default()
@@ -249,5 +249,17 @@ mod tests {
         o.open(&spec).unwrap();
         o.create = false;
         assert!(o.open(&spec).unwrap().describe().contains("s.zarr"));
+    }
+
+    #[test]
+    fn the_key_never_prints_from_the_flag_to_the_opener() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from(["extent", "--api-key", "K-7781", "ls"]);
+        let cli = cli.unwrap();
+        assert_eq!(cli.api_key.as_ref().map(Secret::expose), Some("K-7781"));
+        let opener = Opener::new(cli.api_key.clone());
+        let shown = format!("{cli:?} {opener:?}");
+        assert!(!shown.contains("K-7781"), "{shown}");
+        assert!(shown.contains("***"), "{shown}");
     }
 }

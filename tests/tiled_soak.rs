@@ -56,8 +56,9 @@ fn worker_entry() {
     let frames: Vec<u64> = p[3].split(',').map(|x| x.parse().unwrap()).collect();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let b = TiledBackend::with_options(p[0], Some(key), options(std::path::Path::new(p[1])))
-            .unwrap();
+        let b =
+            TiledBackend::with_options(p[0], Some(key.into()), options(std::path::Path::new(p[1])))
+                .unwrap();
         for f in frames {
             let (start, len) = span(f);
             b.patch(p[2], &[start, 0], &rows(start, len), true)
@@ -79,7 +80,7 @@ fn four_processes_extend_one_tiled_array_out_of_order() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let b = TiledBackend::with_options(
         &server.url,
-        Some(server.api_key.clone()),
+        Some(server.api_key.clone().into()),
         options(home.path()),
     )
     .unwrap();

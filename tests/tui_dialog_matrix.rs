@@ -10,7 +10,7 @@ use std::path::Path;
 
 use common::tui::{array_entry, connected, ctrl, key, page_loaded};
 use crossterm::event::KeyCode;
-use extent::app::action::{Action, Effect, JobResult, Operation};
+use extent::app::action::{Action, Effect, JobResult, Loaded, Operation};
 use extent::app::dialogs::DialogKind;
 use extent::app::state::AppState;
 use extent::backend::local::LocalBackend;
@@ -56,10 +56,10 @@ impl World {
         page_loaded(&mut s, "", vec![array_entry("a", &info.shape, info.dtype)]);
         let mut fx = Vec::new();
         s.after_selection_change(&mut fx);
-        s.update(JobResult::InfoLoaded {
+        s.update(JobResult::InfoLoaded(Loaded {
             path: "a".into(),
             result: Ok(info),
-        });
+        }));
         s
     }
 
@@ -97,10 +97,10 @@ impl World {
                         println!("  a write ran: {r:?}");
                     }
                     Effect::LoadNpy { path } => queue.push(
-                        JobResult::NpyLoaded {
+                        JobResult::NpyLoaded(Loaded {
                             result: extent::npy::read(Path::new(&path)),
                             path,
-                        }
+                        })
                         .into(),
                     ),
                     _ => {}

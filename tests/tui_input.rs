@@ -5,7 +5,7 @@ mod common;
 
 use common::tui::{array_entry, caps, connected, key, mouse, page_loaded};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEventKind};
-use extent::app::action::{Action, Effect, JobResult};
+use extent::app::action::{Action, Effect, JobResult, Loaded};
 use extent::app::state::AppState;
 use extent::backend::{ArrayInfo, DType, EventKind};
 use serde_json::json;
@@ -60,10 +60,10 @@ fn writes_need_confirmation_and_esc_writes_nothing() {
     let mut s = state();
     let mut fx = Vec::new();
     s.after_selection_change(&mut fx);
-    s.update(JobResult::InfoLoaded {
+    s.update(JobResult::InfoLoaded(Loaded {
         path: "a".into(),
         result: Ok(info("a")),
-    });
+    }));
     // Extend: Enter shows the preview, n goes back, Esc cancels: no write.
     let mut all = Vec::new();
     for a in [
@@ -111,10 +111,10 @@ fn live_events_and_polling_ask_for_fresh_state() {
     let mut s = state();
     let mut fx = Vec::new();
     s.after_selection_change(&mut fx);
-    s.update(JobResult::InfoLoaded {
+    s.update(JobResult::InfoLoaded(Loaded {
         path: "a".into(),
         result: Ok(info("a")),
-    });
+    }));
     let fx = s.update(Action::Poll);
     assert!(fx.contains(&Effect::Show { path: "a".into() }));
     let fx = s.update(Action::BackendEvent {
@@ -194,10 +194,10 @@ fn palette_words_run_the_same_commands_as_keys() {
     // An array open: `:extend` opens the dialog `e` opens.
     let mut fx = Vec::new();
     s.after_selection_change(&mut fx);
-    s.update(JobResult::InfoLoaded {
+    s.update(JobResult::InfoLoaded(Loaded {
         path: "a".into(),
         result: Ok(info("a")),
-    });
+    }));
     palette(&mut s, "extend");
     assert_eq!(
         s.dialog().map(|d| d.kind),

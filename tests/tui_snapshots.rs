@@ -9,7 +9,7 @@ use common::tui::{
     array_entry as arr, ch as key, connected, group_entry as grp, key as code, page_loaded, typed,
 };
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use extent::app::action::{Action, Effect, JobResult};
+use extent::app::action::{Action, Effect, JobResult, Loaded};
 use extent::app::state::AppState;
 use extent::backend::{
     ArrayData, ArrayInfo, Capabilities, Cause, ChunkMap, ChunkState, DType, NodeEntry, Page,
@@ -166,18 +166,18 @@ fn store(w: u16, h: u16, lists_chunks: bool) -> AppState {
 /// Feeds what the backend would answer for the effects that opening `info` asked for.
 fn answer(s: &mut AppState, info: &ArrayInfo, map: ChunkMap, hist: Vec<StructureChange>) {
     let path = info.path.clone();
-    s.update(JobResult::InfoLoaded {
+    s.update(JobResult::InfoLoaded(Loaded {
         path: path.clone(),
         result: Ok(info.clone()),
-    });
-    s.update(JobResult::ChunksLoaded {
+    }));
+    s.update(JobResult::ChunksLoaded(Loaded {
         path: path.clone(),
         result: Ok(Arc::new(map)),
-    });
-    s.update(JobResult::HistoryLoaded {
+    }));
+    s.update(JobResult::HistoryLoaded(Loaded {
         path: path.clone(),
         result: Ok(hist),
-    });
+    }));
     feed_preview(s, info);
 }
 
@@ -283,10 +283,10 @@ fn chunk_grid_of_a_million_chunks_with_changes() {
                 m.states[r * 1000 + c] = ChunkState::Written;
             }
         }
-        s.update(JobResult::ChunksLoaded {
+        s.update(JobResult::ChunksLoaded(Loaded {
             path: info.path.clone(),
             result: Ok(Arc::new(m)),
-        });
+        }));
         s
     });
 }

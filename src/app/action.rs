@@ -69,9 +69,9 @@ pub enum JobResult {
         capabilities: Capabilities,
         backend: BackendHandle,
     },
-    StoreFailed {
-        message: String,
-    },
+    /// A store could not be opened; the message says why.
+    StoreFailed { message: String },
+    /// A page of a group's children (for the catalog tree).
     PageLoaded {
         parent: String,
         offset: u64,
@@ -82,31 +82,35 @@ pub enum JobResult {
         parent: String,
         result: Result<Page, Error>,
     },
-    InfoLoaded {
-        path: String,
-        result: Result<ArrayInfo, Error>,
-    },
-    ChunksLoaded {
-        path: String,
-        result: Result<Arc<ChunkMap>, Error>,
-    },
-    HistoryLoaded {
-        path: String,
-        result: Result<Vec<StructureChange>, Error>,
-    },
+    /// An array's structure, for the info pane.
+    InfoLoaded(Loaded<ArrayInfo>),
+    /// Which chunks of an array hold data, for the chunk map.
+    ChunksLoaded(Loaded<Arc<ChunkMap>>),
+    /// An array's structure history, oldest first.
+    HistoryLoaded(Loaded<Vec<StructureChange>>),
+    /// The values of the preview window (`selection` of the array at `path`).
     PreviewLoaded {
         path: String,
         selection: Selection,
         result: Result<ArrayData, Error>,
     },
-    NpyLoaded {
-        path: String,
-        result: Result<ArrayData, Error>,
-    },
+    /// A `.npy` file named in the patch dialog, read.
+    NpyLoaded(Loaded<ArrayData>),
+    /// A write (create, patch, resize, delete) finished.
     OpDone {
         op: OpSummary,
         result: Result<OpOutcome, Error>,
     },
+}
+
+/// What a read for one path brought back: the path it was for (the answer is dropped when
+/// that is no longer what is shown) and the value or the error.
+#[derive(Debug, Clone)]
+pub struct Loaded<T> {
+    /// The array, or the file, it was read for.
+    pub path: String,
+    /// The value read, or why it could not be.
+    pub result: Result<T, Error>,
 }
 
 impl From<JobResult> for Action {

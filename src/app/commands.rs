@@ -182,99 +182,33 @@ const fn word(
     }
 }
 
-/// Every palette word, in the order the palette lists them.
+/// A word that runs a keymap command and takes no argument.
+const fn cmd(
+    name: &'static str,
+    aliases: &'static [&'static str],
+    help: &'static str,
+    command: Command,
+) -> PaletteWord {
+    word(name, aliases, "", help, PaletteTarget::Command(command))
+}
+
+/// Every palette word, in the order the palette lists them. One line a word, so the table
+/// reads as one.
+#[rustfmt::skip]
 pub const PALETTE: &[PaletteWord] = &[
-    word(
-        "goto",
-        &["g", "open"],
-        "PATH",
-        "open an array or group by path",
-        PaletteTarget::Goto,
-    ),
-    word(
-        "patch",
-        &[],
-        "",
-        "patch the open array",
-        PaletteTarget::Command(Command::Patch),
-    ),
-    word(
-        "extend",
-        &[],
-        "",
-        "append along an axis",
-        PaletteTarget::Command(Command::Extend),
-    ),
-    word(
-        "resize",
-        &[],
-        "",
-        "grow or shrink the open array",
-        PaletteTarget::Command(Command::Resize),
-    ),
-    word(
-        "create",
-        &["new"],
-        "",
-        "create a new array",
-        PaletteTarget::Command(Command::Create),
-    ),
-    word(
-        "delete",
-        &["rm"],
-        "",
-        "delete the open array",
-        PaletteTarget::Command(Command::Delete),
-    ),
-    word(
-        "store",
-        &[],
-        "NAME",
-        "switch to a named store (or a path)",
-        PaletteTarget::Store,
-    ),
-    word(
-        "stores",
-        &[],
-        "",
-        "open the store picker",
-        PaletteTarget::Command(Command::Stores),
-    ),
-    word(
-        "filter",
-        &[],
-        "TEXT",
-        "filter the catalog",
-        PaletteTarget::FilterText,
-    ),
-    word(
-        "refresh",
-        &[],
-        "",
-        "reload everything",
-        PaletteTarget::Command(Command::Refresh),
-    ),
-    word(
-        "pause",
-        &["resume"],
-        "",
-        "pause / resume live updates",
-        PaletteTarget::Command(Command::Pause),
-    ),
-    word(
-        "help",
-        &[],
-        "",
-        "list every key",
-        PaletteTarget::Command(Command::Help),
-    ),
-    word(
-        "quit",
-        &["q", "exit"],
-        "",
-        "leave extent",
-        PaletteTarget::Command(Command::Quit),
-    ),
+    word("goto", &["g", "open"], "PATH", "open an array or group by path", PaletteTarget::Goto),
+    cmd("patch", &[], "patch the open array", Command::Patch),
+    cmd("extend", &[], "append along an axis", Command::Extend),
+    cmd("resize", &[], "grow or shrink the open array", Command::Resize),
+    cmd("create", &["new"], "create a new array", Command::Create),
+    cmd("delete", &["rm"], "delete the open array", Command::Delete),
+    word("store", &[], "NAME", "switch to a named store (or a path)", PaletteTarget::Store),
+    cmd("stores", &[], "open the store picker", Command::Stores),
+    word("filter", &[], "TEXT", "filter the catalog", PaletteTarget::FilterText),
+    cmd("refresh", &[], "reload everything", Command::Refresh),
+    cmd("pause", &["resume"], "pause / resume live updates", Command::Pause),
+    cmd("help", &[], "list every key", Command::Help),
+    cmd("quit", &["q", "exit"], "leave extent", Command::Quit),
 ];
 
 impl PaletteWord {

@@ -136,7 +136,9 @@ pub fn copy_box(
         }
         let (so, doff) = (so as usize * elem, doff as usize * elem);
         dst[doff..doff + row].copy_from_slice(&src[so..so + row]);
-        // Odometer increment over the leading axes.
+        // Odometer increment over the leading axes. Kept here rather than using
+        // `geometry::Boxes`: this runs once per row of every read and write, and stepping in
+        // place allocates nothing.
         let mut a = n - 1;
         loop {
             if a == 0 {

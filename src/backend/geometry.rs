@@ -1,5 +1,6 @@
 //! N-d boxes of a regular chunk grid: walking every index of a box in C order, the chunks a
-//! patch spans, and the lock stripes of those chunks. Pure arithmetic, shared by both backends
+//! patch spans, the lock stripes of those chunks, and regions of elements (overlaps, the part
+//! an extend adds). Pure arithmetic, shared by both backends
 //! and the TUI, so there is one walker to get right.
 
 use std::collections::BTreeSet;
@@ -139,6 +140,78 @@ pub fn chunk_within(chunk: &[u64], chunks: &[u64], edge: &[u64]) -> Option<Vec<u
         .collect()
 }
 
+/// An N-d region of elements: its start and size per axis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region {
+    /// The first element on each axis.
+    pub start: Vec<u64>,
+    /// The length on each axis.
+    pub shape: Vec<u64>,
+}
+
+impl Region {
+    /// The region of `shape` elements from `start`.
+    pub fn new(start: Vec<u64>, shape: Vec<u64>) -> Region {
+        Region { start, shape }
+    }
+
+    /// How many elements it holds.
+    pub fn elements(&self) -> u64 {
+        self.shape.iter().product()
+    }
+
+    /// True when some axis has length zero.
+    pub fn is_empty(&self) -> bool {
+        self.shape.contains(&0)
+    }
+
+    /// The region both cover, or None when they do not overlap.
+    pub fn intersect(&self, other: &Region) -> Option<Region> {
+        let mut start = Vec::with_capacity(self.start.len());
+        let mut shape = Vec::with_capacity(self.start.len());
+        let axes = self.start.iter().zip(&self.shape);
+        for ((&s1, &n1), (&s2, &n2)) in axes.zip(other.start.iter().zip(&other.shape)) {
+            let s = s1.max(s2);
+            let e = s1.saturating_add(n1).min(s2.saturating_add(n2));
+            if e <= s {
+                return None;
+            }
+            start.push(s);
+            shape.push(e - s);
+        }
+        Some(Region { start, shape })
+    }
+}
+
+/// The region of `new` that is not in `old` (every axis of `new` ≥ `old`), as disjoint regions:
+/// for axis a, the slab `old[a]..new[a]` on a, `0..old[b]` on earlier axes, `0..new[b]` on later.
+pub fn grown_region(old: &[u64], new: &[u64]) -> Vec<Region> {
+    let n = old.len().min(new.len());
+    let mut out = Vec::new();
+    for a in 0..n {
+        if new[a] <= old[a] {
+            continue;
+        }
+        let mut start = vec![0; n];
+        let mut shape = vec![0; n];
+        for b in 0..n {
+            match b.cmp(&a) {
+                std::cmp::Ordering::Less => shape[b] = old[b],
+                std::cmp::Ordering::Equal => {
+                    start[b] = old[b];
+                    shape[b] = new[b] - old[b];
+                }
+                std::cmp::Ordering::Greater => shape[b] = new[b],
+            }
+        }
+        let r = Region { start, shape };
+        if !r.is_empty() {
+            out.push(r);
+        }
+    }
+    out
+}
+
 /// The lock stripe of a chunk: FNV-1a over its indices, so the same chunk always maps to the
 /// same one of `stripes` lock files.
 pub(crate) fn chunk_stripe(chunk: &[u64], stripes: u64) -> u64 {
@@ -175,6 +248,38 @@ pub(crate) fn box_stripes(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn grown_region_covers_the_new_part_once() {
+        let r = grown_region(&[2, 3], &[4, 5]);
+        assert_eq!(
+            r,
+            vec![
+                Region::new(vec![2, 0], vec![2, 5]),
+                Region::new(vec![0, 3], vec![2, 2])
+            ]
+        );
+        assert!(grown_region(&[2, 3], &[2, 3]).is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn grown_region_partitions(old in proptest::collection::vec(0u64..5, 1..4),
+                                   add in proptest::collection::vec(0u64..4, 3)) {
+            let new: Vec<u64> = old.iter().zip(&add).map(|(o, a)| o + a).collect();
+            let regions = grown_region(&old, &new);
+            // Count cover of every cell of `new`: cells in `old` 0 times, others exactly once.
+            for idx in Boxes::grid(&new) {
+                let inside_old = idx.iter().zip(&old).all(|(i, o)| i < o);
+                let inside = |r: &&Region| {
+                    idx.iter().zip(&r.start).zip(&r.shape).all(|((&i, &s), &n)| i >= s && i < s + n)
+                };
+                let cover = regions.iter().filter(inside).count();
+                prop_assert_eq!(cover, if inside_old { 0 } else { 1 });
+            }
+        }
+    }
 
     #[test]
     fn box_stripes_cover_the_touched_chunks() {

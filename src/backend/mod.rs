@@ -15,6 +15,7 @@ mod journal;
 pub mod local;
 mod locks;
 mod plan;
+mod secret;
 mod selection;
 pub mod tiled;
 mod types;
@@ -31,10 +32,11 @@ pub use plan::{
     checked_elements, normalize_path, plan_patch, plan_resize, validate_path, ChunkLoss, PatchPlan,
     ResizePlan,
 };
+pub use secret::Secret;
 pub use selection::{parse_offset, parse_shape, parse_slice, Selection};
 pub use types::{
-    fmt_shape, ArrayInfo, Cause, ChunkMap, ChunkState, CreateRequest, Finding, NodeEntry, NodeKind,
-    Page, StructureChange,
+    fmt_shape, ArrayInfo, Cause, ChunkMap, ChunkState, CreateRequest, Finding, FindingCode,
+    NodeEntry, NodeKind, Page, StructureChange,
 };
 
 /// What a store can do, so callers offer only what works.

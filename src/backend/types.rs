@@ -273,13 +273,62 @@ impl ChunkMap {
     }
 }
 
+/// What kind of problem a [`Finding`] is. The serialised names are part of `extent check
+/// --json`'s output, so scripts can rely on them: never rename one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingCode {
+    /// The metadata cannot be read as an array's; nothing else was judged.
+    BadMetadata,
+    /// A temp file left by an interrupted atomic write.
+    TempFile,
+    /// The structure history does not end at the current shape.
+    JournalBehind,
+    /// Chunks past the shape, or edge chunks holding data past the edge.
+    StaleData,
+    /// What remains of an interrupted delete.
+    DeletedLeftover,
+    /// The server's chunk lists disagree with the shape.
+    ChunkListMismatch,
+    /// An axis of length zero that the server cannot extend.
+    ZeroLengthAxis,
+}
+
+impl FindingCode {
+    /// The stable name, as serialised (`journal_behind`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingCode::BadMetadata => "bad_metadata",
+            FindingCode::TempFile => "temp_file",
+            FindingCode::JournalBehind => "journal_behind",
+            FindingCode::StaleData => "stale_data",
+            FindingCode::DeletedLeftover => "deleted_leftover",
+            FindingCode::ChunkListMismatch => "chunk_list_mismatch",
+            FindingCode::ZeroLengthAxis => "zero_length_axis",
+        }
+    }
+}
+
+impl std::fmt::Display for FindingCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+// Lets callers compare with the stable name (`f.code == "temp_file"`).
+impl PartialEq<&str> for FindingCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// A problem `check` found in an array, in plain words, with the repair (if one is safe).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
     /// The node concerned (empty: the store itself).
     pub path: String,
-    /// A stable name: `stale_chunks`, `dirty_overhang`, `temp_file`, `journal_behind`, ...
-    pub code: String,
+    /// What kind of problem it is (serialised as its stable name).
+    pub code: FindingCode,
     /// The problem in plain words.
     pub message: String,
     /// What `--repair` does about it; `None` when it needs a person.
@@ -288,8 +337,45 @@ pub struct Finding {
     pub repaired: bool,
 }
 
+impl Finding {
+    /// A problem at `path`, not yet repaired; `repair` says what `--repair` would do.
+    pub fn new(path: &str, code: FindingCode, message: String, repair: Option<&str>) -> Finding {
+        Finding {
+            path: path.to_string(),
+            code,
+            message,
+            repair: repair.map(str::to_string),
+            repaired: false,
+        }
+    }
+}
+
 /// `4,3` → `[4, 3]` for messages.
 pub fn fmt_shape(shape: &[u64]) -> String {
     let parts: Vec<String> = shape.iter().map(|s| s.to_string()).collect();
     format!("[{}]", parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finding_codes_serialise_as_their_stable_names() {
+        for code in [
+            FindingCode::BadMetadata,
+            FindingCode::TempFile,
+            FindingCode::JournalBehind,
+            FindingCode::StaleData,
+            FindingCode::DeletedLeftover,
+            FindingCode::ChunkListMismatch,
+            FindingCode::ZeroLengthAxis,
+        ] {
+            let json = serde_json::to_value(code).unwrap_or_default();
+            assert_eq!(json, serde_json::json!(code.as_str()));
+            assert_eq!(code, code.as_str());
+            let back: FindingCode = serde_json::from_value(json).unwrap();
+            assert_eq!(back, code);
+        }
+    }
 }

@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
+use crate::backend::Secret;
 use crate::backend::{normalize_path, Backend, Error, Result};
 use crate::color::ColorChoice;
 use crate::stores::Opener;
@@ -45,7 +46,7 @@ pub struct Cli {
 
     /// API key for a Tiled server (never printed or logged).
     #[arg(long, global = true, env = "TILED_API_KEY", hide_env_values = true)]
-    pub api_key: Option<String>,
+    pub api_key: Option<Secret>,
 
     /// When to use colour (TUI, error reports): the flag beats NO_COLOR, which beats `auto`.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
@@ -99,7 +100,7 @@ pub fn open_store(cli: &Cli, create: bool) -> Result<Arc<dyn Backend>> {
 /// Opens a store from its spec: a URL, a name from the config file or a directory.
 pub fn open_store_spec(
     spec: &str,
-    api_key: Option<String>,
+    api_key: Option<Secret>,
     create: bool,
 ) -> Result<Arc<dyn Backend>> {
     let opener = Opener {

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::app::notice::Notice;
-use crate::backend::{Backend, Error, Result};
+use crate::backend::{Backend, Error, Result, Secret};
 use crate::demo::{self, DemoConfig, DemoStatus};
 
 /// Runs the demo writer in the background and the TUI in front; the writer's progress and the
@@ -13,7 +13,7 @@ pub async fn run_demo(
     store: Arc<dyn Backend>,
     label: String,
     cfg: DemoConfig,
-    api_key: Option<String>,
+    api_key: Option<Secret>,
 ) -> Result<()> {
     let (status_tx, mut status_rx) = tokio::sync::mpsc::channel(64);
     let (notice_tx, notice_rx) = tokio::sync::mpsc::unbounded_channel();

@@ -13,7 +13,7 @@ use color_eyre::eyre::eyre;
 
 use crate::app::keymap::Keymap;
 use crate::app::state::{self, AppState, Picker};
-use crate::backend::Backend;
+use crate::backend::{Backend, Secret};
 use crate::config::StoreSpec;
 use crate::stores::Opener;
 use crate::ui::theme::Theme;
@@ -116,7 +116,7 @@ pub async fn run(opts: TuiOptions) -> color_eyre::Result<()> {
 /// runs the TUI; no store → the store picker.
 pub async fn run_from_cli(
     store: Option<String>,
-    api_key: Option<String>,
+    api_key: Option<Secret>,
 ) -> color_eyre::Result<()> {
     let opener = Opener::new(api_key);
     let mut opts = TuiOptions {

@@ -10,7 +10,7 @@ use futures::FutureExt;
 use tokio::sync::mpsc;
 
 use crate::app::action::{
-    Action, BackendHandle, Effect, JobResult, OpOutcome, Operation, StoreTarget,
+    Action, BackendHandle, Effect, JobResult, Loaded, OpOutcome, Operation, StoreTarget,
 };
 use crate::app::catalog::PAGE_SIZE;
 use crate::backend::{Backend, Error, WatchMessage};
@@ -76,7 +76,7 @@ impl Runner {
                         .unwrap_or_else(|e| {
                             Err(Error::io(format!("reading the file failed: {e}")))
                         });
-                    JobResult::NpyLoaded { path, result }
+                    JobResult::NpyLoaded(Loaded { path, result })
                 };
                 self.jobs.submit(key, job.boxed());
             }
@@ -165,17 +165,17 @@ fn backend_job(b: Arc<dyn Backend>, effect: Effect) -> Option<BoxFuture<'static,
         .boxed(),
         Effect::Show { path } => async move {
             let result = b.show(&path).await;
-            JobResult::InfoLoaded { path, result }
+            JobResult::InfoLoaded(Loaded { path, result })
         }
         .boxed(),
         Effect::Chunks { path } => async move {
             let result = b.chunk_states(&path).await.map(Arc::new);
-            JobResult::ChunksLoaded { path, result }
+            JobResult::ChunksLoaded(Loaded { path, result })
         }
         .boxed(),
         Effect::History { path } => async move {
             let result = b.history(&path).await;
-            JobResult::HistoryLoaded { path, result }
+            JobResult::HistoryLoaded(Loaded { path, result })
         }
         .boxed(),
         Effect::Read { path, selection } => async move {

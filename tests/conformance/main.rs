@@ -82,7 +82,7 @@ impl Cx {
         let store = format!("{}/{prefix}", server.url);
         let backend = TiledBackend::with_options(
             &store,
-            Some(server.api_key.clone()),
+            Some(server.api_key.clone().into()),
             Cx::options(home.path()),
         )
         .unwrap();
@@ -134,7 +134,7 @@ impl Cx {
             Kind::Tiled => Box::new(
                 TiledBackend::with_options(
                     &self.store,
-                    self.api_key.clone(),
+                    self.api_key.clone().map(Into::into),
                     TiledOptions {
                         data_dir: Some(home.join("data/extent")),
                         cache_dir: Some(home.join("cache/extent")),

@@ -322,7 +322,7 @@ async fn failed_growth_is_detected_and_repairable() {
     let home = tempfile::tempdir().unwrap();
     let b = TiledBackend::with_options(
         &format!("{}/{prefix}", server.url),
-        Some(server.api_key.clone()),
+        Some(server.api_key.clone().into()),
         Cx::options(home.path()),
     )
     .unwrap();
@@ -373,7 +373,7 @@ async fn url_forms_and_prefixes() {
         .create(&req("g/a", &[2], &[2], DType::UInt8))
         .await
         .unwrap();
-    let key = Some(server.api_key.clone());
+    let key = Some(server.api_key.clone().into());
     let opts = || Cx::options(cx.home.path());
     for url in [
         format!("{}/api/v1/{}/", server.url, cx.catalog_prefix),

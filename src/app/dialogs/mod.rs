@@ -11,6 +11,7 @@ pub mod resize;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use crate::backend::geometry;
 use crate::backend::{ArrayData, ArrayInfo, Capabilities, ChunkMap};
 
 use super::action::Operation;
@@ -474,20 +475,11 @@ pub fn human_bytes(n: u128) -> String {
     format!("{v:.1} {}", UNITS[u])
 }
 
-/// Chunks that intersect the box `offset .. offset + shape` (0 for an empty box).
-pub fn chunks_touched(chunks: &[u64], offset: &[u64], shape: &[u64]) -> u128 {
-    if shape.contains(&0) {
-        return 0;
-    }
-    offset
-        .iter()
-        .zip(shape)
-        .zip(chunks)
-        .map(|((&o, &s), &c)| {
-            let c = c.max(1);
-            ((o + s - 1) / c - o / c + 1) as u128
-        })
-        .product()
+/// How many chunks the box at `offset` of `shape` touches, for a preview line: a number too
+/// large for a `u64` is not worth spelling out.
+pub fn chunks_touched_text(chunks: &[u64], offset: &[u64], shape: &[u64]) -> String {
+    geometry::chunks_touched(offset, shape, chunks)
+        .map_or_else(|| "too many to count".to_string(), |n| n.to_string())
 }
 
 /// The array's name as typed to confirm a destructive change: its last path component.
@@ -503,8 +495,12 @@ mod tests {
     fn helpers() {
         assert_eq!(human_bytes(512), "512 B");
         assert_eq!(human_bytes(8192), "8.0 KiB");
-        assert_eq!(chunks_touched(&[2, 2], &[1, 0], &[2, 4]), 4);
-        assert_eq!(chunks_touched(&[10], &[0], &[0]), 0);
+        assert_eq!(chunks_touched_text(&[2, 2], &[1, 0], &[2, 4]), "4");
+        assert_eq!(chunks_touched_text(&[10], &[0], &[0]), "0");
+        assert_eq!(
+            chunks_touched_text(&[1, 1], &[0, 0], &[u64::MAX, u64::MAX]),
+            "too many to count"
+        );
         assert_eq!(confirm_name("a/b/frames"), "frames");
     }
 }

@@ -5,7 +5,7 @@ use crate::backend::{
     fmt_shape, parse_offset, parse_scalar, parse_shape, plan_patch, ArrayData, ArrayInfo,
 };
 
-use super::{chunks_touched, human_bytes, Field, Plan, PlanContext, PreviewLine};
+use super::{chunks_touched_text, human_bytes, Field, Plan, PlanContext, PreviewLine};
 use crate::app::action::Operation;
 
 pub const OFFSET: &str = "offset";
@@ -114,7 +114,7 @@ pub fn plan(fields: &[Field], ctx: PlanContext<'_>) -> Result<Plan, String> {
         PreviewLine::new("source", source),
         PreviewLine::new(
             "chunks touched",
-            chunks_touched(&info.chunks, &offset, &data.shape).to_string(),
+            chunks_touched_text(&info.chunks, &offset, &data.shape),
         ),
         PreviewLine::new("bytes written", human_bytes(bytes)),
     ];

@@ -6,7 +6,7 @@ use crate::backend::{
     fmt_shape, ArrayInfo, Capabilities, ChunkMap, ConnectionState, NodeEntry, NodeKind,
 };
 
-use super::super::action::{Effect, JobResult, OpKind, OpOutcome, OpSummary};
+use super::super::action::{Effect, JobResult, Loaded, OpKind, OpOutcome, OpSummary};
 use super::super::catalog::{Catalog, SEARCH_NODES, SEARCH_REQUESTS};
 use super::super::chunk_plane::PlaneAxes;
 use super::super::notice::Notice;
@@ -72,9 +72,9 @@ impl AppState {
                 // A failed re-listing says nothing new: the connection state tells the rest.
                 Err(_) => self.dirty = false,
             },
-            JobResult::InfoLoaded { path, result } => self.on_info(&path, result, fx),
-            JobResult::ChunksLoaded { path, result } => self.on_chunks(&path, result, fx),
-            JobResult::HistoryLoaded { path, result } => {
+            JobResult::InfoLoaded(Loaded { path, result }) => self.on_info(&path, result, fx),
+            JobResult::ChunksLoaded(Loaded { path, result }) => self.on_chunks(&path, result, fx),
+            JobResult::HistoryLoaded(Loaded { path, result }) => {
                 let Some(open) = self.open.as_mut().filter(|o| o.path == path) else {
                     self.dirty = false;
                     return;
@@ -108,7 +108,7 @@ impl AppState {
                     Err(e) => open.preview_error = Some(e.message),
                 }
             }
-            JobResult::NpyLoaded { path, result } => {
+            JobResult::NpyLoaded(Loaded { path, result }) => {
                 let (overlay, open, caps) = (&mut self.overlay, &self.open, self.capabilities);
                 if let Some(Overlay::Dialog(d)) = overlay {
                     d.npy_loaded(&path, result.map_err(|e| e.message));

@@ -1,5 +1,6 @@
 //! Live events from the store, the write rate they give, and which chunks changed.
 
+use crate::backend::geometry::{self, unravel};
 use crate::backend::{ChunkMap, ChunkState, EventKind, NodeEntry, NodeKind};
 
 use super::super::action::Effect;
@@ -46,9 +47,12 @@ impl AppState {
                     let now = self.now;
                     if let Some(open) = self.open.as_mut() {
                         if let Some(info) = &open.info {
-                            for c in chunk_box(&info.chunks, &offset, &shape, 4096) {
-                                open.changed.push((c, now));
-                            }
+                            // Bounded: a huge write highlights its first chunks only.
+                            let touched = geometry::chunk_span(&offset, &shape, &info.chunks)
+                                .into_iter()
+                                .flat_map(|span| span.iter())
+                                .take(4096);
+                            open.changed.extend(touched.map(|c| (c, now)));
                             let excess = open.changed.len().saturating_sub(MAX_CHANGES);
                             open.changed.drain(..excess);
                         }
@@ -104,15 +108,6 @@ impl AppState {
 pub fn newly_written(old: &ChunkMap, new: &ChunkMap, cap: usize) -> Vec<Vec<u64>> {
     let n = new.grid.len();
     let mut out = Vec::new();
-    let unravel = |mut i: u64, grid: &[u64]| -> Vec<u64> {
-        let mut c = vec![0u64; grid.len()];
-        for a in (0..grid.len()).rev() {
-            let g = grid[a].max(1);
-            c[a] = i % g;
-            i /= g;
-        }
-        c
-    };
     for (i, st) in new.states.iter().enumerate() {
         if *st != ChunkState::Written {
             continue;
@@ -135,44 +130,6 @@ pub fn newly_written(old: &ChunkMap, new: &ChunkMap, cap: usize) -> Vec<Vec<u64>
     out
 }
 
-/// Chunk coordinates covered by a written box, at most `cap`.
-fn chunk_box(chunks: &[u64], offset: &[u64], shape: &[u64], cap: usize) -> Vec<Vec<u64>> {
-    if shape.contains(&0) || chunks.len() != offset.len() || offset.len() != shape.len() {
-        return Vec::new();
-    }
-    let first: Vec<u64> = offset
-        .iter()
-        .zip(chunks)
-        .map(|(&o, &c)| o / c.max(1))
-        .collect();
-    let last: Vec<u64> = offset
-        .iter()
-        .zip(shape)
-        .zip(chunks)
-        .map(|((&o, &s), &c)| (o + s - 1) / c.max(1))
-        .collect();
-    let mut out = Vec::new();
-    let mut idx = first.clone();
-    loop {
-        out.push(idx.clone());
-        if out.len() >= cap {
-            return out;
-        }
-        let mut a = idx.len();
-        loop {
-            if a == 0 {
-                return out;
-            }
-            a -= 1;
-            idx[a] += 1;
-            if idx[a] <= last[a] {
-                break;
-            }
-            idx[a] = first[a];
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +142,7 @@ mod tests {
         new.states[0] = ChunkState::Written;
         new.states[5] = ChunkState::Written;
         assert_eq!(newly_written(&old, &new, 10), vec![vec![2, 1]]);
-        assert_eq!(chunk_box(&[2, 2], &[1, 0], &[2, 3], 100).len(), 4);
+        let span = geometry::chunk_span(&[1, 0], &[2, 3], &[2, 2]);
+        assert_eq!(span.into_iter().flat_map(|s| s.iter()).count(), 4);
     }
 }

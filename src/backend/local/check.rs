@@ -8,18 +8,8 @@ use zarrs::array::ArrayBytes;
 
 use super::meta::info_from_meta;
 use super::Inner;
-use crate::backend::geometry::chunk_within;
-use crate::backend::{fmt_shape, scalar_bytes, Cause, Error, Finding, Result};
-
-fn finding(path: &str, code: &str, message: String, repair: Option<&str>) -> Finding {
-    Finding {
-        path: path.to_string(),
-        code: code.to_string(),
-        message,
-        repair: repair.map(str::to_string),
-        repaired: false,
-    }
-}
+use crate::backend::geometry::{chunk_within, Boxes};
+use crate::backend::{fmt_shape, scalar_bytes, Cause, Error, Finding, FindingCode, Result};
 
 /// Checks one array (or, for a group, its leftovers from interrupted deletes); with `repair`,
 /// fixes what is safe to fix.
@@ -33,9 +23,9 @@ pub(super) fn check(inner: &Inner, path: &str, repair: bool) -> Result<Vec<Findi
     let info = match info_from_meta(path, &meta) {
         Ok(i) => i,
         Err(e) => {
-            return Ok(vec![finding(
+            return Ok(vec![Finding::new(
                 path,
-                "bad_metadata",
+                FindingCode::BadMetadata,
                 format!("the metadata cannot be used: {e}"),
                 None,
             )])
@@ -53,9 +43,9 @@ pub(super) fn check(inner: &Inner, path: &str, repair: bool) -> Result<Vec<Findi
     // Temp files from interrupted atomic writes.
     let temps = temp_files(&dir);
     if !temps.is_empty() {
-        let mut f = finding(
+        let mut f = Finding::new(
             path,
-            "temp_file",
+            FindingCode::TempFile,
             format!(
                 "{} temp file(s) from interrupted writes (e.g. {})",
                 temps.len(),
@@ -88,9 +78,9 @@ pub(super) fn check(inner: &Inner, path: &str, repair: bool) -> Result<Vec<Findi
                 fmt_shape(&info.shape)
             ),
         };
-        let mut f = finding(
+        let mut f = Finding::new(
             path,
-            "journal_behind",
+            FindingCode::JournalBehind,
             message,
             Some("record the current shape in the history (cause: repair)"),
         );
@@ -141,9 +131,9 @@ pub(super) fn check(inner: &Inner, path: &str, repair: bool) -> Result<Vec<Findi
         if dirty > 0 {
             parts.push(format!("{dirty} edge chunk(s) hold data past the edge"));
         }
-        let mut f = finding(
+        let mut f = Finding::new(
             path,
-            "stale_data",
+            FindingCode::StaleData,
             format!(
                 "{}: a later grow would show that old data instead of the fill value",
                 parts.join("; ")
@@ -167,17 +157,10 @@ fn overhang_dirty(
     fill: &[u8],
     elem: usize,
 ) -> bool {
-    let n = chunk_shape.len();
-    let total: u64 = chunk_shape.iter().product();
-    (0..total).any(|lin| {
-        let mut rem = lin;
-        let mut outside = false;
-        for a in (0..n).rev() {
-            let idx = rem % chunk_shape[a];
-            rem /= chunk_shape[a];
-            outside |= idx >= keep[a];
-        }
-        let i = lin as usize * elem;
+    // The walk is in C order, the order of the chunk's bytes.
+    Boxes::grid(chunk_shape).enumerate().any(|(lin, idx)| {
+        let outside = idx.iter().zip(keep).any(|(i, k)| i >= k);
+        let i = lin * elem;
         outside && chunk.get(i..i + elem) != Some(fill)
     })
 }
@@ -221,20 +204,20 @@ fn leftovers_in_group(
         let is_dir = e.file_type().map(|t| t.is_dir()).unwrap_or(false);
         let (code, message, repair_text) = if is_dir && name.starts_with(".deleted-") {
             (
-                "deleted_leftover",
+                FindingCode::DeletedLeftover,
                 format!("'{name}' is what remains of an interrupted delete"),
                 "remove it",
             )
         } else if !is_dir && name.ends_with(".tmp") {
             (
-                "temp_file",
+                FindingCode::TempFile,
                 format!("'{name}' is a temp file from an interrupted write"),
                 "delete it",
             )
         } else {
             continue;
         };
-        let mut f = finding(path, code, message, Some(repair_text));
+        let mut f = Finding::new(path, code, message, Some(repair_text));
         if repair {
             let r = if is_dir {
                 fs::remove_dir_all(&p)

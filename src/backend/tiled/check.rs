@@ -4,7 +4,9 @@
 use super::journal::WriteLock;
 use super::structure::{self, Family};
 use super::TiledBackend;
-use crate::backend::{fmt_shape, validate_path, Cause, Finding, Result, StructureChange};
+use crate::backend::{
+    fmt_shape, validate_path, Cause, Finding, FindingCode, Result, StructureChange,
+};
 
 impl TiledBackend {
     /// extent's journal, plus an `observed` entry when the server's shape differs from the
@@ -37,17 +39,11 @@ impl TiledBackend {
         }
         let r = structure::remote_from_attributes(path, &attrs)?;
         let info = &r.info;
-        let finding = |code: &str, message: String, repair: Option<&str>| Finding {
-            path: path.to_string(),
-            code: code.into(),
-            message,
-            repair: repair.map(String::from),
-            repaired: false,
-        };
+        let finding = |code, message, repair| Finding::new(path, code, message, repair);
         let mut out = Vec::new();
         if r.chunk_totals != info.shape {
             out.push(finding(
-                "chunk_list_mismatch",
+                FindingCode::ChunkListMismatch,
                 format!(
                     "the server's chunk lists cover {} but the shape is {}: the catalog is \
                      inconsistent (a Tiled bug); copy the data to a new array",
@@ -59,7 +55,7 @@ impl TiledBackend {
         }
         if info.chunks.contains(&0) {
             out.push(finding(
-                "zero_length_axis",
+                FindingCode::ZeroLengthAxis,
                 format!(
                     "shape {} has a zero-length axis, which Tiled 0.2.20 cannot extend; \
                      recreate the array with at least one chunk along every axis",
@@ -72,7 +68,7 @@ impl TiledBackend {
         if let Some(last) = entries.last() {
             if last.new_shape.as_ref() != Some(&info.shape) {
                 out.push(finding(
-                    "journal_behind",
+                    FindingCode::JournalBehind,
                     format!(
                         "the history ends at shape {} but the server has {}: another client \
                          changed it",
@@ -93,7 +89,7 @@ impl TiledBackend {
     pub(super) async fn repair_array(&self, path: &str) -> Result<Vec<Finding>> {
         let mut found = self.check_array(path).await?;
         for f in &mut found {
-            if f.code == "journal_behind" {
+            if f.code == FindingCode::JournalBehind {
                 let key = self.key(path);
                 let lock = self.state.lock(&key).await?;
                 self.observe(path, &key, lock).await?;

@@ -40,8 +40,8 @@ use reqwest::Url;
 
 use crate::backend::{
     normalize_path, validate_path, ArrayData, ArrayInfo, Backend, Capabilities, Cause, ChunkMap,
-    ChunkState, CreateRequest, Error, ErrorKind, Finding, NodeEntry, Page, Result, Selection,
-    StructureChange, WatchReceiver,
+    ChunkState, CreateRequest, Error, ErrorKind, Finding, NodeEntry, Page, Result, Secret,
+    Selection, StructureChange, WatchReceiver,
 };
 use cache::Cache;
 use http::Http;
@@ -109,19 +109,19 @@ impl std::fmt::Debug for TiledBackend {
 impl TiledBackend {
     /// Connects to `url` (`http[s]://host:port[/path/into/catalog]`) with an optional API key.
     /// No request is made here.
-    pub fn new(url: &str, api_key: Option<String>) -> Result<TiledBackend> {
+    pub fn new(url: &str, api_key: Option<Secret>) -> Result<TiledBackend> {
         Self::with_options(url, api_key, TiledOptions::default())
     }
 
     /// As `new`, with explicit settings (tests use short timeouts and private dirs).
     pub fn with_options(
         url: &str,
-        api_key: Option<String>,
+        api_key: Option<Secret>,
         opts: TiledOptions,
     ) -> Result<TiledBackend> {
         let (root, prefix) = url::parse_store_url(url)?;
         // From here on the key lives only inside `Http` (as a secret).
-        let key = api_key.filter(|k| !k.trim().is_empty());
+        let key = api_key.filter(|k| !k.is_blank());
         let http = Http::new(
             root,
             key,

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use serde_json::Value;
 
-use super::boxes::{self, Box as Region};
+use super::boxes::{self, Region};
 use super::structure;
 use super::url::join;
 use super::write::WriteJob;

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use reqwest::{Method, Url};
 use serde_json::Value;
 
-use super::boxes::{self, Box as Region};
+use super::boxes::{self, Region};
 use super::http::{Body, Op};
 use super::journal;
 use super::structure::{self, Remote};

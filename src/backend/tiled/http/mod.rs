@@ -1,8 +1,8 @@
 //! The HTTP side: one reqwest client, URL building, bounded bodies, retries for idempotent
 //! requests, and the mapping of every server answer to a typed [`Error`].
 //!
-//! Secrets: the API key lives only in a sensitive default header and in [`Secret`] (read only
-//! in this file: for redaction and the websocket handshake); every message that may carry
+//! Secrets: the API key lives only in a sensitive default header and in a [`Secret`] (exposed
+//! only in this file: for the headers and for redaction); every message that may carry
 //! server or transport text goes through [`Http::redact`].
 
 use std::time::Duration;
@@ -17,7 +17,7 @@ use tokio_tungstenite::tungstenite::handshake::client::Request as WsRequest;
 
 mod answer;
 
-use crate::backend::{Error, Result};
+use crate::backend::{Error, Result, Secret};
 use answer::{e_without_url, parse_json, read_limited, server_detail, BodyError, BodyErrorKind};
 
 /// Largest JSON answer accepted.
@@ -26,36 +26,13 @@ pub(super) const MAX_JSON: u64 = 64 << 20;
 const MAX_ERROR_BODY: u64 = 64 << 10;
 const BACKOFF: Duration = Duration::from_millis(250);
 
-/// A string that never prints: its `Debug` and `Display` show `***`.
-#[derive(Clone)]
-pub(super) struct Secret(String);
-
-impl Secret {
-    pub fn new(s: String) -> Secret {
-        Secret(s)
-    }
-
-    /// The `Authorization` header value that carries the key, marked sensitive (so it is left
-    /// out of any header dump).
-    fn header(&self) -> Result<HeaderValue> {
-        let mut v = HeaderValue::from_str(&format!("Apikey {}", self.0)).map_err(|_| {
-            Error::invalid_input("the API key contains characters that cannot be sent")
-        })?;
-        v.set_sensitive(true);
-        Ok(v)
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("\"***\"")
-    }
-}
-
-impl std::fmt::Display for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("***")
-    }
+/// The `Authorization` header value that carries the key, marked sensitive (so it is left out
+/// of any header dump).
+fn key_header(key: &Secret) -> Result<HeaderValue> {
+    let mut v = HeaderValue::from_str(&format!("Apikey {}", key.expose()))
+        .map_err(|_| Error::invalid_input("the API key contains characters that cannot be sent"))?;
+    v.set_sensitive(true);
+    Ok(v)
 }
 
 /// The answer to a conditional GET.
@@ -111,15 +88,14 @@ pub(super) fn redact_url(url: &Url) -> String {
 impl Http {
     pub fn new(
         root: Url,
-        key: Option<String>,
+        key: Option<Secret>,
         connect_timeout: Duration,
         timeout: Duration,
         retries: u32,
     ) -> Result<Http> {
-        let key = key.map(Secret::new);
         let mut headers = HeaderMap::new();
         if let Some(k) = &key {
-            headers.insert(AUTHORIZATION, k.header()?);
+            headers.insert(AUTHORIZATION, key_header(k)?);
         }
         let client = reqwest::Client::builder()
             .default_headers(headers)
@@ -147,7 +123,7 @@ impl Http {
             )))
         })?;
         if let Some(k) = &self.key {
-            req.headers_mut().insert(AUTHORIZATION, k.header()?);
+            req.headers_mut().insert(AUTHORIZATION, key_header(k)?);
         }
         Ok(req)
     }
@@ -178,9 +154,9 @@ impl Http {
     /// Removes the key (and anything that looks like user-info of the root) from a message.
     pub fn redact(&self, text: &str) -> String {
         let mut s = text.to_string();
-        if let Some(Secret(k)) = &self.key {
-            if !k.is_empty() {
-                s = s.replace(k.as_str(), "***");
+        if let Some(k) = &self.key {
+            if !k.expose().is_empty() {
+                s = s.replace(k.expose(), "***");
             }
         }
         if let Some(pw) = self.root.password() {
@@ -498,7 +474,6 @@ mod tests {
         let v = &req.headers()[AUTHORIZATION];
         assert!(v.is_sensitive());
         assert_eq!(v.to_str().unwrap(), "Apikey KEY123");
-        let k = Secret::new("KEY123".into());
-        assert_eq!(format!("{k} {k:?}"), "*** \"***\"");
+        assert_eq!(format!("{h:?}").matches("KEY123").count(), 0);
     }
 }
