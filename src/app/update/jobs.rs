@@ -258,7 +258,7 @@ impl AppState {
     ) {
         match result {
             Err(e) => {
-                tracing::info!(verb = op.kind.verb(), path = %op.path, error = %e, "operation failed");
+                tracing::info!(verb = op.kind.verb(), path = %op.path, error = %e.chain(), "operation failed");
                 match &mut self.overlay {
                     Some(Overlay::Dialog(d)) => d.failed(error_text(&e, Some(&self.keymap))),
                     _ => self.notify(Notice::error(format!(

@@ -216,7 +216,7 @@ pub(super) fn info_from_meta(path: &str, meta: &Value) -> Result<ArrayInfo> {
     }
     let bad = |what: &str| Error::io(format!("the metadata of '{path}' has an invalid {what}"));
     let shape: Vec<u64> =
-        serde_json::from_value(meta["shape"].clone()).map_err(|_| bad("shape"))?;
+        serde_json::from_value(meta["shape"].clone()).map_err(|e| bad("shape").with_source(e))?;
     let dtype_name = meta["data_type"].as_str().ok_or_else(|| bad("data_type"))?;
     let dtype = DType::parse(dtype_name).map_err(|_| {
         Error::unsupported(format!(
@@ -230,7 +230,7 @@ pub(super) fn info_from_meta(path: &str, meta: &Value) -> Result<ArrayInfo> {
         )));
     }
     let chunks: Vec<u64> = serde_json::from_value(grid["configuration"]["chunk_shape"].clone())
-        .map_err(|_| bad("chunk shape"))?;
+        .map_err(|e| bad("chunk shape").with_source(e))?;
     if chunks.len() != shape.len() || chunks.contains(&0) {
         return Err(bad("chunk shape"));
     }

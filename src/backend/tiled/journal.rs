@@ -263,7 +263,10 @@ impl TiledBackend {
         new: Option<&[u64]>,
     ) {
         if let Err(e) = self.journal(key, path, cause, old, new) {
-            tracing::warn!("cannot record the change of '{path}' in the history: {e}");
+            tracing::warn!(
+                "cannot record the change of '{path}' in the history: {}",
+                e.chain()
+            );
         }
     }
 

@@ -319,7 +319,7 @@ impl Http {
                 }
                 Ok(body) => return Ok(body),
                 Err((true, e)) if attempt < self.retries => {
-                    tracing::debug!("{what}: retrying after: {e}");
+                    tracing::debug!("{what}: retrying after: {}", e.chain());
                     tokio::time::sleep(BACKOFF * 2u32.pow(attempt.min(6))).await;
                     attempt += 1;
                 }
