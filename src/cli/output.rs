@@ -74,10 +74,10 @@ pub fn print_error(e: &Error, json: bool) {
     }
 }
 
-/// An error as the command line tells it: `what: cause: cause; step, then step`.
+/// An error as the command line tells it: `what: cause: cause; to repair: step, then step`.
 pub fn error_text(e: &Error) -> String {
     match repair_text(&e.repair) {
-        Some(hint) => format!("{}; {hint}", e.chain()),
+        Some(hint) => format!("{}; to repair: {hint}", e.chain()),
         None => e.chain(),
     }
 }

@@ -5,14 +5,14 @@ use crate::backend::{fmt_shape, Error, Repair};
 
 use super::super::keymap::{Command, Keymap};
 
-/// `what: cause: cause; step, then step`, each step a key or dialog of the TUI. Without a
+/// `what: cause: cause; to repair: step, then step`, each step a key or dialog of the TUI. Without a
 /// keymap (outside the model) the dialogs are named without their keys.
 pub fn error_text(e: &Error, keys: Option<&Keymap>) -> String {
     let steps: Vec<String> = e.repair.iter().map(|s| step_text(s, keys)).collect();
     if steps.is_empty() {
         e.chain()
     } else {
-        format!("{}; {}", e.chain(), steps.join(", then "))
+        format!("{}; to repair: {}", e.chain(), steps.join(", then "))
     }
 }
 
