@@ -257,3 +257,40 @@ impl From<std::io::Error> for Error {
         Error::new(kind, "a file operation failed").with_source(e)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cause_is_a_real_source_and_the_chain_tells_it_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied");
+        let e = Error::io("cannot write /s/a/zarr.json").with_source(io);
+        assert_eq!(e.to_string(), "cannot write /s/a/zarr.json");
+        let source = std::error::Error::source(&e).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("denied"));
+        assert_eq!(e.chain(), "cannot write /s/a/zarr.json: denied");
+        // An error wrapping another that already says its message skips the repeat.
+        let outer = Error::io(format!("{}; the shape did not change", e.message)).with_source(e);
+        assert_eq!(
+            outer.chain(),
+            "cannot write /s/a/zarr.json; the shape did not change: denied"
+        );
+    }
+
+    #[test]
+    fn equality_is_kind_message_and_repair_and_clones_keep_the_cause() {
+        let a = Error::conflict("busy").with_source(std::io::Error::other("x"));
+        let b = Error::conflict("busy");
+        assert_eq!(a, b);
+        assert_eq!(a.clone().chain(), "busy: x");
+        assert_ne!(b.clone().with_repair(Repair::ApiKey { refused: true }), b);
+    }
+
+    #[test]
+    fn io_errors_keep_their_kind_and_cause() {
+        let e: Error = std::io::Error::new(std::io::ErrorKind::NotFound, "gone").into();
+        assert_eq!(e.kind, ErrorKind::NotFound);
+        assert!(e.chain().ends_with(": gone"), "{}", e.chain());
+    }
+}

@@ -62,16 +62,20 @@ pub fn structure_text(info: &ArrayInfo) -> String {
 /// One line on stderr: the message, its causes and what to do. With `--json` also
 /// `{"error":{"kind","message","hint"?}}` on stderr (`hint` only when there is one).
 pub fn print_error(e: &Error, json: bool) {
-    let hint = repair_text(&e.repair);
     if json {
-        let mut v = serde_json::json!({"error": {"kind": e.kind.name(), "message": e.chain()}});
-        if let (Some(hint), Some(obj)) = (&hint, v["error"].as_object_mut()) {
-            obj.insert("hint".into(), hint.as_str().into());
-        }
-        eprintln!("{v}");
+        eprintln!("{}", error_json(e));
     } else {
         eprintln!("error: {} ({})", error_text(e), e.kind.name());
     }
+}
+
+/// `{"error":{"kind","message","hint"?}}`: the message with its causes, the repair apart.
+fn error_json(e: &Error) -> serde_json::Value {
+    let mut v = serde_json::json!({"error": {"kind": e.kind.name(), "message": e.chain()}});
+    if let (Some(hint), Some(obj)) = (repair_text(&e.repair), v["error"].as_object_mut()) {
+        obj.insert("hint".into(), hint.into());
+    }
+    v
 }
 
 /// An error as the command line tells it: `what: cause: cause; to repair: step, then step`.
@@ -130,4 +134,49 @@ fn step_text(step: &Repair) -> String {
 /// `1,2,3`, as the command line takes a shape or an offset.
 fn join(v: &[u64]) -> String {
     v.iter().map(u64::to_string).collect::<Vec<_>>().join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_read_as_cause_chain_then_command_lines() {
+        let cause = std::io::Error::other("no space left");
+        let e = Error::io("writing a chunk")
+            .with_source(cause)
+            .with_repair(Repair::CheckAndRepair { path: "g/a".into() });
+        assert_eq!(
+            error_text(&e),
+            "writing a chunk: no space left; to repair: run `extent check g/a --repair`"
+        );
+        let v = error_json(&e);
+        assert_eq!(v["error"]["kind"], "io");
+        assert_eq!(v["error"]["message"], "writing a chunk: no space left");
+        assert_eq!(v["error"]["hint"], "run `extent check g/a --repair`");
+        // No repair, no hint field: the contract stays {kind, message}.
+        let plain = error_json(&Error::not_found("no array 'x'"));
+        assert_eq!(plain["error"].as_object().map(|o| o.len()), Some(2));
+    }
+
+    #[test]
+    fn steps_follow_each_other_in_order() {
+        let e = Error::io("patching 'a' failed")
+            .with_repair(Repair::Show { path: "a".into() })
+            .with_repair(Repair::Fill {
+                path: "a".into(),
+                offset: vec![4, 0],
+                shape: vec![2, 3],
+                value: "7".into(),
+            })
+            .with_repair(Repair::PatchAgain {
+                path: "a".into(),
+                offset: vec![4, 0],
+            });
+        let text = error_text(&e);
+        let show = text.find("`extent show a`");
+        let fill = text.find("`extent patch a --offset 4,0 --shape 2,3 --value 7`");
+        let again = text.find("re-run the same patch at offset 4,0 with --extend");
+        assert!(show < fill && fill < again && show.is_some(), "{text}");
+    }
 }
