@@ -233,7 +233,7 @@ pub async fn run_writer(
     let verdict = check(b.as_ref(), &cfg).await;
     if let Some(tx) = &status {
         let _ = tx
-            .send(DemoStatus::Checked(verdict.clone().map_err(|e| e.message)))
+            .send(DemoStatus::Checked(verdict.clone().map_err(|e| e.chain())))
             .await;
     }
     verdict

@@ -73,8 +73,9 @@ pub fn parse(bytes: &[u8]) -> Result<ArrayData> {
 
 /// Reads a `.npy` file from disk.
 pub fn read(path: &Path) -> Result<ArrayData> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::invalid_input(format!("cannot read {}: {e}", path.display())))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::invalid_input(format!("cannot read {}", path.display())).with_source(e)
+    })?;
     parse(&bytes).map_err(|e| e.context(path.display()))
 }
 
@@ -112,7 +113,7 @@ pub fn write(path: &Path, data: &ArrayData) -> Result<()> {
         .and_then(|_| std::fs::rename(&tmp, path));
     r.map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        Error::io(format!("cannot write {}: {e}", path.display()))
+        Error::io(format!("cannot write {}", path.display())).with_source(e)
     })
 }
 

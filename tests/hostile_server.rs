@@ -180,35 +180,30 @@ impl World {
     }
 }
 
-/// Checks one failed call: its kind, that the message names the problem (every needle, case
-/// insensitive), is bounded, and came within `secs`.
+/// Checks one failed call: its kind, that the text people see (message, causes and repair,
+/// as the command line words it) names the problem (every needle, case insensitive), is
+/// bounded, and came within `secs`.
 fn expect(case: &str, r: Result<(), Error>, kind: ErrorKind, needles: &[&str], t0: Instant) {
     let secs = t0.elapsed().as_secs_f64();
     let e = match r {
         Ok(()) => panic!("{case}: expected an error"),
         Err(e) => e,
     };
-    assert_eq!(e.kind, kind, "{case}: {}", e.message);
-    let m = e.message.to_lowercase();
+    let told = extent::cli::error_text(&e);
+    assert_eq!(e.kind, kind, "{case}: {told}");
+    let m = told.to_lowercase();
     for n in needles {
         assert!(
             m.contains(&n.to_lowercase()),
-            "{case}: message lacks {n:?}: {}",
-            e.message
+            "{case}: message lacks {n:?}: {told}"
         );
     }
     assert!(
-        e.message.chars().count() < 1200,
-        "{case}: unbounded message: {}",
-        e.message
+        told.chars().count() < 1200,
+        "{case}: unbounded message: {told}"
     );
     assert!(secs < 8.0, "{case}: took {secs:.1} s");
-    println!(
-        "{case:<28} {:>5.2} s  {}: {}",
-        secs,
-        e.kind.name(),
-        e.message
-    );
+    println!("{case:<28} {:>5.2} s  {}: {told}", secs, e.kind.name());
 }
 
 fn unit(r: extent::backend::Result<impl Sized>) -> Result<(), Error> {

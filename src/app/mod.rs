@@ -15,4 +15,4 @@ pub mod state;
 mod update;
 
 pub use input::run_palette;
-pub use update::{newly_written, plan_ctx};
+pub use update::{error_text, newly_written, plan_ctx};

@@ -16,7 +16,7 @@ pub(crate) fn read_journal(file: &Path) -> Result<Vec<StructureChange>> {
     let text = match fs::read_to_string(file) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io(format!("cannot read {}: {e}", file.display()))),
+        Err(e) => return Err(Error::io(format!("cannot read {}", file.display())).with_source(e)),
     };
     Ok(text
         .lines()
@@ -48,7 +48,7 @@ impl Appended {
     pub(crate) fn sync(self) -> Result<()> {
         self.file
             .sync_data()
-            .map_err(|e| Error::io(format!("cannot sync {}: {e}", self.path.display())))
+            .map_err(|e| Error::io(format!("cannot sync {}", self.path.display())).with_source(e))
     }
 }
 
@@ -56,18 +56,19 @@ impl Appended {
 pub(crate) fn append(file: &Path, entry: &StructureChange) -> Result<Appended> {
     if let Some(dir) = file.parent() {
         fs::create_dir_all(dir)
-            .map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
+            .map_err(|e| Error::io(format!("cannot create {}", dir.display())).with_source(e))?;
     }
-    let mut line = serde_json::to_vec(entry).map_err(|e| Error::io(e.to_string()))?;
+    let mut line = serde_json::to_vec(entry)
+        .map_err(|e| Error::io("cannot encode a history entry").with_source(e))?;
     line.push(b'\n');
     // One write of a short line with O_APPEND: concurrent appends do not interleave.
     let mut f = OpenOptions::new()
         .create(true)
         .append(true)
         .open(file)
-        .map_err(|e| Error::io(format!("cannot open {}: {e}", file.display())))?;
+        .map_err(|e| Error::io(format!("cannot open {}", file.display())).with_source(e))?;
     f.write_all(&line)
-        .map_err(|e| Error::io(format!("cannot write {}: {e}", file.display())))?;
+        .map_err(|e| Error::io(format!("cannot write {}", file.display())).with_source(e))?;
     Ok(Appended {
         file: f,
         path: file.to_path_buf(),

@@ -11,7 +11,7 @@ use super::{Error, Result};
 pub(crate) fn open_lock_file(path: &Path) -> Result<File> {
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent)
-            .map_err(|e| Error::io(format!("cannot create {}: {e}", parent.display())))?;
+            .map_err(|e| Error::io(format!("cannot create {}", parent.display())).with_source(e))?;
     }
     OpenOptions::new()
         .read(true)
@@ -19,7 +19,7 @@ pub(crate) fn open_lock_file(path: &Path) -> Result<File> {
         .create(true)
         .truncate(false)
         .open(path)
-        .map_err(|e| Error::io(format!("cannot open lock {}: {e}", path.display())))
+        .map_err(|e| Error::io(format!("cannot open lock {}", path.display())).with_source(e))
 }
 
 /// A held file lock; released on drop (closing the file releases the flock).
@@ -29,6 +29,6 @@ pub(crate) struct FileLock(#[allow(dead_code)] File);
 pub(crate) fn lock_file(path: &Path, exclusive: bool) -> Result<FileLock> {
     let f = open_lock_file(path)?;
     let r = if exclusive { f.lock() } else { f.lock_shared() };
-    r.map_err(|e| Error::io(format!("cannot lock {}: {e}", path.display())))?;
+    r.map_err(|e| Error::io(format!("cannot lock {}", path.display())).with_source(e))?;
     Ok(FileLock(f))
 }

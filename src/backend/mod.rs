@@ -25,7 +25,7 @@ use serde::Serialize;
 
 pub use data::ArrayData;
 pub use dtype::{element_f64, element_json, parse_scalar, scalar_bytes, DType};
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind, Repair, Result, Source};
 pub use events::{ConnectionState, Event, EventKind, WatchMessage, WatchReceiver};
 pub use journal::{actor, now_rfc3339};
 pub use plan::{

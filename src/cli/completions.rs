@@ -54,9 +54,9 @@ pub fn man() -> Result<()> {
     let mut out = Vec::new();
     clap_mangen::Man::new(cmd)
         .render(&mut out)
-        .map_err(|e| Error::io(format!("cannot render the man page: {e}")))?;
+        .map_err(|e| Error::io("cannot render the man page").with_source(e))?;
     use std::io::Write;
     std::io::stdout()
         .write_all(&out)
-        .map_err(|e| Error::io(e.to_string()))
+        .map_err(|e| Error::io("cannot print the man page").with_source(e))
 }

@@ -113,7 +113,7 @@ fn request(args: &Args) -> Result<CreateRequest> {
     let metadata = match &args.metadata {
         Some(m) => {
             let v: serde_json::Value = serde_json::from_str(m)
-                .map_err(|e| Error::invalid_input(format!("--metadata is not JSON: {e}")))?;
+                .map_err(|e| Error::invalid_input("--metadata is not JSON").with_source(e))?;
             if !v.is_object() {
                 return Err(Error::invalid_input("--metadata must be a JSON object"));
             }

@@ -92,7 +92,7 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
     }
     let verdict = writer
         .await
-        .map_err(|e| crate::backend::Error::io(format!("the demo writer crashed: {e}")))??;
+        .map_err(|e| crate::backend::Error::io("the demo writer crashed").with_source(e))??;
     out.emit(
         &serde_json::json!({"event": "checked", "ok": true, "message": verdict, "store": label}),
         || verdict.clone(),

@@ -28,7 +28,7 @@ use crate::backend::{normalize_path, Backend, Error, Result};
 use crate::color::ColorChoice;
 use crate::stores::Opener;
 
-pub use output::{print_error, Output};
+pub use output::{error_text, print_error, repair_text, Output};
 
 /// extent — a console for extendable Zarr arrays (local Zarr v3 stores and Tiled servers).
 #[derive(Debug, Parser)]
@@ -142,7 +142,7 @@ pub async fn run(cli: Cli) -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            tracing::warn!(kind = e.kind.name(), "command failed: {}", e.message);
+            tracing::warn!(kind = e.kind.name(), "command failed: {}", e.chain());
             print_error(&e, json);
             e.kind.exit_code()
         }
@@ -190,6 +190,6 @@ fn confirm(question: &str, what: &str) -> Result<bool> {
     std::io::stdin()
         .lock()
         .read_line(&mut line)
-        .map_err(|e| Error::io(e.to_string()))?;
+        .map_err(|e| Error::io("cannot read the answer").with_source(e))?;
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
 }

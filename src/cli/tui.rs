@@ -41,5 +41,10 @@ pub async fn run_demo(
     opts.opener = crate::stores::Opener::new(api_key);
     let ui = crate::tui::run(opts).await;
     writer.abort();
-    ui.map_err(|e| Error::io(format!("the TUI failed: {e}")))
+    ui.map_err(|e| {
+        let cause: Box<dyn std::error::Error + Send + Sync> = e.into();
+        let mut err = Error::io("the TUI failed");
+        err.source = Some(cause.into());
+        err
+    })
 }

@@ -134,7 +134,10 @@ async fn print_ready(store: &dyn Backend, path: &str, state: ConnectionState, ou
         Err(e) if e.kind == ErrorKind::NotFound => None,
         Err(e) => {
             // The watcher keeps trying (and reports the link's state); only the shape is unknown.
-            eprintln!("watch: cannot read the shape now: {e}");
+            eprintln!(
+                "watch: cannot read the shape now: {}",
+                super::error_text(&e)
+            );
             None
         }
     };

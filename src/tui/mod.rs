@@ -76,7 +76,10 @@ pub fn initial_state(opts: &TuiOptions, stores: &[StoreSpec]) -> (AppState, Vec<
 pub async fn run(opts: TuiOptions) -> color_eyre::Result<()> {
     crate::logging::init();
     tracing::info!(log = ?crate::logging::log_path(), store = %opts.label, "TUI starting");
-    let config = opts.opener.config().map_err(|e| eyre!("{}", e.message))?;
+    let config = opts
+        .opener
+        .config()
+        .map_err(|e| eyre!("{}", crate::app::error_text(&e, None)))?;
     let (state, warnings) = initial_state(&opts, &config.stores());
     let dir = crate::config::config_dir();
     let (theme, _) = Theme::load(dir.as_ref().map(|d| d.join("theme.toml")).as_deref());
@@ -124,10 +127,12 @@ pub async fn run_from_cli(
         ..TuiOptions::default()
     };
     if let Some(s) = store.filter(|s| !s.trim().is_empty()) {
-        let target = opener.resolve(&s).map_err(|e| eyre!("{}", e.message))?;
+        let target = opener
+            .resolve(&s)
+            .map_err(|e| eyre!("{}", crate::app::error_text(&e, None)))?;
         let b = opener
             .open_target(&target)
-            .map_err(|e| eyre!("{}", e.message))?;
+            .map_err(|e| eyre!("{}", crate::app::error_text(&e, None)))?;
         opts.backend = Some(b);
         opts.label = target.label();
     }

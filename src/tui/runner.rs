@@ -74,7 +74,7 @@ impl Runner {
                     let result = tokio::task::spawn_blocking(move || crate::npy::read(&p))
                         .await
                         .unwrap_or_else(|e| {
-                            Err(Error::io(format!("reading the file failed: {e}")))
+                            Err(Error::io("reading the file failed").with_source(e))
                         });
                     JobResult::NpyLoaded(Loaded { path, result })
                 };
@@ -251,7 +251,7 @@ async fn open_store(
             backend: BackendHandle(b),
         },
         Err(e) => JobResult::StoreFailed {
-            message: format!("cannot open {label}: {}", e.message),
+            message: format!("cannot open {label}: {}", crate::app::error_text(&e, None)),
         },
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use extent::backend::local::LocalBackend;
 use extent::backend::tiled::{TiledBackend, TiledOptions};
-use extent::backend::{ArrayData, Backend, Cause, DType, ErrorKind, Selection};
+use extent::backend::{ArrayData, Backend, Cause, DType, ErrorKind, Repair, Selection};
 use serde_json::{json, Value};
 
 use crate::common;
@@ -44,7 +44,10 @@ async fn auth_failure_is_kind_auth_and_never_shows_the_key() {
     let none = TiledBackend::with_options(&cx.store, None, Cx::options(cx.home.path())).unwrap();
     let e = none.list("").await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Auth);
-    assert!(e.message.contains("--api-key"), "{}", e.message);
+    // The repair is typed; the command line words it as the flag to pass.
+    assert_eq!(e.repair, vec![Repair::ApiKey { refused: false }]);
+    let told = extent::cli::error_text(&e);
+    assert!(told.contains("--api-key"), "{told}");
     // Nothing was created by the refused calls.
     assert!(cx.b().list("").await.unwrap().is_empty());
 }
@@ -346,7 +349,14 @@ async fn failed_growth_is_detected_and_repairable() {
         "{}",
         e.message
     );
-    assert!(e.message.contains("re-run the same patch"), "{}", e.message);
+    // The repair is typed; the command line words it.
+    assert!(
+        matches!(e.repair.last(), Some(Repair::PatchAgain { offset, .. }) if offset == &[4]),
+        "{:?}",
+        e.repair
+    );
+    let told = extent::cli::error_text(&e);
+    assert!(told.contains("re-run the same patch"), "{told}");
     // extent published the stored shape, so the catalog tells the truth again.
     assert_eq!(b.show("a").await.unwrap().shape, vec![6]);
     let h = b.history("a").await.unwrap();

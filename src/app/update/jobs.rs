@@ -11,7 +11,7 @@ use super::super::catalog::{Catalog, SEARCH_NODES, SEARCH_REQUESTS};
 use super::super::chunk_plane::PlaneAxes;
 use super::super::notice::Notice;
 use super::super::state::{AppState, Overlay, PreviewData, Screen, MAX_CHANGES};
-use super::{newly_written, page_effect, plan_ctx};
+use super::{error_text, newly_written, page_effect, plan_ctx};
 
 impl AppState {
     /// Applies what a job brought back.
@@ -40,7 +40,7 @@ impl AppState {
                 offset,
                 result,
             } => {
-                let result = result.map_err(|e| e.message);
+                let result = result.map_err(|e| error_text(&e, Some(&self.keymap)));
                 if result.is_err() && parent.is_empty() {
                     self.connection = Some(ConnectionState::Offline);
                 }
@@ -88,7 +88,7 @@ impl AppState {
                         open.history = Some(h);
                         open.history_error = None;
                     }
-                    Err(e) => open.history_error = Some(e.message),
+                    Err(e) => open.history_error = Some(error_text(&e, Some(&self.keymap))),
                 }
             }
             JobResult::PreviewLoaded {
@@ -105,13 +105,16 @@ impl AppState {
                         open.preview = Some(PreviewData { selection, data });
                         open.preview_error = None;
                     }
-                    Err(e) => open.preview_error = Some(e.message),
+                    Err(e) => open.preview_error = Some(error_text(&e, Some(&self.keymap))),
                 }
             }
             JobResult::NpyLoaded(Loaded { path, result }) => {
                 let (overlay, open, caps) = (&mut self.overlay, &self.open, self.capabilities);
                 if let Some(Overlay::Dialog(d)) = overlay {
-                    d.npy_loaded(&path, result.map_err(|e| e.message));
+                    d.npy_loaded(
+                        &path,
+                        result.map_err(|e| error_text(&e, Some(&self.keymap))),
+                    );
                     d.replan(plan_ctx(open.as_ref(), caps));
                 }
             }
@@ -154,7 +157,7 @@ impl AppState {
         let info = match result {
             Ok(i) => i,
             Err(e) => {
-                open.error = Some(e.message);
+                open.error = Some(error_text(&e, Some(&self.keymap)));
                 return;
             }
         };
@@ -217,7 +220,7 @@ impl AppState {
         let map = match result {
             Ok(m) => m,
             Err(e) => {
-                open.chunks_error = Some(e.message);
+                open.chunks_error = Some(error_text(&e, Some(&self.keymap)));
                 return;
             }
         };
@@ -255,14 +258,14 @@ impl AppState {
     ) {
         match result {
             Err(e) => {
-                tracing::info!(verb = op.kind.verb(), path = %op.path, error = %e, "operation failed");
+                tracing::info!(verb = op.kind.verb(), path = %op.path, error = %e.chain(), "operation failed");
                 match &mut self.overlay {
-                    Some(Overlay::Dialog(d)) => d.failed(e.message),
+                    Some(Overlay::Dialog(d)) => d.failed(error_text(&e, Some(&self.keymap))),
                     _ => self.notify(Notice::error(format!(
                         "{} {} failed: {}",
                         op.kind.verb(),
                         op.path,
-                        e.message
+                        error_text(&e, Some(&self.keymap))
                     ))),
                 }
             }

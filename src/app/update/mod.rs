@@ -3,10 +3,12 @@
 //! store. By concern: `jobs` applies finished jobs, `watch` live events and the write rate,
 //! `navigation` what is open and shown.
 
+mod errors;
 mod jobs;
 mod navigation;
 mod watch;
 
+pub use errors::error_text;
 pub use watch::newly_written;
 
 use crate::app::state::RATE_WINDOW;

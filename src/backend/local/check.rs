@@ -26,7 +26,7 @@ pub(super) fn check(inner: &Inner, path: &str, repair: bool) -> Result<Vec<Findi
             return Ok(vec![Finding::new(
                 path,
                 FindingCode::BadMetadata,
-                format!("the metadata cannot be used: {e}"),
+                format!("the metadata cannot be used: {}", e.chain()),
                 None,
             )])
         }
@@ -55,8 +55,9 @@ pub(super) fn check(inner: &Inner, path: &str, repair: bool) -> Result<Vec<Findi
         );
         if repair {
             for t in &temps {
-                fs::remove_file(t)
-                    .map_err(|e| Error::io(format!("cannot remove {}: {e}", t.display())))?;
+                fs::remove_file(t).map_err(|e| {
+                    Error::io(format!("cannot remove {}", t.display())).with_source(e)
+                })?;
             }
             f.repaired = true;
         }
@@ -112,9 +113,11 @@ pub(super) fn check(inner: &Inner, path: &str, repair: bool) -> Result<Vec<Findi
         }
         let bytes = array
             .retrieve_chunk::<ArrayBytes>(k)
-            .map_err(|e| Error::io(format!("cannot read chunk {k:?} of '{path}': {e}")))?
+            .map_err(|e| Error::io(format!("cannot read chunk {k:?} of '{path}'")).with_source(e))?
             .into_fixed()
-            .map_err(|e| Error::io(e.to_string()))?;
+            .map_err(|e| {
+                Error::io(format!("cannot read chunk {k:?} of '{path}'")).with_source(e)
+            })?;
         if overhang_dirty(&bytes, &info.chunks, &keep, &fill, elem) {
             dirty += 1;
         }
@@ -224,7 +227,7 @@ fn leftovers_in_group(
             } else {
                 fs::remove_file(&p)
             };
-            r.map_err(|e| Error::io(format!("cannot remove {}: {e}", p.display())))?;
+            r.map_err(|e| Error::io(format!("cannot remove {}", p.display())).with_source(e))?;
             f.repaired = true;
         }
         out.push(f);

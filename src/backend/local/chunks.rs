@@ -42,7 +42,9 @@ impl Inner {
             let rd = match fs::read_dir(&d) {
                 Ok(rd) => rd,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(Error::io(format!("cannot list {}: {e}", d.display()))),
+                Err(e) => {
+                    return Err(Error::io(format!("cannot list {}", d.display())).with_source(e))
+                }
             };
             for entry in rd.flatten() {
                 let p = entry.path();

@@ -55,10 +55,7 @@ pub(super) fn write_json_atomic(path: &Path, value: &Value, durability: Durabili
     replace_json(path, value, durability)?;
     if durability.fsync() {
         sync_dir(path.parent().unwrap_or(Path::new("."))).map_err(|e| {
-            Error::io(format!(
-                "cannot sync the directory of {}: {e}",
-                path.display()
-            ))
+            Error::io(format!("cannot sync the directory of {}", path.display())).with_source(e)
         })?;
     }
     Ok(())
@@ -66,7 +63,8 @@ pub(super) fn write_json_atomic(path: &Path, value: &Value, durability: Durabili
 
 /// [`write_json_atomic`] without the directory's fsync (the caller does it).
 pub(super) fn replace_json(path: &Path, value: &Value, durability: Durability) -> Result<()> {
-    let text = serde_json::to_vec_pretty(value).map_err(|e| Error::io(e.to_string()))?;
+    let text = serde_json::to_vec_pretty(value)
+        .map_err(|e| Error::io(format!("cannot encode {}", path.display())).with_source(e))?;
     let tmp = path.with_extension(format!(
         "json.{}.{}.tmp",
         std::process::id(),
@@ -75,7 +73,7 @@ pub(super) fn replace_json(path: &Path, value: &Value, durability: Durability) -
     let result = write_temp(&tmp, &text, durability).and_then(|_| fs::rename(&tmp, path));
     if let Err(e) = result {
         let _ = fs::remove_file(&tmp);
-        return Err(Error::io(format!("cannot write {}: {e}", path.display())));
+        return Err(Error::io(format!("cannot write {}", path.display())).with_source(e));
     }
     Ok(())
 }
@@ -107,7 +105,7 @@ fn sync_dirs_at_once(dirs: &[PathBuf]) -> Result<()> {
             handles.into_iter().try_for_each(|(d, h)| {
                 h.join()
                     .unwrap_or_else(|_| Err(std::io::Error::other("panicked")))
-                    .map_err(|e| Error::io(format!("cannot sync {}: {e}", d.display())))
+                    .map_err(|e| Error::io(format!("cannot sync {}", d.display())).with_source(e))
             })
         })?;
     }
@@ -154,7 +152,8 @@ impl Inner {
             return Ok(());
         }
         let dir = self.node_dir(path)?;
-        sync_dir(&dir).map_err(|e| Error::io(format!("cannot sync {}: {e}", dir.display())))
+        sync_dir(&dir)
+            .map_err(|e| Error::io(format!("cannot sync {}", dir.display())).with_source(e))
     }
 
     /// Under [`Durability::Fsync`], fsyncs every directory whose entries a write changed.

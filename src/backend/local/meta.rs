@@ -12,7 +12,7 @@ use super::{Inner, Store, EXTENT_ATTR, EXTENT_DIR, JOURNAL, META};
 use crate::backend::journal::{self, Appended};
 use crate::backend::locks::{lock_file, FileLock};
 use crate::backend::{
-    element_json, scalar_bytes, validate_path, ArrayInfo, Cause, DType, Error, Result,
+    element_json, scalar_bytes, validate_path, ArrayInfo, Cause, DType, Error, Repair, Result,
 };
 
 pub(super) fn group_meta() -> Value {
@@ -20,7 +20,7 @@ pub(super) fn group_meta() -> Value {
 }
 
 pub(super) fn zarrs_err(what: &str) -> impl Fn(zarrs::array::ArrayError) -> Error + '_ {
-    move |e| Error::io(format!("{what}: {e}"))
+    move |e| Error::io(what).with_source(e)
 }
 
 impl Inner {
@@ -66,13 +66,17 @@ impl Inner {
                     format!("no array or group '{path}' in this store")
                 }));
             }
-            Err(e) => return Err(Error::io(format!("cannot read {}: {e}", file.display()))),
+            Err(e) => {
+                return Err(Error::io(format!("cannot read {}", file.display())).with_source(e))
+            }
         };
         serde_json::from_slice(&text).map_err(|e| {
             Error::io(format!(
-                "the metadata of '{path}' ({}) is not valid JSON: {e}; run `extent check {path}`",
+                "the metadata of '{path}' ({}) is not valid JSON",
                 file.display()
             ))
+            .with_source(e)
+            .with_repair(Repair::Check { path: path.into() })
         })
     }
 
@@ -83,20 +87,21 @@ impl Inner {
 
     pub(super) fn open_array(&self, path: &str) -> Result<Array<Store>> {
         Array::open(self.store.clone(), &format!("/{path}"))
-            .map_err(|e| Error::io(format!("cannot open array '{path}': {e}")))
+            .map_err(|e| Error::io(format!("cannot open array '{path}'")).with_source(e))
     }
 
     /// The zarrs array of metadata the caller already read (under its lock): one read of
     /// `zarr.json` per patch serves the plan, the chunk codecs and the shape rewrite.
     pub(super) fn array_from_meta(&self, path: &str, meta: &Value) -> Result<Array<Store>> {
-        let v3: ArrayMetadataV3 = serde_json::from_value(meta.clone())
-            .map_err(|e| Error::io(format!("the metadata of '{path}' is not Zarr v3: {e}")))?;
+        let v3: ArrayMetadataV3 = serde_json::from_value(meta.clone()).map_err(|e| {
+            Error::io(format!("the metadata of '{path}' is not Zarr v3")).with_source(e)
+        })?;
         Array::new_with_metadata(
             self.store.clone(),
             &format!("/{path}"),
             ArrayMetadata::V3(v3),
         )
-        .map_err(|e| Error::io(format!("cannot open array '{path}': {e}")))
+        .map_err(|e| Error::io(format!("cannot open array '{path}'")).with_source(e))
     }
 
     pub(super) fn extent_dir(&self, path: &str) -> Result<PathBuf> {
@@ -211,7 +216,7 @@ pub(super) fn info_from_meta(path: &str, meta: &Value) -> Result<ArrayInfo> {
     }
     let bad = |what: &str| Error::io(format!("the metadata of '{path}' has an invalid {what}"));
     let shape: Vec<u64> =
-        serde_json::from_value(meta["shape"].clone()).map_err(|_| bad("shape"))?;
+        serde_json::from_value(meta["shape"].clone()).map_err(|e| bad("shape").with_source(e))?;
     let dtype_name = meta["data_type"].as_str().ok_or_else(|| bad("data_type"))?;
     let dtype = DType::parse(dtype_name).map_err(|_| {
         Error::unsupported(format!(
@@ -225,7 +230,7 @@ pub(super) fn info_from_meta(path: &str, meta: &Value) -> Result<ArrayInfo> {
         )));
     }
     let chunks: Vec<u64> = serde_json::from_value(grid["configuration"]["chunk_shape"].clone())
-        .map_err(|_| bad("chunk shape"))?;
+        .map_err(|e| bad("chunk shape").with_source(e))?;
     if chunks.len() != shape.len() || chunks.contains(&0) {
         return Err(bad("chunk shape"));
     }

@@ -48,7 +48,7 @@ use write::BufferPool;
 
 use super::{
     ArrayData, ArrayInfo, Backend, Capabilities, Cause, ChunkMap, CreateRequest, Error, Finding,
-    Page, Result, Selection, StructureChange, WatchReceiver,
+    Page, Repair, Result, Selection, StructureChange, WatchReceiver,
 };
 
 type Store = AtomicWriteStorageAdapter<FilesystemStore>;
@@ -85,10 +85,12 @@ impl LocalBackend {
         let root = root.as_ref();
         if !root.is_dir() {
             return Err(Error::not_found(format!(
-                "local store '{}' does not exist (create it with `extent --store {} create ...`)",
-                root.display(),
+                "local store '{}' does not exist",
                 root.display()
-            )));
+            ))
+            .with_repair(Repair::CreateStore {
+                store: root.display().to_string(),
+            }));
         }
         Self::open_dir(root)
     }
@@ -96,8 +98,9 @@ impl LocalBackend {
     /// Opens a store directory, creating it (and its root group) when missing.
     pub fn open_or_create(root: impl AsRef<Path>) -> Result<LocalBackend> {
         let root = root.as_ref();
-        fs::create_dir_all(root)
-            .map_err(|e| Error::io(format!("cannot create store '{}': {e}", root.display())))?;
+        fs::create_dir_all(root).map_err(|e| {
+            Error::io(format!("cannot create store '{}'", root.display())).with_source(e)
+        })?;
         let b = Self::open_dir(root)?;
         if !root.join(META).exists() {
             write_json_atomic(&root.join(META), &group_meta(), b.inner.durability)?;
@@ -106,11 +109,12 @@ impl LocalBackend {
     }
 
     fn open_dir(root: &Path) -> Result<LocalBackend> {
-        let root = root
-            .canonicalize()
-            .map_err(|e| Error::io(format!("cannot open store '{}': {e}", root.display())))?;
-        let fs_store = FilesystemStore::new(&root)
-            .map_err(|e| Error::io(format!("cannot open store '{}': {e}", root.display())))?;
+        let root = root.canonicalize().map_err(|e| {
+            Error::io(format!("cannot open store '{}'", root.display())).with_source(e)
+        })?;
+        let fs_store = FilesystemStore::new(&root).map_err(|e| {
+            Error::io(format!("cannot open store '{}'", root.display())).with_source(e)
+        })?;
         Ok(LocalBackend {
             inner: Arc::new(Inner {
                 root,
@@ -153,7 +157,7 @@ impl LocalBackend {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || f(&inner))
             .await
-            .map_err(|e| Error::io(format!("internal task failed: {e}")))?
+            .map_err(|e| Error::io("internal task failed").with_source(e))?
     }
 }
 

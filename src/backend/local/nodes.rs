@@ -32,8 +32,9 @@ impl Inner {
                 }
                 Err(e) if e.kind == ErrorKind::NotFound => {
                     let dir = self.node_dir(&p)?;
-                    fs::create_dir_all(&dir)
-                        .map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
+                    fs::create_dir_all(&dir).map_err(|e| {
+                        Error::io(format!("cannot create {}", dir.display())).with_source(e)
+                    })?;
                     write_json_atomic(&dir.join(META), &group_meta(), self.durability)?;
                 }
                 Err(e) => return Err(e),
@@ -68,7 +69,7 @@ impl Inner {
         });
         let existed = dir.exists();
         fs::create_dir_all(&dir)
-            .map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
+            .map_err(|e| Error::io(format!("cannot create {}", dir.display())).with_source(e))?;
         // A failed create (a full disk, say) leaves no half-made array: the directory goes
         // if this call made it.
         let undo = |e: Error| {
@@ -83,13 +84,14 @@ impl Inner {
             std::process::id(),
             unique_suffix()
         ));
-        let text = serde_json::to_vec_pretty(&meta).map_err(|e| Error::io(e.to_string()))?;
+        let text = serde_json::to_vec_pretty(&meta).map_err(|e| {
+            Error::io(format!("cannot encode the metadata of '{path}'")).with_source(e)
+        })?;
         if let Err(e) = write_temp(&tmp, &text, self.durability) {
             let _ = fs::remove_file(&tmp);
-            return Err(undo(Error::io(format!(
-                "cannot write {}: {e}",
-                tmp.display()
-            ))));
+            return Err(undo(
+                Error::io(format!("cannot write {}", tmp.display())).with_source(e),
+            ));
         }
         let linked = fs::hard_link(&tmp, dir.join(META));
         let _ = fs::remove_file(&tmp);
@@ -98,7 +100,11 @@ impl Inner {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 return Err(Error::already_exists(format!("'{path}' already exists")))
             }
-            Err(e) => return Err(undo(Error::io(format!("cannot create '{path}': {e}")))),
+            Err(e) => {
+                return Err(undo(
+                    Error::io(format!("cannot create '{path}'")).with_source(e),
+                ))
+            }
         }
         self.journal(path, Cause::Create, None, Some(&req.shape))
             .map_err(|e| undo(e.context(format!("creating '{path}' failed and was undone"))))?;
@@ -106,7 +112,9 @@ impl Inner {
             // The new directories and their first entries.
             let parent = dir.parent().unwrap_or(&self.root);
             for d in [dir.join(EXTENT_DIR).as_path(), &dir, parent] {
-                sync_dir(d).map_err(|e| Error::io(format!("cannot sync {}: {e}", d.display())))?;
+                sync_dir(d).map_err(|e| {
+                    Error::io(format!("cannot sync {}", d.display())).with_source(e)
+                })?;
             }
         }
         let info = info_from_meta(path, &meta)?;
@@ -137,12 +145,12 @@ impl Inner {
         }
         let array = self.open_array(path)?;
         let subset = ArraySubset::new_with_start_shape(sel.start.clone(), shape.clone())
-            .map_err(|e| Error::io(e.to_string()))?;
+            .map_err(|e| Error::io(format!("reading '{path}'")).with_source(e))?;
         let bytes = array
             .retrieve_array_subset::<ArrayBytes>(&subset)
             .map_err(zarrs_err(&format!("reading '{path}'")))?
             .into_fixed()
-            .map_err(|e| Error::io(e.to_string()))?
+            .map_err(|e| Error::io(format!("reading '{path}'")).with_source(e))?
             .into_owned();
         ArrayData::new(info.dtype, shape, bytes)
     }
@@ -158,7 +166,7 @@ impl Inner {
         let names = self
             .listings
             .nodes(&dir, META)
-            .map_err(|e| Error::io(format!("cannot list {}: {e}", dir.display())))?;
+            .map_err(|e| Error::io(format!("cannot list {}", dir.display())).with_source(e))?;
         let total = names.len() as u64;
         let mut entries = Vec::new();
         for name in names.iter().skip(offset as usize).take(limit as usize) {
@@ -211,12 +219,14 @@ impl Inner {
                 .unwrap_or_default(),
             unique_suffix()
         ));
-        fs::rename(&dir, &trash).map_err(|e| Error::io(format!("cannot delete '{path}': {e}")))?;
+        fs::rename(&dir, &trash)
+            .map_err(|e| Error::io(format!("cannot delete '{path}'")).with_source(e))?;
         fs::remove_dir_all(&trash).map_err(|e| {
             Error::io(format!(
-                "'{path}' is deleted but {} remains: {e}",
+                "'{path}' is deleted but {} remains",
                 trash.display()
             ))
+            .with_source(e)
         })
     }
 

@@ -45,7 +45,7 @@ impl Inner {
             let Some(keep) = chunk_within(chunk, &info.chunks, edge) else {
                 return array
                     .erase_chunk(chunk)
-                    .map_err(|e| Error::io(format!("erasing a chunk: {e}")));
+                    .map_err(|e| Error::io("erasing a chunk").with_source(e));
             };
             if keep == info.chunks {
                 return Ok(());
@@ -54,7 +54,7 @@ impl Inner {
                 .retrieve_chunk::<ArrayBytes>(chunk)
                 .map_err(zarrs_err("reading a chunk"))?
                 .into_fixed()
-                .map_err(|e| Error::io(e.to_string()))?;
+                .map_err(|e| Error::io("reading a chunk").with_source(e))?;
             let cn: u64 = info.chunks.iter().product();
             let mut buf = fill.repeat(cn as usize);
             let zeros = vec![0; n];

@@ -19,7 +19,7 @@ use crate::backend::data::copy_box;
 use crate::backend::geometry::chunk_span;
 use crate::backend::locks::lock_file;
 use crate::backend::{
-    fmt_shape, plan_patch, scalar_bytes, ArrayData, ArrayInfo, Cause, Error, Result,
+    fmt_shape, plan_patch, scalar_bytes, ArrayData, ArrayInfo, Cause, Error, Repair, Result,
 };
 
 /// A few patch-sized buffers kept between patches (at most [`BufferPool::MAX_BUFFERS`], none
@@ -201,7 +201,7 @@ impl Inner {
                 .retrieve_chunk::<ArrayBytes>(&part.chunk)
                 .map_err(zarrs_err("reading a chunk to update it"))?
                 .into_fixed()
-                .map_err(|e| Error::io(e.to_string()))?
+                .map_err(|e| Error::io("reading a chunk to update it").with_source(e))?
                 .into_owned()
         };
         copy_box(
@@ -246,9 +246,11 @@ impl Inner {
                 array.fill_value(),
                 &CodecOptions::default(),
             )
-            .map_err(|e| Error::io(format!("encoding a chunk: {e}")))?;
+            .map_err(|e| Error::io("encoding a chunk").with_source(e))?;
         let tmp = PathBuf::from(format!("{}.tmp", dst.display()));
-        let io = |e: std::io::Error| Error::io(format!("writing a chunk ({}): {e}", tmp.display()));
+        let io = |e: std::io::Error| {
+            Error::io(format!("writing a chunk ({})", tmp.display())).with_source(e)
+        };
         let mut created = Vec::new();
         if let Some(parent) = dst.parent() {
             ensure_dir(parent, &mut created).map_err(io)?;
@@ -283,28 +285,25 @@ impl Inner {
         staged: &Staged,
         changed_dirs: &std::sync::Mutex<BTreeSet<PathBuf>>,
     ) -> Result<()> {
-        let dst = match staged {
-            Staged::Write { tmp, dst } => {
-                if let Err(e) = fs::rename(tmp, dst) {
-                    let _ = fs::remove_file(tmp);
-                    return Err(Error::io(format!(
-                        "writing a chunk ({}): {e}",
-                        dst.display()
-                    )));
+        let dst =
+            match staged {
+                Staged::Write { tmp, dst } => {
+                    if let Err(e) = fs::rename(tmp, dst) {
+                        let _ = fs::remove_file(tmp);
+                        return Err(Error::io(format!("writing a chunk ({})", dst.display()))
+                            .with_source(e));
+                    }
+                    dst
                 }
-                dst
-            }
-            Staged::Erase(dst) => match fs::remove_file(dst) {
-                Ok(()) => dst,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-                Err(e) => {
-                    return Err(Error::io(format!(
-                        "erasing a chunk ({}): {e}",
-                        dst.display()
-                    )))
-                }
-            },
-        };
+                Staged::Erase(dst) => match fs::remove_file(dst) {
+                    Ok(()) => dst,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                    Err(e) => {
+                        return Err(Error::io(format!("erasing a chunk ({})", dst.display()))
+                            .with_source(e))
+                    }
+                },
+            };
         if self.durability.fsync() {
             if let Some(parent) = dst.parent() {
                 lock_set(changed_dirs).insert(parent.to_path_buf());
@@ -363,10 +362,14 @@ impl Inner {
                     })
                     .and_then(|_| self.sync_node(path));
                 if let Err(r) = rolled {
+                    // Both failures are told: the write's, then the rollback's as the cause.
                     return Err(Error::io(format!(
-                        "{e}; rolling the shape back to {} also failed: {r}; run `extent check {path} --repair`",
+                        "{}; rolling the shape back to {} also failed",
+                        e.chain(),
                         fmt_shape(&old.shape)
-                    )));
+                    ))
+                    .with_source(r)
+                    .with_repair(Repair::CheckAndRepair { path: path.into() }));
                 }
                 Err(e.context(format!(
                     "the write failed and the shape was rolled back to {}",

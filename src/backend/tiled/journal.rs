@@ -125,7 +125,7 @@ impl ClientState {
             };
             let file = tokio::task::spawn_blocking(move || lock_file(&dir, &path, mode))
                 .await
-                .map_err(|e| Error::io(format!("waiting for the write lock failed: {e}")))??
+                .map_err(|e| Error::io("waiting for the write lock failed").with_source(e))??
                 .ok_or_else(|| Error::io("the write lock was not taken"))?;
             Ok(WriteLock {
                 _files: vec![file],
@@ -154,7 +154,7 @@ impl ClientState {
                 Ok(files)
             })
             .await
-            .map_err(|e| Error::io(format!("waiting for the chunk locks failed: {e}")))?
+            .map_err(|e| Error::io("waiting for the chunk locks failed").with_source(e))?
         };
         let files = within_lock_wait(wait).await?;
         lock._files.extend(files);
@@ -177,8 +177,9 @@ impl ClientState {
     pub fn append(&self, key: &str, label: &str, entry: &StructureChange) -> Result<()> {
         let file = self.history_file(key)?;
         if let Some(dir) = file.parent() {
-            fs::create_dir_all(dir)
-                .map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
+            fs::create_dir_all(dir).map_err(|e| {
+                Error::io(format!("cannot create {}", dir.display())).with_source(e)
+            })?;
             // A readable name beside the hash, for people looking at the directory.
             let label_file = dir.join(format!("{key}.name"));
             if !label_file.exists() {
@@ -202,7 +203,7 @@ impl ClientState {
         match fs::remove_file(&file) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(Error::io(format!("cannot remove {}: {e}", file.display()))),
+            Err(e) => Err(Error::io(format!("cannot remove {}", file.display())).with_source(e)),
         }
     }
 
@@ -235,9 +236,10 @@ enum Mode {
 /// Opens and flocks `path`; None only in `Mode::Try` when it is held elsewhere.
 fn lock_file(dir: &Path, path: &Path, mode: Mode) -> Result<Option<File>> {
     fs::create_dir_all(dir)
-        .map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
+        .map_err(|e| Error::io(format!("cannot create {}", dir.display())).with_source(e))?;
     let f = crate::backend::locks::open_lock_file(path)?;
-    let failed = |e: std::io::Error| Error::io(format!("cannot lock {}: {e}", path.display()));
+    let failed =
+        |e: std::io::Error| Error::io(format!("cannot lock {}", path.display())).with_source(e);
     match mode {
         Mode::Exclusive => f.lock().map_err(failed).map(|_| Some(f)),
         Mode::Shared => f.lock_shared().map_err(failed).map(|_| Some(f)),
@@ -261,7 +263,10 @@ impl TiledBackend {
         new: Option<&[u64]>,
     ) {
         if let Err(e) = self.journal(key, path, cause, old, new) {
-            tracing::warn!("cannot record the change of '{path}' in the history: {e}");
+            tracing::warn!(
+                "cannot record the change of '{path}' in the history: {}",
+                e.chain()
+            );
         }
     }
 

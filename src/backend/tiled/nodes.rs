@@ -8,7 +8,7 @@ use super::url::q;
 use super::TiledBackend;
 use crate::backend::{
     element_json, scalar_bytes, validate_path, ArrayInfo, Cause, CreateRequest, Error, ErrorKind,
-    Result,
+    Repair, Result,
 };
 
 impl TiledBackend {
@@ -120,9 +120,12 @@ impl TiledBackend {
                 return Err(match undo {
                     Ok(_) => e.context(format!("creating '{path}' failed and was undone")),
                     Err(u) => Error::io(format!(
-                        "creating '{path}' failed ({e}) and removing the half-made array also \
-                         failed ({u}); delete it with `extent rm {path}`"
-                    )),
+                        "creating '{path}' failed ({}) and removing the half-made array also \
+                         failed",
+                        e.chain()
+                    ))
+                    .with_source(u)
+                    .with_repair(Repair::Delete { path: path.into() }),
                 });
             }
         }

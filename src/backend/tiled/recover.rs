@@ -6,11 +6,10 @@ use serde_json::Value;
 
 use super::boxes::{self, Region};
 use super::structure;
-use super::url::join;
 use super::write::WriteJob;
 use super::TiledBackend;
 use crate::backend::{
-    fmt_shape, scalar_bytes, ArrayInfo, Cause, Error, ErrorKind, Result, Selection,
+    fmt_shape, scalar_bytes, ArrayInfo, Cause, Error, ErrorKind, Repair, Result, Selection,
 };
 
 impl TiledBackend {
@@ -33,47 +32,41 @@ impl TiledBackend {
         }
         let grows = planned != old.as_slice();
         if !grows {
-            return Err(Error {
-                kind: err.kind,
-                message: format!(
-                    "{}; the shape did not change, but part of the data may have been written: {}",
-                    err.message, job.redo
-                ),
-            });
+            let then = "the shape did not change, but part of the data may have been written";
+            return Err(followed(err.kind, err, then, vec![job.redo.clone()]));
         }
         // With a non-zero fill value, the new region must get it before the data goes in again.
         let fill = scalar_bytes(info.dtype, &info.fill_value).unwrap_or_default();
-        let repair = if fill.iter().all(|&b| b == 0) {
-            job.redo.clone()
-        } else {
+        let mut repair: Vec<Repair> = Vec::new();
+        if fill.iter().any(|&b| b != 0) {
             let value = match &info.fill_value {
                 Value::String(s) => s.clone(),
                 v => v.to_string(),
             };
-            let cmds: Vec<String> = boxes::grown_region(old, planned)
-                .iter()
-                .map(|g| {
-                    format!(
-                        "`extent patch {path} --offset {} --shape {} --value {value}`",
-                        join(&g.start),
-                        join(&g.shape),
-                    )
-                })
-                .collect();
-            format!(
-                "write the fill value into the new region ({}), then {}",
-                cmds.join(", "),
-                job.redo
-            )
-        };
+            repair.extend(
+                boxes::grown_region(old, planned)
+                    .iter()
+                    .map(|g| Repair::Fill {
+                        path: path.into(),
+                        offset: g.start.clone(),
+                        shape: g.shape.clone(),
+                        value: value.clone(),
+                    }),
+            );
+        }
+        repair.push(job.redo.clone());
+        let show = || Repair::Show { path: path.into() };
         let now = match self.remote(path).await {
             Ok(r) => r.info.shape,
             Err(e2) => {
-                return Err(Error::io(format!(
-                    "{err}; extent could not check '{path}' afterwards ({e2}): it may have been \
-                     grown to {} without all of its data. Check with `extent show {path}`, then {repair}",
+                let then = format!(
+                    "extent could not check '{path}' afterwards ({}): it may have been grown to \
+                     {} without all of its data",
+                    e2.chain(),
                     fmt_shape(planned),
-                )))
+                );
+                let steps = std::iter::once(show()).chain(repair).collect();
+                return Err(followed(ErrorKind::Io, err, &then, steps));
             }
         };
         if now.as_slice() == planned {
@@ -94,17 +87,18 @@ impl TiledBackend {
                 if let Ok(back) = self.read_box(path, &grown, &sel).await {
                     if back.bytes == job.patch_bytes() {
                         tracing::warn!(
-                            "{err}; but '{path}' has the new shape and data: the write landed"
+                            "{}; but '{path}' has the new shape and data: the write landed",
+                            err.chain()
                         );
                         return Ok(grown.info);
                     }
                 }
             }
-            return Err(Error::io(format!(
-                "{err}; '{path}' was grown to {} but its data may be incomplete (missing parts \
-                 read as 0). Repair: {repair}",
+            let then = format!(
+                "'{path}' was grown to {} but its data may be incomplete (missing parts read as 0)",
                 fmt_shape(planned),
-            )));
+            );
+            return Err(followed(ErrorKind::Io, err, &then, repair));
         }
         if now == *old {
             // Tiled resizes its stored Zarr array before writing and updates its catalog last,
@@ -121,32 +115,50 @@ impl TiledBackend {
                 Ok(answer) => {
                     let s = structure::shape_of_answer(&answer).unwrap_or_else(|| planned.to_vec());
                     self.journal_quietly(job.key, path, Cause::Repair, Some(old), Some(&s));
-                    Err(Error::io(format!(
-                        "{err}; the server had grown its stored array to {} without updating its \
+                    let then = format!(
+                        "the server had grown its stored array to {} without updating its \
                          catalog (a Tiled bug); extent published that shape so both agree again, \
-                         but the data is missing (reads as 0). Repair: {repair}",
+                         but the data is missing (reads as 0)",
                         fmt_shape(&s),
-                    )))
+                    );
+                    Err(followed(ErrorKind::Io, err, &then, repair))
                 }
-                Err(e2) if e2.kind == ErrorKind::OutOfBounds => Err(Error::io(format!(
-                    "{err}; nothing changed: '{path}' still has shape {}. Try again when the \
-                     server is healthy",
-                    fmt_shape(old)
-                ))),
-                Err(e2) => Err(Error::io(format!(
-                    "{err}; '{path}' still shows shape {}, but the server may have grown its \
-                     stored array without its catalog (a Tiled bug) and extent could not check \
-                     ({e2}). Repair: {repair}; then check with `extent show {path}`",
-                    fmt_shape(old),
-                ))),
+                Err(e2) if e2.kind == ErrorKind::OutOfBounds => {
+                    let then = format!(
+                        "nothing changed: '{path}' still has shape {}. Try again when the server \
+                         is healthy",
+                        fmt_shape(old)
+                    );
+                    Err(followed(ErrorKind::Io, err, &then, Vec::new()))
+                }
+                Err(e2) => {
+                    let then = format!(
+                        "'{path}' still shows shape {}, but the server may have grown its stored \
+                         array without its catalog (a Tiled bug) and extent could not check ({})",
+                        fmt_shape(old),
+                        e2.chain(),
+                    );
+                    repair.push(show());
+                    Err(followed(ErrorKind::Io, err, &then, repair))
+                }
             };
         }
-        Err(Error::io(format!(
-            "{err}; '{path}' now has shape {}, neither {} before nor the planned {}: another \
-             client changed it meanwhile. Check with `extent show {path}`",
+        let then = format!(
+            "'{path}' now has shape {}, neither {} before nor the planned {}: another client \
+             changed it meanwhile",
             fmt_shape(&now),
             fmt_shape(old),
             fmt_shape(planned)
-        )))
+        );
+        Err(followed(ErrorKind::Io, err, &then, vec![show()]))
     }
+}
+
+/// The failed request's error `err` told together with what it left behind (`then`): the
+/// message says both, `err` stays the cause (so its own cause is not lost), and `repair`
+/// replaces whatever `err` suggested.
+fn followed(kind: ErrorKind, err: Error, then: &str, repair: Vec<Repair>) -> Error {
+    let mut e = Error::new(kind, format!("{}; {then}", err.message)).with_source(err);
+    e.repair = repair;
+    e
 }

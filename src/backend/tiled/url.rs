@@ -15,7 +15,7 @@ pub(super) fn parse_store_url(url: &str) -> Result<(Url, Vec<String>)> {
             redact_raw(url)
         ))
     };
-    let u = Url::parse(url.trim()).map_err(|e| bad(&e.to_string()))?;
+    let u = Url::parse(url.trim()).map_err(|e| bad("it does not parse").with_source(e))?;
     if u.scheme() != "http" && u.scheme() != "https" {
         return Err(bad("the scheme must be http or https"));
     }

@@ -10,11 +10,12 @@ use super::boxes::{self, Region};
 use super::http::{Body, Op};
 use super::journal;
 use super::structure::{self, Remote};
-use super::url::{join, patch_query};
+use super::url::patch_query;
 use super::TiledBackend;
 use crate::backend::geometry;
 use crate::backend::{
-    fmt_shape, plan_resize, scalar_bytes, validate_path, ArrayData, ArrayInfo, Cause, Error, Result,
+    fmt_shape, plan_resize, scalar_bytes, validate_path, ArrayData, ArrayInfo, Cause, Error,
+    Repair, Result,
 };
 
 /// Everything one write (a patch or a grow) needs, for the requests and for the diagnosis.
@@ -29,8 +30,8 @@ pub(super) struct WriteJob<'a> {
     pub body: Option<Bytes>,
     pub new_shape: &'a [u64],
     pub cause: Cause,
-    /// How to redo this write, for messages.
-    pub redo: String,
+    /// How to redo this write, for the repair of a failure.
+    pub redo: Repair,
 }
 
 impl WriteJob<'_> {
@@ -135,11 +136,9 @@ impl TiledBackend {
         // The structure is read under the lock (another extent process may be growing the
         // array), and the patch is checked against it before any byte reaches the server.
         let key = self.key(path);
-        let redo = || {
-            format!(
-                "re-run the same patch at offset {} with --extend (writing the same data again is safe)",
-                join(offset)
-            )
+        let redo = || Repair::PatchAgain {
+            path: path.into(),
+            offset: offset.to_vec(),
         };
         // A patch that leaves the shape alone runs beside other such patches to other chunks
         // (shared array lock + its chunks' locks); one that grows takes the array alone. Which
@@ -268,10 +267,12 @@ impl TiledBackend {
         if final_shape.iter().zip(planned).any(|(f, p)| f < p) {
             // Tiled never shrinks: an answer below the plan cannot be trusted.
             return Err(Error::io(format!(
-                "{what}: the server reports shape {} after the write, smaller than the {} it must have; check with `extent show {path}` and `extent read {path}`",
+                "{what}: the server reports shape {} after the write, smaller than the {} it must have",
                 fmt_shape(&final_shape),
                 fmt_shape(planned)
-            )));
+            ))
+            .with_repair(Repair::Show { path: path.into() })
+            .with_repair(Repair::Read { path: path.into() }));
         }
         if planned != info.shape.as_slice() {
             self.journal(job.key, path, job.cause, Some(&info.shape), Some(planned))?;
@@ -331,12 +332,11 @@ impl TiledBackend {
         let shrink_error = |info: &ArrayInfo| -> Result<()> {
             if info.shape.iter().zip(shape).any(|(o, n)| n < o) {
                 return Err(Error::unsupported(format!(
-                    "cannot shrink '{path}' from {} to {}: Tiled servers cannot shrink arrays. \
-                     To keep a part, copy it: `extent read {path} --slice .. --out part.npy`, \
-                     then create a new array `--from part.npy`",
+                    "cannot shrink '{path}' from {} to {}: Tiled servers cannot shrink arrays",
                     fmt_shape(&info.shape),
                     fmt_shape(shape)
-                )));
+                ))
+                .with_repair(Repair::CopyOut { path: path.into() }));
             }
             Ok(())
         };
@@ -366,7 +366,10 @@ impl TiledBackend {
             body: None,
             new_shape: shape,
             cause,
-            redo: format!("run `extent resize {path} --shape {}` again", join(shape)),
+            redo: Repair::ResizeAgain {
+                path: path.into(),
+                shape: shape.to_vec(),
+            },
         };
         self.write_locked(&job).await
     }

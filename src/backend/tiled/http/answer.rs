@@ -11,14 +11,12 @@ const MAX_MESSAGE: usize = 400;
 
 pub(super) fn parse_json(what: &str, body: &[u8]) -> Result<Value> {
     serde_json::from_slice(body).map_err(|e| {
-        Error::io(format!(
-            "{what}: the server's answer is not valid JSON ({e})"
-        ))
+        Error::io(format!("{what}: the server's answer is not valid JSON")).with_source(e)
     })
 }
 
+/// What kind of transport failure `e` is, in words that name no URL.
 pub(super) fn e_without_url(e: &reqwest::Error) -> String {
-    // reqwest's Display names the URL; rebuild the error without it.
     let kind = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {

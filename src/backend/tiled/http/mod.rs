@@ -17,7 +17,7 @@ use tokio_tungstenite::tungstenite::handshake::client::Request as WsRequest;
 
 mod answer;
 
-use crate::backend::{Error, Result, Secret};
+use crate::backend::{Error, Repair, Result, Secret};
 use answer::{e_without_url, parse_json, read_limited, server_detail, BodyError, BodyErrorKind};
 
 /// Largest JSON answer accepted.
@@ -103,7 +103,7 @@ impl Http {
             .timeout(timeout)
             .user_agent(concat!("extent/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| Error::io(format!("cannot set up the HTTP client: {e}")))?;
+            .map_err(|e| Error::io("cannot set up the HTTP client").with_source(e))?;
         let shown = redact_url(&root);
         Ok(Http {
             client,
@@ -117,10 +117,9 @@ impl Http {
     /// The websocket handshake for `url` (`ws://`), with the key as every request carries it.
     pub fn ws_request(&self, url: &Url) -> Result<WsRequest> {
         let mut req = url.as_str().into_client_request().map_err(|e| {
-            Error::invalid_input(self.redact(&format!(
-                "cannot open a stream from {}: {e}",
-                redact_url(url)
-            )))
+            // The handshake's errors name no URL or key: the cause can be kept as it is.
+            Error::invalid_input(format!("cannot open a stream from {}", redact_url(url)))
+                .with_source(e)
         })?;
         if let Some(k) = &self.key {
             req.headers_mut().insert(AUTHORIZATION, key_header(k)?);
@@ -167,29 +166,20 @@ impl Http {
         s
     }
 
-    fn transport_error(&self, what: &str, e: &reqwest::Error) -> Error {
-        // Walk the source chain without the URL (it is ours, and shown redacted below).
-        let mut msg = e_without_url(e);
-        let mut src = std::error::Error::source(e);
-        while let Some(s) = src {
-            let t = s.to_string();
-            if !msg.contains(&t) {
-                msg.push_str(": ");
-                msg.push_str(&t);
-            }
-            src = s.source();
-        }
+    fn transport_error(&self, what: &str, e: reqwest::Error) -> Error {
         let why = if e.is_timeout() {
-            format!("no answer in time ({msg})")
+            "no answer in time".to_string()
         } else if e.is_connect() {
-            format!("cannot connect ({msg}); is the server running?")
+            "cannot connect (is the server running?)".to_string()
         } else {
-            msg
+            e_without_url(&e)
         };
+        // The cause is kept without its URL: the URL is ours, shown redacted in the message.
         Error::io(self.redact(&format!(
             "{what}: the Tiled server at {} failed: {why}",
             self.shown
         )))
+        .with_source(e.without_url())
     }
 
     /// The error for a non-success answer.
@@ -206,14 +196,17 @@ impl Http {
         match code {
             401 => Error::auth(if self.key.is_some() {
                 format!(
-                    "{what}: the Tiled server at {} refused the API key (401); check --api-key or TILED_API_KEY",
+                    "{what}: the Tiled server at {} refused the API key (401)",
                     self.shown
                 )
             } else {
                 format!(
-                    "{what}: the Tiled server at {} needs an API key (401); pass --api-key KEY or set TILED_API_KEY",
+                    "{what}: the Tiled server at {} needs an API key (401)",
                     self.shown
                 )
+            })
+            .with_repair(Repair::ApiKey {
+                refused: self.key.is_some(),
             }),
             403 => Error::auth(with(&format!(
                 "the API key is not allowed to do this on {} (403)",
@@ -243,7 +236,7 @@ impl Http {
         let resp = req
             .send()
             .await
-            .map_err(|e| self.transport_error(what, &e))?;
+            .map_err(|e| self.transport_error(what, e))?;
         let status = resp.status();
         tracing::debug!(status = status.as_u16(), "{what}");
         if status.is_success() || status == StatusCode::NOT_MODIFIED {
@@ -274,7 +267,7 @@ impl Http {
                 .query(query)
                 .header(ACCEPT, accept);
             let result = match req.send().await {
-                Err(e) => Err((true, self.transport_error(what, &e))),
+                Err(e) => Err((true, self.transport_error(what, e))),
                 Ok(resp) => {
                     let status = resp.status();
                     tracing::debug!(status = status.as_u16(), "{what}");
@@ -302,7 +295,7 @@ impl Http {
                 }
                 Ok(body) => return Ok(body),
                 Err((true, e)) if attempt < self.retries => {
-                    tracing::debug!("{what}: retrying after: {e}");
+                    tracing::debug!("{what}: retrying after: {}", e.chain());
                     tokio::time::sleep(BACKOFF * 2u32.pow(attempt.min(6))).await;
                     attempt += 1;
                 }
@@ -321,7 +314,7 @@ impl Http {
                 "{what}: the server's answer is larger than {} MiB; refused",
                 limit >> 20
             )),
-            BodyErrorKind::Transport(t) => self.transport_error(what, &t),
+            BodyErrorKind::Transport(t) => self.transport_error(what, t),
         }
     }
 

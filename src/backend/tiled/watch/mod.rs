@@ -121,14 +121,14 @@ impl Watcher {
                 match structure::remote_from_attributes(&self.t.path, attrs) {
                     Ok(r) => MetaAnswer::Shape(r.info.shape, r.info.chunks),
                     Err(e) => {
-                        tracing::debug!("{e}");
+                        tracing::debug!("{}", e.chain());
                         MetaAnswer::Failed
                     }
                 }
             }
             Err(e) if e.kind == ErrorKind::NotFound => MetaAnswer::Missing,
             Err(e) => {
-                tracing::debug!("{e}");
+                tracing::debug!("{}", e.chain());
                 MetaAnswer::Failed
             }
         }

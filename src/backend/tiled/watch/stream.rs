@@ -101,7 +101,7 @@ impl Watcher {
         let req = match self.t.http.ws_request(&url) {
             Ok(req) => req,
             Err(e) => {
-                tracing::info!("{e}; polling instead");
+                tracing::info!("{}; polling instead", e.chain());
                 return StreamEnd::Refused;
             }
         };
