@@ -79,28 +79,35 @@ pub fn read(path: &Path) -> Result<ArrayData> {
     parse(&bytes).map_err(|e| e.context(path.display()))
 }
 
-/// Encodes data as a version 1.0 `.npy` file.
-pub fn encode(data: &ArrayData) -> Vec<u8> {
-    let shape = match data.shape.len() {
-        1 => format!("({},)", data.shape[0]),
+/// The header of a version 1.0 `.npy` file holding `shape` of `dtype`: what comes before the
+/// data, so a writer can stream the data after it.
+pub fn header(dtype: DType, shape: &[u64]) -> Vec<u8> {
+    let shape = match shape.len() {
+        1 => format!("({},)", shape[0]),
         _ => {
-            let parts: Vec<String> = data.shape.iter().map(|s| s.to_string()).collect();
+            let parts: Vec<String> = shape.iter().map(|s| s.to_string()).collect();
             format!("({})", parts.join(", "))
         }
     };
     let mut header = format!(
         "{{'descr': '{}', 'fortran_order': False, 'shape': {shape}, }}",
-        data.dtype.npy_descr()
+        dtype.npy_descr()
     );
     // Pad so the data starts on a 64-byte boundary, newline-terminated.
     let total = 10 + header.len() + 1;
     header.push_str(&" ".repeat((64 - total % 64) % 64));
     header.push('\n');
-    let mut out = Vec::with_capacity(10 + header.len() + data.bytes.len());
+    let mut out = Vec::with_capacity(10 + header.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&[1, 0]);
     out.extend_from_slice(&(header.len() as u16).to_le_bytes());
     out.extend_from_slice(header.as_bytes());
+    out
+}
+
+/// Encodes data as a version 1.0 `.npy` file.
+pub fn encode(data: &ArrayData) -> Vec<u8> {
+    let mut out = header(data.dtype, &data.shape);
     out.extend_from_slice(&data.bytes);
     out
 }

@@ -3,10 +3,12 @@
 //! The JSON shapes and error kinds here are a public contract (see README).
 
 mod bench;
+mod budget;
 mod check;
 mod completions;
 mod create;
 mod demo;
+mod export;
 mod history;
 mod ls;
 mod output;
@@ -51,6 +53,11 @@ pub struct Cli {
     /// When to use colour (TUI, error reports): the flag beats NO_COLOR, which beats `auto`.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+
+    /// Memory the CLI may hold at once (bytes, or 512M, 2GiB ...; default: half of RAM).
+    /// Reads printed whole (`--json`, text) and chunks larger than this are refused.
+    #[arg(long, global = true, env = "EXTENT_MEMORY_LIMIT", value_name = "SIZE")]
+    pub memory_limit: Option<String>,
 
     #[command(subcommand)]
     pub command: Option<Command>,

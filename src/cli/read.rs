@@ -3,11 +3,14 @@
 use std::path::PathBuf;
 
 use crate::backend::{fmt_shape, parse_slice, ArrayData, ArrayInfo, Backend, Result, Selection};
+use crate::stores::{expand_home, Opener, Target as StoreTarget};
 
-use super::progress::{Progress, Unit};
+use super::budget::{Budget, HELD_PER_ELEMENT};
+use super::export::Target;
+use super::progress::{fmt_bytes, Progress, Unit};
 use super::{array_path, open_store, Cli, Output};
 
-/// About this many bytes per read when a read is cut into pieces for progress.
+/// At most this many bytes per read when a read is cut into pieces (progress, streaming).
 const PIECE_BYTES: u64 = 16 << 20;
 
 #[derive(Debug, clap::Args)]
@@ -16,15 +19,28 @@ pub struct Args {
     /// numpy-style slice without steps, e.g. 0:4,: or -10:
     #[arg(long, allow_hyphen_values = true)]
     pub slice: Option<String>,
-    /// Write the data to a .npy file instead of printing it.
+    /// Write the data to a .npy file instead of printing it (streamed: any size that fits on
+    /// disk). The file must not be inside the store.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace the --out file if it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
     /// Print JSON: {"shape","dtype","data":[flat, C order]}.
     #[arg(long)]
     pub json: bool,
 }
 
 pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
+    let budget = Budget::resolve(cli.memory_limit.as_deref())?;
+    let target = match &args.out {
+        Some(file) => Some(Target::check(
+            file,
+            local_root(cli)?.as_deref(),
+            args.force,
+        )?),
+        None => None,
+    };
     let store = open_store(cli, false)?;
     let path = array_path(&args.array)?;
     let info = store.show(&path).await?;
@@ -32,26 +48,33 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
         Some(s) => parse_slice(s, &info.shape)?,
         None => Selection::all(&info.shape),
     };
-    let total = crate::backend::checked_elements(&selection.shape())? * info.dtype.size() as u64;
+    let elements = crate::backend::checked_elements(&selection.shape())?;
+    let total = elements * info.dtype.size() as u64;
+    fits(&budget, &info, &selection, args.out.is_some())?;
     let bar = Progress::bar(out.json, total, Unit::Bytes, format!("reading {path}"));
-    let data = read_in_pieces(store.as_ref(), &info, &selection, PIECE_BYTES, &|n| {
-        bar.inc(n)
-    })
-    .await?;
-    bar.finish();
-    if let Some(file) = &args.out {
-        crate::npy::write(file, &data)?;
-        let summary = serde_json::json!({"shape": data.shape, "dtype": data.dtype, "out": file});
+    if let (Some(target), Some(file)) = (&target, &args.out) {
+        let piece = PIECE_BYTES.min(budget.bytes / 4);
+        target
+            .write(store.as_ref(), &info, &selection, piece, &|n| bar.inc(n))
+            .await?;
+        bar.finish();
+        let shape = selection.shape();
+        let summary = serde_json::json!({"shape": shape, "dtype": info.dtype, "out": file});
         out.emit(&summary, || {
             format!(
                 "wrote {} {} to {}",
-                fmt_shape(&data.shape),
-                data.dtype,
+                fmt_shape(&shape),
+                info.dtype,
                 file.display()
             )
         });
         return Ok(());
     }
+    let data = read_in_pieces(store.as_ref(), &info, &selection, PIECE_BYTES, &|n| {
+        bar.inc(n)
+    })
+    .await?;
+    bar.finish();
     let value = serde_json::json!({
         "shape": data.shape,
         "dtype": data.dtype,
@@ -61,8 +84,88 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
     Ok(())
 }
 
-/// Reads `sel` as slabs of whole chunk rows along axis 0, about `piece_bytes` each, calling
-/// `done` with each slab's size. C order makes the slabs' bytes simply follow one another.
+/// The directory of a local store, to keep exports out of it; `None` for a Tiled server.
+fn local_root(cli: &Cli) -> Result<Option<PathBuf>> {
+    let Some(spec) = cli.store.as_deref() else {
+        return Ok(None);
+    };
+    Ok(match Opener::new(None).resolve(spec)? {
+        StoreTarget::Dir(d) => Some(d),
+        StoreTarget::Named(s) if !s.is_remote() => Some(expand_home(&s.url_or_path)),
+        _ => None,
+    })
+}
+
+/// Refuses, before a byte is read, what would need more memory than the budget: a chunk
+/// decoded whole, a row of chunks (the smallest slab), or a read held whole for printing.
+fn fits(budget: &Budget, info: &ArrayInfo, sel: &Selection, streamed: bool) -> Result<()> {
+    let size = info.dtype.size() as u64;
+    let chunk = info.chunks.iter().try_fold(size, |a, &c| a.checked_mul(c));
+    let chunk = chunk.unwrap_or(u64::MAX);
+    budget.hold(
+        chunk,
+        &format!("one chunk of {} ({} bytes)", info.path, chunk),
+        "raise --memory-limit if this machine has the memory",
+    )?;
+    let shape = sel.shape();
+    if streamed {
+        let rows = info.chunks.first().copied().unwrap_or(1).max(1);
+        let row: u64 = shape
+            .iter()
+            .skip(1)
+            .try_fold(size, |a, &c| a.checked_mul(c))
+            .unwrap_or(u64::MAX);
+        return budget.hold(
+            row.saturating_mul(rows),
+            &format!("one row of chunks of {} as selected", info.path),
+            "narrow the later axes with --slice (e.g. --slice :,0:100)",
+        );
+    }
+    let elements = crate::backend::checked_elements(&shape)?;
+    let held = elements.saturating_mul(HELD_PER_ELEMENT + size);
+    let bytes = elements.saturating_mul(size);
+    budget.hold(
+        held,
+        &format!(
+            "printing {} ({} of data, {} elements)",
+            info.path,
+            fmt_bytes(bytes),
+            elements
+        ),
+        "write it to a file with --out FILE.npy (streamed), or read a part with --slice",
+    )
+}
+
+/// The slabs a read of `sel` is cut into: whole chunk rows along axis 0, about `piece_bytes`
+/// each (at least one chunk row), on multiples of the chunk rows so no chunk is decoded twice.
+/// C order makes the slabs' bytes simply follow one another.
+pub fn slabs(info: &ArrayInfo, sel: &Selection, piece_bytes: u64) -> Vec<Selection> {
+    let shape = sel.shape();
+    let rows = shape.first().copied().unwrap_or(0);
+    let row_elems: u64 = shape.iter().skip(1).product();
+    let row_bytes = row_elems.max(1) * info.dtype.size() as u64;
+    if rows.saturating_mul(row_bytes) <= piece_bytes || info.chunks.is_empty() {
+        return vec![sel.clone()];
+    }
+    let chunk_rows = info.chunks[0].max(1);
+    let per_piece = piece_bytes / chunk_rows.saturating_mul(row_bytes);
+    let step = chunk_rows.saturating_mul(per_piece.max(1));
+    let (start, end) = (sel.start[0], sel.end[0]);
+    let mut out = Vec::new();
+    let mut s = start;
+    while s < end {
+        let e = end.min((s / step).saturating_add(1).saturating_mul(step));
+        let mut piece = sel.clone();
+        piece.start[0] = s;
+        piece.end[0] = e;
+        out.push(piece);
+        s = e;
+    }
+    out
+}
+
+/// Reads `sel` slab by slab (see [`slabs`]) into one `ArrayData`, calling `done` with each
+/// slab's size: for output that is printed whole, after the budget allowed it.
 pub async fn read_in_pieces(
     store: &dyn Backend,
     info: &ArrayInfo,
@@ -70,37 +173,20 @@ pub async fn read_in_pieces(
     piece_bytes: u64,
     done: &(dyn Fn(u64) + Sync),
 ) -> Result<ArrayData> {
-    let path = info.path.as_str();
-    let shape = sel.shape();
-    let rows = shape.first().copied().unwrap_or(0);
-    let row_elems: u64 = shape.iter().skip(1).product();
-    let row_bytes = row_elems.max(1) * info.dtype.size() as u64;
-    if rows.saturating_mul(row_bytes) <= piece_bytes || info.chunks.is_empty() {
-        let whole = *sel == Selection::all(&info.shape);
-        let data = store.read(path, (!whole).then_some(sel)).await?;
-        done(data.bytes.len() as u64);
-        return Ok(data);
-    }
-    // Slab boundaries on multiples of `step` (whole chunks), so no chunk is decoded twice.
-    let chunk_rows = info.chunks[0].max(1);
-    let step = chunk_rows * (piece_bytes / (chunk_rows * row_bytes)).max(1);
-    let (start, end) = (sel.start[0], sel.end[0]);
+    let pieces = slabs(info, sel, piece_bytes);
     let mut bytes = Vec::new();
-    let mut dtype = None;
-    let mut s = start;
-    while s < end {
-        let e = end.min((s / step + 1) * step);
-        let mut piece = sel.clone();
-        piece.start[0] = s;
-        piece.end[0] = e;
-        let data = store.read(path, Some(&piece)).await?;
+    let mut dtype = info.dtype;
+    for piece in &pieces {
+        let whole = *piece == Selection::all(&info.shape);
+        let data = store.read(&info.path, (!whole).then_some(piece)).await?;
         done(data.bytes.len() as u64);
-        dtype = Some(data.dtype);
+        if pieces.len() == 1 {
+            return Ok(data);
+        }
+        dtype = data.dtype;
         bytes.extend_from_slice(&data.bytes);
-        s = e;
     }
-    let dtype = dtype.ok_or_else(|| crate::backend::Error::io("empty read"))?;
-    ArrayData::new(dtype, shape, bytes)
+    ArrayData::new(dtype, sel.shape(), bytes)
 }
 
 /// numpy-like text: rows of the last axis, blocks separated by blank lines; long arrays are

@@ -1,0 +1,169 @@
+//! The memory budget: how much the CLI may hold at once. Anything that would need more (a whole
+//! read printed as JSON or text, one chunk decoded whole) is refused before a byte is read,
+//! with the way out; `read --out` streams and needs only a few chunk rows.
+
+use crate::backend::{Error, Result};
+
+use super::progress::fmt_bytes;
+
+/// Used when neither the flag nor /proc says anything.
+const FALLBACK: u64 = 1 << 30;
+/// The smallest budget that makes sense: below it even the process's own needs do not fit.
+const MIN: u64 = 1 << 20;
+
+/// What the JSON or text form of one element costs while it is held: the element in the read,
+/// its `serde_json::Value` and its printed digits.
+pub const HELD_PER_ELEMENT: u64 = 64;
+
+/// Bytes the CLI may hold at once, and where the number came from (for messages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub bytes: u64,
+    pub from_flag: bool,
+}
+
+impl Budget {
+    /// `--memory-limit` / `EXTENT_MEMORY_LIMIT` when given, otherwise half of the memory the
+    /// process can have: the smaller of RAM (`/proc/meminfo`) and its address-space limit.
+    pub fn resolve(flag: Option<&str>) -> Result<Budget> {
+        if let Some(text) = flag {
+            let bytes = parse_size(text)?;
+            if bytes < MIN {
+                return Err(Error::invalid_input(format!(
+                    "--memory-limit {text} is below the minimum of {}",
+                    fmt_bytes(MIN)
+                )));
+            }
+            return Ok(Budget {
+                bytes,
+                from_flag: true,
+            });
+        }
+        let ram = std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|t| meminfo_total(&t));
+        let limit = std::fs::read_to_string("/proc/self/limits")
+            .ok()
+            .and_then(|t| address_space_limit(&t));
+        let bytes = match (ram, limit) {
+            (Some(r), Some(l)) => r.min(l) / 2,
+            (Some(x), None) | (None, Some(x)) => x / 2,
+            (None, None) => FALLBACK,
+        };
+        Ok(Budget {
+            bytes: bytes.max(MIN),
+            from_flag: false,
+        })
+    }
+
+    /// Refuses to hold `need` bytes for `what` when that is over the budget.
+    pub fn hold(&self, need: u64, what: &str, way_out: &str) -> Result<()> {
+        if need <= self.bytes {
+            return Ok(());
+        }
+        Err(Error::invalid_input(format!(
+            "{what} needs about {} of memory, over the memory budget of {} ({}); {way_out}",
+            fmt_bytes(need),
+            fmt_bytes(self.bytes),
+            self.origin()
+        )))
+    }
+
+    /// Where the budget came from, said so the user knows what to change.
+    fn origin(&self) -> &'static str {
+        if self.from_flag {
+            "set by --memory-limit or EXTENT_MEMORY_LIMIT"
+        } else {
+            "half of this machine's memory; raise it with --memory-limit or EXTENT_MEMORY_LIMIT"
+        }
+    }
+}
+
+/// A size: bytes, or a number with a unit (`512M`, `1.5GiB`, `2g`; K, M, G, T are powers of
+/// 1024, with or without `i`/`B`).
+pub fn parse_size(text: &str) -> Result<u64> {
+    let bad = || {
+        Error::invalid_input(format!(
+            "memory limit '{text}' is not a size (write e.g. 1073741824, 512M or 2GiB)"
+        ))
+    };
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num.parse().map_err(|_| bad())?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => return Err(bad()),
+    };
+    let bytes = value * (1u64 << shift) as f64;
+    // Up to 2^63: far beyond any machine, and still exact enough as a u64.
+    if !bytes.is_finite() || bytes < 0.0 || bytes >= 9.2e18 {
+        return Err(bad());
+    }
+    Ok(bytes as u64)
+}
+
+/// `MemTotal` in bytes.
+fn meminfo_total(text: &str) -> Option<u64> {
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
+}
+
+/// The soft `Max address space` limit in bytes, when there is one.
+fn address_space_limit(text: &str) -> Option<u64> {
+    let line = text.lines().find(|l| l.starts_with("Max address space"))?;
+    let soft = line["Max address space".len()..]
+        .split_whitespace()
+        .next()?;
+    soft.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_units_and_bad_ones_are_refused() {
+        assert_eq!(parse_size("1024").unwrap(), 1024);
+        assert_eq!(parse_size("512M").unwrap(), 512 << 20);
+        assert_eq!(parse_size("2GiB").unwrap(), 2 << 30);
+        assert_eq!(parse_size("1.5g").unwrap(), 3 << 29);
+        for bad in ["", "-1", "1e30", "NaN", "inf", "12 apples", "99999999999T"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+        assert!(Budget::resolve(Some("1K")).is_err(), "below the minimum");
+    }
+
+    #[test]
+    fn proc_files_give_ram_and_the_address_space_limit() {
+        let mem = "MemTotal:       24576000 kB\nMemFree: 1 kB\n";
+        assert_eq!(meminfo_total(mem), Some(24576000 * 1024));
+        let limits = "Limit  Soft Limit  Hard Limit  Units\n\
+                      Max address space         1073741824           unlimited            bytes\n";
+        assert_eq!(address_space_limit(limits), Some(1 << 30));
+        let none = "Max address space         unlimited            unlimited            bytes\n";
+        assert_eq!(address_space_limit(none), None);
+    }
+
+    #[test]
+    fn holding_more_than_the_budget_names_the_size_and_the_way_out() {
+        let b = Budget {
+            bytes: 1 << 20,
+            from_flag: true,
+        };
+        assert!(b.hold(1 << 20, "x", "y").is_ok());
+        let e = b
+            .hold(3 << 20, "reading a as JSON", "use --out")
+            .unwrap_err();
+        assert!(e.message.contains("3.00 MiB"), "{}", e.message);
+        assert!(e.message.contains("1.00 MiB"), "{}", e.message);
+        assert!(e.message.contains("use --out"), "{}", e.message);
+    }
+}
