@@ -49,11 +49,19 @@ pub enum DemoStatus {
     Checked(Result<String, String>),
 }
 
-/// Creates the demo arrays (replacing earlier demo arrays of the same names).
+/// Creates the demo arrays. A store that already holds any of them is refused with
+/// `already_exists` before anything is written: the demo never replaces data.
 pub async fn make_store(b: &dyn Backend) -> Result<()> {
     for path in [FRAMES_PATH, SERIES_PATH, VOLUME_PATH] {
-        match b.delete(path).await {
-            Ok(()) => {}
+        match b.show(path).await {
+            Ok(_) => {
+                return Err(Error::new(
+                    ErrorKind::AlreadyExists,
+                    format!(
+                        "the store already holds {path}: the demo never replaces existing data"
+                    ),
+                ))
+            }
             Err(e) if e.kind == ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }

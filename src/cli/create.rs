@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use crate::backend::{fmt_shape, parse_scalar, parse_shape, CreateRequest, DType, Error, Result};
 
+use super::budget::Budget;
 use super::progress::{fmt_bytes, Progress};
 use super::{array_path, open_store, Cli, Output};
 
@@ -36,8 +37,28 @@ pub struct Args {
 }
 
 pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
+    let budget = Budget::resolve(cli.memory_limit.as_deref())?;
+    if let Some(file) = &args.from {
+        // The initial content is held whole: a file over the budget is refused unread.
+        let size = std::fs::metadata(file).map_or(0, |m| m.len());
+        budget.hold(
+            size,
+            &format!("--from {}", file.display()),
+            "create the array empty and write the file in parts with `extent patch`",
+        )?;
+    }
     let spin = Progress::spinner(out.json, "reading the initial content");
     let req = request(args)?;
+    let chunk = req
+        .chunks
+        .iter()
+        .try_fold(req.dtype.size() as u64, |a, &c| a.checked_mul(c))
+        .unwrap_or(u64::MAX);
+    budget.hold(
+        chunk,
+        &format!("one chunk of {} ({})", req.path, fmt_shape(&req.chunks)),
+        "choose smaller --chunks (every read and write decodes whole chunks)",
+    )?;
     let store = open_store(cli, true)?;
     let size = req.data.as_ref().map_or(0, |d| d.bytes.len() as u64);
     spin.set_message(format!("creating {} ({})", req.path, fmt_bytes(size)));

@@ -4,21 +4,29 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::backend::{Backend, Result};
+use crate::backend::{Backend, Error, ErrorKind, Result};
 use crate::demo::{self, DemoConfig, DemoStatus};
 use crate::stores::{Opener, Target};
 
 use super::{Cli, Output};
 
+/// The writer's rate bounds, frames per second.
+const MIN_RATE: f64 = 0.1;
+const MAX_RATE: f64 = 10_000.0;
+/// Frame count bounds: the first frames are written up front, and the check holds them all.
+const MIN_FRAMES: u64 = 8;
+const MAX_FRAMES: u64 = 1_000_000;
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Directory for the demo store (default: a new temp dir, kept afterwards).
+    /// Directory for the demo store (default: a new temp dir, kept afterwards). A store that
+    /// already holds the demo arrays is refused: the demo never replaces data.
     #[arg(long)]
     pub dir: Option<PathBuf>,
-    /// Frames per second written by the simulated detector.
+    /// Frames per second written by the simulated detector (0.1 to 10000).
     #[arg(long, default_value_t = 20.0)]
     pub rate: f64,
-    /// Number of frames.
+    /// Number of frames (8 to 1000000).
     #[arg(long, default_value_t = 200)]
     pub frames: u64,
     /// Run the writer and the check without the TUI.
@@ -31,6 +39,7 @@ pub struct Args {
 
 /// Opens (or makes) the demo store and fills it with the demo arrays.
 pub async fn prepare(cli: &Cli, args: &Args) -> Result<(Arc<dyn Backend>, String)> {
+    check_numbers(args)?;
     let opener = Opener {
         create: true,
         ..Opener::new(cli.api_key.clone())
@@ -50,14 +59,39 @@ pub async fn prepare(cli: &Cli, args: &Args) -> Result<(Arc<dyn Backend>, String
             )
         }
     };
-    demo::make_store(store.as_ref()).await?;
+    demo::make_store(store.as_ref()).await.map_err(|e| {
+        if e.kind != ErrorKind::AlreadyExists {
+            return e;
+        }
+        let way_out = "give the demo a new --dir (or none: a fresh temp dir), or a --store \
+                       URL of an empty Tiled group";
+        Error::new(e.kind, format!("{} ({label}); {way_out}", e.message))
+    })?;
     Ok((store, label))
+}
+
+/// The numbers must make sense before anything starts: a rate the writer can keep and a
+/// frame count it can hold.
+fn check_numbers(args: &Args) -> Result<()> {
+    if !(args.rate.is_finite() && (MIN_RATE..=MAX_RATE).contains(&args.rate)) {
+        return Err(Error::invalid_input(format!(
+            "--rate {} is not a rate from {MIN_RATE} to {MAX_RATE} frames per second",
+            args.rate
+        )));
+    }
+    if !(MIN_FRAMES..=MAX_FRAMES).contains(&args.frames) {
+        return Err(Error::invalid_input(format!(
+            "--frames {} is not a number of frames from {MIN_FRAMES} to {MAX_FRAMES}",
+            args.frames
+        )));
+    }
+    Ok(())
 }
 
 pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
     let (store, label) = prepare(cli, args).await?;
     let cfg = DemoConfig {
-        frames: args.frames.max(8),
+        frames: args.frames,
         rate_hz: args.rate,
         ..DemoConfig::default()
     };

@@ -26,6 +26,9 @@ pub struct Args {
     pub timeout: Option<f64>,
 }
 
+/// The longest `--timeout`: a year; longer is surely a mistake (and overflows a clock).
+const MAX_TIMEOUT: f64 = 365.0 * 24.0 * 3600.0;
+
 /// Exit code when the timeout ends the watch before `--count` events.
 pub const TIMEOUT_EXIT: i32 = 1;
 
@@ -45,12 +48,12 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<i32> {
     let store = open_store(cli, false)?;
     let path = array_path(&args.array)?;
     let deadline = match args.timeout {
-        Some(t) if t.is_finite() && t >= 0.0 => {
+        Some(t) if t.is_finite() && (0.0..=MAX_TIMEOUT).contains(&t) => {
             Some(tokio::time::Instant::now() + Duration::from_secs_f64(t))
         }
         Some(t) => {
             return Err(Error::invalid_input(format!(
-                "--timeout {t} is not a number of seconds"
+                "--timeout {t} is not a number of seconds from 0 to {MAX_TIMEOUT} (a year)"
             )))
         }
         None => None,
