@@ -106,3 +106,104 @@ fn demo_runs_against_a_tiled_server() {
     ));
     assert_eq!(shape.trim(), "[30, 64]", "{shape}");
 }
+
+/// The kind and message of a failed `extent --json` command.
+fn json_error(out: &std::process::Output) -> (String, String) {
+    assert!(!out.status.success(), "the command should have failed");
+    let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap_or_else(|_| {
+        panic!(
+            "stderr is not JSON: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let kind = err["error"]["kind"].as_str().unwrap().to_string();
+    (kind, err["error"]["message"].as_str().unwrap().to_string())
+}
+
+/// A store that already holds the demo's arrays is refused before anything is written: the
+/// data and the history stay as they were.
+#[test]
+fn demo_refuses_a_directory_that_holds_its_arrays() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let d = dir.to_str().unwrap();
+    let args = [
+        "demo", "--no-tui", "--json", "--rate", "1000", "--frames", "8", "--dir", d,
+    ];
+    common::extent_ok(tmp.path(), &args);
+    let before = common::snapshot_dir(&dir);
+    let (kind, msg) = json_error(&common::extent(tmp.path(), &args));
+    assert_eq!(kind, "already_exists", "{msg}");
+    assert!(
+        msg.contains("detector/frames") && msg.contains("--dir"),
+        "{msg}"
+    );
+    assert!(
+        before == common::snapshot_dir(&dir),
+        "the refused demo changed the store"
+    );
+    // Only one of the arrays there is enough to refuse.
+    let other = tmp.path().join("other");
+    let o = other.to_str().unwrap();
+    common::extent_ok(
+        tmp.path(),
+        &[
+            "--store",
+            o,
+            "create",
+            "timeseries/temperature",
+            "--shape",
+            "3",
+        ],
+    );
+    let before = common::snapshot_dir(&other);
+    let args = ["demo", "--no-tui", "--json", "--dir", o];
+    let (kind, msg) = json_error(&common::extent(tmp.path(), &args));
+    assert_eq!(kind, "already_exists", "{msg}");
+    assert!(
+        before == common::snapshot_dir(&other),
+        "the refused demo changed the store"
+    );
+}
+
+/// The same on a Tiled server: a second demo in the same group is refused and the server's
+/// arrays keep their data.
+#[test]
+fn demo_refuses_a_tiled_group_that_holds_its_arrays() {
+    let s = common::tiled::server();
+    let group = common::tiled::unique("demo-again");
+    s.make_groups(&group);
+    let tmp = tempfile::tempdir().unwrap();
+    let store = format!("{}/{group}", s.url);
+    let args = [
+        "--store",
+        &store,
+        "--api-key",
+        &s.api_key,
+        "demo",
+        "--no-tui",
+        "--json",
+        "--rate",
+        "500",
+        "--frames",
+        "12",
+    ];
+    common::extent_ok(tmp.path(), &args);
+    let read = |what: &str| s.python(&format!("print(c['{group}']{what}.read().tolist())"));
+    let before = read("['detector']['frames']");
+    let again = [
+        "--store",
+        &store,
+        "--api-key",
+        &s.api_key,
+        "demo",
+        "--no-tui",
+        "--json",
+        "--frames",
+        "8",
+    ];
+    let (kind, msg) = json_error(&common::extent(tmp.path(), &again));
+    assert_eq!(kind, "already_exists", "{msg}");
+    assert!(!msg.contains(&s.api_key), "the key leaked");
+    assert_eq!(read("['detector']['frames']"), before, "the data changed");
+}
