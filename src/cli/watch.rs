@@ -21,7 +21,8 @@ pub struct Args {
     /// Exit (0) after this many events (the ready line is not one).
     #[arg(long)]
     pub count: Option<u64>,
-    /// Give up after this many seconds (exit 1 if fewer than --count events came).
+    /// Give up after this many seconds, at most a year (exit 1 if fewer than --count events
+    /// came).
     #[arg(long)]
     pub timeout: Option<f64>,
 }
