@@ -103,7 +103,7 @@ pub fn parse_size(text: &str) -> Result<u64> {
     };
     let bytes = value * (1u64 << shift) as f64;
     // Up to 2^63: far beyond any machine, and still exact enough as a u64.
-    if !bytes.is_finite() || bytes < 0.0 || bytes >= 9.2e18 {
+    if !(0.0..9.2e18).contains(&bytes) {
         return Err(bad());
     }
     Ok(bytes as u64)
