@@ -75,7 +75,7 @@ pub async fn prepare(cli: &Cli, args: &Args) -> Result<(Arc<dyn Backend>, String
 fn check_numbers(args: &Args) -> Result<()> {
     if !(args.rate.is_finite() && (MIN_RATE..=MAX_RATE).contains(&args.rate)) {
         return Err(Error::invalid_input(format!(
-            "--rate {} is not a rate from {MIN_RATE} to {MAX_RATE} frames per second",
+            "--rate {:?} is not a rate from {MIN_RATE} to {MAX_RATE} frames per second",
             args.rate
         )));
     }

@@ -46,19 +46,19 @@ struct Ready<'a> {
 }
 
 pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<i32> {
-    let store = open_store(cli, false)?;
-    let path = array_path(&args.array)?;
     let deadline = match args.timeout {
         Some(t) if t.is_finite() && (0.0..=MAX_TIMEOUT).contains(&t) => {
             Some(tokio::time::Instant::now() + Duration::from_secs_f64(t))
         }
         Some(t) => {
             return Err(Error::invalid_input(format!(
-                "--timeout {t} is not a number of seconds from 0 to {MAX_TIMEOUT} (a year)"
+                "--timeout {t:?} is not a number of seconds from 0 to {MAX_TIMEOUT} (a year)"
             )))
         }
         None => None,
     };
+    let store = open_store(cli, false)?;
+    let path = array_path(&args.array)?;
     let mut rx = store.watch(&path).await?;
     let mut ready = false;
     let mut seen = 0u64;
