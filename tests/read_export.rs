@@ -480,3 +480,60 @@ fn numbers_out_of_range_are_refused_at_once() {
         assert!(!dir.exists(), "demo {flag} {v} made its store");
     }
 }
+
+/// An export stopped by Ctrl-C (SIGINT) or SIGTERM removes its temp file and writes no target.
+#[test]
+fn an_interrupted_export_leaves_no_file() {
+    let e = env();
+    e.ok(&[
+        "create",
+        "a",
+        "--shape",
+        "131072,1024",
+        "--chunks",
+        "256,1024",
+        "--dtype",
+        "uint16",
+    ]);
+    let out_dir = e.root.join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let out = out_dir.join("a.npy");
+    for signal in ["-INT", "-TERM"] {
+        let child = common::extent_command(
+            &e.home,
+            &[
+                "--store",
+                &e.store,
+                "read",
+                "a",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        )
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+        let started = std::time::Instant::now();
+        while listing(&out_dir).is_empty() {
+            assert!(started.elapsed().as_secs() < 20, "the export never started");
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        let killed = std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let res = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&res.stderr);
+        assert!(
+            !res.status.success(),
+            "{signal}: the export finished first: {stderr}"
+        );
+        assert!(stderr.contains("stopped"), "{signal}: {stderr}");
+        assert!(
+            listing(&out_dir).is_empty(),
+            "{signal} left {:?}",
+            listing(&out_dir)
+        );
+    }
+}

@@ -83,8 +83,17 @@ impl Target {
         piece_bytes: u64,
         done: &(dyn Fn(u64) + Sync),
     ) -> Result<u64> {
+        // Ctrl-C or a TERM stops the export like a failure: the temp file goes too. The
+        // handlers are in place before the file exists.
+        let signals = Signals::new();
         let (tmp, file) = self.temp_file()?;
-        let result = self.fill(file, store, info, sel, piece_bytes, done).await;
+        let result = tokio::select! {
+            r = self.fill(file, store, info, sel, piece_bytes, done) => r,
+            signal = signals.wait() => Err(Error::io(format!(
+                "the export was stopped by {signal}; {} was not written",
+                self.path.display()
+            ))),
+        };
         let result = result.and_then(|n| self.publish(&tmp).map(|_| n));
         if result.is_err() {
             let _ = std::fs::remove_file(&tmp);
@@ -195,6 +204,33 @@ impl Target {
         File::open(&self.dir)
             .and_then(|d| d.sync_all())
             .map_err(|e| Error::io(format!("cannot sync {}", self.dir.display())).with_source(e))
+    }
+}
+
+/// SIGINT and SIGTERM, caught while an export runs.
+struct Signals(Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>);
+
+impl Signals {
+    fn new() -> Signals {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(int), Ok(term)) => Signals(Some((int, term))),
+            _ => Signals(None),
+        }
+    }
+
+    /// Waits for one and names it; never returns when they could not be caught.
+    async fn wait(mut self) -> &'static str {
+        let Some((int, term)) = &mut self.0 else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = int.recv() => "an interrupt (SIGINT)",
+            _ = term.recv() => "SIGTERM",
+        }
     }
 }
 
