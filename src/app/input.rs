@@ -156,16 +156,6 @@ pub fn help_commands() -> Vec<CommandInfo> {
     ]
 }
 
-fn toggle_pause(s: &mut AppState) {
-    s.paused = !s.paused;
-    let msg = if s.paused {
-        "live updates paused"
-    } else {
-        "live updates resumed"
-    };
-    s.notify(Notice::info(msg));
-}
-
 fn on_picker_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
     let p = &mut s.picker;
     if p.opening.is_some() {
@@ -369,7 +359,7 @@ fn on_command(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {
         Command::Create => s.open_dialog(DialogKind::Create),
         Command::Delete => s.open_dialog(DialogKind::Delete),
         Command::Refresh => s.refresh(fx),
-        Command::Pause => toggle_pause(s),
+        Command::Pause => s.toggle_pause(fx),
         Command::Stores => s.screen = Screen::Picker,
         Command::ZoomIn | Command::ZoomOut => zoom(s, cmd == Command::ZoomIn),
         Command::CycleAxes => s.cycle_axes(fx),

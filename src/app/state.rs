@@ -25,6 +25,8 @@ pub const STATUS_TTL: Duration = Duration::from_secs(8);
 pub const RATE_WINDOW: Duration = Duration::from_secs(2);
 /// At most this many recent chunk changes are remembered for highlighting.
 pub const MAX_CHANGES: usize = 10_000;
+/// At most this many live updates are held while paused; past it, resume reloads.
+pub const MAX_HELD: usize = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
@@ -211,6 +213,10 @@ pub struct AppState {
     pub status: Option<Status>,
     /// Live updates are paused (the view holds still for inspection).
     pub paused: bool,
+    /// What arrived while paused, applied in order on resume (bounded by `MAX_HELD`).
+    pub held: Vec<super::action::Action>,
+    /// More than `MAX_HELD` arrived while paused: resume reloads everything instead.
+    pub held_overflow: bool,
     /// The array a live watch follows (set by `Action::Watching`).
     pub watched: Option<String>,
     /// When the catalog was last listed again for nodes made by others.
@@ -246,6 +252,8 @@ impl AppState {
             picker: Picker::new(&[]),
             status: None,
             paused: false,
+            held: Vec::new(),
+            held_overflow: false,
             watched: None,
             catalog_polled: None,
             writes: std::collections::VecDeque::new(),
