@@ -275,11 +275,13 @@ fn set_focus(s: &mut AppState, p: Pane) {
 /// a command that does not; its handler still refuses it (with a notice where it says why).
 pub fn applies(s: &AppState, cmd: Command) -> bool {
     let open = s.open.as_ref();
-    let on_array = open.is_some_and(|o| o.info.is_some());
+    let main = s.screen == Screen::Main;
+    // Writes act on the highlighted row: a group can only be deleted.
+    let on_group = main && s.selected_group().is_some();
+    let on_array = open.is_some_and(|o| o.info.is_some()) && !on_group;
     match cmd {
-        Command::Patch | Command::Extend | Command::Resize | Command::Delete => {
-            s.screen == Screen::Main && on_array
-        }
+        Command::Patch | Command::Extend | Command::Resize => main && on_array,
+        Command::Delete => main && (on_array || on_group),
         Command::Create | Command::Refresh => s.screen == Screen::Main,
         Command::ZoomIn => open.is_some_and(|o| o.zoom < o.plane.max_zoom()),
         Command::ZoomOut => open.is_some_and(|o| o.zoom > 0),

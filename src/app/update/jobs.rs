@@ -272,7 +272,13 @@ impl AppState {
             Ok(OpOutcome::Deleted) => {
                 self.overlay = None;
                 self.catalog.remove(&op.path);
-                if self.open.as_ref().is_some_and(|o| o.path == op.path) {
+                // A deleted group takes the open array with it when it was inside.
+                let inside = format!("{}/", op.path);
+                if self
+                    .open
+                    .as_ref()
+                    .is_some_and(|o| o.path == op.path || o.path.starts_with(&inside))
+                {
                     self.close_array(fx);
                 }
                 self.notify(Notice::ok(format!("deleted {}", op.path)));
