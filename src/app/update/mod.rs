@@ -41,9 +41,8 @@ impl AppState {
     }
 
     fn apply(&mut self, action: Action, fx: &mut Vec<Effect>) {
-        let action = match self.hold(action) {
-            Ok(()) => return,
-            Err(action) => action,
+        let Some(action) = self.hold(action) else {
+            return;
         };
         match action {
             Action::Key(k) => super::input::on_key(self, &k, fx),

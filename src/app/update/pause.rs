@@ -27,10 +27,10 @@ impl AppState {
         }
     }
 
-    /// Holds `action` while paused; `false` when it must be applied now.
-    pub(super) fn hold(&mut self, action: Action) -> Result<(), Action> {
+    /// Holds `action` while paused; gives it back when it must be applied now.
+    pub(super) fn hold(&mut self, action: Action) -> Option<Action> {
         if !self.paused || !self.is_live_update(&action) {
-            return Err(action);
+            return Some(action);
         }
         if self.held.len() >= MAX_HELD {
             self.held.clear();
@@ -41,7 +41,7 @@ impl AppState {
         }
         // Nothing visible changes, except the count of held updates in the top bar.
         self.dirty = self.held.len() <= 1;
-        Ok(())
+        None
     }
 
     /// Pauses or resumes; resuming applies everything held, in the order it arrived.
