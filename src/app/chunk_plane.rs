@@ -87,7 +87,7 @@ pub struct ChunkPlane {
     /// (table_rows + 1) × (table_cols + 1) prefix sums of written chunks.
     sat: Vec<u32>,
     pub written: u64,
-    /// The store cannot tell which chunks exist: every cell is unknown.
+    /// The store cannot tell which chunks exist: chunks not seen written are unknown.
     pub unknown: bool,
     /// A 1-D strip that the widget wraps over lines.
     pub wrap: bool,
@@ -145,7 +145,7 @@ impl ChunkPlane {
         let tc = cols.div_ceil(block.1);
         let w = (tc + 1) as usize;
         let mut sat = vec![0u32; ((tr + 1) * (tc + 1)) as usize];
-        let mut unknown = cells > 0;
+        let (mut any_unknown, mut any_missing) = (false, false);
         let mut written = 0u64;
         // Counts per table cell, stored at (r+1, c+1).
         for r in 0..rows {
@@ -154,9 +154,8 @@ impl ChunkPlane {
             for c in 0..cols {
                 let idx = (row_base + c * cs) as usize;
                 let st = map.states.get(idx).copied().unwrap_or(ChunkState::Unknown);
-                if st != ChunkState::Unknown {
-                    unknown = false;
-                }
+                any_unknown |= st == ChunkState::Unknown;
+                any_missing |= st == ChunkState::Missing;
                 if st == ChunkState::Written {
                     written += 1;
                     sat[tr_i * w + (c / block.1 + 1) as usize] += 1;
@@ -177,7 +176,7 @@ impl ChunkPlane {
             table_cols: tc,
             sat,
             written,
-            unknown,
+            unknown: any_unknown && !any_missing,
             wrap: axes.row_axis.is_none(),
         }
     }

@@ -1,12 +1,14 @@
 //! The application state. Changed only by `update()` (see `update/`); drawn by `ui`.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ratatui::layout::Rect;
 
 use crate::backend::{
-    ArrayData, ArrayInfo, Capabilities, ChunkMap, ConnectionState, Selection, StructureChange,
+    ArrayData, ArrayInfo, Capabilities, ChunkMap, ChunkState, ConnectionState, Selection,
+    StructureChange,
 };
 use crate::config::StoreSpec;
 
@@ -25,6 +27,8 @@ pub const STATUS_TTL: Duration = Duration::from_secs(8);
 pub const RATE_WINDOW: Duration = Duration::from_secs(2);
 /// At most this many recent chunk changes are remembered for highlighting.
 pub const MAX_CHANGES: usize = 10_000;
+/// At most this many chunks are remembered as seen written (live or by our own writes).
+pub const MAX_SEEN: usize = 200_000;
 /// At most this many live updates are held while paused; past it, resume reloads.
 pub const MAX_HELD: usize = 10_000;
 
@@ -132,6 +136,9 @@ pub struct OpenArray {
     pub pan: (u64, u64),
     /// Chunks that changed recently (grid coordinates), with when.
     pub changed: Vec<(Vec<u64>, Instant)>,
+    /// Chunks seen written (live events, our own writes): shown written even where the store
+    /// cannot list chunks (Tiled) or does not store them (all fill value).
+    pub seen: HashSet<Vec<u64>>,
     /// Newest first.
     pub history: Option<Vec<StructureChange>>,
     pub history_error: Option<String>,
@@ -162,6 +169,7 @@ impl OpenArray {
             zoom: 0,
             pan: (0, 0),
             changed: Vec::new(),
+            seen: HashSet::new(),
             history: None,
             history_error: None,
             history_scroll: 0,
@@ -171,6 +179,44 @@ impl OpenArray {
             chunks_took: Duration::ZERO,
             shape_at_confirm: None,
         }
+    }
+
+    /// Remembers `chunks` as written and shows them so (bounded by `MAX_SEEN`).
+    pub fn mark_seen(&mut self, chunks: impl IntoIterator<Item = Vec<u64>>) {
+        for c in chunks {
+            if self.seen.len() >= MAX_SEEN {
+                break;
+            }
+            self.seen.insert(c);
+        }
+        if let Some(map) = self.chunks.take() {
+            self.chunks = Some(self.overlay_seen(map));
+            self.rebuild_plane();
+        }
+    }
+
+    /// Forgets chunks seen written past `grid` (a shrink erased them).
+    pub fn forget_seen_past(&mut self, grid: &[u64]) {
+        self.seen
+            .retain(|c| c.len() == grid.len() && c.iter().zip(grid).all(|(i, n)| i < n));
+    }
+
+    /// `map` with the chunks seen written marked written.
+    pub fn overlay_seen(&self, map: Arc<ChunkMap>) -> Arc<ChunkMap> {
+        let stale = self.seen.iter().any(|c| {
+            map.index(c)
+                .is_some_and(|i| map.states[i] != ChunkState::Written)
+        });
+        if !stale {
+            return map;
+        }
+        let mut m = (*map).clone();
+        for c in &self.seen {
+            if let Some(i) = m.index(c) {
+                m.states[i] = ChunkState::Written;
+            }
+        }
+        Arc::new(m)
     }
 
     /// Rebuilds the plane from the chunk map (after the map or the axes changed).

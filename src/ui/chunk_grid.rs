@@ -45,7 +45,7 @@ impl ChunkGrid<'_> {
         let t = self.theme;
         if changed {
             (CHANGED, t.chunk_changed)
-        } else if self.plane.unknown {
+        } else if (total == 0 || written == 0) && self.plane.unknown {
             (UNKNOWN, t.chunk_unknown)
         } else if total == 0 || written == 0 {
             (MISSING, t.chunk_missing)
@@ -66,10 +66,12 @@ impl ChunkGrid<'_> {
 
     fn legend(&self) -> String {
         if self.plane.unknown {
-            format!("{UNKNOWN} unknown: this store does not list chunks  {CHANGED} changed")
+            format!(
+                "{WRITTEN} seen written  {UNKNOWN} not listed by this store  {CHANGED} just changed"
+            )
         } else {
             format!(
-                "{WRITTEN} written  {} partly  {MISSING} missing  {CHANGED} just changed",
+                "{WRITTEN} written  {} partly  {MISSING} missing or all fill value  {CHANGED} just changed",
                 PARTIAL[1]
             )
         }
@@ -97,12 +99,15 @@ impl Widget for ChunkGrid<'_> {
         if avail_w == 0 {
             return;
         }
-        let pct = {
+        let written = {
             let (wr, tot) = p.count(0, p.rows, 0, p.cols);
-            if tot == 0 {
-                0.0
+            if p.unknown {
+                // The store lists no chunks: only what was seen written is known.
+                format!("≥ {wr} written (seen live)")
+            } else if tot == 0 {
+                "0% written".to_string()
             } else {
-                100.0 * wr as f64 / tot as f64
+                format!("{:.0}% written", 100.0 * wr as f64 / tot as f64)
             }
         };
         let top = area.y;
@@ -156,7 +161,7 @@ impl Widget for ChunkGrid<'_> {
                 n_cells.div_ceil(per_line),
                 n_cells.min(per_line) * cell_w,
                 format!(
-                    "{} chunks along axis {} · cell = {per} · {pct:.0}% written",
+                    "{} chunks along axis {} · cell = {per} · {written}",
                     p.cols, self.col_axis
                 ),
             )
@@ -220,7 +225,7 @@ impl Widget for ChunkGrid<'_> {
                 nr * ch,
                 nc * cw,
                 format!(
-                    "{}×{} chunks (↓{rows_axis} →axis {}) · cell {sr}×{sc} · {pct:.0}% written{}",
+                    "{}×{} chunks (↓{rows_axis} →axis {}) · cell {sr}×{sc} · {written}{}",
                     p.rows, p.cols, self.col_axis, self.slice
                 ),
             )

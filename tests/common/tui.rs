@@ -99,3 +99,24 @@ pub fn page_loaded(s: &mut AppState, parent: &str, entries: Vec<NodeEntry>) {
         }),
     });
 }
+
+/// The screen `state` draws (monochrome theme), one trimmed line per row.
+pub fn render(state: &AppState) -> String {
+    let theme = extent::ui::theme::Theme::monochrome();
+    let (w, h) = (state.size.width, state.size.height);
+    let backend = ratatui::backend::TestBackend::new(w, h);
+    let mut term = ratatui::Terminal::new(backend).expect("terminal");
+    let view = extent::ui::View {
+        state,
+        theme: &theme,
+    };
+    term.draw(|f| extent::ui::draw(f, &view)).expect("draw");
+    let buf = term.backend().buffer();
+    let mut out = String::new();
+    for y in 0..h {
+        let line: String = (0..w).map(|x| buf[(x, y)].symbol()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::backend::geometry;
 use crate::backend::{
     fmt_shape, ArrayInfo, Capabilities, ChunkMap, ConnectionState, NodeEntry, NodeKind,
 };
@@ -10,7 +11,7 @@ use super::super::action::{Effect, JobResult, Loaded, OpKind, OpOutcome, OpSumma
 use super::super::catalog::{Catalog, SEARCH_NODES, SEARCH_REQUESTS};
 use super::super::chunk_plane::PlaneAxes;
 use super::super::notice::Notice;
-use super::super::state::{AppState, Overlay, PreviewData, Screen, MAX_CHANGES};
+use super::super::state::{AppState, Overlay, PreviewData, Screen, MAX_CHANGES, MAX_SEEN};
 use super::{error_text, newly_written, page_effect, plan_ctx};
 
 impl AppState {
@@ -176,6 +177,7 @@ impl AppState {
             *i = (*i).min(s.saturating_sub(1));
         }
         open.error = None;
+        open.forget_seen_past(&info.chunk_grid());
         self.catalog.set_shape(path, &info.shape);
         if shape_changed {
             let old = open
@@ -225,6 +227,7 @@ impl AppState {
             }
         };
         open.chunks_error = None;
+        let map = open.overlay_seen(map);
         if open.chunks.as_ref().is_some_and(|old| **old == *map) {
             self.dirty = false;
             return;
@@ -287,6 +290,14 @@ impl AppState {
             Ok(OpOutcome::Info(info)) => {
                 let info = *info;
                 self.overlay = None;
+                // What we wrote is written, whether or not the store lists (or stores) it.
+                if let (Some(open), Some((offset, shape))) = (
+                    self.open.as_mut().filter(|o| o.path == info.path),
+                    &op.region,
+                ) {
+                    let spans = geometry::chunk_span(offset, shape, &info.chunks);
+                    open.mark_seen(spans.into_iter().flat_map(|s| s.iter()).take(MAX_SEEN));
+                }
                 let old = self
                     .open
                     .as_mut()

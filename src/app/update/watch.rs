@@ -5,7 +5,7 @@ use crate::backend::{ChunkMap, ChunkState, EventKind, NodeEntry, NodeKind};
 
 use super::super::action::Effect;
 use super::super::notice::Notice;
-use super::super::state::{AppState, MAX_CHANGES, RATE_WINDOW};
+use super::super::state::{AppState, MAX_CHANGES, MAX_SEEN, RATE_WINDOW};
 
 impl AppState {
     /// A change seen on the store (live events from the backend stream, or our own writes).
@@ -48,13 +48,18 @@ impl AppState {
                     if let Some(open) = self.open.as_mut() {
                         if let Some(info) = &open.info {
                             // Bounded: a huge write highlights its first chunks only.
-                            let touched = geometry::chunk_span(&offset, &shape, &info.chunks)
-                                .into_iter()
-                                .flat_map(|span| span.iter())
-                                .take(4096);
-                            open.changed.extend(touched.map(|c| (c, now)));
+                            let touched: Vec<Vec<u64>> =
+                                geometry::chunk_span(&offset, &shape, &info.chunks)
+                                    .into_iter()
+                                    .flat_map(|span| span.iter())
+                                    .take(MAX_SEEN)
+                                    .collect();
+                            open.changed
+                                .extend(touched.iter().take(4096).map(|c| (c.clone(), now)));
                             let excess = open.changed.len().saturating_sub(MAX_CHANGES);
                             open.changed.drain(..excess);
+                            // Seen written stays written (Tiled lists no chunks).
+                            open.mark_seen(touched);
                         }
                     }
                     fx.push(Effect::Chunks {

@@ -1,0 +1,103 @@
+//! The chunk grid as live writes arrive: chunks seen written stay written (Tiled lists none;
+//! a chunk of fill values is not stored), the header counts them, one shape for every pane.
+//! Snapshots at 80×24 and 160×48 through `update()`, no store and no clock.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::tui::{array_entry, caps, connected, page_loaded, render};
+use extent::app::action::{Action, JobResult, Loaded};
+use extent::app::state::AppState;
+use extent::backend::{ArrayInfo, ChunkMap, ChunkState, DType, EventKind};
+use serde_json::json;
+
+fn info(shape: &[u64]) -> ArrayInfo {
+    ArrayInfo {
+        path: "frames".into(),
+        shape: shape.to_vec(),
+        chunks: vec![1, 32, 32],
+        dtype: DType::UInt16,
+        resizable: vec![true, false, false],
+        fill_value: json!(0),
+        metadata: json!({}),
+    }
+}
+
+/// `frames` open on a store that lists chunks (`lists`) or not (Tiled).
+fn opened(w: u16, h: u16, lists: bool, shape: &[u64]) -> AppState {
+    let mut s = connected("t", "http://tiled:8000/api/v1", caps(false, lists), w, h);
+    page_loaded(
+        &mut s,
+        "",
+        vec![array_entry("frames", shape, DType::UInt16)],
+    );
+    s.update(JobResult::InfoLoaded(Loaded {
+        path: "frames".into(),
+        result: Ok(info(shape)),
+    }));
+    chunks_listed(&mut s, lists, shape);
+    s
+}
+
+/// The store's answer to a chunk listing: all unknown (Tiled) or all missing.
+fn chunks_listed(s: &mut AppState, lists: bool, shape: &[u64]) {
+    let fill = if lists {
+        ChunkState::Missing
+    } else {
+        ChunkState::Unknown
+    };
+    let grid = info(shape).chunk_grid();
+    s.update(JobResult::ChunksLoaded(Loaded {
+        path: "frames".into(),
+        result: Ok(Arc::new(ChunkMap::new(grid, fill))),
+    }));
+}
+
+fn written(s: &mut AppState, frame: u64) {
+    s.update(Action::BackendEvent {
+        path: "frames".into(),
+        event: EventKind::ChunksWritten {
+            offset: vec![frame, 0, 0],
+            shape: vec![1, 64, 64],
+        },
+    });
+}
+
+fn written_count(s: &AppState) -> usize {
+    let open = s.open.as_ref().expect("open");
+    open.chunks.as_ref().map(|m| m.written()).unwrap_or(0)
+}
+
+#[test]
+fn on_tiled_chunks_seen_live_stay_written_and_are_counted() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut s = opened(w, h, false, &[6, 64, 64]);
+        for f in [0, 1, 3] {
+            written(&mut s, f);
+        }
+        // Tiled answers the next listing with "unknown" again: what was seen stays.
+        chunks_listed(&mut s, false, &[6, 64, 64]);
+        assert_eq!(written_count(&s), 12);
+        // After the highlights fade, the cells read written, not `?`.
+        let later = s.now + std::time::Duration::from_secs(5);
+        s.update(Action::Tick(later));
+        let screen = render(&s);
+        assert!(screen.contains("≥ 12 of 24 (seen live"), "{screen}");
+        // The grid shows the plane at axis 2 = 0: six of its chunks.
+        assert!(screen.contains("· ≥ 6 wri"), "{screen}");
+        insta::assert_snapshot!(format!("tiled_seen_live_{w}x{h}"), screen);
+    }
+}
+
+#[test]
+fn chunks_of_fill_values_seen_written_show_written_on_a_local_store() {
+    let mut s = opened(160, 48, true, &[4, 64, 64]);
+    written(&mut s, 2);
+    // The store did not keep them (all fill value): its listing says missing.
+    chunks_listed(&mut s, true, &[4, 64, 64]);
+    assert_eq!(written_count(&s), 4);
+    let screen = render(&s);
+    assert!(screen.contains("· missing or all fill value"), "{screen}");
+    assert!(screen.contains("25% written"), "{screen}");
+}
