@@ -26,6 +26,9 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
             Some(ConnectionState::Live) => "● live".to_string(),
             Some(ConnectionState::Polling) => "○ polling".to_string(),
             Some(ConnectionState::Offline) => "✗ offline".to_string(),
+            Some(ConnectionState::AuthRefused) => "✗ auth refused (401/403)".to_string(),
+            Some(ConnectionState::Unreachable) => "✗ server unreachable".to_string(),
+            Some(ConnectionState::ServerError) => "✗ server error".to_string(),
             Some(other) => format!("… {}", other.name()),
             None => "… no store".to_string(),
         };

@@ -41,10 +41,10 @@ impl AppState {
                 offset,
                 result,
             } => {
-                let result = result.map_err(|e| error_text(&e, Some(&self.keymap)));
-                if result.is_err() && parent.is_empty() {
-                    self.connection = Some(ConnectionState::Offline);
+                if let (Err(e), true) = (&result, parent.is_empty()) {
+                    self.connection = Some(ConnectionState::after(e));
                 }
+                let result = result.map_err(|e| error_text(&e, Some(&self.keymap)));
                 let follow = self.catalog.apply_page(&parent, offset, result);
                 fx.extend(follow.into_iter().map(page_effect));
                 fx.extend(
