@@ -9,7 +9,7 @@ use std::sync::Arc;
 use common::tui::{array_entry, caps, connected, page_loaded, render};
 use extent::app::action::{Action, JobResult, Loaded};
 use extent::app::state::AppState;
-use extent::backend::{ArrayInfo, ChunkMap, ChunkState, DType, EventKind};
+use extent::backend::{ArrayInfo, Cause, ChunkMap, ChunkState, DType, EventKind, StructureChange};
 use serde_json::json;
 
 fn info(shape: &[u64]) -> ArrayInfo {
@@ -100,4 +100,42 @@ fn chunks_of_fill_values_seen_written_show_written_on_a_local_store() {
     let screen = render(&s);
     assert!(screen.contains("· missing or all fill value"), "{screen}");
     assert!(screen.contains("25% written"), "{screen}");
+}
+
+#[test]
+fn one_current_shape_for_catalog_structure_and_history() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut s = opened(w, h, true, &[4, 64, 64]);
+        s.update(JobResult::HistoryLoaded(Loaded {
+            path: "frames".into(),
+            result: Ok(vec![StructureChange {
+                time: "2025-03-14T09:00:00.000Z".into(),
+                actor: "beamline@ctrl01".into(),
+                cause: Cause::Create,
+                old_shape: None,
+                new_shape: Some(vec![4, 64, 64]),
+            }]),
+        }));
+        // Another writer grows the stack; the structure is not read again yet.
+        s.update(Action::BackendEvent {
+            path: "frames".into(),
+            event: EventKind::ShapeChanged {
+                old: vec![4, 64, 64],
+                new: vec![6, 64, 64],
+            },
+        });
+        let catalog = s
+            .catalog
+            .selected_node()
+            .and_then(|n| n.entry.shape.clone());
+        assert_eq!(catalog, Some(vec![6, 64, 64]));
+        assert_eq!(
+            s.open_info().map(|i| i.shape.clone()),
+            Some(vec![6, 64, 64])
+        );
+        let screen = render(&s);
+        assert!(!screen.contains("[4, 64, 64]"), "{screen}");
+        assert!(screen.contains("6×2 chunks"), "the grid follows: {screen}");
+        insta::assert_snapshot!(format!("one_shape_{w}x{h}"), screen);
+    }
 }
