@@ -71,7 +71,8 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
     // The current shape leads: a change seen live shows before the history is read again.
     let now = open.info.as_ref().map(|i| &i.shape);
     let newest = h.first().and_then(|c| c.new_shape.as_ref());
-    if let Some(shape) = now.filter(|s| Some(*s) != newest && !h.is_empty()) {
+    let lags = |s: &&Vec<u64>| newest.is_some_and(|n| n != *s && n.len() == s.len());
+    if let Some(shape) = now.filter(lags) {
         let text = format!(
             "{:<tw$} {:<aw$} {:<cw$} {} → {}",
             "now",
