@@ -1,12 +1,13 @@
 //! The chunk grid as live writes arrive: chunks seen written stay written (Tiled lists none;
 //! a chunk of fill values is not stored), the header counts them, one shape for every pane.
-//! Snapshots at 80×24 and 160×48 through `update()`, no store and no clock.
+//! A stack made with a zero-length leading axis, then grown, on a real local store. Snapshots
+//! at 80×24 and 160×48 through `update()`.
 
 mod common;
 
 use std::sync::Arc;
 
-use common::tui::{array_entry, caps, connected, page_loaded, render};
+use common::tui::{array_entry, caps, connected, drive, page_loaded, render};
 use extent::app::action::{Action, JobResult, Loaded};
 use extent::app::state::AppState;
 use extent::backend::{ArrayInfo, Cause, ChunkMap, ChunkState, DType, EventKind, StructureChange};
@@ -137,5 +138,46 @@ fn one_current_shape_for_catalog_structure_and_history() {
         assert!(!screen.contains("[4, 64, 64]"), "{screen}");
         assert!(screen.contains("6×2 chunks"), "the grid follows: {screen}");
         insta::assert_snapshot!(format!("one_shape_{w}x{h}"), screen);
+    }
+}
+
+#[test]
+fn a_stack_made_empty_puts_its_growing_axis_down_the_side_and_follows_it() {
+    use extent::backend::local::LocalBackend;
+    use extent::backend::{ArrayData, Backend};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let b: Arc<dyn Backend> = Arc::new(LocalBackend::open_or_create(dir.path()).unwrap());
+    let mut req = common::create_request("stack", &[0, 512, 512], &[1, 256, 256], DType::UInt8);
+    req.resizable = vec![true, false, false];
+    rt.block_on(b.create(&req)).unwrap();
+    let mut s = AppState::new("t", caps(true, true));
+    drive(&rt, &b, &mut s, Action::Resize(160, 48));
+    let ready = Action::StoreReady {
+        label: "t".into(),
+        describe: "local:/t".into(),
+        capabilities: caps(true, true),
+    };
+    drive(&rt, &b, &mut s, ready);
+    let screen = render(&s);
+    assert!(
+        screen.contains("no chunks: the array has a zero-length axis"),
+        "{screen}"
+    );
+    assert!(!screen.contains("not listed"), "{screen}");
+    // Three frames arrive: the frames run down the side, and keep doing so as they grow.
+    for n in 1..=3u64 {
+        let frame = ArrayData::new(DType::UInt8, vec![1, 512, 512], vec![7; 512 * 512]).unwrap();
+        rt.block_on(b.patch("stack", &[n - 1, 0, 0], &frame, true))
+            .unwrap();
+        let event = EventKind::ShapeChanged {
+            old: vec![n - 1, 512, 512],
+            new: vec![n, 512, 512],
+        };
+        let path = "stack".to_string();
+        drive(&rt, &b, &mut s, Action::BackendEvent { path, event });
+        let screen = render(&s);
+        let header = format!("{n}×2 chunks (↓axis 0 →axis 2)");
+        assert!(screen.contains(&header), "{header} in:\n{screen}");
     }
 }

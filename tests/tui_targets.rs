@@ -6,47 +6,15 @@ mod common;
 use std::sync::Arc;
 
 use common::create_request;
-use common::tui::{caps, typed};
+use common::tui::{caps, drive as run, typed};
 use crossterm::event::KeyCode;
-use extent::app::action::{Action, Effect, JobResult, Loaded, OpOutcome, Operation};
+use extent::app::action::Action;
 use extent::app::commands::{current, Keys};
 use extent::app::dialogs::DialogKind;
 use extent::app::keymap::Command;
 use extent::app::state::AppState;
 use extent::backend::local::LocalBackend;
 use extent::backend::{Backend, DType};
-
-/// Runs what `update` asks of the store (listings, structure, writes) until nothing is left.
-fn run(rt: &tokio::runtime::Runtime, b: &Arc<LocalBackend>, s: &mut AppState, a: Action) {
-    let mut queue = vec![a];
-    while let Some(a) = queue.pop() {
-        for e in s.update(a) {
-            let done = match e {
-                Effect::LoadPage { parent, offset } => JobResult::PageLoaded {
-                    result: rt.block_on(b.list_page(&parent, offset, 100)),
-                    parent,
-                    offset,
-                },
-                Effect::Show { path } => JobResult::InfoLoaded(Loaded {
-                    result: rt.block_on(b.show(&path)),
-                    path,
-                }),
-                Effect::Run(op) => {
-                    let Operation::Delete { path } = *op else {
-                        panic!("only deletes here, not {op:?}")
-                    };
-                    let summary = Operation::Delete { path: path.clone() }.summary();
-                    JobResult::OpDone {
-                        result: rt.block_on(b.delete(&path)).map(|_| OpOutcome::Deleted),
-                        op: summary,
-                    }
-                }
-                _ => continue,
-            };
-            queue.push(done.into());
-        }
-    }
-}
 
 fn enabled(s: &AppState, cmd: Command) -> bool {
     current(s)
@@ -59,7 +27,7 @@ fn enabled(s: &AppState, cmd: Command) -> bool {
 fn writes_act_on_the_highlighted_row_and_d_deletes_a_group() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let b = Arc::new(LocalBackend::open_or_create(dir.path()).unwrap());
+    let b: Arc<dyn Backend> = Arc::new(LocalBackend::open_or_create(dir.path()).unwrap());
     for p in ["a", "exp/flags", "exp/sub/frames"] {
         rt.block_on(b.create(&create_request(p, &[4], &[2], DType::UInt8)))
             .unwrap();

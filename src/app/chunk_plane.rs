@@ -39,6 +39,25 @@ impl PlaneAxes {
         }
     }
 
+    /// For an array: its first resizable axis (the one that grows: frames of a detector stack)
+    /// runs down the rows, even while it has no length yet; across, the other axis with the
+    /// most chunks (the last on a tie). Without a resizable axis, as `for_grid`.
+    pub fn for_array(grid: &[u64], resizable: &[bool]) -> PlaneAxes {
+        let n = grid.len();
+        let Some(r) = resizable.iter().take(n).position(|&r| r).filter(|_| n > 2) else {
+            return PlaneAxes::for_grid(grid);
+        };
+        let c = (0..n)
+            .filter(|&a| a != r)
+            .max_by(|&a, &b| grid[a].cmp(&grid[b]).then(a.cmp(&b)))
+            .unwrap_or(n - 1);
+        PlaneAxes {
+            row_axis: Some(r),
+            col_axis: c,
+            fixed: vec![0; n],
+        }
+    }
+
     /// The last two axes (rows, cols); a 1-D array is one wrapped strip.
     pub fn default_for(ndim: usize) -> PlaneAxes {
         match ndim {
@@ -112,7 +131,12 @@ impl ChunkPlane {
     /// Projects `map` onto `axes`.
     pub fn build(map: &ChunkMap, axes: &PlaneAxes) -> ChunkPlane {
         let n = map.grid.len();
-        if n == 0 || axes.col_axis >= n || axes.row_axis.is_some_and(|r| r >= n) {
+        // A zero-length axis (a stack before its first frame) has no chunks to show.
+        if n == 0
+            || axes.col_axis >= n
+            || axes.row_axis.is_some_and(|r| r >= n)
+            || map.grid.contains(&0)
+        {
             return ChunkPlane::empty();
         }
         let rows = axes.row_axis.map(|r| map.grid[r]).unwrap_or(1);

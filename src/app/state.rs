@@ -126,6 +126,8 @@ pub struct OpenArray {
     pub chunks_error: Option<String>,
     /// The plane the grid and the preview show.
     pub axes: PlaneAxes,
+    /// The axes are extent's choice (not the user's): they follow the array as it grows.
+    pub axes_auto: bool,
     /// Which of the other axes `[`/`]` step (index into `axes.others()`).
     pub slice_axis: usize,
     /// Element index per axis: the preview's origin on the shown axes, the slice on the others.
@@ -163,6 +165,7 @@ impl OpenArray {
             chunks: None,
             chunks_error: None,
             axes: PlaneAxes::default_for(0),
+            axes_auto: true,
             slice_axis: 0,
             index: Vec::new(),
             plane: ChunkPlane::empty(),
@@ -217,6 +220,30 @@ impl OpenArray {
             }
         }
         Arc::new(m)
+    }
+
+    /// Chooses the plane's axes again for `grid` (when extent chose them, or the rank
+    /// changed); true when they changed.
+    pub fn choose_axes(&mut self, grid: &[u64]) -> bool {
+        let resizable = self.info.as_ref().map(|i| i.resizable.clone());
+        let rank_changed = self.axes.fixed.len() != grid.len();
+        if !self.axes_auto && !rank_changed {
+            return false;
+        }
+        let axes = PlaneAxes::for_array(grid, resizable.as_deref().unwrap_or(&[]));
+        let same = axes.row_axis == self.axes.row_axis && axes.col_axis == self.axes.col_axis;
+        if same && !rank_changed {
+            return false;
+        }
+        self.axes = axes;
+        self.axes_auto = true;
+        if rank_changed {
+            self.index = vec![0; grid.len()];
+            self.slice_axis = 0;
+        }
+        self.zoom = 0;
+        self.pan = (0, 0);
+        true
     }
 
     /// Rebuilds the plane from the chunk map (after the map or the axes changed).

@@ -9,7 +9,6 @@ use crate::backend::{
 
 use super::super::action::{Effect, JobResult, Loaded, OpKind, OpOutcome, OpSummary};
 use super::super::catalog::{Catalog, SEARCH_NODES, SEARCH_REQUESTS};
-use super::super::chunk_plane::PlaneAxes;
 use super::super::notice::Notice;
 use super::super::state::{AppState, Overlay, PreviewData, Screen, MAX_CHANGES, MAX_SEEN};
 use super::{error_text, newly_written, page_effect, plan_ctx};
@@ -167,24 +166,23 @@ impl AppState {
             return;
         }
         let first = open.info.is_none();
-        let shape_changed = open.info.as_ref().is_some_and(|o| o.shape != info.shape);
-        if open.info.as_ref().map(|o| o.ndim()) != Some(info.ndim()) {
-            open.axes = PlaneAxes::for_grid(&info.chunk_grid());
-            open.index = vec![0; info.ndim()];
-            open.slice_axis = 0;
+        let old = open.info.as_ref().map(|o| o.shape.clone());
+        let shape_changed = old.as_ref().is_some_and(|o| *o != info.shape);
+        let rank_changed = old.as_ref().map(|o| o.len()) != Some(info.ndim());
+        let grid = info.chunk_grid();
+        // Axes are chosen from the structure (which axis grows), so it goes in first.
+        open.info = Some(info.clone());
+        if open.choose_axes(&grid) || rank_changed {
+            open.index.resize(info.ndim(), 0);
+            open.rebuild_plane();
         }
         for (i, &s) in open.index.iter_mut().zip(&info.shape) {
             *i = (*i).min(s.saturating_sub(1));
         }
         open.error = None;
-        open.forget_seen_past(&info.chunk_grid());
+        open.forget_seen_past(&grid);
         self.catalog.set_shape(path, &info.shape);
         if shape_changed {
-            let old = open
-                .info
-                .as_ref()
-                .map(|o| o.shape.clone())
-                .unwrap_or_default();
             tracing::debug!(path, old = ?old, new = ?info.shape, "shape changed");
             fx.push(Effect::History {
                 path: path.to_string(),
@@ -242,10 +240,7 @@ impl AppState {
             let excess = open.changed.len().saturating_sub(MAX_CHANGES);
             open.changed.drain(..excess);
         }
-        if open.axes.fixed.len() != map.grid.len() {
-            open.axes = PlaneAxes::for_grid(&map.grid);
-            open.index = vec![0; map.grid.len()];
-        }
+        open.choose_axes(&map.grid);
         open.chunks = Some(map);
         open.rebuild_plane();
         if data_changed {

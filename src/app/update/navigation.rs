@@ -273,6 +273,7 @@ impl AppState {
         let (r, c) = pairs[(i + 1) % pairs.len()];
         open.axes.row_axis = Some(r);
         open.axes.col_axis = c;
+        open.axes_auto = false;
         open.slice_axis = 0;
         open.zoom = 0;
         open.pan = (0, 0);

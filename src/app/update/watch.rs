@@ -105,6 +105,7 @@ impl AppState {
                 };
             }
             open.chunks = Some(open.overlay_seen(std::sync::Arc::new(m)));
+            open.choose_axes(&grid);
             open.rebuild_plane();
         }
         if let Some(Overlay::Dialog(d)) = &mut self.overlay {
