@@ -142,10 +142,13 @@ fn live_events_and_polling_ask_for_fresh_state() {
     // Paused: polling asks for nothing.
     s.update(key(KeyCode::Char(' ')));
     assert!(s.update(Action::Poll).is_empty());
+    // Paused, even a deletion waits; resuming applies it.
     s.update(Action::BackendEvent {
         path: "a".into(),
         event: EventKind::Deleted,
     });
+    assert!(s.open.is_some());
+    s.update(key(KeyCode::Char(' ')));
     assert!(s.open.is_none());
 }
 

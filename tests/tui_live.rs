@@ -1,13 +1,13 @@
 //! The chunk grid as live writes arrive: chunks seen written stay written (Tiled lists none;
 //! a chunk of fill values is not stored), the header counts them, one shape for every pane.
-//! A stack made with a zero-length leading axis, then grown, on a real local store. Snapshots
+//! A stack made with a zero-length leading axis, then grown, on a real local store. Zoom. Snapshots
 //! at 80×24 and 160×48 through `update()`.
 
 mod common;
 
 use std::sync::Arc;
 
-use common::tui::{array_entry, caps, connected, drive, page_loaded, render};
+use common::tui::{array_entry, caps, ch, connected, drive, key, page_loaded, render};
 use extent::app::action::{Action, JobResult, Loaded};
 use extent::app::state::AppState;
 use extent::backend::{ArrayInfo, Cause, ChunkMap, ChunkState, DType, EventKind, StructureChange};
@@ -179,5 +179,28 @@ fn a_stack_made_empty_puts_its_growing_axis_down_the_side_and_follows_it() {
         let screen = render(&s);
         let header = format!("{n}×2 chunks (↓axis 0 →axis 2)");
         assert!(screen.contains(&header), "{header} in:\n{screen}");
+    }
+}
+
+#[test]
+fn zoom_in_enlarges_cells_in_the_same_area() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        // 50 frames of 128 × 32: a 50 × 4 chunk grid.
+        let mut s = opened(w, h, true, &[50, 128, 32]);
+        for f in [0, 7, 20, 49] {
+            written(&mut s, f);
+        }
+        s.update(Action::Tick(s.now + std::time::Duration::from_secs(5)));
+        s.update(key(crossterm::event::KeyCode::Tab));
+        let before = render(&s);
+        s.update(ch('+'));
+        s.update(ch('+'));
+        let screen = render(&s);
+        assert!(screen.contains("Chunks (zoom 2)"), "{screen}");
+        // Every column still shows, numbered 0 to 3, and so do the row numbers.
+        assert!(screen.contains("└0─") && screen.contains("─3┘"), "{screen}");
+        assert!(screen.contains("50×4 chunks"), "{screen}");
+        assert_ne!(before, screen);
+        insta::assert_snapshot!(format!("zoom_2_{w}x{h}"), screen);
     }
 }

@@ -283,7 +283,7 @@ pub fn applies(s: &AppState, cmd: Command) -> bool {
         Command::Patch | Command::Extend | Command::Resize => main && on_array,
         Command::Delete => main && (on_array || on_group),
         Command::Create | Command::Refresh => s.screen == Screen::Main,
-        Command::ZoomIn => open.is_some_and(|o| o.zoom < o.plane.max_zoom()),
+        Command::ZoomIn => open.is_some_and(|o| o.zoom < s.max_zoom()),
         Command::ZoomOut => open.is_some_and(|o| o.zoom > 0),
         Command::CycleAxes => open.is_some_and(|o| o.axes.fixed.len() > 2),
         Command::SliceNext | Command::SlicePrev => {
@@ -430,8 +430,8 @@ fn catalog_move(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {
 }
 
 fn zoom(s: &mut AppState, inwards: bool) {
+    let max = s.max_zoom();
     let Some(o) = s.open.as_mut() else { return };
-    let max = o.plane.max_zoom();
     o.zoom = if inwards {
         (o.zoom + 1).min(max)
     } else {
@@ -440,11 +440,14 @@ fn zoom(s: &mut AppState, inwards: bool) {
 }
 
 fn grid_move(s: &mut AppState, cmd: Command) {
-    let Some(o) = s.open.as_mut() else { return };
-    let (r0, r1, c0, c1) = o.plane.viewport(o.zoom, o.pan);
+    let Some((zoom, pan)) = s.open.as_ref().map(|o| (o.zoom, o.pan)) else {
+        return;
+    };
+    let (r0, r1, c0, c1) = s.grid_viewport(zoom, pan);
     let (vr, vc) = ((r1 - r0).max(1), (c1 - c0).max(1));
     let (sr, sc) = ((vr / 8).max(1), (vc / 8).max(1));
     let (mut pr, mut pc) = (r0, c0);
+    let mut zoom = zoom;
     match cmd {
         Command::Up => pr = pr.saturating_sub(sr),
         Command::Down => pr += sr,
@@ -454,12 +457,14 @@ fn grid_move(s: &mut AppState, cmd: Command) {
         Command::PageDown => pr += vr,
         Command::Top => (pr, pc) = (0, 0),
         Command::Bottom => pr = u64::MAX,
-        Command::Open => o.zoom = 0,
+        Command::Open => zoom = 0,
         _ => {}
     }
     // Clamp through the viewport so the pan never leaves the grid.
-    let (r0, _, c0, _) = o.plane.viewport(o.zoom, (pr, pc));
-    o.pan = (r0, c0);
+    let (r0, _, c0, _) = s.grid_viewport(zoom, (pr, pc));
+    if let Some(o) = s.open.as_mut() {
+        (o.zoom, o.pan) = (zoom, (r0, c0));
+    }
 }
 
 fn history_move(s: &mut AppState, cmd: Command) {

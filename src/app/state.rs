@@ -366,6 +366,39 @@ impl AppState {
         self.areas().catalog.height.saturating_sub(3) as usize
     }
 
+    /// The chunk grid's cells area (rows, cols) as drawn now, for zoom and pan.
+    pub fn grid_cells(&self) -> (u64, u64) {
+        let (Some(o), Some(r)) = (&self.open, layout::areas(self.size, Pane::Grid).grid) else {
+            return (1, 1);
+        };
+        let i = layout::inner(r);
+        let (h, w, _) = o.plane.cells_area(i.height, i.width);
+        (h, w)
+    }
+
+    /// The deepest zoom of the open array's grid (0 when nothing is open).
+    pub fn max_zoom(&self) -> u32 {
+        let Some(o) = &self.open else { return 0 };
+        if o.plane.wrap {
+            return o.plane.max_zoom();
+        }
+        let (h, w) = self.grid_cells();
+        o.plane.max_zoom_in(h, w)
+    }
+
+    /// The chunks the grid shows now: `(r0, r1, c0, c1)`.
+    pub fn grid_viewport(&self, zoom: u32, pan: (u64, u64)) -> (u64, u64, u64, u64) {
+        let Some(o) = &self.open else {
+            return (0, 0, 0, 0);
+        };
+        if o.plane.wrap {
+            return o.plane.viewport(zoom, pan);
+        }
+        let (h, w) = self.grid_cells();
+        let v = o.plane.grid_view(zoom, pan, h, w);
+        (v.r0, v.r1, v.c0, v.c1)
+    }
+
     pub fn open_info(&self) -> Option<&ArrayInfo> {
         self.open.as_ref().and_then(|o| o.info.as_ref())
     }

@@ -91,11 +91,10 @@ impl Widget for ChunkGrid<'_> {
             return;
         }
         let p = self.plane;
-        let (r0, r1, c0, c1) = p.viewport(self.zoom, self.pan);
-        let cells_h = (area.height - 3) as u64;
-        let digits = r1.max(c1).max(1).to_string().len() as u16;
-        let lm = digits + 1;
-        let avail_w = area.width.saturating_sub(lm + 1) as u64;
+        // The 1-D strip zooms by its viewport; the 2-D grid by its `GridView` below.
+        let (_, _, c0, c1) = p.viewport(self.zoom, self.pan);
+        let (cells_h, avail_w, lm) = p.cells_area(area.height, area.width);
+        let digits = lm - 1;
         if avail_w == 0 {
             return;
         }
@@ -113,7 +112,7 @@ impl Widget for ChunkGrid<'_> {
         let top = area.y;
         let grid_y = area.y + 1;
         let x0 = area.x + lm;
-        let (rows_used, cols_used, header) = if p.wrap {
+        let (rows_used, cols_used, header, c0, c1) = if p.wrap {
             // 1-D: a strip that wraps over lines.
             let vc = c1 - c0;
             let cell_w: u64 = if vc * 2 <= avail_w { 2 } else { 1 };
@@ -164,16 +163,14 @@ impl Widget for ChunkGrid<'_> {
                     "{} chunks along axis {} · cell = {per} · {written}",
                     p.cols, self.col_axis
                 ),
+                c0,
+                c1,
             )
         } else {
+            let v = p.grid_view(self.zoom, self.pan, cells_h, avail_w);
+            let (r0, r1, c0, c1) = (v.r0, v.r1, v.c0, v.c1);
             let (vr, vc) = (r1 - r0, c1 - c0);
-            // Few chunks: bigger cells (about twice as wide as tall, like a square).
-            let mut ch: u64 = (cells_h / vr.max(1)).clamp(1, 3);
-            let mut cw: u64 = (avail_w / vc.max(1)).clamp(1, 6);
-            cw = cw.min(2 * ch).max(1);
-            ch = ch.min((cw / 2).max(1));
-            let sr = vr.div_ceil(cells_h / ch).max(1);
-            let sc = vc.div_ceil(avail_w / cw).max(1);
+            let (sr, sc, ch, cw) = (v.sr, v.sc, v.ch, v.cw);
             let changed_cells: HashSet<(u64, u64)> = self
                 .changed
                 .iter()
@@ -228,6 +225,8 @@ impl Widget for ChunkGrid<'_> {
                     "{}×{} chunks (↓{rows_axis} →axis {}) · cell {sr}×{sc} · {written}{}",
                     p.rows, p.cols, self.col_axis, self.slice
                 ),
+                c0,
+                c1,
             )
         };
         render_footer(
