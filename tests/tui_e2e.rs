@@ -7,11 +7,14 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
 use extent::backend::local::LocalBackend;
 use extent::backend::{ArrayData, Backend, CreateRequest, DType};
 use serde_json::json;
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 struct Tmux {
     socket: String,
@@ -36,7 +39,12 @@ impl Tmux {
             "tmux is not installed: the TUI end-to-end test needs it (apt-get install tmux)"
         );
         let t = Tmux {
-            socket: format!("extent-e2e-{}", std::process::id()),
+            // One server per test: tests run in parallel in this process.
+            socket: format!(
+                "extent-e2e-{}-{}",
+                std::process::id(),
+                NEXT.fetch_add(1, SeqCst)
+            ),
             session: "e2e".into(),
         };
         let status = t
