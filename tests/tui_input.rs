@@ -217,3 +217,22 @@ fn palette_words_run_the_same_commands_as_keys() {
     palette(&mut s, "filter c");
     assert_eq!(s.catalog.filter(), "c");
 }
+
+#[test]
+fn ctrl_c_closes_a_dialog_first_then_quits() {
+    let mut s = state();
+    let mut fx = Vec::new();
+    s.after_selection_change(&mut fx);
+    s.update(JobResult::InfoLoaded(Loaded {
+        path: "a".into(),
+        result: Ok(info("a")),
+    }));
+    s.update(key(KeyCode::Char('p')));
+    assert!(s.dialog().is_some());
+    let fx = s.update(common::tui::ctrl('c'));
+    assert!(s.overlay.is_none() && !s.quit && fx.is_empty(), "{fx:?}");
+    s.update(key(KeyCode::Char('?')));
+    s.update(common::tui::ctrl('c'));
+    assert!(s.overlay.is_none() && !s.quit);
+    assert_eq!(s.update(common::tui::ctrl('c')), vec![Effect::Quit]);
+}

@@ -1,6 +1,6 @@
 //! Keys and mouse → state changes. Called from `update()` only.
 //!
-//! Order: Ctrl-C always quits; an overlay (dialog, palette, help) takes the keys first; then
+//! Order: Ctrl-C closes an overlay, else quits; an overlay (dialog, palette, help) takes the keys first; then
 //! the store picker; then the catalog filter while it is being typed; then the keymap.
 
 use crossterm::event::{
@@ -10,7 +10,7 @@ use crossterm::event::{
 use super::action::{Effect, StoreTarget};
 use super::catalog::Row;
 use super::commands::{complete, parse_palette, CommandInfo, Invocation};
-use super::dialogs::{DialogEvent, DialogKind};
+use super::dialogs::{DialogEvent, DialogKind, Stage};
 use super::keymap::Command;
 use super::layout::{self, Pane};
 use super::notice::Notice;
@@ -23,7 +23,18 @@ pub fn on_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
         return;
     }
     if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
-        s.quit = true;
+        // Ctrl-C closes what is open over the screen first (never a write in flight).
+        match &s.overlay {
+            Some(Overlay::Dialog(d)) if d.stage != Stage::Running => {
+                let title = d.kind.title().to_lowercase();
+                s.overlay = None;
+                s.notify(Notice::info(format!(
+                    "{title} cancelled; nothing was written"
+                )));
+            }
+            Some(Overlay::Help { .. } | Overlay::Palette(_)) => s.overlay = None,
+            _ => s.quit = true,
+        }
         return;
     }
     if s.overlay.is_some() {
@@ -152,7 +163,7 @@ pub fn help_commands() -> Vec<CommandInfo> {
         scroll(Command::Up, "scroll up"),
         scroll(Command::PageDown, "page down").help_only(),
         scroll(Command::PageUp, "page up").help_only(),
-        CommandInfo::fixed("any key", "close", "close the help"),
+        CommandInfo::fixed("other keys", "close", "any other key closes the help"),
     ]
 }
 

@@ -39,8 +39,8 @@ impl AppState {
         if !self.held_overflow {
             self.held.push(action);
         }
-        // Nothing visible changes, except the count of held updates in the top bar.
-        self.dirty = self.held.len() <= 1;
+        // Only the count of held updates in the top bar changes.
+        self.dirty = true;
         None
     }
 
