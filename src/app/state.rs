@@ -186,14 +186,22 @@ impl OpenArray {
 
     /// Remembers `chunks` as written and shows them so (bounded by `MAX_SEEN`).
     pub fn mark_seen(&mut self, chunks: impl IntoIterator<Item = Vec<u64>>) {
+        let mut map = self.chunks.take();
+        let mut changed = false;
         for c in chunks {
-            if self.seen.len() >= MAX_SEEN {
-                break;
+            // Only the chunks of this write are looked at: cheap for a fast writer.
+            if let Some(m) = map.as_mut() {
+                if let Some(i) = m.index(&c).filter(|&i| m.states[i] != ChunkState::Written) {
+                    Arc::make_mut(m).states[i] = ChunkState::Written;
+                    changed = true;
+                }
             }
-            self.seen.insert(c);
+            if self.seen.len() < MAX_SEEN {
+                self.seen.insert(c);
+            }
         }
-        if let Some(map) = self.chunks.take() {
-            self.chunks = Some(self.overlay_seen(map));
+        self.chunks = map;
+        if changed {
             self.rebuild_plane();
         }
     }
@@ -213,13 +221,14 @@ impl OpenArray {
         if !stale {
             return map;
         }
-        let mut m = (*map).clone();
+        let mut map = map;
+        let m = Arc::make_mut(&mut map);
         for c in &self.seen {
             if let Some(i) = m.index(c) {
                 m.states[i] = ChunkState::Written;
             }
         }
-        Arc::new(m)
+        map
     }
 
     /// Chooses the plane's axes again for `grid` (when extent chose them, or the rank
