@@ -7,11 +7,14 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
 use extent::backend::local::LocalBackend;
 use extent::backend::{ArrayData, Backend, CreateRequest, DType};
 use serde_json::json;
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 struct Tmux {
     socket: String,
@@ -36,7 +39,12 @@ impl Tmux {
             "tmux is not installed: the TUI end-to-end test needs it (apt-get install tmux)"
         );
         let t = Tmux {
-            socket: format!("extent-e2e-{}", std::process::id()),
+            // One server per test: tests run in parallel in this process.
+            socket: format!(
+                "extent-e2e-{}-{}",
+                std::process::id(),
+                NEXT.fetch_add(1, SeqCst)
+            ),
             session: "e2e".into(),
         };
         let status = t
@@ -346,4 +354,66 @@ async fn browse_patch_resize_create_help_quit_in_tmux() {
         !s.contains("Catalog") && !s.contains('╭'),
         "TUI left on the screen:\n{s}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pause_holds_the_view_and_keys_act_on_the_highlighted_row_in_tmux() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let home = tmp.path().join("home");
+    let store_dir: PathBuf = tmp.path().join("store.zarr");
+    std::fs::create_dir_all(&home).expect("home");
+    let b = make_store(&store_dir).await;
+    let cmd = format!(
+        "env -u EXTENT_STORE HOME={h} XDG_CONFIG_HOME={h}/config XDG_STATE_HOME={h}/state {bin} --store {store}; sleep 60",
+        h = shell_quote(&home),
+        bin = shell_quote(&common::extent_bin()),
+        store = shell_quote(&store_dir),
+    );
+    let t = Tmux::start(&home, &cmd);
+    t.wait_for(&["Catalog (3)", "detector/"], 20);
+    t.keys(&[":"]);
+    t.text("goto detector/frames");
+    t.keys(&["Enter"]);
+    t.wait_for(&["shape     [4, 8, 8]", "[4,8,8] uint16"], 20);
+
+    // Paused: another writer adds a frame; nothing on screen moves.
+    t.keys(&["Space"]);
+    t.wait_for(&["⏸ paused"], 10);
+    let frame = ArrayData::new(DType::UInt16, vec![1, 8, 8], vec![1; 128]).expect("data");
+    b.patch("detector/frames", &[4, 0, 0], &frame, true)
+        .await
+        .expect("patch by another writer");
+    t.wait_for(&["updates held"], 15);
+    std::thread::sleep(Duration::from_secs(2));
+    let s = t.screen();
+    assert!(s.contains("shape     [4, 8, 8]"), "paused view moved:\n{s}");
+    assert!(
+        !s.contains("[5,8,8]") && s.contains("grid [4, 2, 2]"),
+        "{s}"
+    );
+    // Resumed: it catches up at once.
+    t.keys(&["Space"]);
+    t.wait_for(&["shape     [5, 8, 8]", "resumed", "[5,8,8] uint16"], 15);
+
+    // The cursor on the group above: array commands say they need an array, `d` deletes the
+    // group (not the open array) once its name is typed; Esc leaves it.
+    t.keys(&["Up"]);
+    t.keys(&["r"]);
+    t.wait_for(&["'detector' is a group: resize needs an array"], 10);
+    t.keys(&["d"]);
+    t.wait_for(
+        &["Delete group detector", "arrays lost", "Type 'detector'"],
+        10,
+    );
+    t.keys(&["Escape"]);
+    t.wait_gone("Delete group detector", 10);
+    assert!(b.show("detector/frames").await.is_ok(), "nothing deleted");
+    t.keys(&["d"]);
+    t.wait_for(&["Delete group detector"], 10);
+    t.text("detector");
+    t.keys(&["Enter"]);
+    t.wait_for(&["deleted detector"], 15);
+    assert!(b.show("detector/frames").await.is_err(), "the group went");
+    assert!(b.show("scan/map").await.is_ok(), "the rest stayed");
+    t.keys(&["q"]);
 }

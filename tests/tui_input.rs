@@ -142,10 +142,13 @@ fn live_events_and_polling_ask_for_fresh_state() {
     // Paused: polling asks for nothing.
     s.update(key(KeyCode::Char(' ')));
     assert!(s.update(Action::Poll).is_empty());
+    // Paused, even a deletion waits; resuming applies it.
     s.update(Action::BackendEvent {
         path: "a".into(),
         event: EventKind::Deleted,
     });
+    assert!(s.open.is_some());
+    s.update(key(KeyCode::Char(' ')));
     assert!(s.open.is_none());
 }
 
@@ -213,4 +216,23 @@ fn palette_words_run_the_same_commands_as_keys() {
     s.update(key(KeyCode::Esc));
     palette(&mut s, "filter c");
     assert_eq!(s.catalog.filter(), "c");
+}
+
+#[test]
+fn ctrl_c_closes_a_dialog_first_then_quits() {
+    let mut s = state();
+    let mut fx = Vec::new();
+    s.after_selection_change(&mut fx);
+    s.update(JobResult::InfoLoaded(Loaded {
+        path: "a".into(),
+        result: Ok(info("a")),
+    }));
+    s.update(key(KeyCode::Char('p')));
+    assert!(s.dialog().is_some());
+    let fx = s.update(common::tui::ctrl('c'));
+    assert!(s.overlay.is_none() && !s.quit && fx.is_empty(), "{fx:?}");
+    s.update(key(KeyCode::Char('?')));
+    s.update(common::tui::ctrl('c'));
+    assert!(s.overlay.is_none() && !s.quit);
+    assert_eq!(s.update(common::tui::ctrl('c')), vec![Effect::Quit]);
 }

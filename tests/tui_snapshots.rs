@@ -6,7 +6,8 @@ mod common;
 use std::sync::Arc;
 
 use common::tui::{
-    array_entry as arr, ch as key, connected, group_entry as grp, key as code, page_loaded, typed,
+    array_entry as arr, ch as key, connected, group_entry as grp, key as code, page_loaded, render,
+    typed,
 };
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use extent::app::action::{Action, Effect, JobResult, Loaded};
@@ -26,33 +27,6 @@ const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
 fn caps(lists_chunks: bool) -> Capabilities {
     common::tui::caps(true, lists_chunks)
-}
-
-fn render(state: &AppState) -> String {
-    let theme = Theme::monochrome();
-    let (w, h) = (state.size.width, state.size.height);
-    let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    term.draw(|f| {
-        ui::draw(
-            f,
-            &View {
-                state,
-                theme: &theme,
-            },
-        )
-    })
-    .expect("draw");
-    let buf = term.backend().buffer();
-    let mut out = String::new();
-    for y in 0..h {
-        let mut line = String::new();
-        for x in 0..w {
-            line.push_str(buf[(x, y)].symbol());
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 fn frames_info() -> ArrayInfo {
@@ -594,11 +568,12 @@ fn dimmed(state: &AppState, word: &str, y: u16) -> Option<bool> {
 
 #[test]
 fn commands_that_do_not_apply_are_greyed_in_the_bar_and_the_help() {
-    // Nothing open: the writes on the open array are greyed, creating one is not.
+    // A group highlighted, nothing open: the writes on an array are greyed, creating one and
+    // deleting the group are not.
     let mut s = store(160, 48, true);
     let bar = 47;
     assert_eq!(dimmed(&s, "patch", bar), Some(true));
-    assert_eq!(dimmed(&s, "delete", bar), Some(true));
+    assert_eq!(dimmed(&s, "delete", bar), Some(false));
     assert_eq!(dimmed(&s, "new", bar), Some(false));
     assert_eq!(dimmed(&s, "filter", bar), Some(false));
     s.update(key('?'));
@@ -620,7 +595,7 @@ fn commands_that_do_not_apply_are_greyed_in_the_bar_and_the_help() {
     assert!(
         said.as_deref()
             .unwrap_or("")
-            .contains("open an array first"),
+            .contains("is a group: patch needs an array"),
         "{said:?}"
     );
     // An array open: they apply.

@@ -227,9 +227,14 @@ impl Operation {
             Operation::Create(r) => (OpKind::Create, &r.0.path),
             Operation::Delete { path } => (OpKind::Delete, path),
         };
+        let region = match self {
+            Operation::Patch { offset, data, .. } => Some((offset.clone(), data.shape.clone())),
+            _ => None,
+        };
         OpSummary {
             kind,
             path: path.clone(),
+            region,
         }
     }
 }
@@ -255,6 +260,8 @@ impl PartialEq for CreateRequestEq {
 pub struct OpSummary {
     pub kind: OpKind,
     pub path: String,
+    /// What a patch wrote: its offset and shape.
+    pub region: Option<(Vec<u64>, Vec<u64>)>,
 }
 
 /// The kinds of write the TUI makes.

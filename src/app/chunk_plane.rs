@@ -39,6 +39,25 @@ impl PlaneAxes {
         }
     }
 
+    /// For an array: its first resizable axis (the one that grows: frames of a detector stack)
+    /// runs down the rows, even while it has no length yet; across, the other axis with the
+    /// most chunks (the last on a tie). Without a resizable axis, as `for_grid`.
+    pub fn for_array(grid: &[u64], resizable: &[bool]) -> PlaneAxes {
+        let n = grid.len();
+        let Some(r) = resizable.iter().take(n).position(|&r| r).filter(|_| n > 2) else {
+            return PlaneAxes::for_grid(grid);
+        };
+        let c = (0..n)
+            .filter(|&a| a != r)
+            .max_by(|&a, &b| grid[a].cmp(&grid[b]).then(a.cmp(&b)))
+            .unwrap_or(n - 1);
+        PlaneAxes {
+            row_axis: Some(r),
+            col_axis: c,
+            fixed: vec![0; n],
+        }
+    }
+
     /// The last two axes (rows, cols); a 1-D array is one wrapped strip.
     pub fn default_for(ndim: usize) -> PlaneAxes {
         match ndim {
@@ -87,7 +106,7 @@ pub struct ChunkPlane {
     /// (table_rows + 1) × (table_cols + 1) prefix sums of written chunks.
     sat: Vec<u32>,
     pub written: u64,
-    /// The store cannot tell which chunks exist: every cell is unknown.
+    /// The store cannot tell which chunks exist: chunks not seen written are unknown.
     pub unknown: bool,
     /// A 1-D strip that the widget wraps over lines.
     pub wrap: bool,
@@ -112,7 +131,12 @@ impl ChunkPlane {
     /// Projects `map` onto `axes`.
     pub fn build(map: &ChunkMap, axes: &PlaneAxes) -> ChunkPlane {
         let n = map.grid.len();
-        if n == 0 || axes.col_axis >= n || axes.row_axis.is_some_and(|r| r >= n) {
+        // A zero-length axis (a stack before its first frame) has no chunks to show.
+        if n == 0
+            || axes.col_axis >= n
+            || axes.row_axis.is_some_and(|r| r >= n)
+            || map.grid.contains(&0)
+        {
             return ChunkPlane::empty();
         }
         let rows = axes.row_axis.map(|r| map.grid[r]).unwrap_or(1);
@@ -145,7 +169,7 @@ impl ChunkPlane {
         let tc = cols.div_ceil(block.1);
         let w = (tc + 1) as usize;
         let mut sat = vec![0u32; ((tr + 1) * (tc + 1)) as usize];
-        let mut unknown = cells > 0;
+        let (mut any_unknown, mut any_missing) = (false, false);
         let mut written = 0u64;
         // Counts per table cell, stored at (r+1, c+1).
         for r in 0..rows {
@@ -154,9 +178,8 @@ impl ChunkPlane {
             for c in 0..cols {
                 let idx = (row_base + c * cs) as usize;
                 let st = map.states.get(idx).copied().unwrap_or(ChunkState::Unknown);
-                if st != ChunkState::Unknown {
-                    unknown = false;
-                }
+                any_unknown |= st == ChunkState::Unknown;
+                any_missing |= st == ChunkState::Missing;
                 if st == ChunkState::Written {
                     written += 1;
                     sat[tr_i * w + (c / block.1 + 1) as usize] += 1;
@@ -177,7 +200,7 @@ impl ChunkPlane {
             table_cols: tc,
             sat,
             written,
-            unknown,
+            unknown: any_unknown && !any_missing,
             wrap: axes.row_axis.is_none(),
         }
     }
@@ -227,6 +250,88 @@ impl ChunkPlane {
     /// Written chunks in the flat 1-D strip `i0..i1` (wrap mode; rows are 1).
     pub fn count_flat(&self, i0: u64, i1: u64) -> (u64, u64) {
         self.count(0, 1, i0, i1)
+    }
+}
+
+/// How the grid lays a plane out in an area at a zoom: the chunks shown, chunks per cell and
+/// each cell's size in terminal cells. Zooming in first splits cells that aggregate chunks,
+/// then enlarges cells of one chunk; the area stays the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GridView {
+    pub r0: u64,
+    pub r1: u64,
+    pub c0: u64,
+    pub c1: u64,
+    /// Chunks per cell down and across.
+    pub sr: u64,
+    pub sc: u64,
+    /// A cell's height and width in terminal cells.
+    pub ch: u64,
+    pub cw: u64,
+}
+
+/// The largest cells zooming in makes (rows, cols of the terminal).
+const MAX_CELL: (u64, u64) = (4, 8);
+
+/// Chunks per cell and cell size along one axis of `n` chunks in `space` terminal cells.
+fn along(n: u64, space: u64, cell0: u64, max_cell: u64, zoom: u32) -> (u64, u64) {
+    let per0 = n.div_ceil((space / cell0).max(1)).max(1);
+    let m = 1u64 << zoom.min(40);
+    if per0 >= m {
+        (per0.div_ceil(m), cell0)
+    } else {
+        (1, (cell0 * (m / per0)).min(max_cell.max(cell0)))
+    }
+}
+
+impl ChunkPlane {
+    /// The layout at `zoom` from `pan` in `height` × `width` terminal cells (the cells area,
+    /// without labels).
+    pub fn grid_view(&self, zoom: u32, pan: (u64, u64), height: u64, width: u64) -> GridView {
+        let (rows, cols) = (self.rows.max(1), self.cols.max(1));
+        let (height, width) = (height.max(1), width.max(1));
+        // Few chunks: bigger cells (about twice as wide as tall, like a square).
+        let mut ch = (height / rows).clamp(1, 3);
+        let mut cw = (width / cols).clamp(1, 6);
+        cw = cw.min(2 * ch).max(1);
+        ch = ch.min((cw / 2).max(1));
+        let (sr, ch) = along(rows, height, ch, MAX_CELL.0.min(height), zoom);
+        let (sc, cw) = along(cols, width, cw, MAX_CELL.1.min(width), zoom);
+        let vis_r = ((height / ch).max(1) * sr).min(rows);
+        let vis_c = ((width / cw).max(1) * sc).min(cols);
+        let r0 = pan.0.min(rows - vis_r);
+        let c0 = pan.1.min(cols - vis_c);
+        GridView {
+            r0,
+            r1: (r0 + vis_r).min(self.rows),
+            c0,
+            c1: (c0 + vis_c).min(self.cols),
+            sr,
+            sc,
+            ch,
+            cw,
+        }
+    }
+
+    /// The cells area of a grid pane's inner `height` × `width`: (rows, cols, left margin).
+    /// Three rows go to the header, the ruler and the legend; the margin holds row numbers.
+    pub fn cells_area(&self, height: u16, width: u16) -> (u64, u64, u16) {
+        let digits = self.rows.max(self.cols).max(1).to_string().len() as u16;
+        let lm = digits + 1;
+        (
+            height.saturating_sub(3) as u64,
+            width.saturating_sub(lm + 1) as u64,
+            lm,
+        )
+    }
+
+    /// The deepest zoom that still changes the layout in that area.
+    pub fn max_zoom_in(&self, height: u64, width: u64) -> u32 {
+        let at = |z| {
+            let v = self.grid_view(z, (0, 0), height, width);
+            (v.sr, v.sc, v.ch, v.cw)
+        };
+        (0..40).find(|&z| at(z) == at(z + 1)).unwrap_or(40)
     }
 }
 
@@ -300,6 +405,24 @@ mod tests {
         assert_eq!(p.count_flat(0, 5), (1, 5));
         let u = ChunkMap::new(vec![4, 4], ChunkState::Unknown);
         assert!(ChunkPlane::build(&u, &PlaneAxes::default_for(2)).unknown);
+    }
+
+    #[test]
+    fn zoom_in_enlarges_cells_in_the_same_area() {
+        // 50 × 4 chunks in 8 rows × 40 columns: zoom 0 aggregates the rows.
+        let p = ChunkPlane::build(&map(&[50, 4], &[]), &PlaneAxes::default_for(2));
+        let v0 = p.grid_view(0, (0, 0), 8, 40);
+        assert_eq!((v0.r1 - v0.r0, v0.c1 - v0.c0), (50, 4));
+        assert!(v0.sr > 1);
+        let v2 = p.grid_view(2, (0, 0), 8, 40);
+        // Every column still shows, in wider cells; fewer chunks per row cell.
+        assert_eq!(v2.c1 - v2.c0, 4);
+        assert!(v2.cw > v0.cw && v2.sr < v0.sr, "{v0:?} {v2:?}");
+        assert!((v2.r1 - v2.r0) * v2.ch / v2.sr <= 8 && v2.cw * 4 <= 40);
+        let max = p.max_zoom_in(8, 40);
+        let vm = p.grid_view(max, (0, 0), 8, 40);
+        assert_eq!((vm.sr, vm.sc), (1, 1));
+        assert_eq!(vm.c1 - vm.c0, 4);
     }
 
     #[test]

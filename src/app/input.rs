@@ -1,6 +1,6 @@
 //! Keys and mouse → state changes. Called from `update()` only.
 //!
-//! Order: Ctrl-C always quits; an overlay (dialog, palette, help) takes the keys first; then
+//! Order: Ctrl-C closes an overlay, else quits; an overlay (dialog, palette, help) takes the keys first; then
 //! the store picker; then the catalog filter while it is being typed; then the keymap.
 
 use crossterm::event::{
@@ -10,7 +10,7 @@ use crossterm::event::{
 use super::action::{Effect, StoreTarget};
 use super::catalog::Row;
 use super::commands::{complete, parse_palette, CommandInfo, Invocation};
-use super::dialogs::{DialogEvent, DialogKind};
+use super::dialogs::{DialogEvent, DialogKind, Stage};
 use super::keymap::Command;
 use super::layout::{self, Pane};
 use super::notice::Notice;
@@ -23,7 +23,18 @@ pub fn on_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
         return;
     }
     if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
-        s.quit = true;
+        // Ctrl-C closes what is open over the screen first (never a write in flight).
+        match &s.overlay {
+            Some(Overlay::Dialog(d)) if d.stage != Stage::Running => {
+                let title = d.kind.title().to_lowercase();
+                s.overlay = None;
+                s.notify(Notice::info(format!(
+                    "{title} cancelled; nothing was written"
+                )));
+            }
+            Some(Overlay::Help { .. } | Overlay::Palette(_)) => s.overlay = None,
+            _ => s.quit = true,
+        }
         return;
     }
     if s.overlay.is_some() {
@@ -152,18 +163,8 @@ pub fn help_commands() -> Vec<CommandInfo> {
         scroll(Command::Up, "scroll up"),
         scroll(Command::PageDown, "page down").help_only(),
         scroll(Command::PageUp, "page up").help_only(),
-        CommandInfo::fixed("any key", "close", "close the help"),
+        CommandInfo::fixed("other keys", "close", "any other key closes the help"),
     ]
-}
-
-fn toggle_pause(s: &mut AppState) {
-    s.paused = !s.paused;
-    let msg = if s.paused {
-        "live updates paused"
-    } else {
-        "live updates resumed"
-    };
-    s.notify(Notice::info(msg));
 }
 
 fn on_picker_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
@@ -285,13 +286,15 @@ fn set_focus(s: &mut AppState, p: Pane) {
 /// a command that does not; its handler still refuses it (with a notice where it says why).
 pub fn applies(s: &AppState, cmd: Command) -> bool {
     let open = s.open.as_ref();
-    let on_array = open.is_some_and(|o| o.info.is_some());
+    let main = s.screen == Screen::Main;
+    // Writes act on the highlighted row: a group can only be deleted.
+    let on_group = main && s.selected_group().is_some();
+    let on_array = open.is_some_and(|o| o.info.is_some()) && !on_group;
     match cmd {
-        Command::Patch | Command::Extend | Command::Resize | Command::Delete => {
-            s.screen == Screen::Main && on_array
-        }
+        Command::Patch | Command::Extend | Command::Resize => main && on_array,
+        Command::Delete => main && (on_array || on_group),
         Command::Create | Command::Refresh => s.screen == Screen::Main,
-        Command::ZoomIn => open.is_some_and(|o| o.zoom < o.plane.max_zoom()),
+        Command::ZoomIn => open.is_some_and(|o| o.zoom < s.max_zoom()),
         Command::ZoomOut => open.is_some_and(|o| o.zoom > 0),
         Command::CycleAxes => open.is_some_and(|o| o.axes.fixed.len() > 2),
         Command::SliceNext | Command::SlicePrev => {
@@ -369,7 +372,7 @@ fn on_command(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {
         Command::Create => s.open_dialog(DialogKind::Create),
         Command::Delete => s.open_dialog(DialogKind::Delete),
         Command::Refresh => s.refresh(fx),
-        Command::Pause => toggle_pause(s),
+        Command::Pause => s.toggle_pause(fx),
         Command::Stores => s.screen = Screen::Picker,
         Command::ZoomIn | Command::ZoomOut => zoom(s, cmd == Command::ZoomIn),
         Command::CycleAxes => s.cycle_axes(fx),
@@ -438,8 +441,8 @@ fn catalog_move(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {
 }
 
 fn zoom(s: &mut AppState, inwards: bool) {
+    let max = s.max_zoom();
     let Some(o) = s.open.as_mut() else { return };
-    let max = o.plane.max_zoom();
     o.zoom = if inwards {
         (o.zoom + 1).min(max)
     } else {
@@ -448,11 +451,14 @@ fn zoom(s: &mut AppState, inwards: bool) {
 }
 
 fn grid_move(s: &mut AppState, cmd: Command) {
-    let Some(o) = s.open.as_mut() else { return };
-    let (r0, r1, c0, c1) = o.plane.viewport(o.zoom, o.pan);
+    let Some((zoom, pan)) = s.open.as_ref().map(|o| (o.zoom, o.pan)) else {
+        return;
+    };
+    let (r0, r1, c0, c1) = s.grid_viewport(zoom, pan);
     let (vr, vc) = ((r1 - r0).max(1), (c1 - c0).max(1));
     let (sr, sc) = ((vr / 8).max(1), (vc / 8).max(1));
     let (mut pr, mut pc) = (r0, c0);
+    let mut zoom = zoom;
     match cmd {
         Command::Up => pr = pr.saturating_sub(sr),
         Command::Down => pr += sr,
@@ -462,12 +468,14 @@ fn grid_move(s: &mut AppState, cmd: Command) {
         Command::PageDown => pr += vr,
         Command::Top => (pr, pc) = (0, 0),
         Command::Bottom => pr = u64::MAX,
-        Command::Open => o.zoom = 0,
+        Command::Open => zoom = 0,
         _ => {}
     }
     // Clamp through the viewport so the pan never leaves the grid.
-    let (r0, _, c0, _) = o.plane.viewport(o.zoom, (pr, pc));
-    o.pan = (r0, c0);
+    let (r0, _, c0, _) = s.grid_viewport(zoom, (pr, pc));
+    if let Some(o) = s.open.as_mut() {
+        (o.zoom, o.pan) = (zoom, (r0, c0));
+    }
 }
 
 fn history_move(s: &mut AppState, cmd: Command) {

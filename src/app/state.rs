@@ -1,12 +1,14 @@
 //! The application state. Changed only by `update()` (see `update/`); drawn by `ui`.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ratatui::layout::Rect;
 
 use crate::backend::{
-    ArrayData, ArrayInfo, Capabilities, ChunkMap, ConnectionState, Selection, StructureChange,
+    ArrayData, ArrayInfo, Capabilities, ChunkMap, ChunkState, ConnectionState, Selection,
+    StructureChange,
 };
 use crate::config::StoreSpec;
 
@@ -25,6 +27,10 @@ pub const STATUS_TTL: Duration = Duration::from_secs(8);
 pub const RATE_WINDOW: Duration = Duration::from_secs(2);
 /// At most this many recent chunk changes are remembered for highlighting.
 pub const MAX_CHANGES: usize = 10_000;
+/// At most this many chunks are remembered as seen written (live or by our own writes).
+pub const MAX_SEEN: usize = 200_000;
+/// At most this many live updates are held while paused; past it, resume reloads.
+pub const MAX_HELD: usize = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
@@ -120,6 +126,8 @@ pub struct OpenArray {
     pub chunks_error: Option<String>,
     /// The plane the grid and the preview show.
     pub axes: PlaneAxes,
+    /// The axes are extent's choice (not the user's): they follow the array as it grows.
+    pub axes_auto: bool,
     /// Which of the other axes `[`/`]` step (index into `axes.others()`).
     pub slice_axis: usize,
     /// Element index per axis: the preview's origin on the shown axes, the slice on the others.
@@ -130,6 +138,9 @@ pub struct OpenArray {
     pub pan: (u64, u64),
     /// Chunks that changed recently (grid coordinates), with when.
     pub changed: Vec<(Vec<u64>, Instant)>,
+    /// Chunks seen written (live events, our own writes): shown written even where the store
+    /// cannot list chunks (Tiled) or does not store them (all fill value).
+    pub seen: HashSet<Vec<u64>>,
     /// Newest first.
     pub history: Option<Vec<StructureChange>>,
     pub history_error: Option<String>,
@@ -154,12 +165,14 @@ impl OpenArray {
             chunks: None,
             chunks_error: None,
             axes: PlaneAxes::default_for(0),
+            axes_auto: true,
             slice_axis: 0,
             index: Vec::new(),
             plane: ChunkPlane::empty(),
             zoom: 0,
             pan: (0, 0),
             changed: Vec::new(),
+            seen: HashSet::new(),
             history: None,
             history_error: None,
             history_scroll: 0,
@@ -169,6 +182,77 @@ impl OpenArray {
             chunks_took: Duration::ZERO,
             shape_at_confirm: None,
         }
+    }
+
+    /// Remembers `chunks` as written and shows them so (bounded by `MAX_SEEN`).
+    pub fn mark_seen(&mut self, chunks: impl IntoIterator<Item = Vec<u64>>) {
+        let mut map = self.chunks.take();
+        let mut changed = false;
+        for c in chunks {
+            // Only the chunks of this write are looked at: cheap for a fast writer.
+            if let Some(m) = map.as_mut() {
+                if let Some(i) = m.index(&c).filter(|&i| m.states[i] != ChunkState::Written) {
+                    Arc::make_mut(m).states[i] = ChunkState::Written;
+                    changed = true;
+                }
+            }
+            if self.seen.len() < MAX_SEEN {
+                self.seen.insert(c);
+            }
+        }
+        self.chunks = map;
+        if changed {
+            self.rebuild_plane();
+        }
+    }
+
+    /// Forgets chunks seen written past `grid` (a shrink erased them).
+    pub fn forget_seen_past(&mut self, grid: &[u64]) {
+        self.seen
+            .retain(|c| c.len() == grid.len() && c.iter().zip(grid).all(|(i, n)| i < n));
+    }
+
+    /// `map` with the chunks seen written marked written.
+    pub fn overlay_seen(&self, map: Arc<ChunkMap>) -> Arc<ChunkMap> {
+        let stale = self.seen.iter().any(|c| {
+            map.index(c)
+                .is_some_and(|i| map.states[i] != ChunkState::Written)
+        });
+        if !stale {
+            return map;
+        }
+        let mut map = map;
+        let m = Arc::make_mut(&mut map);
+        for c in &self.seen {
+            if let Some(i) = m.index(c) {
+                m.states[i] = ChunkState::Written;
+            }
+        }
+        map
+    }
+
+    /// Chooses the plane's axes again for `grid` (when extent chose them, or the rank
+    /// changed); true when they changed.
+    pub fn choose_axes(&mut self, grid: &[u64]) -> bool {
+        let resizable = self.info.as_ref().map(|i| i.resizable.clone());
+        let rank_changed = self.axes.fixed.len() != grid.len();
+        if !self.axes_auto && !rank_changed {
+            return false;
+        }
+        let axes = PlaneAxes::for_array(grid, resizable.as_deref().unwrap_or(&[]));
+        let same = axes.row_axis == self.axes.row_axis && axes.col_axis == self.axes.col_axis;
+        if same && !rank_changed {
+            return false;
+        }
+        self.axes = axes;
+        self.axes_auto = true;
+        if rank_changed {
+            self.index = vec![0; grid.len()];
+            self.slice_axis = 0;
+        }
+        self.zoom = 0;
+        self.pan = (0, 0);
+        true
     }
 
     /// Rebuilds the plane from the chunk map (after the map or the axes changed).
@@ -211,6 +295,10 @@ pub struct AppState {
     pub status: Option<Status>,
     /// Live updates are paused (the view holds still for inspection).
     pub paused: bool,
+    /// What arrived while paused, applied in order on resume (bounded by `MAX_HELD`).
+    pub held: Vec<super::action::Action>,
+    /// More than `MAX_HELD` arrived while paused: resume reloads everything instead.
+    pub held_overflow: bool,
     /// The array a live watch follows (set by `Action::Watching`).
     pub watched: Option<String>,
     /// When the catalog was last listed again for nodes made by others.
@@ -246,6 +334,8 @@ impl AppState {
             picker: Picker::new(&[]),
             status: None,
             paused: false,
+            held: Vec::new(),
+            held_overflow: false,
             watched: None,
             catalog_polled: None,
             writes: std::collections::VecDeque::new(),
@@ -283,6 +373,39 @@ impl AppState {
     pub fn catalog_height(&self) -> usize {
         // Border (2) and the filter line (1).
         self.areas().catalog.height.saturating_sub(3) as usize
+    }
+
+    /// The chunk grid's cells area (rows, cols) as drawn now, for zoom and pan.
+    pub fn grid_cells(&self) -> (u64, u64) {
+        let (Some(o), Some(r)) = (&self.open, layout::areas(self.size, Pane::Grid).grid) else {
+            return (1, 1);
+        };
+        let i = layout::inner(r);
+        let (h, w, _) = o.plane.cells_area(i.height, i.width);
+        (h, w)
+    }
+
+    /// The deepest zoom of the open array's grid (0 when nothing is open).
+    pub fn max_zoom(&self) -> u32 {
+        let Some(o) = &self.open else { return 0 };
+        if o.plane.wrap {
+            return o.plane.max_zoom();
+        }
+        let (h, w) = self.grid_cells();
+        o.plane.max_zoom_in(h, w)
+    }
+
+    /// The chunks the grid shows now: `(r0, r1, c0, c1)`.
+    pub fn grid_viewport(&self, zoom: u32, pan: (u64, u64)) -> (u64, u64, u64, u64) {
+        let Some(o) = &self.open else {
+            return (0, 0, 0, 0);
+        };
+        if o.plane.wrap {
+            return o.plane.viewport(zoom, pan);
+        }
+        let (h, w) = self.grid_cells();
+        let v = o.plane.grid_view(zoom, pan, h, w);
+        (v.r0, v.r1, v.c0, v.c1)
     }
 
     pub fn open_info(&self) -> Option<&ArrayInfo> {

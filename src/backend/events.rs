@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use super::error::{Error, ErrorKind};
+
 /// A change seen on a store, for live views and `extent watch`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -57,6 +59,14 @@ pub enum ConnectionState {
     Reconnecting,
     /// Given up until asked again.
     Offline,
+    /// The store refused the credentials (401 / 403); retrying will not help until they change.
+    #[serde(rename = "auth_refused")]
+    AuthRefused,
+    /// The store cannot be reached (no connection, no answer in time); trying again.
+    Unreachable,
+    /// The store answered with an error (5xx, or an answer that makes no sense); trying again.
+    #[serde(rename = "server_error")]
+    ServerError,
 }
 
 impl ConnectionState {
@@ -68,7 +78,31 @@ impl ConnectionState {
             ConnectionState::Polling => "polling",
             ConnectionState::Reconnecting => "reconnecting",
             ConnectionState::Offline => "offline",
+            ConnectionState::AuthRefused => "auth_refused",
+            ConnectionState::Unreachable => "unreachable",
+            ConnectionState::ServerError => "server_error",
         }
+    }
+
+    /// The state after `error` cut the link: refused credentials, a store out of reach (a
+    /// transport failure, kept as the error's source), or an error from the store itself.
+    pub fn after(error: &Error) -> ConnectionState {
+        match error.kind {
+            ErrorKind::Auth => ConnectionState::AuthRefused,
+            ErrorKind::Io if error.source.is_some() => ConnectionState::Unreachable,
+            _ => ConnectionState::ServerError,
+        }
+    }
+
+    /// The link is down (for whatever reason).
+    pub fn is_down(self) -> bool {
+        matches!(
+            self,
+            ConnectionState::Offline
+                | ConnectionState::AuthRefused
+                | ConnectionState::Unreachable
+                | ConnectionState::ServerError
+        )
     }
 }
 
@@ -83,3 +117,25 @@ pub enum WatchMessage {
 
 /// Where a watch delivers its messages.
 pub type WatchReceiver = tokio::sync::mpsc::Receiver<WatchMessage>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_after_an_error_names_what_is_wrong() {
+        let after = |e: Error| ConnectionState::after(&e);
+        assert_eq!(after(Error::auth("401")), ConnectionState::AuthRefused);
+        let transport = std::io::Error::other("connection refused");
+        assert_eq!(
+            after(Error::io("no answer").with_source(transport)),
+            ConnectionState::Unreachable
+        );
+        assert_eq!(
+            after(Error::io("failed (503)")),
+            ConnectionState::ServerError
+        );
+        assert!(ConnectionState::ServerError.is_down());
+        assert!(!ConnectionState::Live.is_down());
+    }
+}

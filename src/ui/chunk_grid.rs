@@ -45,7 +45,7 @@ impl ChunkGrid<'_> {
         let t = self.theme;
         if changed {
             (CHANGED, t.chunk_changed)
-        } else if self.plane.unknown {
+        } else if (total == 0 || written == 0) && self.plane.unknown {
             (UNKNOWN, t.chunk_unknown)
         } else if total == 0 || written == 0 {
             (MISSING, t.chunk_missing)
@@ -66,10 +66,12 @@ impl ChunkGrid<'_> {
 
     fn legend(&self) -> String {
         if self.plane.unknown {
-            format!("{UNKNOWN} unknown: this store does not list chunks  {CHANGED} changed")
+            format!(
+                "{WRITTEN} seen written  {UNKNOWN} not listed by this store  {CHANGED} just changed"
+            )
         } else {
             format!(
-                "{WRITTEN} written  {} partly  {MISSING} missing  {CHANGED} just changed",
+                "{WRITTEN} written  {} partly  {MISSING} missing or all fill value  {CHANGED} just changed",
                 PARTIAL[1]
             )
         }
@@ -89,26 +91,28 @@ impl Widget for ChunkGrid<'_> {
             return;
         }
         let p = self.plane;
-        let (r0, r1, c0, c1) = p.viewport(self.zoom, self.pan);
-        let cells_h = (area.height - 3) as u64;
-        let digits = r1.max(c1).max(1).to_string().len() as u16;
-        let lm = digits + 1;
-        let avail_w = area.width.saturating_sub(lm + 1) as u64;
+        // The 1-D strip zooms by its viewport; the 2-D grid by its `GridView` below.
+        let (_, _, c0, c1) = p.viewport(self.zoom, self.pan);
+        let (cells_h, avail_w, lm) = p.cells_area(area.height, area.width);
+        let digits = lm - 1;
         if avail_w == 0 {
             return;
         }
-        let pct = {
+        let written = {
             let (wr, tot) = p.count(0, p.rows, 0, p.cols);
-            if tot == 0 {
-                0.0
+            if p.unknown {
+                // The store lists no chunks: only what was seen written is known.
+                format!("≥ {wr} written (seen live)")
+            } else if tot == 0 {
+                "0% written".to_string()
             } else {
-                100.0 * wr as f64 / tot as f64
+                format!("{:.0}% written", 100.0 * wr as f64 / tot as f64)
             }
         };
         let top = area.y;
         let grid_y = area.y + 1;
         let x0 = area.x + lm;
-        let (rows_used, cols_used, header) = if p.wrap {
+        let (rows_used, cols_used, header, c0, c1) = if p.wrap {
             // 1-D: a strip that wraps over lines.
             let vc = c1 - c0;
             let cell_w: u64 = if vc * 2 <= avail_w { 2 } else { 1 };
@@ -156,19 +160,17 @@ impl Widget for ChunkGrid<'_> {
                 n_cells.div_ceil(per_line),
                 n_cells.min(per_line) * cell_w,
                 format!(
-                    "{} chunks along axis {} · cell = {per} · {pct:.0}% written",
+                    "{} chunks along axis {} · cell = {per} · {written}",
                     p.cols, self.col_axis
                 ),
+                c0,
+                c1,
             )
         } else {
+            let v = p.grid_view(self.zoom, self.pan, cells_h, avail_w);
+            let (r0, r1, c0, c1) = (v.r0, v.r1, v.c0, v.c1);
             let (vr, vc) = (r1 - r0, c1 - c0);
-            // Few chunks: bigger cells (about twice as wide as tall, like a square).
-            let mut ch: u64 = (cells_h / vr.max(1)).clamp(1, 3);
-            let mut cw: u64 = (avail_w / vc.max(1)).clamp(1, 6);
-            cw = cw.min(2 * ch).max(1);
-            ch = ch.min((cw / 2).max(1));
-            let sr = vr.div_ceil(cells_h / ch).max(1);
-            let sc = vc.div_ceil(avail_w / cw).max(1);
+            let (sr, sc, ch, cw) = (v.sr, v.sc, v.ch, v.cw);
             let changed_cells: HashSet<(u64, u64)> = self
                 .changed
                 .iter()
@@ -220,9 +222,11 @@ impl Widget for ChunkGrid<'_> {
                 nr * ch,
                 nc * cw,
                 format!(
-                    "{}×{} chunks (↓{rows_axis} →axis {}) · cell {sr}×{sc} · {pct:.0}% written{}",
+                    "{}×{} chunks (↓{rows_axis} →axis {}) · cell {sr}×{sc} · {written}{}",
                     p.rows, p.cols, self.col_axis, self.slice
                 ),
+                c0,
+                c1,
             )
         };
         render_footer(

@@ -88,9 +88,10 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, d: &Dialog) {
         .sum();
     let h = (rows as u16 + 2).min(area.height);
     let r = centered(area, w, h);
-    let title = match &d.target {
-        Some(info) => format!(" {} {} ", d.kind.title(), info.path),
-        None => format!(" {} ", d.kind.title()),
+    let title = match (&d.group, &d.target) {
+        (Some(g), _) => format!(" {} group {} ", d.kind.title(), g.path),
+        (None, Some(info)) => format!(" {} {} ", d.kind.title(), info.path),
+        (None, None) => format!(" {} ", d.kind.title()),
     };
     frame.render_widget(Clear, r);
     frame.render_widget(pane_block(title, true, t), r);

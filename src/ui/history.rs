@@ -68,6 +68,23 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
         ),
         t.label,
     )];
+    // The current shape leads: a change seen live shows before the history is read again.
+    let now = open.info.as_ref().map(|i| &i.shape);
+    let newest = h.first().and_then(|c| c.new_shape.as_ref());
+    let lags = |s: &&Vec<u64>| newest.is_some_and(|n| n != *s && n.len() == s.len());
+    if let Some(shape) = now.filter(lags) {
+        let text = format!(
+            "{:<tw$} {:<aw$} {:<cw$} {} → {}",
+            "now",
+            "",
+            "seen",
+            newest
+                .map(|s| shape_compact(s))
+                .unwrap_or_else(|| "∅".into()),
+            shape_compact(shape)
+        );
+        lines.push(Line::styled(fit(&text, w), t.dim));
+    }
     if h.is_empty() {
         lines.push(Line::styled("no structure changes recorded", t.dim));
     }

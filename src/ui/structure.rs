@@ -76,8 +76,12 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
     ));
     let written = match (&open.chunks, &open.chunks_error) {
         (_, Some(e)) => fit(e, vw),
-        (Some(_), None) if !s.capabilities.lists_chunks || open.plane.unknown => {
-            "unknown: this store does not list chunks".to_string()
+        (Some(m), None) if !s.capabilities.lists_chunks || open.plane.unknown => {
+            format!(
+                "≥ {} of {} (seen live; the store lists none)",
+                m.written(),
+                m.states.len()
+            )
         }
         (Some(m), None) => {
             let w = m.written();

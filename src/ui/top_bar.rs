@@ -18,12 +18,17 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
     if s.screen == Screen::Main {
         left.push_str(&format!(" │ {}", fit_left(&s.store_label, 32)));
         let conn = match s.connection {
-            Some(ConnectionState::Polling | ConnectionState::Live) if s.paused => {
-                "⏸ paused".to_string()
+            Some(_) if s.paused && s.held_overflow => "⏸ paused (many updates held)".into(),
+            Some(_) if s.paused && !s.held.is_empty() => {
+                format!("⏸ paused ({} updates held)", s.held.len())
             }
+            Some(_) if s.paused => "⏸ paused".to_string(),
             Some(ConnectionState::Live) => "● live".to_string(),
             Some(ConnectionState::Polling) => "○ polling".to_string(),
             Some(ConnectionState::Offline) => "✗ offline".to_string(),
+            Some(ConnectionState::AuthRefused) => "✗ auth refused (401/403)".to_string(),
+            Some(ConnectionState::Unreachable) => "✗ server unreachable".to_string(),
+            Some(ConnectionState::ServerError) => "✗ server error".to_string(),
             Some(other) => format!("… {}", other.name()),
             None => "… no store".to_string(),
         };

@@ -99,3 +99,88 @@ pub fn page_loaded(s: &mut AppState, parent: &str, entries: Vec<NodeEntry>) {
         }),
     });
 }
+
+/// The screen `state` draws (monochrome theme), one trimmed line per row.
+pub fn render(state: &AppState) -> String {
+    let theme = extent::ui::theme::Theme::monochrome();
+    let (w, h) = (state.size.width, state.size.height);
+    let backend = ratatui::backend::TestBackend::new(w, h);
+    let mut term = ratatui::Terminal::new(backend).expect("terminal");
+    let view = extent::ui::View {
+        state,
+        theme: &theme,
+    };
+    term.draw(|f| extent::ui::draw(f, &view)).expect("draw");
+    let buf = term.backend().buffer();
+    let mut out = String::new();
+    for y in 0..h {
+        let line: String = (0..w).map(|x| buf[(x, y)].symbol()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Runs what `update` asks of the store `b` (listings, structure, chunks, history, writes) the
+/// way the runtime does, feeding each answer back, until nothing is left. Live watches,
+/// previews and `.npy` reads are not run.
+pub fn drive(
+    rt: &tokio::runtime::Runtime,
+    b: &std::sync::Arc<dyn extent::backend::Backend>,
+    s: &mut AppState,
+    a: Action,
+) {
+    use extent::app::action::{Effect, Loaded, OpOutcome, Operation};
+    let mut queue = vec![a];
+    while let Some(a) = queue.pop() {
+        for e in s.update(a) {
+            let done = match e {
+                Effect::LoadPage { parent, offset } => JobResult::PageLoaded {
+                    result: rt.block_on(b.list_page(&parent, offset, 100)),
+                    parent,
+                    offset,
+                },
+                Effect::Show { path } => JobResult::InfoLoaded(Loaded {
+                    result: rt.block_on(b.show(&path)),
+                    path,
+                }),
+                Effect::Chunks { path } => JobResult::ChunksLoaded(Loaded {
+                    result: rt.block_on(b.chunk_states(&path)).map(std::sync::Arc::new),
+                    path,
+                }),
+                Effect::History { path } => JobResult::HistoryLoaded(Loaded {
+                    result: rt.block_on(b.history(&path)),
+                    path,
+                }),
+                Effect::Run(op) => {
+                    let summary = op.summary();
+                    let result = match *op {
+                        Operation::Delete { path } => {
+                            rt.block_on(b.delete(&path)).map(|_| OpOutcome::Deleted)
+                        }
+                        Operation::Patch {
+                            path,
+                            offset,
+                            data,
+                            extend,
+                        } => rt
+                            .block_on(b.patch(&path, &offset, &data, extend))
+                            .map(|i| OpOutcome::Info(Box::new(i))),
+                        Operation::Resize { path, shape, cause } => rt
+                            .block_on(b.resize(&path, &shape, cause))
+                            .map(|i| OpOutcome::Info(Box::new(i))),
+                        Operation::Create(req) => rt
+                            .block_on(b.create(&req.0))
+                            .map(|i| OpOutcome::Info(Box::new(i))),
+                    };
+                    JobResult::OpDone {
+                        op: summary,
+                        result,
+                    }
+                }
+                _ => continue,
+            };
+            queue.push(done.into());
+        }
+    }
+}

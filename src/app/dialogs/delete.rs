@@ -1,8 +1,8 @@
-//! Delete: removes the array; needs its name typed.
+//! Delete: removes the array, or a group with everything in it; needs its name typed.
 
 use crate::backend::{fmt_shape, ChunkState};
 
-use super::{confirm_name, human_bytes, Plan, PlanContext, PreviewLine};
+use super::{confirm_name, human_bytes, GroupTarget, Plan, PlanContext, PreviewLine};
 use crate::app::action::Operation;
 
 pub fn plan(ctx: PlanContext<'_>) -> Result<Plan, String> {
@@ -34,4 +34,30 @@ pub fn plan(ctx: PlanContext<'_>) -> Result<Plan, String> {
         },
         confirm_text: Some(confirm_name(&info.path)),
     })
+}
+
+/// Deleting a group takes every array and group under it.
+pub fn plan_group(g: &GroupTarget) -> Plan {
+    let plural = if g.arrays == 1 { "array" } else { "arrays" };
+    let arrays = if g.more {
+        format!(
+            "at least {} {plural} (not all of the group is listed)",
+            g.arrays
+        )
+    } else {
+        format!("{} {plural}", g.arrays)
+    };
+    Plan {
+        preview: vec![
+            PreviewLine::loss(
+                "deletes",
+                format!("group '{}' and everything in it", g.path),
+            ),
+            PreviewLine::loss("arrays lost", arrays),
+        ],
+        op: Operation::Delete {
+            path: g.path.clone(),
+        },
+        confirm_text: Some(confirm_name(&g.path)),
+    }
 }

@@ -172,11 +172,22 @@ pub enum DialogEvent {
     NeedsNpy(String),
 }
 
+/// A group a dialog acts on (delete): its path and the arrays under it the catalog has loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupTarget {
+    pub path: String,
+    pub arrays: usize,
+    /// Parts of the group are not listed yet: there may be more arrays.
+    pub more: bool,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dialog {
     pub kind: DialogKind,
     /// The array the dialog acts on (its structure when the dialog opened / last refresh).
     pub target: Option<ArrayInfo>,
+    /// The group the dialog acts on instead of an array (delete only).
+    pub group: Option<GroupTarget>,
     pub fields: Vec<Field>,
     pub focus: usize,
     pub stage: Stage,
@@ -205,6 +216,7 @@ impl Dialog {
         let mut d = Dialog {
             kind,
             target: target.cloned(),
+            group: None,
             fields,
             focus: 0,
             stage: Stage::Edit,
@@ -214,6 +226,19 @@ impl Dialog {
         };
         d.replan(ctx);
         if d.fields.is_empty() && d.plan.is_ok() {
+            d.stage = Stage::Confirm {
+                typed: String::new(),
+            };
+        }
+        d
+    }
+
+    /// Deleting a group (and everything in it); confirmed by typing its name.
+    pub fn delete_group(group: GroupTarget, ctx: PlanContext<'_>) -> Dialog {
+        let mut d = Dialog::open(DialogKind::Delete, None, "", ctx);
+        d.group = Some(group);
+        d.replan(ctx);
+        if d.plan.is_ok() {
             d.stage = Stage::Confirm {
                 typed: String::new(),
             };
@@ -233,7 +258,10 @@ impl Dialog {
             DialogKind::Extend => extend::plan(&self.fields, ctx),
             DialogKind::Resize => resize::plan(&self.fields, ctx),
             DialogKind::Create => create::plan(&self.fields, ctx),
-            DialogKind::Delete => delete::plan(ctx),
+            DialogKind::Delete => match &self.group {
+                Some(g) => Ok(delete::plan_group(g)),
+                None => delete::plan(ctx),
+            },
         };
     }
 

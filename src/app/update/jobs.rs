@@ -2,15 +2,15 @@
 
 use std::sync::Arc;
 
+use crate::backend::geometry;
 use crate::backend::{
     fmt_shape, ArrayInfo, Capabilities, ChunkMap, ConnectionState, NodeEntry, NodeKind,
 };
 
 use super::super::action::{Effect, JobResult, Loaded, OpKind, OpOutcome, OpSummary};
 use super::super::catalog::{Catalog, SEARCH_NODES, SEARCH_REQUESTS};
-use super::super::chunk_plane::PlaneAxes;
 use super::super::notice::Notice;
-use super::super::state::{AppState, Overlay, PreviewData, Screen, MAX_CHANGES};
+use super::super::state::{AppState, Overlay, PreviewData, Screen, MAX_CHANGES, MAX_SEEN};
 use super::{error_text, newly_written, page_effect, plan_ctx};
 
 impl AppState {
@@ -40,10 +40,10 @@ impl AppState {
                 offset,
                 result,
             } => {
-                let result = result.map_err(|e| error_text(&e, Some(&self.keymap)));
-                if result.is_err() && parent.is_empty() {
-                    self.connection = Some(ConnectionState::Offline);
+                if let (Err(e), true) = (&result, parent.is_empty()) {
+                    self.connection = Some(ConnectionState::after(e));
                 }
+                let result = result.map_err(|e| error_text(&e, Some(&self.keymap)));
                 let follow = self.catalog.apply_page(&parent, offset, result);
                 fx.extend(follow.into_iter().map(page_effect));
                 fx.extend(
@@ -166,23 +166,23 @@ impl AppState {
             return;
         }
         let first = open.info.is_none();
-        let shape_changed = open.info.as_ref().is_some_and(|o| o.shape != info.shape);
-        if open.info.as_ref().map(|o| o.ndim()) != Some(info.ndim()) {
-            open.axes = PlaneAxes::for_grid(&info.chunk_grid());
-            open.index = vec![0; info.ndim()];
-            open.slice_axis = 0;
+        let old = open.info.as_ref().map(|o| o.shape.clone());
+        let shape_changed = old.as_ref().is_some_and(|o| *o != info.shape);
+        let rank_changed = old.as_ref().map(|o| o.len()) != Some(info.ndim());
+        let grid = info.chunk_grid();
+        // Axes are chosen from the structure (which axis grows), so it goes in first.
+        open.info = Some(info.clone());
+        if open.choose_axes(&grid) || rank_changed {
+            open.index.resize(info.ndim(), 0);
+            open.rebuild_plane();
         }
         for (i, &s) in open.index.iter_mut().zip(&info.shape) {
             *i = (*i).min(s.saturating_sub(1));
         }
         open.error = None;
+        open.forget_seen_past(&grid);
         self.catalog.set_shape(path, &info.shape);
         if shape_changed {
-            let old = open
-                .info
-                .as_ref()
-                .map(|o| o.shape.clone())
-                .unwrap_or_default();
             tracing::debug!(path, old = ?old, new = ?info.shape, "shape changed");
             fx.push(Effect::History {
                 path: path.to_string(),
@@ -225,6 +225,7 @@ impl AppState {
             }
         };
         open.chunks_error = None;
+        let map = open.overlay_seen(map);
         if open.chunks.as_ref().is_some_and(|old| **old == *map) {
             self.dirty = false;
             return;
@@ -239,10 +240,7 @@ impl AppState {
             let excess = open.changed.len().saturating_sub(MAX_CHANGES);
             open.changed.drain(..excess);
         }
-        if open.axes.fixed.len() != map.grid.len() {
-            open.axes = PlaneAxes::for_grid(&map.grid);
-            open.index = vec![0; map.grid.len()];
-        }
+        open.choose_axes(&map.grid);
         open.chunks = Some(map);
         open.rebuild_plane();
         if data_changed {
@@ -272,7 +270,13 @@ impl AppState {
             Ok(OpOutcome::Deleted) => {
                 self.overlay = None;
                 self.catalog.remove(&op.path);
-                if self.open.as_ref().is_some_and(|o| o.path == op.path) {
+                // A deleted group takes the open array with it when it was inside.
+                let inside = format!("{}/", op.path);
+                if self
+                    .open
+                    .as_ref()
+                    .is_some_and(|o| o.path == op.path || o.path.starts_with(&inside))
+                {
                     self.close_array(fx);
                 }
                 self.notify(Notice::ok(format!("deleted {}", op.path)));
@@ -281,6 +285,14 @@ impl AppState {
             Ok(OpOutcome::Info(info)) => {
                 let info = *info;
                 self.overlay = None;
+                // What we wrote is written, whether or not the store lists (or stores) it.
+                if let (Some(open), Some((offset, shape))) = (
+                    self.open.as_mut().filter(|o| o.path == info.path),
+                    &op.region,
+                ) {
+                    let spans = geometry::chunk_span(offset, shape, &info.chunks);
+                    open.mark_seen(spans.into_iter().flat_map(|s| s.iter()).take(MAX_SEEN));
+                }
                 let old = self
                     .open
                     .as_mut()

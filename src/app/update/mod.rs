@@ -6,6 +6,7 @@
 mod errors;
 mod jobs;
 mod navigation;
+mod pause;
 mod watch;
 
 pub use errors::error_text;
@@ -40,6 +41,9 @@ impl AppState {
     }
 
     fn apply(&mut self, action: Action, fx: &mut Vec<Effect>) {
+        let Some(action) = self.hold(action) else {
+            return;
+        };
         match action {
             Action::Key(k) => super::input::on_key(self, &k, fx),
             Action::Mouse(m) => super::input::on_mouse(self, &m, fx),
@@ -97,7 +101,8 @@ impl AppState {
         {
             self.writes.pop_front();
         }
-        if let Some(open) = &mut self.open {
+        // Paused, highlights hold still too.
+        if let Some(open) = self.open.as_mut().filter(|_| !self.paused) {
             let before = open.changed.len();
             open.changed.retain(|(_, t)| now.duration_since(*t) < FADE);
             changed |= open.changed.len() != before;
@@ -195,7 +200,7 @@ mod tests {
     }
 
     /// A store with arrays `a` and `b`, the first selected and open.
-    fn state() -> (AppState, Vec<Effect>) {
+    pub(super) fn state() -> (AppState, Vec<Effect>) {
         let mut s = AppState::new("t", caps());
         s.update(Action::Resize(80, 24));
         s.update(Action::StoreReady {

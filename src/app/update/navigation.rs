@@ -4,9 +4,10 @@
 use crate::backend::{normalize_path, NodeKind, Selection};
 
 use super::super::action::{Effect, StoreTarget};
+use super::super::catalog::Row;
 use super::super::catalog::{SEARCH_NODES, SEARCH_REQUESTS};
 use super::super::chunk_plane::PlaneAxes;
-use super::super::dialogs::{Dialog, DialogKind};
+use super::super::dialogs::{Dialog, DialogKind, GroupTarget};
 use super::super::layout::{self, Pane};
 use super::super::notice::Notice;
 use super::super::state::{AppState, OpenArray, Overlay, Screen};
@@ -110,9 +111,52 @@ impl AppState {
         });
     }
 
-    /// Opens a write dialog (when there is something to act on).
+    /// The highlighted catalog row when it is a group: its path and the arrays loaded under it.
+    pub fn selected_group(&self) -> Option<GroupTarget> {
+        let Some(Row::Node(id)) = self.catalog.selected_row() else {
+            return None;
+        };
+        let node = self.catalog.node(id)?;
+        if node.entry.kind != NodeKind::Group {
+            return None;
+        }
+        let (mut arrays, mut more) = (0, false);
+        let mut stack = vec![id];
+        while let Some(i) = stack.pop() {
+            let Some(n) = self.catalog.node(i) else {
+                continue;
+            };
+            match n.entry.kind {
+                NodeKind::Array => arrays += 1,
+                _ => {
+                    more |= !n.complete;
+                    stack.extend(n.children.iter().copied());
+                }
+            }
+        }
+        Some(GroupTarget {
+            path: node.entry.path.clone(),
+            arrays,
+            more,
+        })
+    }
+
+    /// Opens a write dialog for the highlighted row (when there is something to act on).
     pub fn open_dialog(&mut self, kind: DialogKind) {
         if self.screen != Screen::Main {
+            return;
+        }
+        if let Some(g) = self.selected_group().filter(|_| kind != DialogKind::Create) {
+            if kind == DialogKind::Delete {
+                let ctx = plan_ctx(None, self.capabilities);
+                self.overlay = Some(Overlay::Dialog(Box::new(Dialog::delete_group(g, ctx))));
+            } else {
+                self.notify(Notice::error(format!(
+                    "'{}' is a group: {} needs an array; select one in the catalog",
+                    g.path,
+                    kind.title().to_lowercase()
+                )));
+            }
             return;
         }
         let info = self.open_info().cloned();
@@ -229,6 +273,7 @@ impl AppState {
         let (r, c) = pairs[(i + 1) % pairs.len()];
         open.axes.row_axis = Some(r);
         open.axes.col_axis = c;
+        open.axes_auto = false;
         open.slice_axis = 0;
         open.zoom = 0;
         open.pan = (0, 0);

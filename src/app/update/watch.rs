@@ -5,7 +5,8 @@ use crate::backend::{ChunkMap, ChunkState, EventKind, NodeEntry, NodeKind};
 
 use super::super::action::Effect;
 use super::super::notice::Notice;
-use super::super::state::{AppState, MAX_CHANGES, RATE_WINDOW};
+use super::super::state::{AppState, Overlay, MAX_CHANGES, MAX_SEEN, RATE_WINDOW};
+use super::plan_ctx;
 
 impl AppState {
     /// A change seen on the store (live events from the backend stream, or our own writes).
@@ -28,8 +29,9 @@ impl AppState {
                 }
             }
             EventKind::ShapeChanged { new, .. } => {
-                self.catalog.set_shape(path, &new);
+                self.set_current_shape(path, &new);
                 if is_open {
+                    self.request_preview(fx, true);
                     fx.push(Effect::Show {
                         path: path.to_string(),
                     });
@@ -48,13 +50,18 @@ impl AppState {
                     if let Some(open) = self.open.as_mut() {
                         if let Some(info) = &open.info {
                             // Bounded: a huge write highlights its first chunks only.
-                            let touched = geometry::chunk_span(&offset, &shape, &info.chunks)
-                                .into_iter()
-                                .flat_map(|span| span.iter())
-                                .take(4096);
-                            open.changed.extend(touched.map(|c| (c, now)));
+                            let touched: Vec<Vec<u64>> =
+                                geometry::chunk_span(&offset, &shape, &info.chunks)
+                                    .into_iter()
+                                    .flat_map(|span| span.iter())
+                                    .take(MAX_SEEN)
+                                    .collect();
+                            open.changed
+                                .extend(touched.iter().take(4096).map(|c| (c.clone(), now)));
                             let excess = open.changed.len().saturating_sub(MAX_CHANGES);
                             open.changed.drain(..excess);
+                            // Seen written stays written (Tiled lists no chunks).
+                            open.mark_seen(touched);
                         }
                     }
                     fx.push(Effect::Chunks {
@@ -63,6 +70,48 @@ impl AppState {
                     // The values shown may be among those just written.
                     self.request_preview(fx, true);
                 }
+            }
+        }
+    }
+
+    /// The one current shape of `path`: the catalog, the structure (and the dialog acting on
+    /// it) take it at once, before the structure is read again.
+    pub(super) fn set_current_shape(&mut self, path: &str, new: &[u64]) {
+        self.catalog.set_shape(path, new);
+        let caps = self.capabilities;
+        let Some(open) = self.open.as_mut().filter(|o| o.path == path) else {
+            return;
+        };
+        let Some(info) = open.info.as_mut().filter(|i| i.ndim() == new.len()) else {
+            return;
+        };
+        info.shape = new.to_vec();
+        let info = info.clone();
+        let grid = info.chunk_grid();
+        for (i, &n) in open.index.iter_mut().zip(new) {
+            *i = (*i).min(n.saturating_sub(1));
+        }
+        open.forget_seen_past(&grid);
+        // The chunk map takes the new grid at once (new chunks not written yet, or unknown).
+        let regrid = open.chunks.as_ref().filter(|m| m.grid != grid);
+        if let Some(Ok(mut m)) = regrid.map(|_| ChunkMap::for_array(&info, ChunkState::Missing)) {
+            let old = open.chunks.as_deref();
+            for (i, st) in m.states.iter_mut().enumerate() {
+                let at = unravel(i as u64, &grid);
+                *st = match old.and_then(|o| o.index(&at).map(|j| o.states[j])) {
+                    Some(known) => known,
+                    None if caps.lists_chunks => ChunkState::Missing,
+                    None => ChunkState::Unknown,
+                };
+            }
+            open.chunks = Some(open.overlay_seen(std::sync::Arc::new(m)));
+            open.choose_axes(&grid);
+            open.rebuild_plane();
+        }
+        if let Some(Overlay::Dialog(d)) = &mut self.overlay {
+            if d.target.as_ref().is_some_and(|t| t.path == path) {
+                d.target = open.info.clone();
+                d.replan(plan_ctx(Some(open), caps));
             }
         }
     }

@@ -58,7 +58,8 @@ enum MetaAnswer {
     Unchanged,
     Shape(Vec<u64>, Vec<u64>),
     Missing,
-    Failed,
+    /// The metadata could not be read: what that says about the link.
+    Failed(ConnectionState),
 }
 
 /// Starts following the node; messages arrive on the returned channel until it is dropped.
@@ -122,14 +123,14 @@ impl Watcher {
                     Ok(r) => MetaAnswer::Shape(r.info.shape, r.info.chunks),
                     Err(e) => {
                         tracing::debug!("{}", e.chain());
-                        MetaAnswer::Failed
+                        MetaAnswer::Failed(ConnectionState::ServerError)
                     }
                 }
             }
             Err(e) if e.kind == ErrorKind::NotFound => MetaAnswer::Missing,
             Err(e) => {
                 tracing::debug!("{}", e.chain());
-                MetaAnswer::Failed
+                MetaAnswer::Failed(ConnectionState::after(&e))
             }
         }
     }
@@ -161,7 +162,7 @@ impl Watcher {
                 }
                 true
             }
-            MetaAnswer::Unchanged | MetaAnswer::Failed => true,
+            MetaAnswer::Unchanged | MetaAnswer::Failed(_) => true,
         }
     }
 
@@ -173,7 +174,7 @@ impl Watcher {
                 self.shape = Some(s);
                 self.chunks = c;
             }
-            MetaAnswer::Failed => failures = 1,
+            MetaAnswer::Failed(_) => failures = 1,
             _ => {}
         }
         let streamable = self.t.stream_url.is_some();
@@ -205,8 +206,8 @@ impl Watcher {
             // unless the stream's replay will tell each change in order.
             let replay_next = streamable && self.last_seen.is_some();
             match self.fetch_meta(true).await {
-                MetaAnswer::Failed => {
-                    if !self.state(ConnectionState::Offline).await {
+                MetaAnswer::Failed(down) => {
+                    if !self.state(down).await {
                         return;
                     }
                 }
@@ -231,17 +232,16 @@ impl Watcher {
             return false;
         }
         let until = tokio::time::Instant::now() + how_long;
-        let mut offline = false;
+        let mut now = ConnectionState::Polling;
         while tokio::time::Instant::now() < until {
             let answer = self.fetch_meta(true).await;
-            let failed = matches!(answer, MetaAnswer::Failed);
-            if failed != offline {
-                offline = failed;
-                let s = if failed {
-                    ConnectionState::Offline
-                } else {
-                    ConnectionState::Polling
-                };
+            let s = match answer {
+                MetaAnswer::Failed(down) => down,
+                _ => ConnectionState::Polling,
+            };
+            // Said once per change: which way the link is down is news too.
+            if s != now {
+                now = s;
                 if !self.state(s).await {
                     return false;
                 }
