@@ -6,14 +6,41 @@ use serde::{Deserialize, Serialize};
 use super::plan::{checked_elements, validate_path};
 use super::{scalar_bytes, ArrayData, DType, Error, Result};
 
-/// Group or array.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// Group, array, or a node whose metadata cannot be read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
 pub enum NodeKind {
     /// An array (has shape and dtype).
     Array,
     /// A group (holds nodes).
     Group,
+    /// A node whose metadata cannot be read (truncated, garbled): listed, so that one
+    /// broken node does not hide the rest, and so that it can be checked or deleted.
+    Broken {
+        /// Why the node cannot be read.
+        error: NodeError,
+    },
+}
+
+impl NodeKind {
+    /// A broken node, from the error that reading it gave.
+    pub fn broken(e: &Error) -> NodeKind {
+        NodeKind::Broken {
+            error: NodeError {
+                kind: e.kind,
+                message: e.chain(),
+            },
+        }
+    }
+}
+
+/// Why a listed node cannot be read (`ls --json`: `"error":{"kind","message"}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeError {
+    /// The error kind, as `--json` errors name it.
+    pub kind: super::ErrorKind,
+    /// The error in plain words, with its causes.
+    pub message: String,
 }
 
 /// One entry of a catalog listing.
@@ -21,7 +48,8 @@ pub enum NodeKind {
 pub struct NodeEntry {
     /// Full path from the store's root, `/`-separated, no leading slash.
     pub path: String,
-    /// Array or group.
+    /// Array, group or broken (`"kind"`, and `"error"` for a broken node).
+    #[serde(flatten)]
     pub kind: NodeKind,
     #[serde(skip_serializing_if = "Option::is_none")]
     /// The shape, for arrays.
