@@ -1,6 +1,6 @@
 //! `extent check ARRAY|--all [--repair] [--yes] [--json]`: a fsck for arrays.
 
-use crate::backend::{Error, Finding, Result};
+use crate::backend::{Error, Finding, FindingCode, Result};
 
 use super::progress::{Progress, Unit};
 use super::{array_path, confirm, open_store, Cli, Output};
@@ -86,6 +86,8 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<i32> {
             s.push_str(&format!("{state}: {label}: {}\n", f.message));
             if let (false, Some(r)) = (f.repaired, &f.repair) {
                 s.push_str(&format!("  repair (extent check --repair): {r}\n"));
+            } else if !f.repaired && f.code == FindingCode::BadMetadata && !f.path.is_empty() {
+                s.push_str(&format!("  to delete it: extent rm {} --yes\n", f.path));
             }
         }
         s
