@@ -51,7 +51,7 @@ fn holds_only_nodes(dir: &Path) -> bool {
         if name == META || name.ends_with(".tmp") || name.starts_with(".deleted-") {
             continue;
         }
-        if !is_dir || name == EXTENT_DIR || name == "c" || !e.path().join(META).is_file() {
+        if !is_dir || name == EXTENT_DIR || !e.path().join(META).is_file() {
             return false;
         }
         nodes += 1;
