@@ -229,3 +229,55 @@ fn garbled_node_type_is_broken() {
     ok_json(tmp.path(), &store, &["rm", "a", "--yes", "--json"]);
     assert!(!store.join("a").exists());
 }
+
+/// The TUI's catalog shows a broken node among good ones (marked, with the others intact),
+/// and opening it neither crashes nor opens an array.
+#[test]
+fn the_catalog_marks_a_broken_node() {
+    use common::tui::{array_entry, caps, connected, group_entry, key, page_loaded};
+    use crossterm::event::KeyCode;
+    use extent::backend::{DType, Error, NodeEntry, NodeKind};
+    use ratatui::backend::TestBackend;
+
+    let mut s = connected("s", "local:/s", caps(true, true), 80, 12);
+    let broken = NodeEntry {
+        path: "b".into(),
+        kind: NodeKind::broken(&Error::io("the metadata of 'b' is not valid JSON")),
+        shape: None,
+        dtype: None,
+    };
+    page_loaded(
+        &mut s,
+        "",
+        vec![
+            array_entry("a", &[4], DType::Int32),
+            broken,
+            array_entry("c", &[3], DType::Float32),
+            group_entry("g"),
+        ],
+    );
+    s.update(key(KeyCode::Down));
+    let fx = s.update(key(KeyCode::Enter));
+    let opened = s.open.as_ref().map(|o| o.path.as_str());
+    assert_ne!(opened, Some("b"), "a broken node was opened: {fx:?}");
+    let theme = extent::ui::theme::Theme::monochrome();
+    let mut term = ratatui::Terminal::new(TestBackend::new(80, 12)).unwrap();
+    term.draw(|f| {
+        extent::ui::draw(
+            f,
+            &extent::ui::View {
+                state: &s,
+                theme: &theme,
+            },
+        )
+    })
+    .unwrap();
+    let buf = term.backend().buffer();
+    let text: String = (0..12)
+        .map(|y| {
+            let line: String = (0..40).map(|x| buf[(x, y)].symbol().to_string()).collect();
+            format!("{}\n", line.trim_end())
+        })
+        .collect();
+    insta::assert_snapshot!("catalog_with_a_broken_node", text);
+}
