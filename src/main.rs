@@ -36,7 +36,9 @@ fn main() {
 /// The arguments with a `tui` subcommand word removed: `extent tui` = `extent`.
 fn tui_args() -> Vec<std::ffi::OsString> {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let takes_value = |a: &std::ffi::OsString| a == "--store" || a == "--api-key" || a == "--api-key-file" || a == "--color";
+    let takes_value = |a: &std::ffi::OsString| {
+        a == "--store" || a == "--api-key" || a == "--api-key-file" || a == "--color"
+    };
     if let Some(i) = (1..args.len()).find(|&i| args[i] == "tui" && !takes_value(&args[i - 1])) {
         args.remove(i);
     }

@@ -78,13 +78,20 @@ fn broken_array_is_a_finding(tmp: &Path, store: &Path) {
 
     // ls: every node, the broken one marked with its reason.
     let out = run(tmp, store, &["ls"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = stdout(&out);
     for good in ["a ", "g/ ", "g/c "] {
         assert!(text.contains(good), "ls lost {good:?}:\n{text}");
     }
     let line = text.lines().find(|l| l.starts_with("g/b ")).unwrap();
-    assert!(line.contains("BROKEN") && line.contains("not valid JSON"), "{line}");
+    assert!(
+        line.contains("BROKEN") && line.contains("not valid JSON"),
+        "{line}"
+    );
 
     let listed = ok_json(tmp, store, &["ls", "--json"]);
     let kinds: Vec<(&str, &str)> = listed
@@ -95,7 +102,12 @@ fn broken_array_is_a_finding(tmp: &Path, store: &Path) {
         .collect();
     assert_eq!(
         kinds,
-        [("a", "array"), ("g", "group"), ("g/b", "broken"), ("g/c", "array")]
+        [
+            ("a", "array"),
+            ("g", "group"),
+            ("g/b", "broken"),
+            ("g/c", "array")
+        ]
     );
     let broken = &listed[2];
     assert_eq!(broken["error"]["kind"], "io", "{broken}");
@@ -107,7 +119,12 @@ fn broken_array_is_a_finding(tmp: &Path, store: &Path) {
 
     // check --all: a finding naming the path; every node is checked.
     let out = run(tmp, store, &["check", "--all"]);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = stdout(&out);
     assert!(text.contains("problem: g/b:"), "{text}");
     assert!(text.contains("extent rm g/b --yes"), "{text}");
@@ -118,10 +135,18 @@ fn broken_array_is_a_finding(tmp: &Path, store: &Path) {
     let on_b = on(&report, "g/b");
     assert_eq!(on_b.len(), 1, "{report}");
     assert_eq!(on_b[0]["code"], "bad_metadata");
-    assert_eq!(on_b[0]["repair"], Value::Null, "an array's metadata cannot be guessed");
+    assert_eq!(
+        on_b[0]["repair"],
+        Value::Null,
+        "an array's metadata cannot be guessed"
+    );
 
     // --repair does not invent an array's metadata: the node stays broken.
-    let out = run(tmp, store, &["check", "--all", "--repair", "--yes", "--json"]);
+    let out = run(
+        tmp,
+        store,
+        &["check", "--all", "--repair", "--yes", "--json"],
+    );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(ok_json(tmp, store, &["ls", "--json"])[2]["kind"], "broken");
 
@@ -129,10 +154,18 @@ fn broken_array_is_a_finding(tmp: &Path, store: &Path) {
     let out = run(tmp, store, &["show", "g/b", "--json"]);
     assert_eq!(out.status.code(), Some(6));
     let err: Value = serde_json::from_slice(&out.stderr).unwrap();
-    assert!(err["error"]["message"].as_str().unwrap().contains("g/b"), "{err}");
+    assert!(
+        err["error"]["message"].as_str().unwrap().contains("g/b"),
+        "{err}"
+    );
     assert_eq!(err["error"]["hint"], "run `extent check g/b`");
     let out = run(tmp, store, &["check", "g/b", "--json"]);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // rm --yes removes it; the others are untouched.
     assert_eq!(
@@ -148,7 +181,10 @@ fn broken_array_is_a_finding(tmp: &Path, store: &Path) {
         .map(|n| n["path"].as_str().unwrap())
         .collect();
     assert_eq!(paths, ["a", "g", "g/c"]);
-    assert_eq!(ok_json(tmp, store, &["show", "g/c", "--json"])["shape"], json!([4]));
+    assert_eq!(
+        ok_json(tmp, store, &["show", "g/c", "--json"])["shape"],
+        json!([4])
+    );
 }
 
 /// A broken group hides none of its siblings, and `check --repair` rewrites its metadata (a
@@ -168,7 +204,11 @@ fn broken_group_is_repaired(tmp: &Path, store: &Path) {
     let on_g = on(&report, "g");
     assert_eq!(on_g.len(), 1, "{report}");
     assert!(on_g[0]["repair"].is_string(), "{report}");
-    let fixed = ok_json(tmp, store, &["check", "--all", "--repair", "--yes", "--json"]);
+    let fixed = ok_json(
+        tmp,
+        store,
+        &["check", "--all", "--repair", "--yes", "--json"],
+    );
     assert_eq!(on(&fixed, "g")[0]["repaired"], true, "{fixed}");
     let listed = ok_json(tmp, store, &["ls", "--json"]);
     assert_eq!(listed.as_array().unwrap().len(), 4, "{listed}");

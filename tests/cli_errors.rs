@@ -11,7 +11,11 @@ use serde_json::Value;
 fn json_error(home: &std::path::Path, args: &[&str], code: i32, kind: &str) -> String {
     let out = extent(home, args);
     assert_eq!(out.status.code(), Some(code), "extent {args:?}");
-    assert!(out.stdout.is_empty(), "extent {args:?}: stdout {:?}", out.stdout);
+    assert!(
+        out.stdout.is_empty(),
+        "extent {args:?}: stdout {:?}",
+        out.stdout
+    );
     let err: Value = serde_json::from_slice(&out.stderr).unwrap_or_else(|e| {
         panic!(
             "extent {args:?}: stderr is not JSON ({e}): {}",
@@ -31,13 +35,20 @@ fn argument_errors_are_json_with_json() {
     // --value without --shape.
     let m = json_error(
         home,
-        &["--store", s, "patch", "a", "--offset", "0", "--value", "1", "--json"],
+        &[
+            "--store", s, "patch", "a", "--offset", "0", "--value", "1", "--json",
+        ],
         2,
         "invalid_input",
     );
     assert!(m.contains("--shape"), "{m}");
     // An unknown flag, before or after --json.
-    let m = json_error(home, &["--store", s, "ls", "--json", "--bogus"], 2, "invalid_input");
+    let m = json_error(
+        home,
+        &["--store", s, "ls", "--json", "--bogus"],
+        2,
+        "invalid_input",
+    );
     assert!(m.contains("--bogus"), "{m}");
     let m = json_error(home, &["--json", "--store", s, "ls"], 2, "invalid_input");
     assert!(m.contains("--json"), "{m}");
@@ -73,18 +84,36 @@ fn the_api_key_is_read_from_a_file() {
     let file = tmp.path().join("key");
     std::fs::write(&file, format!("  {}\n", srv.api_key)).unwrap();
     let f = file.to_str().unwrap();
-    extent_ok(home, &["--store", &srv.url, "--api-key-file", f, "ls", "--json"]);
+    extent_ok(
+        home,
+        &["--store", &srv.url, "--api-key-file", f, "ls", "--json"],
+    );
     // It replaces a wrong --api-key.
     extent_ok(
         home,
-        &["--store", &srv.url, "--api-key", "wrong", "--api-key-file", f, "ls"],
+        &[
+            "--store",
+            &srv.url,
+            "--api-key",
+            "wrong",
+            "--api-key-file",
+            f,
+            "ls",
+        ],
     );
 
     // Errors name the file and never show the key.
     let missing = tmp.path().join("nope");
     let m = json_error(
         home,
-        &["--store", &srv.url, "--api-key-file", missing.to_str().unwrap(), "ls", "--json"],
+        &[
+            "--store",
+            &srv.url,
+            "--api-key-file",
+            missing.to_str().unwrap(),
+            "ls",
+            "--json",
+        ],
         2,
         "invalid_input",
     );
@@ -93,7 +122,14 @@ fn the_api_key_is_read_from_a_file() {
     std::fs::write(&empty, "\n").unwrap();
     let m = json_error(
         home,
-        &["--store", &srv.url, "--api-key-file", empty.to_str().unwrap(), "ls", "--json"],
+        &[
+            "--store",
+            &srv.url,
+            "--api-key-file",
+            empty.to_str().unwrap(),
+            "ls",
+            "--json",
+        ],
         2,
         "invalid_input",
     );
@@ -102,7 +138,13 @@ fn the_api_key_is_read_from_a_file() {
     std::fs::write(&two, format!("{} second\n", srv.api_key)).unwrap();
     let out = extent(
         home,
-        &["--store", &srv.url, "--api-key-file", two.to_str().unwrap(), "ls"],
+        &[
+            "--store",
+            &srv.url,
+            "--api-key-file",
+            two.to_str().unwrap(),
+            "ls",
+        ],
     );
     assert_eq!(out.status.code(), Some(2));
     let text = String::from_utf8_lossy(&out.stderr);
@@ -111,7 +153,10 @@ fn the_api_key_is_read_from_a_file() {
 
     // The help says why the flag is risky.
     let help = extent_ok(home, &["--help"]);
-    assert!(help.contains("ps") && help.contains("--api-key-file"), "{help}");
+    assert!(
+        help.contains("ps") && help.contains("--api-key-file"),
+        "{help}"
+    );
 }
 
 /// Values past every dtype's range, by --value and --fill: `invalid_input`, nothing written.
@@ -142,7 +187,9 @@ fn values_that_do_not_fit_the_dtype_are_refused() {
         let name = format!("a{i}");
         extent_ok(
             home,
-            &["--store", s, "create", &name, "--shape", "2", "--chunks", "2", "--dtype", dtype],
+            &[
+                "--store", s, "create", &name, "--shape", "2", "--chunks", "2", "--dtype", dtype,
+            ],
         );
         let before = snapshot_dir(&store);
         let m = json_error(
@@ -154,7 +201,10 @@ fn values_that_do_not_fit_the_dtype_are_refused() {
             2,
             "invalid_input",
         );
-        assert!(m.contains("does not fit") && m.contains(dtype), "{dtype} {value}: {m}");
+        assert!(
+            m.contains("does not fit") && m.contains(dtype),
+            "{dtype} {value}: {m}"
+        );
         let m = json_error(
             home,
             &[
@@ -165,17 +215,31 @@ fn values_that_do_not_fit_the_dtype_are_refused() {
             "invalid_input",
         );
         assert!(m.contains("does not fit"), "{dtype} {value}: {m}");
-        assert_eq!(snapshot_dir(&store), before, "{dtype} {value}: the store changed");
+        assert_eq!(
+            snapshot_dir(&store),
+            before,
+            "{dtype} {value}: the store changed"
+        );
     }
     // The ends of the range themselves are values.
     extent_ok(
         home,
-        &["--store", s, "create", "edge", "--shape", "2", "--chunks", "2", "--dtype", "int64"],
+        &[
+            "--store", s, "create", "edge", "--shape", "2", "--chunks", "2", "--dtype", "int64",
+        ],
     );
     extent_ok(
         home,
         &[
-            "--store", s, "patch", "edge", "--offset", "0", "--shape", "1", "--value",
+            "--store",
+            s,
+            "patch",
+            "edge",
+            "--offset",
+            "0",
+            "--shape",
+            "1",
+            "--value",
             "-9223372036854775808",
         ],
     );

@@ -99,7 +99,11 @@ pub enum Command {
 /// `{"error":{"kind":"invalid_input","message"}}` like every other error; `Err` holds the
 /// exit code. The key of `--api-key-file` is read here.
 pub fn parse(args: Vec<std::ffi::OsString>) -> std::result::Result<Cli, i32> {
-    let json = args.iter().skip(1).take_while(|a| *a != "--").any(|a| a == "--json");
+    let json = args
+        .iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--json");
     let mut cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) if !json || !e.use_stderr() => e.exit(),
