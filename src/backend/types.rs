@@ -389,6 +389,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_broken_node_lists_its_error() {
+        let entry = NodeEntry {
+            path: "g/b".into(),
+            kind: NodeKind::broken(&Error::io("the metadata of 'g/b' is not valid JSON")),
+            shape: None,
+            dtype: None,
+        };
+        let json = serde_json::to_value(&entry).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"path": "g/b", "kind": "broken", "error":
+                {"kind": "io", "message": "the metadata of 'g/b' is not valid JSON"}})
+        );
+        assert_eq!(serde_json::from_value::<NodeEntry>(json).unwrap(), entry);
+        let group = serde_json::json!({"path": "g", "kind": "group"});
+        let back: NodeEntry = serde_json::from_value(group.clone()).unwrap();
+        assert_eq!(
+            (back.kind.clone(), serde_json::to_value(&back).unwrap()),
+            (NodeKind::Group, group)
+        );
+    }
+
+    #[test]
     fn finding_codes_serialise_as_their_stable_names() {
         for code in [
             FindingCode::BadMetadata,
