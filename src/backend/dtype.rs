@@ -253,7 +253,9 @@ pub fn parse_scalar(dtype: DType, text: &str) -> Result<serde_json::Value> {
         }
     };
     // Validate that it fits, and normalise (e.g. 1.0 for float).
-    let bytes = scalar_bytes(dtype, &value)?;
+    // Said with the text as typed (`1e39`, not JSON's `1e+39`).
+    let bytes = scalar_bytes(dtype, &value)
+        .map_err(|_| Error::invalid_input(format!("value {t} does not fit dtype {dtype}")))?;
     Ok(element_json(dtype, &bytes))
 }
 
