@@ -17,6 +17,30 @@ use std::path::{Path, PathBuf};
 use crate::backend::Secret;
 use serde::Deserialize;
 
+/// The API key in `path` (`--api-key-file`), surrounding whitespace trimmed. Errors name
+/// the file, never its content.
+pub fn read_key_file(path: &Path) -> crate::backend::Result<Secret> {
+    use crate::backend::Error;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::invalid_input(format!("cannot read the API key file {}", path.display()))
+            .with_source(e)
+    })?;
+    let key = text.trim();
+    if key.is_empty() {
+        return Err(Error::invalid_input(format!(
+            "the API key file {} is empty",
+            path.display()
+        )));
+    }
+    if key.contains(char::is_whitespace) {
+        return Err(Error::invalid_input(format!(
+            "the API key file {} holds more than one word; it must hold the key alone",
+            path.display()
+        )));
+    }
+    Ok(Secret::new(key))
+}
+
 /// The parsed config file. A missing file is an empty config.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Config {

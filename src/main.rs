@@ -1,11 +1,12 @@
 //! The `extent` binary: parse arguments, set up logging to a file, dispatch.
 
-use clap::Parser;
-
-use extent::cli::{self, Cli};
+use extent::cli;
 
 fn main() {
-    let cli = Cli::parse_from(tui_args());
+    let cli = match cli::parse(tui_args()) {
+        Ok(cli) => cli,
+        Err(code) => std::process::exit(code),
+    };
     extent::color::set_choice(cli.color);
     extent::color::install_report_hook();
     extent::logging::init();
@@ -35,7 +36,9 @@ fn main() {
 /// The arguments with a `tui` subcommand word removed: `extent tui` = `extent`.
 fn tui_args() -> Vec<std::ffi::OsString> {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let takes_value = |a: &std::ffi::OsString| a == "--store" || a == "--api-key" || a == "--color";
+    let takes_value = |a: &std::ffi::OsString| {
+        a == "--store" || a == "--api-key" || a == "--api-key-file" || a == "--color"
+    };
     if let Some(i) = (1..args.len()).find(|&i| args[i] == "tui" && !takes_value(&args[i - 1])) {
         args.remove(i);
     }

@@ -147,7 +147,13 @@ pub fn scalar_bytes(dtype: DType, value: &serde_json::Value) -> Result<Vec<u8>> 
                 "NaN" | "nan" => Ok(f64::NAN),
                 "Infinity" | "inf" => Ok(f64::INFINITY),
                 "-Infinity" | "-inf" => Ok(f64::NEG_INFINITY),
-                _ => s.trim().parse::<f64>().map_err(|_| bad()),
+                // A number too large for f64 parses as infinity: refused, not clamped.
+                _ => s
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite())
+                    .ok_or_else(bad),
             },
             _ => Err(bad()),
         }
@@ -161,7 +167,9 @@ pub fn scalar_bytes(dtype: DType, value: &serde_json::Value) -> Result<Vec<u8>> 
                     Ok(u as i128)
                 } else {
                     let f = n.as_f64().ok_or_else(bad)?;
-                    if f.fract() == 0.0 && f.abs() < 1.8e19 {
+                    // Past 2^53 a float is not an exact integer: refused, never rounded
+                    // into range.
+                    if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 {
                         Ok(f as i128)
                     } else {
                         Err(bad())
@@ -197,7 +205,15 @@ pub fn scalar_bytes(dtype: DType, value: &serde_json::Value) -> Result<Vec<u8>> 
         DType::UInt16 => int!(u16),
         DType::UInt32 => int!(u32),
         DType::UInt64 => int!(u64),
-        DType::Float32 => (as_f64()? as f32).to_le_bytes().to_vec(),
+        DType::Float32 => {
+            // `as` would turn a finite value beyond f32's range into infinity.
+            let f = as_f64()?;
+            let narrow = f as f32;
+            if f.is_finite() && !narrow.is_finite() {
+                return Err(bad());
+            }
+            narrow.to_le_bytes().to_vec()
+        }
         DType::Float64 => as_f64()?.to_le_bytes().to_vec(),
     })
 }
@@ -212,14 +228,23 @@ pub fn parse_scalar(dtype: DType, text: &str) -> Result<serde_json::Value> {
         "inf" | "Infinity" => serde_json::Value::String("Infinity".into()),
         "-inf" | "-Infinity" => serde_json::Value::String("-Infinity".into()),
         _ => {
-            if let Ok(i) = t.parse::<i64>() {
+            let int = t.parse::<i128>().ok();
+            if let Some(i) = int.and_then(|i| i64::try_from(i).ok()) {
                 i.into()
-            } else if let Ok(u) = t.parse::<u64>() {
+            } else if let Some(u) = int.and_then(|i| u64::try_from(i).ok()) {
                 u.into()
+            } else if int.is_some() && !dtype.is_float() {
+                // Exact, so never rounded into range as a float would be.
+                return Err(Error::invalid_input(format!(
+                    "value {t} does not fit dtype {dtype}"
+                )));
             } else if let Ok(f) = t.parse::<f64>() {
                 serde_json::Number::from_f64(f)
+                    .filter(|_| f.is_finite())
                     .map(serde_json::Value::Number)
-                    .ok_or_else(|| Error::invalid_input(format!("'{t}' is not a number")))?
+                    .ok_or_else(|| {
+                        Error::invalid_input(format!("value {t} does not fit dtype {dtype}"))
+                    })?
             } else {
                 return Err(Error::invalid_input(format!(
                     "'{t}' is not a value of dtype {dtype}"
@@ -228,7 +253,9 @@ pub fn parse_scalar(dtype: DType, text: &str) -> Result<serde_json::Value> {
         }
     };
     // Validate that it fits, and normalise (e.g. 1.0 for float).
-    let bytes = scalar_bytes(dtype, &value)?;
+    // Said with the text as typed (`1e39`, not JSON's `1e+39`).
+    let bytes = scalar_bytes(dtype, &value)
+        .map_err(|_| Error::invalid_input(format!("value {t} does not fit dtype {dtype}")))?;
     Ok(element_json(dtype, &bytes))
 }
 
@@ -283,6 +310,7 @@ pub fn element_f64(dtype: DType, b: &[u8]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::ErrorKind;
     use serde_json::json;
 
     #[test]
@@ -310,5 +338,51 @@ mod tests {
         assert!(parse_scalar(DType::Float64, "nan").is_ok());
         assert!(parse_scalar(DType::Int32, "abc").is_err());
         assert_eq!(parse_scalar(DType::Float32, "2").unwrap(), json!(2.0));
+    }
+
+    /// Every integer width at and just past both ends, and floats past their range: refused
+    /// with `invalid_input`, never clamped or wrapped.
+    #[test]
+    fn values_past_the_range_are_refused() {
+        let ints: [(DType, i128, i128); 8] = [
+            (DType::Int8, i8::MIN.into(), i8::MAX.into()),
+            (DType::Int16, i16::MIN.into(), i16::MAX.into()),
+            (DType::Int32, i32::MIN.into(), i32::MAX.into()),
+            (DType::Int64, i64::MIN.into(), i64::MAX.into()),
+            (DType::UInt8, 0, u8::MAX.into()),
+            (DType::UInt16, 0, u16::MAX.into()),
+            (DType::UInt32, 0, u32::MAX.into()),
+            (DType::UInt64, 0, u64::MAX.into()),
+        ];
+        for (d, lo, hi) in ints {
+            for ok in [lo, hi] {
+                let v = parse_scalar(d, &ok.to_string()).unwrap();
+                assert_eq!(v.to_string(), ok.to_string(), "{d}");
+            }
+            for bad in [lo - 1, hi + 1] {
+                let e = parse_scalar(d, &bad.to_string()).unwrap_err();
+                assert_eq!(e.kind, ErrorKind::InvalidInput, "{d} {bad}");
+                assert!(e.message.contains("does not fit"), "{d} {bad}: {e}");
+            }
+        }
+        // Written as floats, past the end of the integer type.
+        assert!(parse_scalar(DType::Int64, "9.3e18").is_err());
+        assert!(parse_scalar(DType::UInt64, "1e20").is_err());
+        assert!(parse_scalar(DType::UInt8, "-1").is_err());
+        assert!(scalar_bytes(DType::Int64, &json!(9.3e18)).is_err());
+        assert!(scalar_bytes(DType::UInt32, &json!(-1)).is_err());
+        // Floats: beyond f32 (would become infinity), beyond f64 (parses as infinity).
+        for t in ["1e39", "-1e39", "3.5e38"] {
+            let e = parse_scalar(DType::Float32, t).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::InvalidInput, "{t}");
+        }
+        assert!(parse_scalar(DType::Float32, "3.4e38").is_ok());
+        assert!(parse_scalar(DType::Float64, "1e39").is_ok());
+        assert!(parse_scalar(DType::Float64, "1e400").is_err());
+        assert!(scalar_bytes(DType::Float64, &json!("1e400")).is_err());
+        assert!(scalar_bytes(DType::Float32, &json!(1e39)).is_err());
+        // Infinity itself, asked for by name, is a value.
+        assert!(parse_scalar(DType::Float32, "inf").is_ok());
+        assert!(parse_scalar(DType::Float64, "-Infinity").is_ok());
     }
 }

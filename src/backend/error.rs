@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What every backend operation returns.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What went wrong, as a stable name (`--json` prints it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// A write or selection outside the array (without `--extend`).

@@ -36,7 +36,7 @@ pub use secret::Secret;
 pub use selection::{parse_offset, parse_shape, parse_slice, Selection};
 pub use types::{
     fmt_shape, ArrayInfo, Cause, ChunkMap, ChunkState, CreateRequest, Finding, FindingCode,
-    NodeEntry, NodeKind, Page, StructureChange,
+    NodeEntry, NodeError, NodeKind, Page, StructureChange,
 };
 
 /// What a store can do, so callers offer only what works.

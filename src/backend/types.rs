@@ -6,14 +6,41 @@ use serde::{Deserialize, Serialize};
 use super::plan::{checked_elements, validate_path};
 use super::{scalar_bytes, ArrayData, DType, Error, Result};
 
-/// Group or array.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// Group, array, or a node whose metadata cannot be read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
 pub enum NodeKind {
     /// An array (has shape and dtype).
     Array,
     /// A group (holds nodes).
     Group,
+    /// A node whose metadata cannot be read (truncated, garbled): listed, so that one
+    /// broken node does not hide the rest, and so that it can be checked or deleted.
+    Broken {
+        /// Why the node cannot be read.
+        error: NodeError,
+    },
+}
+
+impl NodeKind {
+    /// A broken node, from the error that reading it gave.
+    pub fn broken(e: &Error) -> NodeKind {
+        NodeKind::Broken {
+            error: NodeError {
+                kind: e.kind,
+                message: e.chain(),
+            },
+        }
+    }
+}
+
+/// Why a listed node cannot be read (`ls --json`: `"error":{"kind","message"}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeError {
+    /// The error kind, as `--json` errors name it.
+    pub kind: super::ErrorKind,
+    /// The error in plain words, with its causes.
+    pub message: String,
 }
 
 /// One entry of a catalog listing.
@@ -21,7 +48,8 @@ pub enum NodeKind {
 pub struct NodeEntry {
     /// Full path from the store's root, `/`-separated, no leading slash.
     pub path: String,
-    /// Array or group.
+    /// Array, group or broken (`"kind"`, and `"error"` for a broken node).
+    #[serde(flatten)]
     pub kind: NodeKind,
     #[serde(skip_serializing_if = "Option::is_none")]
     /// The shape, for arrays.
@@ -359,6 +387,29 @@ pub fn fmt_shape(shape: &[u64]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_broken_node_lists_its_error() {
+        let entry = NodeEntry {
+            path: "g/b".into(),
+            kind: NodeKind::broken(&Error::io("the metadata of 'g/b' is not valid JSON")),
+            shape: None,
+            dtype: None,
+        };
+        let json = serde_json::to_value(&entry).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"path": "g/b", "kind": "broken", "error":
+                {"kind": "io", "message": "the metadata of 'g/b' is not valid JSON"}})
+        );
+        assert_eq!(serde_json::from_value::<NodeEntry>(json).unwrap(), entry);
+        let group = serde_json::json!({"path": "g", "kind": "group"});
+        let back: NodeEntry = serde_json::from_value(group.clone()).unwrap();
+        assert_eq!(
+            (back.kind.clone(), serde_json::to_value(&back).unwrap()),
+            (NodeKind::Group, group)
+        );
+    }
 
     #[test]
     fn finding_codes_serialise_as_their_stable_names() {

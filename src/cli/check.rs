@@ -1,6 +1,6 @@
 //! `extent check ARRAY|--all [--repair] [--yes] [--json]`: a fsck for arrays.
 
-use crate::backend::{Error, Finding, Result};
+use crate::backend::{Error, ErrorKind, Finding, FindingCode, Result};
 
 use super::progress::{Progress, Unit};
 use super::{array_path, confirm, open_store, Cli, Output};
@@ -43,7 +43,12 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<i32> {
             "checking {}",
             if p.is_empty() { "(store)" } else { p }
         ));
-        findings.extend(store.check(p).await?);
+        match store.check(p).await {
+            Ok(f) => findings.extend(f),
+            // Removed since the walk listed it (another client): nothing left to check.
+            Err(e) if args.all && e.kind == ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
         bar.inc(1);
     }
     bar.finish();
@@ -86,6 +91,8 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<i32> {
             s.push_str(&format!("{state}: {label}: {}\n", f.message));
             if let (false, Some(r)) = (f.repaired, &f.repair) {
                 s.push_str(&format!("  repair (extent check --repair): {r}\n"));
+            } else if !f.repaired && f.code == FindingCode::BadMetadata && !f.path.is_empty() {
+                s.push_str(&format!("  to delete it: extent rm {} --yes\n", f.path));
             }
         }
         s

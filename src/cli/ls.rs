@@ -8,7 +8,8 @@ use super::{open_store, Cli, Output};
 pub struct Args {
     /// Group to list (default: the store's root).
     pub prefix: Option<String>,
-    /// Print JSON: [{"path","kind","shape"?,"dtype"?}].
+    /// Print JSON: [{"path","kind","shape"?,"dtype"?,"error"?}]; kind is array, group or
+    /// broken (metadata that cannot be read; then "error":{"kind","message"}).
     #[arg(long)]
     pub json: bool,
 }
@@ -21,8 +22,16 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
         let width = nodes.iter().map(|n| n.path.len()).max().unwrap_or(0);
         nodes
             .iter()
-            .map(|n| match n.kind {
+            .map(|n| match &n.kind {
                 NodeKind::Group => format!("{:<width$}  group\n", format!("{}/", n.path)),
+                NodeKind::Broken { error } => format!(
+                    "{:<width$}  BROKEN  {} ({}); see `extent check {}`\n",
+                    n.path,
+                    error.message,
+                    error.kind.name(),
+                    n.path,
+                    width = width + 1
+                ),
                 NodeKind::Array => format!(
                     "{:<width$}  array  {}  {}\n",
                     n.path,

@@ -46,9 +46,16 @@ pub struct Cli {
     )]
     pub store: Option<String>,
 
-    /// API key for a Tiled server (never printed or logged).
+    /// API key for a Tiled server (never printed or logged). On the command line it is
+    /// visible to other users in `ps`: prefer TILED_API_KEY, --api-key-file, or a named
+    /// store with `api_key_env`.
     #[arg(long, global = true, env = "TILED_API_KEY", hide_env_values = true)]
     pub api_key: Option<Secret>,
+
+    /// Read the Tiled API key from this file (surrounding whitespace trimmed); it replaces
+    /// --api-key and TILED_API_KEY.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub api_key_file: Option<std::path::PathBuf>,
 
     /// When to use colour (TUI, error reports): the flag beats NO_COLOR, which beats `auto`.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
@@ -93,6 +100,39 @@ pub enum Command {
     Man,
     /// A demo store with a simulated out-of-order detector (opens the TUI on it).
     Demo(demo::Args),
+}
+
+/// Parses the arguments. With `--json` among them, an argument error is printed as
+/// `{"error":{"kind":"invalid_input","message"}}` like every other error; `Err` holds the
+/// exit code. The key of `--api-key-file` is read here.
+pub fn parse(args: Vec<std::ffi::OsString>) -> std::result::Result<Cli, i32> {
+    let json = args
+        .iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--json");
+    let mut cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) if !json || !e.use_stderr() => e.exit(),
+        Err(e) => {
+            let text = e.render().to_string();
+            let first = text.split("\n\nUsage:").next().unwrap_or_default();
+            let message = first.trim().trim_start_matches("error: ");
+            let message: Vec<&str> = message.split_whitespace().collect();
+            print_error(&Error::invalid_input(message.join(" ")), true);
+            return Err(crate::backend::ErrorKind::InvalidInput.exit_code());
+        }
+    };
+    if let Some(file) = &cli.api_key_file {
+        match crate::config::read_key_file(file) {
+            Ok(key) => cli.api_key = Some(key),
+            Err(e) => {
+                print_error(&e, json);
+                return Err(e.kind.exit_code());
+            }
+        }
+    }
+    Ok(cli)
 }
 
 /// Opens the store named on the command line (see `crate::stores` for what a spec means);

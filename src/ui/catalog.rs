@@ -52,10 +52,12 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
                         t.group,
                     ),
                     NodeKind::Array => ("  ", n.name().to_string(), t.array),
+                    NodeKind::Broken { .. } => ("! ", n.name().to_string(), t.error),
                 };
-                let detail = match (&n.entry.shape, n.entry.dtype) {
-                    (Some(sh), Some(d)) => format!("{} {}", shape_compact(sh), d),
-                    (Some(sh), None) => shape_compact(sh),
+                let detail = match (&n.entry.shape, n.entry.dtype, &n.entry.kind) {
+                    (_, _, NodeKind::Broken { .. }) => "broken".to_string(),
+                    (Some(sh), Some(d), _) => format!("{} {}", shape_compact(sh), d),
+                    (Some(sh), None, _) => shape_compact(sh),
                     _ => String::new(),
                 };
                 let head = format!("{indent}{icon}{name}");

@@ -568,7 +568,7 @@ pub async fn nested_groups(cx: &Cx) {
     let root = b.list("").await.unwrap();
     assert_eq!(root.len(), 1);
     assert_eq!(
-        (root[0].path.as_str(), root[0].kind),
+        (root[0].path.as_str(), root[0].kind.clone()),
         ("x", NodeKind::Group)
     );
     let walked: Vec<(String, NodeKind)> = b

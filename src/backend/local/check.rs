@@ -9,13 +9,19 @@ use zarrs::array::ArrayBytes;
 use super::meta::info_from_meta;
 use super::Inner;
 use crate::backend::geometry::{chunk_within, Boxes};
-use crate::backend::{fmt_shape, scalar_bytes, Cause, Error, Finding, FindingCode, Result};
+use crate::backend::{
+    fmt_shape, scalar_bytes, Cause, Error, ErrorKind, Finding, FindingCode, Result,
+};
 
 /// Checks one array (or, for a group, its leftovers from interrupted deletes); with `repair`,
 /// fixes what is safe to fix.
 pub(super) fn check(inner: &Inner, path: &str, repair: bool) -> Result<Vec<Finding>> {
     let dir = inner.node_dir(path)?;
-    let meta = inner.read_meta(path)?;
+    let meta = match inner.read_meta(path) {
+        Ok(m) => m,
+        Err(e) if e.kind == ErrorKind::NotFound => return Err(e),
+        Err(e) => return super::broken::finding(inner, path, &dir, &e, repair),
+    };
     if meta["node_type"] == "group" {
         return leftovers_in_group(inner, path, &dir, repair);
     }

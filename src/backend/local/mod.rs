@@ -22,6 +22,7 @@
 //! shape commits), `nodes` (create, list, read, delete, history), `write` (patches), `resize`,
 //! `chunks` (chunk keys and files), `check`, `listing` (cached group listings), `watch`.
 
+mod broken;
 mod check;
 mod chunks;
 mod durable;

@@ -175,24 +175,7 @@ impl Inner {
             } else {
                 format!("{parent}/{name}")
             };
-            let entry = match self.read_meta(&path) {
-                Ok(m) if m["node_type"] == "array" => {
-                    let info = info_from_meta(&path, &m).ok();
-                    NodeEntry {
-                        path,
-                        kind: NodeKind::Array,
-                        shape: info.as_ref().map(|i| i.shape.clone()),
-                        dtype: info.map(|i| i.dtype),
-                    }
-                }
-                _ => NodeEntry {
-                    path,
-                    kind: NodeKind::Group,
-                    shape: None,
-                    dtype: None,
-                },
-            };
-            entries.push(entry);
+            entries.push(self.entry(path));
         }
         Ok(Page {
             entries,
@@ -200,13 +183,45 @@ impl Inner {
         })
     }
 
+    /// A listed node: an array, a group, or broken (metadata that cannot be read or used),
+    /// so that one bad `zarr.json` does not hide its siblings.
+    fn entry(&self, path: String) -> NodeEntry {
+        let (kind, info) = match self.read_meta(&path) {
+            Ok(m) if m["node_type"] == "group" => (NodeKind::Group, None),
+            Ok(m) if m["node_type"] == "array" => match info_from_meta(&path, &m) {
+                Ok(info) => (NodeKind::Array, Some(info)),
+                Err(e) => (NodeKind::broken(&e), None),
+            },
+            Ok(m) => {
+                let e = Error::invalid_input(format!(
+                    "the metadata of '{path}' has node_type {}, neither array nor group",
+                    m["node_type"]
+                ));
+                (NodeKind::broken(&e), None)
+            }
+            Err(e) => (NodeKind::broken(&e), None),
+        };
+        NodeEntry {
+            path,
+            kind,
+            shape: info.as_ref().map(|i| i.shape.clone()),
+            dtype: info.map(|i| i.dtype),
+        }
+    }
+
     pub(super) fn delete(&self, path: &str) -> Result<()> {
         if path.is_empty() {
             return Err(Error::invalid_input("refusing to delete the store's root"));
         }
-        let meta = self.read_meta(path)?;
         let dir = self.node_dir(path)?;
-        let _lock = if meta["node_type"] == "array" {
+        // A node whose metadata cannot be read is deleted too (it is broken, not absent);
+        // it is locked like an array when it has extent's lock directory.
+        let is_array = match self.read_meta(path) {
+            Ok(meta) => meta["node_type"] == "array",
+            Err(e) if e.kind == ErrorKind::NotFound => return Err(e),
+            Err(_) => dir.join(EXTENT_DIR).is_dir(),
+        };
+        let _lock = if is_array {
             Some(self.array_lock(path, true)?)
         } else {
             None
