@@ -20,10 +20,12 @@
 //!
 //! The files of this folder: `durable` (atomic files, fsync batching), `meta` (zarr.json and
 //! shape commits), `nodes` (create, list, read, delete, history), `write` (patches), `resize`,
-//! `chunks` (chunk keys and files), `check`, `listing` (cached group listings), `watch`.
+//! `chunks` (chunk keys and files), `confine` (no symlink followed inside an array), `check`,
+//! `listing` (cached group listings), `watch`.
 
 mod check;
 mod chunks;
+mod confine;
 mod durable;
 mod listing;
 mod meta;

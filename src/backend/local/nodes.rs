@@ -6,7 +6,7 @@ use std::fs;
 use serde_json::json;
 use zarrs::array::{ArrayBytes, ArraySubset};
 
-use super::durable::{sync_dir, unique_suffix, write_json_atomic, write_temp};
+use super::durable::{sync_dir, temp_path, unique_suffix, write_json_atomic, write_temp};
 use super::meta::{attributes_with_resizable, fill_json, group_meta, info_from_meta, zarrs_err};
 use super::{Inner, EXTENT_DIR, JOURNAL, META};
 use crate::backend::journal::read_journal;
@@ -79,16 +79,11 @@ impl Inner {
             e
         };
         // Publish with a hard link: it fails if another creator got there first.
-        let tmp = dir.join(format!(
-            "zarr.json.{}.{}.tmp",
-            std::process::id(),
-            unique_suffix()
-        ));
+        let tmp = temp_path(&dir.join(META));
         let text = serde_json::to_vec_pretty(&meta).map_err(|e| {
             Error::io(format!("cannot encode the metadata of '{path}'")).with_source(e)
         })?;
         if let Err(e) = write_temp(&tmp, &text, self.durability) {
-            let _ = fs::remove_file(&tmp);
             return Err(undo(
                 Error::io(format!("cannot write {}", tmp.display())).with_source(e),
             ));
