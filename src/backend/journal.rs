@@ -155,7 +155,9 @@ mod tests {
         fs::write(&outside, b"keep").unwrap();
         let file = t.path().join("history.jsonl");
         std::os::unix::fs::symlink(&outside, &file).unwrap();
-        let e = append(&file, &entry(Cause::Create, None, Some(&[1]))).err().unwrap();
+        let e = append(&file, &entry(Cause::Create, None, Some(&[1])))
+            .err()
+            .unwrap();
         assert_eq!(e.kind, crate::backend::ErrorKind::InvalidInput);
         assert!(read_journal(&file).is_err());
         assert_eq!(fs::read(&outside).unwrap(), b"keep");

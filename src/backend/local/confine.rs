@@ -77,7 +77,9 @@ impl Inner {
             let m = match fs::symlink_metadata(&p) {
                 Ok(m) => m,
                 // The rest of the way is missing: nothing to follow.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(dir.join(inner_key)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Ok(dir.join(inner_key))
+                }
                 Err(e) => {
                     return Err(Error::io(format!("cannot inspect {}", p.display())).with_source(e))
                 }

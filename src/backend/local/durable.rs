@@ -78,7 +78,11 @@ pub(super) fn replace_json(path: &Path, value: &Value, durability: Durability) -
 /// A temp file name beside `path` that no one can guess: `<name>.<pid>.<random>.tmp`.
 pub(super) fn temp_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".{}.{:016x}.tmp", std::process::id(), unique_suffix()));
+    name.push(format!(
+        ".{}.{:016x}.tmp",
+        std::process::id(),
+        unique_suffix()
+    ));
     path.with_file_name(name)
 }
 

@@ -27,6 +27,7 @@ mod check;
 mod chunks;
 mod confine;
 mod durable;
+mod inventory;
 mod listing;
 mod meta;
 mod nodes;
