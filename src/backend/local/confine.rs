@@ -59,6 +59,25 @@ impl Inner {
         }
     }
 
+    /// Refuses the first symlink found anywhere under `dir` (a directory a new array is about
+    /// to be made in, usually missing or empty).
+    pub(super) fn no_link_under(&self, dir: &Path) -> Result<()> {
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            let Ok(rd) = fs::read_dir(&d) else { continue };
+            for e in rd.flatten() {
+                let Ok(ft) = e.file_type() else { continue };
+                if ft.is_symlink() {
+                    return Err(self.link_refused(&e.path()));
+                }
+                if ft.is_dir() {
+                    stack.push(e.path());
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The file of the chunk at store key `key` (as zarrs names it) of the array in `dir`,
     /// once no directory on the way and not the chunk itself is a symlink, and the chunk, if
     /// there, is a regular file.

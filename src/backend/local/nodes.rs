@@ -51,9 +51,8 @@ impl Inner {
         req.validate()?;
         let path = req.path.as_str();
         let dir = self.node_dir(path)?;
-        // A planted symlink as the new array's metadata or `.extent/` is refused before any write.
-        self.no_link(&dir.join(META))?;
-        self.extent_dir(path)?;
+        // A symlink planted where the new array's files go is refused before any write.
+        self.no_link_under(&dir)?;
         if dir.join(META).exists() {
             return Err(Error::already_exists(format!(
                 "'{path}' already exists; choose another path or delete it first"

@@ -87,15 +87,20 @@ impl Inner {
         if data.is_empty() {
             return committed(commit.map_or(Ok(()), |c| c()));
         }
-        let before = |e: Error| RegionError::Write(e);
+        // Refusals before the shape is committed leave nothing to undo.
+        let before = |e: Error| RegionError::Commit(e);
         let fill = scalar_bytes(info.dtype, &info.fill_value).map_err(before)?;
-        let parts = chunk_parts(info, offset, &data.shape);
+        let mut parts = chunk_parts(info, offset, &data.shape);
         let changed_dirs = std::sync::Mutex::new(BTreeSet::new());
         let lock_dir = self.extent_dir(path).map_err(before)?.join("chunk-locks");
         self.no_link(&lock_dir).map_err(before)?;
         let dir = self.node_dir(path).map_err(before)?;
-        // The chunk's file, checked before it is read (read-modify-write) or replaced.
-        let dst = |part: &ChunkPart| self.chunk_dst(path, &dir, array, &part.chunk);
+        // Every chunk's file is checked before anything is committed, read or replaced.
+        for part in &mut parts {
+            part.dst = self
+                .chunk_dst(path, &dir, array, &part.chunk)
+                .map_err(before)?;
+        }
         // One chunk from image to published file, under its lock when asked.
         let whole_write = |part: &ChunkPart| -> Result<()> {
             let _lock = if chunk_locks {
@@ -106,9 +111,8 @@ impl Inner {
             } else {
                 None
             };
-            let dst = dst(part)?;
             let image = self.chunk_image(array, info, part, data, &fill)?;
-            let staged = self.stage_chunk(array, info, dst, image)?;
+            let staged = self.stage_chunk(array, info, part.dst.clone(), image)?;
             self.publish_chunk(&staged, &changed_dirs)
         };
         if commit.is_none() || chunk_locks {
@@ -126,9 +130,8 @@ impl Inner {
             covering
                 .par_iter()
                 .map(|part| {
-                    let dst = dst(part)?;
                     let image = self.chunk_image(array, info, part, data, &fill)?;
-                    self.stage_chunk(array, info, dst, image)
+                    self.stage_chunk(array, info, part.dst.clone(), image)
                 })
                 .collect()
         };
@@ -426,6 +429,8 @@ struct ChunkPart {
     count: Vec<u64>,
     /// The patch covers the chunk up to the array's edge: nothing needs to be read.
     covers: bool,
+    /// The chunk's file, once checked ([`Inner::chunk_dst`]).
+    dst: PathBuf,
 }
 
 /// Every chunk a patch of `data_shape` at `offset` touches (the array's shape includes it).
@@ -455,6 +460,7 @@ fn chunk_parts(info: &ArrayInfo, offset: &[u64], data_shape: &[u64]) -> Vec<Chun
                 in_data,
                 count,
                 covers,
+                dst: PathBuf::new(),
             }
         })
         .collect()
