@@ -159,7 +159,7 @@ fn temp_finding(path: &str, dir: &Path, repair: bool) -> Result<Option<Finding>>
         format!(
             "{} temp file(s) from interrupted writes (e.g. {})",
             temps.len(),
-            temps[0].strip_prefix(&dir).unwrap_or(&temps[0]).display()
+            temps[0].strip_prefix(dir).unwrap_or(&temps[0]).display()
         ),
         Some("delete the temp files (they were never part of the array)"),
     );
