@@ -4,19 +4,22 @@
 //! when: the `actor` and the clock every entry carries.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use super::locks::{no_follow, open_error};
 use super::{Cause, Error, Result, StructureChange};
 
 /// Every entry of a journal file, oldest first; a missing file is an empty history, and a
-/// line cut short by a crash is skipped, not fatal.
+/// line cut short by a crash is skipped, not fatal. A symlink in its place is refused.
 pub(crate) fn read_journal(file: &Path) -> Result<Vec<StructureChange>> {
-    let text = match fs::read_to_string(file) {
-        Ok(t) => t,
+    let opened = no_follow(OpenOptions::new().read(true)).open(file);
+    let mut text = String::new();
+    match opened.and_then(|mut f| f.read_to_string(&mut text)) {
+        Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io(format!("cannot read {}", file.display())).with_source(e)),
+        Err(e) => return Err(open_error(file, "cannot read", e)),
     };
     Ok(text
         .lines()
@@ -52,7 +55,8 @@ impl Appended {
     }
 }
 
-/// Appends one entry to the journal `file`, creating it and its directory when missing.
+/// Appends one entry to the journal `file`, creating it and its directory when missing; a
+/// symlink in its place is refused, never followed.
 pub(crate) fn append(file: &Path, entry: &StructureChange) -> Result<Appended> {
     if let Some(dir) = file.parent() {
         fs::create_dir_all(dir)
@@ -62,11 +66,9 @@ pub(crate) fn append(file: &Path, entry: &StructureChange) -> Result<Appended> {
         .map_err(|e| Error::io("cannot encode a history entry").with_source(e))?;
     line.push(b'\n');
     // One write of a short line with O_APPEND: concurrent appends do not interleave.
-    let mut f = OpenOptions::new()
-        .create(true)
-        .append(true)
+    let mut f = no_follow(OpenOptions::new().create(true).append(true))
         .open(file)
-        .map_err(|e| Error::io(format!("cannot open {}", file.display())).with_source(e))?;
+        .map_err(|e| open_error(file, "cannot open", e))?;
     f.write_all(&line)
         .map_err(|e| Error::io(format!("cannot write {}", file.display())).with_source(e))?;
     Ok(Appended {
@@ -144,5 +146,20 @@ mod tests {
         assert_eq!(read_journal(&file).unwrap(), vec![a.clone(), b]);
         assert_eq!(a.actor, actor());
         assert!(a.time.ends_with('Z'));
+    }
+
+    #[test]
+    fn a_symlinked_journal_is_refused_not_followed() {
+        let t = tempfile::tempdir().unwrap();
+        let outside = t.path().join("outside");
+        fs::write(&outside, b"keep").unwrap();
+        let file = t.path().join("history.jsonl");
+        std::os::unix::fs::symlink(&outside, &file).unwrap();
+        let e = append(&file, &entry(Cause::Create, None, Some(&[1])))
+            .err()
+            .unwrap();
+        assert_eq!(e.kind, crate::backend::ErrorKind::InvalidInput);
+        assert!(read_journal(&file).is_err());
+        assert_eq!(fs::read(&outside).unwrap(), b"keep");
     }
 }

@@ -320,6 +320,12 @@ pub enum FindingCode {
     ChunkListMismatch,
     /// An axis of length zero that the server cannot extend.
     ZeroLengthAxis,
+    /// A symlink inside an array (or one leading outside the store), which extent refuses.
+    Symlink,
+    /// Something other than a regular file (a directory, a FIFO) in the place of a chunk.
+    NotRegularChunk,
+    /// A file or directory in an array that is neither Zarr's nor extent's.
+    UnknownFile,
 }
 
 impl FindingCode {
@@ -333,6 +339,9 @@ impl FindingCode {
             FindingCode::DeletedLeftover => "deleted_leftover",
             FindingCode::ChunkListMismatch => "chunk_list_mismatch",
             FindingCode::ZeroLengthAxis => "zero_length_axis",
+            FindingCode::Symlink => "symlink",
+            FindingCode::NotRegularChunk => "not_regular_chunk",
+            FindingCode::UnknownFile => "unknown_file",
         }
     }
 }
@@ -421,6 +430,9 @@ mod tests {
             FindingCode::DeletedLeftover,
             FindingCode::ChunkListMismatch,
             FindingCode::ZeroLengthAxis,
+            FindingCode::Symlink,
+            FindingCode::NotRegularChunk,
+            FindingCode::UnknownFile,
         ] {
             let json = serde_json::to_value(code).unwrap_or_default();
             assert_eq!(json, serde_json::json!(code.as_str()));

@@ -6,8 +6,10 @@ use std::path::Path;
 
 use zarrs::array::ArrayBytes;
 
+use super::confine::Leads;
+use super::inventory::{odd_entries, symlink_finding};
 use super::meta::info_from_meta;
-use super::Inner;
+use super::{Inner, META};
 use crate::backend::geometry::{chunk_within, Boxes};
 use crate::backend::{
     fmt_shape, scalar_bytes, Cause, Error, ErrorKind, Finding, FindingCode, Result,
@@ -17,6 +19,11 @@ use crate::backend::{
 /// fixes what is safe to fix.
 pub(super) fn check(inner: &Inner, path: &str, repair: bool) -> Result<Vec<Finding>> {
     let dir = inner.node_dir(path)?;
+    // A symlinked zarr.json is not read (nothing else can be judged without it).
+    let meta_file = dir.join(META);
+    if fs::symlink_metadata(&meta_file).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Ok(vec![symlink_finding(inner, path, &meta_file)]);
+    }
     let meta = match inner.read_meta(path) {
         Ok(m) => m,
         Err(e) if e.kind == ErrorKind::NotFound => return Err(e),
@@ -37,6 +44,17 @@ pub(super) fn check(inner: &Inner, path: &str, repair: bool) -> Result<Vec<Findi
             )])
         }
     };
+    // Symlinks and odd chunks are refused by every operation, so the checks below that
+    // read chunks or the journal could not run: they wait until a person removed them.
+    let odd = odd_entries(inner, path, &dir, &meta, info.ndim());
+    if odd
+        .iter()
+        .any(|f| matches!(f.code, FindingCode::Symlink | FindingCode::NotRegularChunk))
+    {
+        let mut out = odd;
+        out.extend(temp_finding(path, &dir, false)?);
+        return Ok(out);
+    }
     let _lock = if repair {
         Some(inner.array_lock(path, true)?)
     } else {
@@ -44,31 +62,8 @@ pub(super) fn check(inner: &Inner, path: &str, repair: bool) -> Result<Vec<Findi
     };
     // Re-read under the lock (a writer may have finished meanwhile).
     let info = if repair { inner.info(path)? } else { info };
-    let mut out = Vec::new();
-
-    // Temp files from interrupted atomic writes.
-    let temps = temp_files(&dir);
-    if !temps.is_empty() {
-        let mut f = Finding::new(
-            path,
-            FindingCode::TempFile,
-            format!(
-                "{} temp file(s) from interrupted writes (e.g. {})",
-                temps.len(),
-                temps[0].strip_prefix(&dir).unwrap_or(&temps[0]).display()
-            ),
-            Some("delete the temp files (they were never part of the array)"),
-        );
-        if repair {
-            for t in &temps {
-                fs::remove_file(t).map_err(|e| {
-                    Error::io(format!("cannot remove {}", t.display())).with_source(e)
-                })?;
-            }
-            f.repaired = true;
-        }
-        out.push(f);
-    }
+    let mut out = odd;
+    out.extend(temp_finding(path, &dir, repair)?);
 
     // The journal must end at the current shape.
     let history = inner.history(path)?;
@@ -158,6 +153,32 @@ pub(super) fn check(inner: &Inner, path: &str, repair: bool) -> Result<Vec<Findi
     Ok(out)
 }
 
+/// Temp files from interrupted atomic writes (removed with `repair`).
+fn temp_finding(path: &str, dir: &Path, repair: bool) -> Result<Option<Finding>> {
+    let temps = temp_files(dir);
+    if temps.is_empty() {
+        return Ok(None);
+    }
+    let mut f = Finding::new(
+        path,
+        FindingCode::TempFile,
+        format!(
+            "{} temp file(s) from interrupted writes (e.g. {})",
+            temps.len(),
+            temps[0].strip_prefix(dir).unwrap_or(&temps[0]).display()
+        ),
+        Some("delete the temp files (they were never part of the array)"),
+    );
+    if repair {
+        for t in &temps {
+            fs::remove_file(t)
+                .map_err(|e| Error::io(format!("cannot remove {}", t.display())).with_source(e))?;
+        }
+        f.repaired = true;
+    }
+    Ok(Some(f))
+}
+
 /// True when any element of `chunk` outside the `keep` box differs from `fill`.
 fn overhang_dirty(
     chunk: &[u8],
@@ -183,11 +204,13 @@ fn temp_files(dir: &Path) -> Vec<std::path::PathBuf> {
         for e in rd.flatten() {
             let p = e.path();
             let name = e.file_name().to_string_lossy().into_owned();
-            if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+            let Ok(ft) = e.file_type() else { continue };
+            // A symlink is never a temp file of extent's (the inventory reports it).
+            if ft.is_dir() {
                 if name != ".extent" {
                     stack.push(p);
                 }
-            } else if name.ends_with(".tmp") {
+            } else if ft.is_file() && name.ends_with(".tmp") {
                 out.push(p);
             }
         }
@@ -197,12 +220,7 @@ fn temp_files(dir: &Path) -> Vec<std::path::PathBuf> {
 }
 
 /// A group: directories left by an interrupted delete, and temp files beside `zarr.json`.
-fn leftovers_in_group(
-    _inner: &Inner,
-    path: &str,
-    dir: &Path,
-    repair: bool,
-) -> Result<Vec<Finding>> {
+fn leftovers_in_group(inner: &Inner, path: &str, dir: &Path, repair: bool) -> Result<Vec<Finding>> {
     let mut out = Vec::new();
     let Ok(rd) = fs::read_dir(dir) else {
         return Ok(out);
@@ -210,7 +228,13 @@ fn leftovers_in_group(
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         let p = e.path();
-        let is_dir = e.file_type().map(|t| t.is_dir()).unwrap_or(false);
+        let Ok(ft) = e.file_type() else { continue };
+        // A node may be a symlink within the store; one leading out of it is refused.
+        if ft.is_symlink() && !matches!(inner.leads(&p), Leads::Inside) {
+            out.push(symlink_finding(inner, path, &p));
+            continue;
+        }
+        let is_dir = ft.is_dir();
         let (code, message, repair_text) = if is_dir && name.starts_with(".deleted-") {
             (
                 FindingCode::DeletedLeftover,

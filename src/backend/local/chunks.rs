@@ -3,6 +3,7 @@
 
 use std::fs;
 
+use super::confine::not_regular;
 use super::{Inner, META};
 use crate::backend::geometry;
 use crate::backend::{ArrayInfo, ChunkMap, ChunkState, Error, Result};
@@ -57,9 +58,10 @@ impl Inner {
                     Ok(ft) => ft,
                     Err(_) => continue,
                 };
-                if ft.is_dir() {
-                    stack.push(p);
-                    continue;
+                // Followed, a symlinked chunk or chunk directory would hide chunks from an
+                // erase while reads see them: refused instead.
+                if ft.is_symlink() {
+                    return Err(self.link_refused(&p));
                 }
                 let Ok(rel) = p.strip_prefix(&dir) else {
                     continue;
@@ -67,7 +69,15 @@ impl Inner {
                 let key = rel
                     .to_string_lossy()
                     .replace(std::path::MAIN_SEPARATOR, "/");
-                if let Some(idx) = parse_chunk_key(&key, name, sep, n) {
+                let chunk = parse_chunk_key(&key, name, sep, n);
+                if chunk.is_some() && !ft.is_file() {
+                    return Err(not_regular(&self.rel(&p)));
+                }
+                if ft.is_dir() {
+                    stack.push(p);
+                    continue;
+                }
+                if let Some(idx) = chunk {
                     let stamp = entry.metadata().map(|m| stamp_of(&m)).unwrap_or_default();
                     out.push((idx, stamp));
                 }
@@ -109,7 +119,12 @@ pub(super) fn chunk_stripe(chunk: &[u64]) -> u64 {
     geometry::chunk_stripe(chunk, CHUNK_LOCK_STRIPES)
 }
 
-fn parse_chunk_key(key: &str, encoding: &str, sep: &str, ndim: usize) -> Option<Vec<u64>> {
+pub(super) fn parse_chunk_key(
+    key: &str,
+    encoding: &str,
+    sep: &str,
+    ndim: usize,
+) -> Option<Vec<u64>> {
     let rest = if encoding == "v2" {
         key.to_string()
     } else {

@@ -2,13 +2,14 @@
 //! that make them durable under [`Durability::Fsync`], batched where they can run at once.
 
 use std::collections::BTreeSet;
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 use super::Inner;
+use crate::backend::locks::no_follow;
 use crate::backend::{Error, Result};
 
 /// What a write waits for before it is acknowledged. Both keep every file atomic (temp file +
@@ -65,27 +66,42 @@ pub(super) fn write_json_atomic(path: &Path, value: &Value, durability: Durabili
 pub(super) fn replace_json(path: &Path, value: &Value, durability: Durability) -> Result<()> {
     let text = serde_json::to_vec_pretty(value)
         .map_err(|e| Error::io(format!("cannot encode {}", path.display())).with_source(e))?;
-    let tmp = path.with_extension(format!(
-        "json.{}.{}.tmp",
+    let tmp = temp_path(path);
+    let result = write_temp(&tmp, &text, durability).and_then(|_| {
+        fs::rename(&tmp, path).inspect_err(|_| {
+            let _ = fs::remove_file(&tmp);
+        })
+    });
+    result.map_err(|e| Error::io(format!("cannot write {}", path.display())).with_source(e))
+}
+
+/// A temp file name beside `path` that no one can guess: `<name>.<pid>.<random>.tmp`.
+pub(super) fn temp_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(
+        ".{}.{:016x}.tmp",
         std::process::id(),
         unique_suffix()
     ));
-    let result = write_temp(&tmp, &text, durability).and_then(|_| fs::rename(&tmp, path));
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(Error::io(format!("cannot write {}", path.display())).with_source(e));
-    }
-    Ok(())
+    path.with_file_name(name)
 }
 
-/// Writes a whole temp file (truncating a leftover); fsynced under [`Durability::Fsync`].
+/// Writes a whole new temp file; fsynced under [`Durability::Fsync`]. Whatever already has
+/// the name (a file, a planted symlink) makes it fail: nothing is followed or overwritten.
 pub(super) fn write_temp(tmp: &Path, bytes: &[u8], durability: Durability) -> std::io::Result<()> {
-    let mut f = File::create(tmp)?;
-    f.write_all(bytes)?;
-    if durability.fsync() {
-        f.sync_data()?;
+    let mut f = no_follow(OpenOptions::new().write(true).create_new(true)).open(tmp)?;
+    // Only a file this call made is removed on failure.
+    let written = f.write_all(bytes).and_then(|_| {
+        if durability.fsync() {
+            f.sync_data()
+        } else {
+            Ok(())
+        }
+    });
+    if written.is_err() {
+        let _ = fs::remove_file(tmp);
     }
-    Ok(())
+    written
 }
 
 /// Makes the entries of a directory (creations, renames, removals) durable.
@@ -129,15 +145,20 @@ pub(super) fn ensure_dir(dir: &Path, changed: &mut Vec<PathBuf>) -> std::io::Res
     fs::create_dir_all(dir)
 }
 
-/// A number that keeps temp file names of concurrent writers (threads or processes) apart.
+/// A number that keeps temp file names of concurrent writers (threads or processes) apart and
+/// cannot be guessed in advance: SipHash under std's randomly seeded keys.
 pub(super) fn unique_suffix() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
     let t = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos() as u64)
+        .map(|d| d.as_nanos())
         .unwrap_or(0);
-    t ^ (N.fetch_add(1, Ordering::Relaxed) << 32)
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(N.fetch_add(1, Ordering::Relaxed));
+    h.write_u128(t);
+    h.finish()
 }
 
 /// Locks a mutex, poisoned or not: what it guards (sets and pools) stays valid after a panic.

@@ -54,6 +54,7 @@ impl Inner {
     pub(super) fn read_meta(&self, path: &str) -> Result<Value> {
         let dir = self.node_dir(path)?;
         let file = dir.join(META);
+        self.no_link(&file)?;
         let text = match fs::read(&file) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -104,8 +105,11 @@ impl Inner {
         .map_err(|e| Error::io(format!("cannot open array '{path}'")).with_source(e))
     }
 
+    /// The array's `.extent/` directory (refused when it is a symlink).
     pub(super) fn extent_dir(&self, path: &str) -> Result<PathBuf> {
-        Ok(self.node_dir(path)?.join(EXTENT_DIR))
+        let dir = self.node_dir(path)?.join(EXTENT_DIR);
+        self.no_link(&dir)?;
+        Ok(dir)
     }
 
     pub(super) fn array_lock(&self, path: &str, exclusive: bool) -> Result<FileLock> {

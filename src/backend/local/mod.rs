@@ -10,7 +10,10 @@
 //! - `history.jsonl`: the structure journal, one JSON object per line.
 //!
 //! `zarr.json` and chunks are always replaced atomically (temp file + rename), so a reader or a
-//! crash never sees half a file. Whether each file is also fsynced before it is published is
+//! crash never sees half a file. Temp files are `<name>.<pid>.<random>.tmp`, made new
+//! (`O_EXCL|O_NOFOLLOW`): a file planted under a guessed name is never written through. Inside
+//! an array no symlink is followed: `confine` refuses them (and chunks that are not regular
+//! files) for every read and write, and `check` reports them. Whether each file is also fsynced before it is published is
 //! the store's [`Durability`] (fsync by default; `EXTENT_DURABILITY=atomic` to skip it).
 //!
 //! An extend patch publishes the new shape (zarr.json, then the journal) before any chunk: a
@@ -20,12 +23,15 @@
 //!
 //! The files of this folder: `durable` (atomic files, fsync batching), `meta` (zarr.json and
 //! shape commits), `nodes` (create, list, read, delete, history), `write` (patches), `resize`,
-//! `chunks` (chunk keys and files), `check`, `listing` (cached group listings), `watch`.
+//! `chunks` (chunk keys and files), `confine` (no symlink followed inside an array), `check`,
+//! `listing` (cached group listings), `watch`.
 
 mod broken;
 mod check;
 mod chunks;
+mod confine;
 mod durable;
+mod inventory;
 mod listing;
 mod meta;
 mod nodes;

@@ -6,14 +6,18 @@ use std::fs;
 use serde_json::json;
 use zarrs::array::{ArrayBytes, ArraySubset};
 
-use super::durable::{sync_dir, unique_suffix, write_json_atomic, write_temp};
+use super::durable::{sync_dir, temp_path, unique_suffix, write_json_atomic, write_temp};
 use super::meta::{attributes_with_resizable, fill_json, group_meta, info_from_meta, zarrs_err};
 use super::{Inner, EXTENT_DIR, JOURNAL, META};
+use crate::backend::geometry::chunk_span;
 use crate::backend::journal::read_journal;
 use crate::backend::{
     checked_elements, ArrayData, ArrayInfo, Cause, CreateRequest, Error, ErrorKind, NodeEntry,
     NodeKind, Page, Result, Selection, StructureChange,
 };
+
+/// Up to this many chunks, a read checks each by name; above, it lists the stored ones.
+const CHECK_BY_NAME: u64 = 4096;
 
 impl Inner {
     fn ensure_parent_groups(&self, path: &str) -> Result<()> {
@@ -47,6 +51,8 @@ impl Inner {
         req.validate()?;
         let path = req.path.as_str();
         let dir = self.node_dir(path)?;
+        // A symlink planted where the new array's files go is refused before any write.
+        self.no_link_under(&dir)?;
         if dir.join(META).exists() {
             return Err(Error::already_exists(format!(
                 "'{path}' already exists; choose another path or delete it first"
@@ -79,16 +85,11 @@ impl Inner {
             e
         };
         // Publish with a hard link: it fails if another creator got there first.
-        let tmp = dir.join(format!(
-            "zarr.json.{}.{}.tmp",
-            std::process::id(),
-            unique_suffix()
-        ));
+        let tmp = temp_path(&dir.join(META));
         let text = serde_json::to_vec_pretty(&meta).map_err(|e| {
             Error::io(format!("cannot encode the metadata of '{path}'")).with_source(e)
         })?;
         if let Err(e) = write_temp(&tmp, &text, self.durability) {
-            let _ = fs::remove_file(&tmp);
             return Err(undo(
                 Error::io(format!("cannot write {}", tmp.display())).with_source(e),
             ));
@@ -144,6 +145,19 @@ impl Inner {
             return ArrayData::new(info.dtype, shape, Vec::new());
         }
         let array = self.open_array(path)?;
+        // zarrs would follow a symlinked chunk (or block on a FIFO): each is checked first.
+        let dir = self.node_dir(path)?;
+        match chunk_span(&sel.start, &shape, &info.chunks) {
+            Some(span) if span.count().is_some_and(|c| c <= CHECK_BY_NAME) => {
+                for chunk in span.iter() {
+                    self.chunk_dst(path, &dir, &array, &chunk)?;
+                }
+            }
+            // Many chunks: one listing of the stored ones (it refuses the same things).
+            _ => {
+                self.chunk_keys(path, &info)?;
+            }
+        }
         let subset = ArraySubset::new_with_start_shape(sel.start.clone(), shape.clone())
             .map_err(|e| Error::io(format!("reading '{path}'")).with_source(e))?;
         let bytes = array

@@ -1,10 +1,15 @@
 //! Resizing: a shrink erases what lies past the new edge before the shape changes, so a crash
 //! never leaves stale data that a later grow would bring back.
 
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
 use rayon::prelude::*;
 use zarrs::array::ArrayBytes;
 
 use super::meta::zarrs_err;
+use super::write::Staged;
 use super::Inner;
 use crate::backend::data::copy_box;
 use crate::backend::geometry::chunk_within;
@@ -37,15 +42,17 @@ impl Inner {
     /// straddle it. Caller holds the array lock exclusively.
     pub(super) fn cut_to(&self, path: &str, info: &ArrayInfo, edge: &[u64]) -> Result<()> {
         let array = self.open_array(path)?;
+        let dir = self.node_dir(path)?;
         let n = info.ndim();
         let elem = info.dtype.size();
         let fill = scalar_bytes(info.dtype, &info.fill_value)?;
+        // The listing refuses symlinks and odd files, so every chunk is seen and erased.
         let keys = self.chunk_keys(path, info)?;
+        let changed_dirs = Mutex::new(BTreeSet::new());
         keys.par_iter().try_for_each(|chunk| -> Result<()> {
+            let dst = self.chunk_dst(path, &dir, &array, chunk)?;
             let Some(keep) = chunk_within(chunk, &info.chunks, edge) else {
-                return array
-                    .erase_chunk(chunk)
-                    .map_err(|e| Error::io("erasing a chunk").with_source(e));
+                return self.publish_chunk(&Staged::Erase(dst), &changed_dirs);
             };
             if keep == info.chunks {
                 return Ok(());
@@ -68,9 +75,9 @@ impl Inner {
                 &keep,
                 elem,
             );
-            array
-                .store_chunk(chunk, ArrayBytes::new_flen(buf))
-                .map_err(zarrs_err("clearing a chunk"))
-        })
+            let staged = self.stage_chunk(&array, info, dst, Cow::Owned(buf))?;
+            self.publish_chunk(&staged, &changed_dirs)
+        })?;
+        self.sync_dirs(changed_dirs)
     }
 }

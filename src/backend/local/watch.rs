@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 use super::chunks::ChunkStamp;
 use super::meta::info_from_meta;
 use super::{Inner, JOURNAL};
+use crate::backend::locks::no_follow;
 use crate::backend::{
     now_rfc3339, ConnectionState, Event, EventKind, StructureChange, WatchMessage, WatchReceiver,
 };
@@ -105,7 +106,8 @@ fn look(inner: &Inner, path: &str, journal_from: Option<u64>) -> (Seen, Vec<Stru
     seen.chunks = info.chunks;
     let mut entries = Vec::new();
     if let Ok(dir) = inner.extent_dir(path) {
-        if let Ok(mut f) = std::fs::File::open(dir.join(JOURNAL)) {
+        let opened = no_follow(std::fs::OpenOptions::new().read(true)).open(dir.join(JOURNAL));
+        if let Ok(mut f) = opened {
             let len = f.metadata().map(|m| m.len()).unwrap_or(0);
             // A shorter journal means the array was deleted and made again: start over.
             let from = journal_from.filter(|&o| o <= len).unwrap_or(len);

@@ -12,7 +12,7 @@ use serde_json::json;
 use zarrs::array::{Array, ArrayBytes, ArrayToBytesCodecTraits, ChunkShape, CodecOptions};
 
 use super::chunks::chunk_stripe;
-use super::durable::{ensure_dir, lock_set, sync_dir, write_temp};
+use super::durable::{ensure_dir, lock_set, sync_dir, temp_path, write_temp};
 use super::meta::{info_from_meta, zarrs_err};
 use super::{Inner, Store, OVERLAP_BYTES};
 use crate::backend::data::copy_box;
@@ -87,11 +87,20 @@ impl Inner {
         if data.is_empty() {
             return committed(commit.map_or(Ok(()), |c| c()));
         }
-        let before = |e: Error| RegionError::Write(e);
+        // Refusals before the shape is committed leave nothing to undo.
+        let before = |e: Error| RegionError::Commit(e);
         let fill = scalar_bytes(info.dtype, &info.fill_value).map_err(before)?;
-        let parts = chunk_parts(info, offset, &data.shape);
+        let mut parts = chunk_parts(info, offset, &data.shape);
         let changed_dirs = std::sync::Mutex::new(BTreeSet::new());
         let lock_dir = self.extent_dir(path).map_err(before)?.join("chunk-locks");
+        self.no_link(&lock_dir).map_err(before)?;
+        let dir = self.node_dir(path).map_err(before)?;
+        // Every chunk's file is checked before anything is committed, read or replaced.
+        for part in &mut parts {
+            part.dst = self
+                .chunk_dst(path, &dir, array, &part.chunk)
+                .map_err(before)?;
+        }
         // One chunk from image to published file, under its lock when asked.
         let whole_write = |part: &ChunkPart| -> Result<()> {
             let _lock = if chunk_locks {
@@ -103,7 +112,7 @@ impl Inner {
                 None
             };
             let image = self.chunk_image(array, info, part, data, &fill)?;
-            let staged = self.stage_chunk(array, info, part, image)?;
+            let staged = self.stage_chunk(array, info, part.dst.clone(), image)?;
             self.publish_chunk(&staged, &changed_dirs)
         };
         if commit.is_none() || chunk_locks {
@@ -122,7 +131,7 @@ impl Inner {
                 .par_iter()
                 .map(|part| {
                     let image = self.chunk_image(array, info, part, data, &fill)?;
-                    self.stage_chunk(array, info, part, image)
+                    self.stage_chunk(array, info, part.dst.clone(), image)
                 })
                 .collect()
         };
@@ -217,17 +226,28 @@ impl Inner {
         Ok(Cow::Owned(buf))
     }
 
-    /// Encodes one chunk with the array's codecs and writes it to its temp file (`<key>.tmp`;
-    /// the caller holds the chunk's lock or the array's exclusively). A chunk that is all fill
-    /// is erased instead (as zarrs does).
-    fn stage_chunk(
+    /// The file of chunk `chunk` of the array `path` (in `dir`), refused when a symlink or
+    /// something other than a regular file is in its way.
+    pub(super) fn chunk_dst(
+        &self,
+        path: &str,
+        dir: &std::path::Path,
+        array: &Array<Store>,
+        chunk: &[u64],
+    ) -> Result<PathBuf> {
+        self.chunk_file(path, dir, array.chunk_key(chunk).as_str())
+    }
+
+    /// Encodes one chunk (the file `dst`, from [`Self::chunk_dst`]) with the array's codecs and
+    /// writes it to a new temp file beside it (the caller holds the chunk's lock or the array's
+    /// exclusively). A chunk that is all fill is erased instead (as zarrs does).
+    pub(super) fn stage_chunk(
         &self,
         array: &Array<Store>,
         info: &ArrayInfo,
-        part: &ChunkPart,
+        dst: PathBuf,
         image: Cow<'_, [u8]>,
     ) -> Result<Staged> {
-        let dst = self.root.join(array.chunk_key(&part.chunk).as_str());
         let bytes = ArrayBytes::new_flen(image);
         if bytes.is_fill_value(array.fill_value()) {
             return Ok(Staged::Erase(dst));
@@ -247,7 +267,7 @@ impl Inner {
                 &CodecOptions::default(),
             )
             .map_err(|e| Error::io("encoding a chunk").with_source(e))?;
-        let tmp = PathBuf::from(format!("{}.tmp", dst.display()));
+        let tmp = temp_path(&dst);
         let io = |e: std::io::Error| {
             Error::io(format!("writing a chunk ({})", tmp.display())).with_source(e)
         };
@@ -272,15 +292,12 @@ impl Inner {
                 )
             })
         });
-        if let Err(e) = written {
-            let _ = fs::remove_file(&tmp);
-            return Err(io(e));
-        }
+        written.map_err(io)?;
         Ok(Staged::Write { tmp, dst })
     }
 
     /// Renames a staged chunk into place (or erases it); a failed rename removes the temp file.
-    fn publish_chunk(
+    pub(super) fn publish_chunk(
         &self,
         staged: &Staged,
         changed_dirs: &std::sync::Mutex<BTreeSet<PathBuf>>,
@@ -397,7 +414,7 @@ impl RegionError {
 }
 
 /// A chunk encoded and written to its temp file, or to be erased (all fill), not yet published.
-enum Staged {
+pub(super) enum Staged {
     Write { tmp: PathBuf, dst: PathBuf },
     Erase(PathBuf),
 }
@@ -412,6 +429,8 @@ struct ChunkPart {
     count: Vec<u64>,
     /// The patch covers the chunk up to the array's edge: nothing needs to be read.
     covers: bool,
+    /// The chunk's file, once checked ([`Inner::chunk_dst`]).
+    dst: PathBuf,
 }
 
 /// Every chunk a patch of `data_shape` at `offset` touches (the array's shape includes it).
@@ -441,6 +460,7 @@ fn chunk_parts(info: &ArrayInfo, offset: &[u64], data_shape: &[u64]) -> Vec<Chun
                 in_data,
                 count,
                 covers,
+                dst: PathBuf::new(),
             }
         })
         .collect()
