@@ -47,9 +47,11 @@ use Op::*;
 /// Every file and directory the local store creates or writes. `STRIPE` stands for the
 /// chunk-lock file of chunk [0, 0]; `c/1/1.tmp` is the temp name chunks used to have.
 const PLANTS: &[Plant] = &[
+    // Delete is not refused: an array whose metadata cannot be read is a broken node, which
+    // `rm` removes; the link goes with the array's directory, its target stays untouched.
     Plant {
         at: "a/zarr.json",
-        refused_by: &[Read, Patch, Extend, Shrink, Grow, Delete],
+        refused_by: &[Read, Patch, Extend, Shrink, Grow],
     },
     Plant {
         at: "a/.extent",
