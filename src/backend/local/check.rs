@@ -32,8 +32,10 @@ pub(super) fn check(inner: &Inner, path: &str, repair: bool) -> Result<Vec<Findi
     if meta["node_type"] == "group" {
         return leftovers_in_group(inner, path, &dir, repair);
     }
-    // Unreadable metadata: nothing else can be judged.
-    let info = match info_from_meta(path, &meta) {
+    // Unreadable metadata (or metadata zarrs cannot use): nothing else can be judged.
+    let usable =
+        info_from_meta(path, &meta).and_then(|i| inner.array_from_meta(path, &meta).map(|_| i));
+    let info = match usable {
         Ok(i) => i,
         Err(e) => {
             return Ok(vec![Finding::new(
