@@ -26,7 +26,8 @@ pub(super) fn check(inner: &Inner, path: &str, repair: bool) -> Result<Vec<Findi
     }
     let meta = match inner.read_meta(path) {
         Ok(m) => m,
-        Err(e) if e.kind == ErrorKind::NotFound => return Err(e),
+        // Not there, or Zarr v2: nothing of extent's to check.
+        Err(e) if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Unsupported) => return Err(e),
         Err(e) => return super::broken::finding(inner, path, &dir, &e, repair),
     };
     if meta["node_type"] == "group" {

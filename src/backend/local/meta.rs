@@ -199,6 +199,38 @@ impl Inner {
     }
 }
 
+/// The fields of a Zarr v3 array's metadata; any other is an extension.
+const ARRAY_FIELDS: [&str; 11] = [
+    "zarr_format",
+    "node_type",
+    "shape",
+    "data_type",
+    "chunk_grid",
+    "chunk_key_encoding",
+    "fill_value",
+    "codecs",
+    "attributes",
+    "storage_transformers",
+    "dimension_names",
+];
+
+/// Refuses (`unsupported`) an extension field that must be understood: Zarr v3 lets a reader
+/// ignore one only when it says `"must_understand": false` (zarrs does not check this).
+fn must_understand(path: &str, meta: &Value) -> Result<()> {
+    let Some(obj) = meta.as_object() else {
+        return Ok(());
+    };
+    for (name, value) in obj {
+        if ARRAY_FIELDS.contains(&name.as_str()) || value["must_understand"] == false {
+            continue;
+        }
+        return Err(Error::unsupported(format!(
+            "'{path}' uses an extension field it must understand ('{name}'), which extent does not handle"
+        )));
+    }
+    Ok(())
+}
+
 /// Zarr v2's metadata files (`.zarray`, `.zgroup`): a node that has one and no `zarr.json`
 /// is Zarr v2, which extent does not read or write.
 const V2_FILES: [(&str, &str); 2] = [(".zarray", "array"), (".zgroup", "group")];
@@ -268,6 +300,7 @@ pub(super) fn info_from_meta(path: &str, meta: &Value) -> Result<ArrayInfo> {
             "'{path}' is not a Zarr v3 array"
         )));
     }
+    must_understand(path, meta)?;
     let bad = |what: &str| Error::io(format!("the metadata of '{path}' has an invalid {what}"));
     let shape: Vec<u64> =
         serde_json::from_value(meta["shape"].clone()).map_err(|e| bad("shape").with_source(e))?;
