@@ -188,6 +188,16 @@ zarr.consolidate_metadata(sys.argv[1])
     let a = &root["consolidated_metadata"]["metadata"]["a"];
     assert_eq!(a["shape"], json!([8]));
     assert_eq!(a["storage_transformers"], json!([]));
+    // And check finds the copies up to date.
+    let check: Value =
+        serde_json::from_slice(&run(t, &store, &["check", "--all", "--json"]).stdout).unwrap();
+    let stale = check["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "stale_consolidated")
+        .count();
+    assert_eq!(stale, 0, "{check}");
 }
 
 /// A consolidated copy in a form zarr-python would not write is removed, as if the store had
@@ -447,4 +457,65 @@ fn a_broken_root_is_a_finding_not_an_outage() {
     assert_eq!(findings.len(), 1, "{report}");
     assert_eq!(findings[0]["path"], "");
     assert_eq!(findings[0]["code"], "bad_metadata");
+}
+
+/// A copy left behind (a crash between an array's write and the copy's update, or another
+/// tool): `check` reports it on the group and `--repair` brings it up to date.
+#[test]
+fn check_finds_and_repairs_a_stale_consolidated_copy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let store = t.join("stale");
+    common::python(
+        r#"
+import sys, json, warnings, zarr
+warnings.simplefilter("ignore")
+root = zarr.open_group(sys.argv[1], mode="w")
+root.create_array("a", shape=(4,), chunks=(2,), dtype="int32", fill_value=0)[:] = 1
+root.create_array("g/b", shape=(2,), chunks=(2,), dtype="int32", fill_value=0)
+root.create_array("g/c", shape=(2,), chunks=(2,), dtype="int32", fill_value=0)
+zarr.consolidate_metadata(sys.argv[1])
+p = sys.argv[1] + "/a/zarr.json"
+m = json.load(open(p)); m["shape"] = [6]; json.dump(m, open(p, "w"))
+"#,
+        &[store.to_str().unwrap()],
+    );
+    std::fs::remove_dir_all(store.join("g/c")).unwrap();
+    let check = run(t, &store, &["check", "--all", "--json"]);
+    assert_eq!(check.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&check.stdout).unwrap();
+    let stale: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "stale_consolidated")
+        .collect();
+    assert_eq!(stale.len(), 1, "{report}");
+    assert_eq!(stale[0]["path"], "");
+    assert!(
+        stale[0]["message"].as_str().unwrap().contains("2 node(s)"),
+        "{report}"
+    );
+    ok(
+        t,
+        &store,
+        &["check", "--all", "--repair", "--yes", "--json"],
+    );
+    let again = ok(t, &store, &["check", "--all", "--json"]);
+    assert_eq!(again["findings"], json!([]), "{again}");
+    let z = zarr_view(&store, None);
+    assert_eq!(z["consolidated"], true);
+    let shapes: Vec<(String, Value)> = z["arrays"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(p, a)| (p.clone(), a["shape"].clone()))
+        .collect();
+    assert_eq!(
+        shapes,
+        [
+            ("a".to_string(), json!([6])),
+            ("g/b".to_string(), json!([2]))
+        ]
+    );
 }

@@ -328,6 +328,8 @@ pub enum FindingCode {
     UnknownFile,
     /// Part of a node could not be read (permission denied, an I/O error): not checked.
     Unreadable,
+    /// A group's consolidated metadata disagrees with its nodes (zarr-python would trust it).
+    StaleConsolidated,
 }
 
 impl FindingCode {
@@ -345,6 +347,7 @@ impl FindingCode {
             FindingCode::NotRegularChunk => "not_regular_chunk",
             FindingCode::UnknownFile => "unknown_file",
             FindingCode::Unreadable => "unreadable",
+            FindingCode::StaleConsolidated => "stale_consolidated",
         }
     }
 }

@@ -31,7 +31,9 @@ pub(super) fn check(inner: &Inner, path: &str, repair: bool) -> Result<Vec<Findi
         Err(e) => return super::broken::finding(inner, path, &dir, &e, repair),
     };
     if meta["node_type"] == "group" {
-        return leftovers_in_group(inner, path, &dir, repair);
+        let mut out = leftovers_in_group(inner, path, &dir, repair)?;
+        out.extend(inner.stale_copy(path, repair)?);
+        return Ok(out);
     }
     // Unreadable metadata (or metadata zarrs cannot use): nothing else can be judged.
     let usable =

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use super::durable::replace_json;
 use super::{Inner, META};
-use crate::backend::{Error, Result};
+use crate::backend::{Error, ErrorKind, Finding, FindingCode, Result};
 
 const KEY: &str = "consolidated_metadata";
 
@@ -57,6 +57,68 @@ impl Inner {
             }
         }
         Ok(())
+    }
+}
+
+impl Inner {
+    /// `check` of a group: entries of its consolidated copy that disagree with the nodes (a
+    /// shape that is not the array's, a node that is gone), as left by a crash between a write
+    /// and the copy's update or by another tool; with `repair`, the copy is brought up to date.
+    pub(super) fn stale_copy(&self, group: &str, repair: bool) -> Result<Option<Finding>> {
+        let dir = self.node_dir(group)?;
+        let _lock = if repair { Some(lock_dir(&dir)?) } else { None };
+        let Ok(mut meta) = self.read_meta(group) else {
+            return Ok(None);
+        };
+        let Some(entries) = meta
+            .get(KEY)
+            .filter(|c| well_formed(c))
+            .and_then(|c| c["metadata"].as_object())
+        else {
+            return Ok(None);
+        };
+        let mut stale = Vec::new();
+        for (rel, entry) in entries.iter() {
+            let path = if group.is_empty() {
+                rel.clone()
+            } else {
+                format!("{group}/{rel}")
+            };
+            match self.read_meta(&path) {
+                Ok(m) if entry["node_type"] == "array" && m["shape"] != entry["shape"] => {
+                    stale.push((rel.clone(), Some(m["shape"].clone())))
+                }
+                Err(e) if e.kind == ErrorKind::NotFound => stale.push((rel.clone(), None)),
+                _ => {}
+            }
+        }
+        if stale.is_empty() {
+            return Ok(None);
+        }
+        let mut f = Finding::new(
+            group,
+            FindingCode::StaleConsolidated,
+            format!(
+                "the consolidated metadata disagrees with {} node(s) (e.g. '{}'): zarr-python's default open would show them otherwise",
+                stale.len(),
+                stale[0].0
+            ),
+            Some("update the consolidated metadata from the nodes' own"),
+        );
+        if repair {
+            for (rel, shape) in stale {
+                // Through `apply`, so that copies nested in entries of groups follow.
+                let shape: Option<Vec<u64>> = shape.and_then(|s| serde_json::from_value(s).ok());
+                match &shape {
+                    Some(s) => apply(&mut meta, &rel, &Change::Shape(s)),
+                    None => apply(&mut meta, &rel, &Change::Removed),
+                };
+            }
+            replace_json(&dir.join(META), &meta, self.durability)?;
+            self.sync_node(group)?;
+            f.repaired = true;
+        }
+        Ok(Some(f))
     }
 }
 
