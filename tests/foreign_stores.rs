@@ -379,8 +379,9 @@ edit("st", lambda m: m.update({"storage_transformers": [{"name": "no_such_transf
         ("ext", "my_extension"),
         ("st", "storage transformer"),
     ] {
-        let calls: [&[&str]; 4] = [
+        let calls: [&[&str]; 5] = [
             &["show", name, "--json"],
+            &["resize", name, "--shape", "8", "--json"],
             &["read", name, "--json"],
             &[
                 "patch", name, "--offset", "0", "--value", "5", "--shape", "1", "--json",
