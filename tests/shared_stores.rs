@@ -224,12 +224,25 @@ fn check_all_goes_on_past_an_unreadable_array() {
     for p in all_under(&store) {
         chmod(&p, if p.is_dir() { 0o755 } else { 0o644 });
     }
-    chmod(&store.join("b/c"), 0o700);
-    if !is_root() {
-        chmod(&store.join("b/c"), 0o000);
+    // ...and the whole of `g/c` (its directory may not be entered).
+    let denied = [store.join("b/c"), store.join("g/c")];
+    for d in &denied {
+        chmod(d, if is_root() { 0o700 } else { 0o000 });
     }
+    let ls = as_member(&home, &["--store", s, "ls", "--json"]);
     let out = as_member(&home, &["--store", s, "check", "--all", "--json"]);
-    chmod(&store.join("b/c"), 0o755);
+    for d in &denied {
+        chmod(d, 0o755);
+    }
+    let ls: Value = expect_json(&["ls"], &ls);
+    let paths: Vec<&str> = ls
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["a", "b", "g", "g/c"], "{ls}");
+    assert_eq!(ls[3]["kind"], "broken", "{ls}");
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -239,11 +252,13 @@ fn check_all_goes_on_past_an_unreadable_array() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["checked"], 5, "{report}");
     let findings = report["findings"].as_array().unwrap();
-    assert_eq!(findings.len(), 1, "{report}");
-    assert_eq!(findings[0]["path"], "b");
-    assert_eq!(findings[0]["code"], "unreadable");
-    assert!(findings[0]["message"]
-        .as_str()
-        .unwrap()
-        .contains("Permission denied"));
+    assert_eq!(findings.len(), 2, "{report}");
+    for (f, path) in findings.iter().zip(["b", "g/c"]) {
+        assert_eq!(f["path"], path, "{report}");
+        assert_eq!(f["code"], "unreadable", "{report}");
+        assert!(
+            f["message"].as_str().unwrap().contains("Permission denied"),
+            "{report}"
+        );
+    }
 }

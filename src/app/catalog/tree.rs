@@ -67,10 +67,7 @@ impl Catalog {
         } || got == 0
             || itself;
         if itself {
-            p.error = Some(
-                "the store's root is an array (CLI: /)"
-                    .into(),
-            );
+            p.error = Some("the store's root is an array (CLI: /)".into());
         }
         self.rebuild_rows();
         if let Some(want) = self.want_selected.clone() {

@@ -28,6 +28,18 @@ pub(super) fn check(inner: &Inner, path: &str, repair: bool) -> Result<Vec<Findi
         Ok(m) => m,
         // Not there, or Zarr v2: nothing of extent's to check.
         Err(e) if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Unsupported) => return Err(e),
+        // Metadata this user may not read is not broken: it was not checked.
+        Err(e)
+            if fs::File::open(&meta_file)
+                .is_err_and(|io| io.kind() == std::io::ErrorKind::PermissionDenied) =>
+        {
+            return Ok(vec![Finding::new(
+                path,
+                FindingCode::Unreadable,
+                format!("could not be checked: {}", e.chain()),
+                None,
+            )])
+        }
         Err(e) => return super::broken::finding(inner, path, &dir, &e, repair),
     };
     if meta["node_type"] == "group" {
