@@ -58,9 +58,7 @@ impl Inner {
         }
         Ok(())
     }
-}
 
-impl Inner {
     /// `check` of a group: entries of its consolidated copy that disagree with the nodes (a
     /// shape that is not the array's, a node that is gone), as left by a crash between a write
     /// and the copy's update or by another tool; with `repair`, the copy is brought up to date.
