@@ -75,6 +75,12 @@ pub(crate) fn open_lock_file(path: &Path) -> Result<File> {
             .truncate(false),
     )
     .open(path)
+    .or_else(|e| match e.kind() {
+        // flock needs no write access: another user's lock file that this one may only
+        // read still locks (a shared store whose lock files were made under umask 022).
+        std::io::ErrorKind::PermissionDenied => no_follow(OpenOptions::new().read(true)).open(path),
+        _ => Err(e),
+    })
     .map_err(|e| open_error(path, "cannot open lock", e))
 }
 

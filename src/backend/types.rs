@@ -326,6 +326,10 @@ pub enum FindingCode {
     NotRegularChunk,
     /// A file or directory in an array that is neither Zarr's nor extent's.
     UnknownFile,
+    /// Part of a node could not be read (permission denied, an I/O error): not checked.
+    Unreadable,
+    /// A group's consolidated metadata disagrees with its nodes (zarr-python would trust it).
+    StaleConsolidated,
 }
 
 impl FindingCode {
@@ -342,6 +346,8 @@ impl FindingCode {
             FindingCode::Symlink => "symlink",
             FindingCode::NotRegularChunk => "not_regular_chunk",
             FindingCode::UnknownFile => "unknown_file",
+            FindingCode::Unreadable => "unreadable",
+            FindingCode::StaleConsolidated => "stale_consolidated",
         }
     }
 }

@@ -31,7 +31,15 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<i32> {
     let store = open_store(cli, false)?;
     let paths: Vec<String> = if args.all {
         let mut p = vec![String::new()];
-        p.extend(store.walk("").await?.into_iter().map(|n| n.path));
+        // An array at the root is listed at the empty path, which is checked already.
+        p.extend(
+            store
+                .walk("")
+                .await?
+                .into_iter()
+                .map(|n| n.path)
+                .filter(|p| !p.is_empty()),
+        );
         p
     } else {
         vec![array_path(args.array.as_deref().unwrap_or_default())?]

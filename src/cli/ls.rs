@@ -18,6 +18,14 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
     let store = open_store(cli, false)?;
     let prefix = normalize_path(args.prefix.as_deref().unwrap_or(""));
     let nodes = store.walk(&prefix).await?;
+    // An array at the store's root has the empty path; people address it as `/`.
+    let shown = |p: &str| {
+        if p.is_empty() {
+            "/".to_string()
+        } else {
+            p.to_string()
+        }
+    };
     out.emit(&nodes, || {
         let width = nodes.iter().map(|n| n.path.len()).max().unwrap_or(0);
         nodes
@@ -34,7 +42,7 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
                 ),
                 NodeKind::Array => format!(
                     "{:<width$}  array  {}  {}\n",
-                    n.path,
+                    shown(&n.path),
                     n.shape
                         .as_deref()
                         .map(fmt_shape)

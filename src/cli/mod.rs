@@ -216,9 +216,13 @@ impl Command {
     }
 }
 
-/// Parses an array path typed by a user.
+/// Parses an array path typed by a user. `/` is the store's root (an array there is addressed
+/// as `/`).
 fn array_path(text: &str) -> Result<String> {
     let p = normalize_path(text);
+    if p.is_empty() && text.trim() == "/" {
+        return Ok(p);
+    }
     crate::backend::validate_path(&p)?;
     Ok(p)
 }

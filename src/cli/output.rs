@@ -44,7 +44,15 @@ pub fn structure_text(info: &ArrayInfo) -> String {
         .collect();
     let mut s = String::new();
     let rows = [
-        ("path", info.path.clone()),
+        // An array at the store's root has the empty path; people address it as `/`.
+        (
+            "path",
+            if info.path.is_empty() {
+                "/".into()
+            } else {
+                info.path.clone()
+            },
+        ),
         ("shape", fmt_shape(&info.shape)),
         ("chunks", fmt_shape(&info.chunks)),
         ("chunk grid", fmt_shape(&grid)),

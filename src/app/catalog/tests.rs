@@ -180,3 +180,17 @@ fn a_hundred_thousand_nodes_filter_and_unfilter() {
     assert_eq!(c.rows().len(), 100_000);
     assert_eq!(c.array_count(), (100_000, false));
 }
+
+/// A store whose root is an array lists it at the root's own path: the catalog says so
+/// instead of waiting for "1 more" that never comes.
+#[test]
+fn a_root_that_is_an_array_is_said_not_awaited() {
+    let mut c = Catalog::new();
+    c.initial_request();
+    c.apply_page("", 0, page(vec![arr("")], 1));
+    assert!(c.rows().is_empty(), "{:?}", c.rows());
+    let root = c.node(0).unwrap();
+    assert!(root.complete);
+    assert!(root.error.as_deref().unwrap().contains("root is an array"));
+    assert!(c.pages_needed(20).is_empty());
+}

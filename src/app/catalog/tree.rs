@@ -41,7 +41,10 @@ impl Catalog {
             return follow;
         };
         let got = page.entries.len() as u64;
+        let mut itself = false;
         for entry in page.entries {
+            // A store whose root is an array lists that array at the root's own path.
+            itself |= entry.path == parent;
             if self.by_path.contains_key(&entry.path) {
                 continue;
             }
@@ -61,7 +64,11 @@ impl Catalog {
         p.complete = match page.total {
             Some(t) => loaded >= t,
             None => got < PAGE_SIZE,
-        } || got == 0;
+        } || got == 0
+            || itself;
+        if itself {
+            p.error = Some("the store's root is an array (CLI: /)".into());
+        }
         self.rebuild_rows();
         if let Some(want) = self.want_selected.clone() {
             if self.select_path(&want) {

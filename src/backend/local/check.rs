@@ -26,14 +26,31 @@ pub(super) fn check(inner: &Inner, path: &str, repair: bool) -> Result<Vec<Findi
     }
     let meta = match inner.read_meta(path) {
         Ok(m) => m,
-        Err(e) if e.kind == ErrorKind::NotFound => return Err(e),
+        // Not there, or Zarr v2: nothing of extent's to check.
+        Err(e) if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Unsupported) => return Err(e),
+        // Metadata this user may not read is not broken: it was not checked.
+        Err(e)
+            if fs::File::open(&meta_file)
+                .is_err_and(|io| io.kind() == std::io::ErrorKind::PermissionDenied) =>
+        {
+            return Ok(vec![Finding::new(
+                path,
+                FindingCode::Unreadable,
+                format!("could not be checked: {}", e.chain()),
+                None,
+            )])
+        }
         Err(e) => return super::broken::finding(inner, path, &dir, &e, repair),
     };
     if meta["node_type"] == "group" {
-        return leftovers_in_group(inner, path, &dir, repair);
+        let mut out = leftovers_in_group(inner, path, &dir, repair)?;
+        out.extend(inner.stale_copy(path, repair)?);
+        return Ok(out);
     }
-    // Unreadable metadata: nothing else can be judged.
-    let info = match info_from_meta(path, &meta) {
+    // Unreadable metadata (or metadata zarrs cannot use): nothing else can be judged.
+    let usable =
+        info_from_meta(path, &meta).and_then(|i| inner.array_from_meta(path, &meta).map(|_| i));
+    let info = match usable {
         Ok(i) => i,
         Err(e) => {
             return Ok(vec![Finding::new(

@@ -67,7 +67,7 @@ pub(super) fn replace_json(path: &Path, value: &Value, durability: Durability) -
     let text = serde_json::to_vec_pretty(value)
         .map_err(|e| Error::io(format!("cannot encode {}", path.display())).with_source(e))?;
     let tmp = temp_path(path);
-    let result = write_temp(&tmp, &text, durability).and_then(|_| {
+    let result = write_temp(&tmp, &text, durability, Some(path)).and_then(|_| {
         fs::rename(&tmp, path).inspect_err(|_| {
             let _ = fs::remove_file(&tmp);
         })
@@ -88,20 +88,56 @@ pub(super) fn temp_path(path: &Path) -> PathBuf {
 
 /// Writes a whole new temp file; fsynced under [`Durability::Fsync`]. Whatever already has
 /// the name (a file, a planted symlink) makes it fail: nothing is followed or overwritten.
-pub(super) fn write_temp(tmp: &Path, bytes: &[u8], durability: Durability) -> std::io::Result<()> {
+/// The temp file takes the mode, group (and, for root, owner) of `replaces` when that file
+/// exists, so a file shared by a group stays shared after it is rewritten.
+pub(super) fn write_temp(
+    tmp: &Path,
+    bytes: &[u8],
+    durability: Durability,
+    replaces: Option<&Path>,
+) -> std::io::Result<()> {
     let mut f = no_follow(OpenOptions::new().write(true).create_new(true)).open(tmp)?;
     // Only a file this call made is removed on failure.
-    let written = f.write_all(bytes).and_then(|_| {
-        if durability.fsync() {
-            f.sync_data()
-        } else {
-            Ok(())
-        }
-    });
+    let written = replaces
+        .map_or(Ok(()), |old| keep_owner(&f, old))
+        .and_then(|_| f.write_all(bytes))
+        .and_then(|_| {
+            if durability.fsync() {
+                f.sync_data()
+            } else {
+                Ok(())
+            }
+        });
     if written.is_err() {
         let _ = fs::remove_file(tmp);
     }
     written
+}
+
+/// Gives `f` the mode and group of the file `old` (if there is one), and its owner when this
+/// process may (root). The group needs membership: a group this user is not in is left to the
+/// directory's setgid bit or the user's own group. The mode is set last (a chown clears the
+/// setgid bit).
+fn keep_owner(f: &File, old: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let Ok(was) = fs::symlink_metadata(old) else {
+        return Ok(());
+    };
+    if !was.file_type().is_file() {
+        return Ok(());
+    }
+    let now = f.metadata()?;
+    if (now.uid(), now.gid()) != (was.uid(), was.gid()) {
+        // Owner and group when allowed (root), else the group alone; neither is an error.
+        if std::os::unix::fs::fchown(f, Some(was.uid()), Some(was.gid())).is_err() {
+            let _ = std::os::unix::fs::fchown(f, None, Some(was.gid()));
+        }
+    }
+    let mode = was.mode() & 0o7777;
+    if now.mode() & 0o7777 != mode {
+        f.set_permissions(fs::Permissions::from_mode(mode))?;
+    }
+    Ok(())
 }
 
 /// Makes the entries of a directory (creations, renames, removals) durable.

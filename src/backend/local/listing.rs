@@ -35,7 +35,7 @@ impl ListingCache {
             // does not touch this directory's mtime: look again at those that had none.
             let mut found = false;
             for (name, has) in l.children.iter_mut().filter(|(_, has)| !*has) {
-                *has = dir.join(&*name).join(meta).is_file();
+                *has = has_meta(&dir.join(&*name).join(meta));
                 found |= *has;
             }
             if found {
@@ -49,7 +49,7 @@ impl ListingCache {
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .filter(|n| !n.starts_with('.'))
             .map(|n| {
-                let has = dir.join(&n).join(meta).is_file();
+                let has = has_meta(&dir.join(&n).join(meta));
                 (n, has)
             })
             .collect();
@@ -74,6 +74,16 @@ impl ListingCache {
             map.remove(dir);
         }
         Ok(nodes)
+    }
+}
+
+/// Whether a child directory is a node: its metadata file is there, or cannot be looked at
+/// (a directory this user may not enter is listed, and then reported as unreadable, rather
+/// than silently left out).
+fn has_meta(file: &Path) -> bool {
+    match fs::metadata(file) {
+        Ok(m) => m.is_file(),
+        Err(e) => e.kind() == std::io::ErrorKind::PermissionDenied,
     }
 }
 

@@ -2,11 +2,12 @@
 //! (the metadata, then the journal).
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 use zarrs::array::{Array, ArrayMetadata, ArrayMetadataV3};
 
+use super::consolidated::Change;
 use super::durable::replace_json;
 use super::{Inner, Store, EXTENT_ATTR, EXTENT_DIR, JOURNAL, META};
 use crate::backend::journal::{self, Appended};
@@ -58,6 +59,9 @@ impl Inner {
         let text = match fs::read(&file) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if let Some(v2) = zarr_v2(&self.root, path) {
+                    return Err(v2);
+                }
                 return Err(Error::not_found(if path.is_empty() {
                     format!(
                         "'{}' is not a Zarr v3 store (no zarr.json)",
@@ -81,14 +85,17 @@ impl Inner {
         })
     }
 
+    /// The array's structure, refused (`unsupported`) when zarrs cannot use its metadata, so
+    /// that reads and writes alike refuse it before any lock or temp file is made.
     pub(super) fn info(&self, path: &str) -> Result<ArrayInfo> {
         let meta = self.read_meta(path)?;
-        info_from_meta(path, &meta)
+        let info = info_from_meta(path, &meta)?;
+        self.array_from_meta(path, &meta)?;
+        Ok(info)
     }
 
     pub(super) fn open_array(&self, path: &str) -> Result<Array<Store>> {
-        Array::open(self.store.clone(), &format!("/{path}"))
-            .map_err(|e| Error::io(format!("cannot open array '{path}'")).with_source(e))
+        Array::open(self.store.clone(), &format!("/{path}")).map_err(|e| create_error(path, e))
     }
 
     /// The zarrs array of metadata the caller already read (under its lock): one read of
@@ -102,7 +109,7 @@ impl Inner {
             &format!("/{path}"),
             ArrayMetadata::V3(v3),
         )
-        .map_err(|e| Error::io(format!("cannot open array '{path}'")).with_source(e))
+        .map_err(|e| create_error(path, e))
     }
 
     /// The array's `.extent/` directory (refused when it is a symlink).
@@ -149,7 +156,8 @@ impl Inner {
     pub(super) fn write_shape(&self, path: &str, shape: &[u64]) -> Result<()> {
         let mut meta = self.read_meta(path)?;
         meta["shape"] = json!(shape);
-        replace_json(&self.node_dir(path)?.join(META), &meta, self.durability)
+        replace_json(&self.node_dir(path)?.join(META), &meta, self.durability)?;
+        self.update_consolidated(path, &Change::Shape(shape))
     }
 
     /// Publishes a growing patch's shape (`new_meta`, read under the exclusive lock with the
@@ -191,6 +199,80 @@ impl Inner {
     }
 }
 
+/// The fields of a Zarr v3 array's metadata; any other is an extension.
+const ARRAY_FIELDS: [&str; 11] = [
+    "zarr_format",
+    "node_type",
+    "shape",
+    "data_type",
+    "chunk_grid",
+    "chunk_key_encoding",
+    "fill_value",
+    "codecs",
+    "attributes",
+    "storage_transformers",
+    "dimension_names",
+];
+
+/// Refuses (`unsupported`) an extension field that must be understood: Zarr v3 lets a reader
+/// ignore one only when it says `"must_understand": false` (zarrs does not check this).
+fn must_understand(path: &str, meta: &Value) -> Result<()> {
+    let Some(obj) = meta.as_object() else {
+        return Ok(());
+    };
+    for (name, value) in obj {
+        if ARRAY_FIELDS.contains(&name.as_str()) || value["must_understand"] == false {
+            continue;
+        }
+        return Err(Error::unsupported(format!(
+            "'{path}' uses an extension field it must understand ('{name}'), which extent does not handle"
+        )));
+    }
+    Ok(())
+}
+
+/// Zarr v2's metadata files (`.zarray`, `.zgroup`): a node that has one and no `zarr.json`
+/// is Zarr v2, which extent does not read or write.
+const V2_FILES: [(&str, &str); 2] = [(".zarray", "array"), (".zgroup", "group")];
+
+/// `unsupported` naming the node when `path` (in the store at `root`) is a Zarr v2 node.
+pub(super) fn zarr_v2(root: &Path, path: &str) -> Option<Error> {
+    let dir = root.join(path);
+    if fs::symlink_metadata(dir.join(META)).is_ok() {
+        return None;
+    }
+    let (file, kind) = V2_FILES
+        .into_iter()
+        .find(|(f, _)| fs::symlink_metadata(dir.join(f)).is_ok())?;
+    let name = if path.is_empty() {
+        format!("the store '{}'", root.display())
+    } else {
+        format!("'{path}'")
+    };
+    Some(Error::unsupported(format!(
+        "{name} is a Zarr v2 {kind} ({file}, no zarr.json); extent reads and writes Zarr v3 only, and writes nothing to it"
+    )))
+}
+
+/// zarrs's refusal of an array's metadata: `unsupported` for what it does not implement (a
+/// codec such as blosc, a storage transformer, a `must_understand` extension, a data type or
+/// grid), `io` for metadata that is invalid.
+fn create_error(path: &str, e: zarrs::array::ArrayCreateError) -> Error {
+    use zarrs::array::ArrayCreateError as E;
+    let what = match &e {
+        E::AdditionalFieldUnsupportedError(_) => "an extension field it must understand",
+        E::CodecsCreateError(_) => "a codec",
+        E::StorageTransformersCreateError(_) => "a storage transformer",
+        E::DataTypeCreateError(_) => "a data type",
+        E::ChunkGridCreateError(_) => "a chunk grid",
+        E::ChunkKeyEncodingCreateError(_) => "a chunk key encoding",
+        _ => return Error::io(format!("cannot open array '{path}'")).with_source(e),
+    };
+    Error::unsupported(format!(
+        "'{path}' uses {what} that extent does not handle: {e}"
+    ))
+}
+
 pub(super) fn attributes_with_resizable(metadata: &Value, resizable: &[bool]) -> Value {
     let mut attrs = match metadata {
         Value::Object(m) => m.clone(),
@@ -218,6 +300,7 @@ pub(super) fn info_from_meta(path: &str, meta: &Value) -> Result<ArrayInfo> {
             "'{path}' is not a Zarr v3 array"
         )));
     }
+    must_understand(path, meta)?;
     let bad = |what: &str| Error::io(format!("the metadata of '{path}' has an invalid {what}"));
     let shape: Vec<u64> =
         serde_json::from_value(meta["shape"].clone()).map_err(|e| bad("shape").with_source(e))?;

@@ -23,13 +23,15 @@
 //!
 //! The files of this folder: `durable` (atomic files, fsync batching), `meta` (zarr.json and
 //! shape commits), `nodes` (create, list, read, delete, history), `write` (patches), `resize`,
-//! `chunks` (chunk keys and files), `confine` (no symlink followed inside an array), `check`,
+//! `chunks` (chunk keys and files), `consolidated` (zarr-python's consolidated metadata kept
+//! up to date), `confine` (no symlink followed inside an array), `check`,
 //! `listing` (cached group listings), `watch`.
 
 mod broken;
 mod check;
 mod chunks;
 mod confine;
+mod consolidated;
 mod durable;
 mod inventory;
 mod listing;
@@ -54,8 +56,8 @@ use meta::group_meta;
 use write::BufferPool;
 
 use super::{
-    ArrayData, ArrayInfo, Backend, Capabilities, Cause, ChunkMap, CreateRequest, Error, Finding,
-    Page, Repair, Result, Selection, StructureChange, WatchReceiver,
+    ArrayData, ArrayInfo, Backend, Capabilities, Cause, ChunkMap, CreateRequest, Error, ErrorKind,
+    Finding, FindingCode, Page, Repair, Result, Selection, StructureChange, WatchReceiver,
 };
 
 type Store = AtomicWriteStorageAdapter<FilesystemStore>;
@@ -109,6 +111,10 @@ impl LocalBackend {
             Error::io(format!("cannot create store '{}'", root.display())).with_source(e)
         })?;
         let b = Self::open_dir(root)?;
+        // A v3 root would hide a Zarr v2 hierarchy from zarr-python: refused.
+        if let Some(e) = meta::zarr_v2(&b.inner.root, "") {
+            return Err(e);
+        }
         if !root.join(META).exists() {
             write_json_atomic(&root.join(META), &group_meta(), b.inner.durability)?;
         }
@@ -262,7 +268,18 @@ impl Backend for LocalBackend {
 
     async fn check(&self, path: &str) -> Result<Vec<Finding>> {
         let path = path.to_string();
-        self.run(move |s| check::check(s, &path, false)).await
+        self.run(move |s| match check::check(s, &path, false) {
+            // What cannot be read (a chunk directory, the journal) is a finding, so that a
+            // check of the whole store goes on to the next node.
+            Err(e) if e.kind == ErrorKind::Io => Ok(vec![Finding::new(
+                &path,
+                FindingCode::Unreadable,
+                format!("could not be checked: {}", e.chain()),
+                None,
+            )]),
+            r => r,
+        })
+        .await
     }
 
     async fn repair(&self, path: &str) -> Result<Vec<Finding>> {

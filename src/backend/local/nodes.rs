@@ -6,6 +6,7 @@ use std::fs;
 use serde_json::json;
 use zarrs::array::{ArrayBytes, ArraySubset};
 
+use super::consolidated::Change;
 use super::durable::{sync_dir, temp_path, unique_suffix, write_json_atomic, write_temp};
 use super::meta::{attributes_with_resizable, fill_json, group_meta, info_from_meta, zarrs_err};
 use super::{Inner, EXTENT_DIR, JOURNAL, META};
@@ -20,9 +21,20 @@ use crate::backend::{
 const CHECK_BY_NAME: u64 = 4096;
 
 impl Inner {
-    fn ensure_parent_groups(&self, path: &str) -> Result<()> {
-        if !self.root.join(META).exists() {
-            write_json_atomic(&self.root.join(META), &group_meta(), self.durability)?;
+    /// Makes the missing groups above `path`; returns the ones it made.
+    fn ensure_parent_groups(&self, path: &str) -> Result<Vec<String>> {
+        let mut made = Vec::new();
+        match self.read_meta("") {
+            Ok(m) if m["node_type"] == "group" => {}
+            Ok(_) => {
+                return Err(Error::invalid_input(format!(
+                    "cannot create '{path}': the store's root is an array, not a group"
+                )))
+            }
+            Err(e) if e.kind == ErrorKind::NotFound => {
+                write_json_atomic(&self.root.join(META), &group_meta(), self.durability)?;
+            }
+            Err(e) => return Err(e),
         }
         let parts: Vec<&str> = path.split('/').collect();
         for i in 1..parts.len() {
@@ -40,11 +52,12 @@ impl Inner {
                         Error::io(format!("cannot create {}", dir.display())).with_source(e)
                     })?;
                     write_json_atomic(&dir.join(META), &group_meta(), self.durability)?;
+                    made.push(p);
                 }
                 Err(e) => return Err(e),
             }
         }
-        Ok(())
+        Ok(made)
     }
 
     pub(super) fn create(&self, req: &CreateRequest) -> Result<ArrayInfo> {
@@ -53,12 +66,15 @@ impl Inner {
         let dir = self.node_dir(path)?;
         // A symlink planted where the new array's files go is refused before any write.
         self.no_link_under(&dir)?;
+        if let Some(e) = super::meta::zarr_v2(&self.root, path) {
+            return Err(e);
+        }
         if dir.join(META).exists() {
             return Err(Error::already_exists(format!(
                 "'{path}' already exists; choose another path or delete it first"
             )));
         }
-        self.ensure_parent_groups(path)?;
+        let groups = self.ensure_parent_groups(path)?;
         let meta = json!({
             "zarr_format": 3,
             "node_type": "array",
@@ -89,7 +105,7 @@ impl Inner {
         let text = serde_json::to_vec_pretty(&meta).map_err(|e| {
             Error::io(format!("cannot encode the metadata of '{path}'")).with_source(e)
         })?;
-        if let Err(e) = write_temp(&tmp, &text, self.durability) {
+        if let Err(e) = write_temp(&tmp, &text, self.durability, None) {
             return Err(undo(
                 Error::io(format!("cannot write {}", tmp.display())).with_source(e),
             ));
@@ -130,6 +146,15 @@ impl Inner {
                 return Err(e.context(format!("creating '{path}' failed and was undone")));
             }
         }
+        let mut added: Vec<(String, serde_json::Value)> =
+            groups.into_iter().map(|g| (g, group_meta())).collect();
+        added.push((path.to_string(), meta));
+        self.update_consolidated(path, &Change::Added(&added))
+            .map_err(|e| {
+                e.context(format!(
+                    "'{path}' was created but a consolidated copy was not updated"
+                ))
+            })?;
         Ok(info)
     }
 
@@ -170,7 +195,26 @@ impl Inner {
     }
 
     pub(super) fn list_page(&self, parent: &str, offset: u64, limit: u64) -> Result<Page> {
-        let meta = self.read_meta(parent)?;
+        let meta = match self.read_meta(parent) {
+            Ok(m) => m,
+            // A broken root is a finding of `check`, not an outage: what is below it is
+            // listed (as a group's children).
+            Err(e) if parent.is_empty() && e.kind == ErrorKind::Io => group_meta(),
+            Err(e) => return Err(e),
+        };
+        if parent.is_empty() && meta["node_type"] == "array" {
+            // A store whose root is an array (zarr-python's `zarr.create(store=...)`): that
+            // array is its one node, at the empty path.
+            let entries = if offset == 0 && limit > 0 {
+                vec![self.entry(String::new())]
+            } else {
+                Vec::new()
+            };
+            return Ok(Page {
+                entries,
+                total: Some(1),
+            });
+        }
         if meta["node_type"] != "group" {
             return Err(Error::invalid_input(format!(
                 "'{parent}' is an array, not a group"
@@ -202,7 +246,9 @@ impl Inner {
     fn entry(&self, path: String) -> NodeEntry {
         let (kind, info) = match self.read_meta(&path) {
             Ok(m) if m["node_type"] == "group" => (NodeKind::Group, None),
-            Ok(m) if m["node_type"] == "array" => match info_from_meta(&path, &m) {
+            Ok(m) if m["node_type"] == "array" => match info_from_meta(&path, &m)
+                .and_then(|i| self.array_from_meta(&path, &m).map(|_| i))
+            {
                 Ok(info) => (NodeKind::Array, Some(info)),
                 Err(e) => (NodeKind::broken(&e), None),
             },
@@ -250,13 +296,20 @@ impl Inner {
         ));
         fs::rename(&dir, &trash)
             .map_err(|e| Error::io(format!("cannot delete '{path}'")).with_source(e))?;
-        fs::remove_dir_all(&trash).map_err(|e| {
+        let removed = fs::remove_dir_all(&trash).map_err(|e| {
             Error::io(format!(
                 "'{path}' is deleted but {} remains",
                 trash.display()
             ))
             .with_source(e)
-        })
+        });
+        self.update_consolidated(path, &Change::Removed)
+            .map_err(|e| {
+                e.context(format!(
+                    "'{path}' is deleted but a consolidated copy was not updated"
+                ))
+            })?;
+        removed
     }
 
     pub(super) fn history(&self, path: &str) -> Result<Vec<StructureChange>> {

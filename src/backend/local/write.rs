@@ -12,6 +12,7 @@ use serde_json::json;
 use zarrs::array::{Array, ArrayBytes, ArrayToBytesCodecTraits, ChunkShape, CodecOptions};
 
 use super::chunks::chunk_stripe;
+use super::consolidated::Change;
 use super::durable::{ensure_dir, lock_set, sync_dir, temp_path, write_temp};
 use super::meta::{info_from_meta, zarrs_err};
 use super::{Inner, Store, OVERLAP_BYTES};
@@ -284,7 +285,7 @@ impl Inner {
                 .iter()
                 .map(|d| s.spawn(move || sync_dir(d)))
                 .collect();
-            let written = write_temp(&tmp, &encoded, self.durability);
+            let written = write_temp(&tmp, &encoded, self.durability, Some(&dst));
             syncs.into_iter().fold(written, |acc, h| {
                 acc.and(
                     h.join()
@@ -367,6 +368,14 @@ impl Inner {
             self.commit_shape(path, &old.shape, &new.shape, &meta)
         };
         match self.write_region_after(path, &array, &new, offset, data, false, Some(&commit)) {
+            Ok(()) if plan.grows => {
+                // Other tools read the shape from the groups' consolidated copies too.
+                self.update_consolidated(path, &Change::Shape(&new.shape))
+                    .map_err(|e| {
+                        e.context("the patch was written but a consolidated copy was not updated")
+                    })?;
+                Ok(new)
+            }
             Ok(()) => Ok(new),
             Err(RegionError::Commit(e)) => Err(e),
             Err(RegionError::Write(e)) if plan.grows => {
