@@ -137,7 +137,8 @@ fn check_gray(png: &str, src: &str, pick: &str, lo: f64, hi: f64) -> (f64, f64) 
          \x20   bad = np.argwhere(img[..., ch] != want)\n\
          \x20   assert len(bad) == 0, ('channel', ch, 'differs at', bad[:5].tolist(), img[..., ch][tuple(bad[0])], want[tuple(bad[0])])\n\
          q = np.zeros(a.shape, bool); q[:16, :24] = True\n\
-         print(json.dumps([float(img[q, 0].mean()), float(img[~q, 0].mean())]))\n"
+         rest = img[~q, 0]\n\
+         print(json.dumps([float(img[q, 0].mean()), float(rest.mean()) if rest.size else -1.0]))\n"
     );
     let out = common::python(&code, &[png, src]);
     let v: Vec<f64> = serde_json::from_str(out.trim()).unwrap();
