@@ -45,6 +45,8 @@ pub fn read_key_file(path: &Path) -> crate::backend::Result<Secret> {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Config {
     pub stores: BTreeMap<String, StoreEntry>,
+    /// `graphics = "auto" | "halfblocks" | "none"`: how frame images are drawn.
+    pub graphics: Option<String>,
 }
 
 /// One `[stores.NAME]` table as written in the file.
@@ -126,6 +128,7 @@ impl std::error::Error for ConfigError {}
 struct RawConfig {
     #[serde(default)]
     stores: BTreeMap<String, toml::Spanned<RawEntry>>,
+    graphics: Option<toml::Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -138,6 +141,9 @@ struct RawEntry {
     /// Never accepted: read only to refuse it with a message that says what to do instead.
     api_key: Option<toml::Spanned<serde::de::IgnoredAny>>,
 }
+
+/// The values of the `graphics` key.
+const GRAPHICS: [&str; 3] = ["auto", "halfblocks", "none"];
 
 /// The 1-based line of byte `offset` in `text`.
 fn line_of(text: &str, offset: usize) -> usize {
@@ -231,7 +237,20 @@ impl Config {
             };
             stores.insert(name, entry);
         }
-        Ok(Config { stores })
+        let graphics = match raw.graphics {
+            Some(g) if !GRAPHICS.contains(&g.get_ref().as_str()) => {
+                return Err(ConfigError::at(
+                    Some(line_of(text, g.span().start)),
+                    format!(
+                        "graphics = {:?} is not one of {}",
+                        g.get_ref(),
+                        GRAPHICS.join(", ")
+                    ),
+                ))
+            }
+            g => g.map(|g| g.into_inner()),
+        };
+        Ok(Config { stores, graphics })
     }
 
     /// The named store, if the config has it.
@@ -310,5 +329,15 @@ mod tests {
     fn missing_file_is_empty() {
         let c = Config::load_from(Path::new("/nonexistent/extent/config.toml")).unwrap();
         assert!(c.stores.is_empty());
+    }
+
+    #[test]
+    fn graphics_is_one_of_its_names() {
+        let c = Config::parse("graphics = \"none\"\n").unwrap();
+        assert_eq!(c.graphics.as_deref(), Some("none"));
+        assert_eq!(Config::parse("").unwrap().graphics, None);
+        let e = Config::parse("\ngraphics = \"sixel\"\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.message.contains("halfblocks"), "{e}");
     }
 }

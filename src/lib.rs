@@ -12,6 +12,7 @@ pub mod cli;
 pub mod color;
 pub mod config;
 pub mod demo;
+pub mod frame;
 pub mod logging;
 pub mod npy;
 pub mod stores;

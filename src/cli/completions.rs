@@ -30,7 +30,7 @@ _extent_with_paths() {
     local cmd="${COMP_WORDS[1]}"
     [[ ${COMP_WORDS[1]} == --store ]] && cmd="${COMP_WORDS[3]}"
     case "$cmd" in
-        show|read|patch|resize|history|rm|watch|check)
+        show|read|patch|resize|history|rm|watch|check|frame)
             [[ ${COMP_WORDS[COMP_CWORD]} != -* && ${COMP_WORDS[COMP_CWORD-1]} != --* ]] && _extent_paths ;;
     esac
 }

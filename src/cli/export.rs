@@ -45,7 +45,7 @@ impl Target {
             let kind = followed.file_type();
             if !kind.is_file() {
                 return Err(Error::invalid_input(format!(
-                    "--out {shown} is {}, not a regular file; name a new .npy file",
+                    "--out {shown} is {}, not a regular file; name a new file",
                     describe(&kind)
                 )));
             }
@@ -95,6 +95,21 @@ impl Target {
             ))),
         };
         let result = result.and_then(|n| self.publish(&tmp).map(|_| n));
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    }
+
+    /// Writes a small file held whole (a PNG frame) the same way: a temp file beside the
+    /// target, synced, then moved into place.
+    pub fn write_bytes(&self, bytes: &[u8]) -> Result<()> {
+        let (tmp, mut file) = self.temp_file()?;
+        let result = file
+            .write_all(bytes)
+            .and_then(|_| file.sync_all())
+            .map_err(|e| Error::io(format!("cannot write {}", self.path.display())).with_source(e))
+            .and_then(|_| self.publish(&tmp));
         if result.is_err() {
             let _ = std::fs::remove_file(&tmp);
         }

@@ -9,6 +9,7 @@ mod completions;
 mod create;
 mod demo;
 mod export;
+mod frame;
 mod history;
 mod ls;
 mod output;
@@ -66,6 +67,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "EXTENT_MEMORY_LIMIT", value_name = "SIZE")]
     pub memory_limit: Option<String>,
 
+    /// How frame images are drawn (`extent frame`, the TUI's Frame view): halfblocks, or
+    /// none (numbers only); auto is halfblocks. Default: the config file's `graphics`, else auto.
+    #[arg(long, global = true, value_enum, value_name = "MODE")]
+    pub graphics: Option<crate::ui::frame::Graphics>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -100,6 +106,8 @@ pub enum Command {
     Man,
     /// A demo store with a simulated out-of-order detector (opens the TUI on it).
     Demo(demo::Args),
+    /// One 2-D frame of an array as a PNG file, or printed inline on a terminal.
+    Frame(frame::Args),
 }
 
 /// Parses the arguments. With `--json` among them, an argument error is printed as
@@ -175,6 +183,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Rm(a) => rm::run(&cli, a, &out).await,
         Command::Demo(a) => demo::run(&cli, a, &out).await,
         Command::Bench(a) => bench::run(&cli, a, &out).await,
+        Command::Frame(a) => frame::run(&cli, a, &out).await,
         Command::Completions(a) => completions::completions(a),
         Command::Man => completions::man(),
         Command::Watch(a) => match watch::run(&cli, a, &out).await {
@@ -210,10 +219,25 @@ impl Command {
             Command::Watch(a) => a.json,
             Command::Demo(a) => a.json,
             Command::Bench(a) => a.json,
+            Command::Frame(a) => a.json,
             Command::Completions(_) | Command::Man => false,
             Command::Check(a) => a.json,
         }
     }
+}
+
+/// How frames are drawn: `--graphics`, else the config file's `graphics`, else auto.
+pub fn graphics(cli: &Cli) -> Result<crate::ui::frame::Graphics> {
+    use crate::ui::frame::Graphics;
+    if let Some(g) = cli.graphics {
+        return Ok(g);
+    }
+    let config = crate::config::Config::load().map_err(|e| Error::invalid_input(e.to_string()))?;
+    Ok(config
+        .graphics
+        .as_deref()
+        .and_then(Graphics::parse)
+        .unwrap_or_default())
 }
 
 /// Parses an array path typed by a user. `/` is the store's root (an array there is addressed

@@ -85,7 +85,7 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
 }
 
 /// The directory of a local store, to keep exports out of it; `None` for a Tiled server.
-fn local_root(cli: &Cli) -> Result<Option<PathBuf>> {
+pub(super) fn local_root(cli: &Cli) -> Result<Option<PathBuf>> {
     let Some(spec) = cli.store.as_deref() else {
         return Ok(None);
     };

@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod chunk_grid;
 pub mod dialog;
+pub mod frame;
 pub mod help;
 pub mod hint_bar;
 pub mod history;

@@ -1,0 +1,299 @@
+//! `extent frame ARRAY [--index N | --last] [--colormap NAME] [--contrast MODE] [--out F.png]`:
+//! one 2-D frame as a PNG file, or printed inline with half blocks on a terminal.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Color;
+use ratatui::widgets::Widget;
+use serde_json::json;
+
+use crate::backend::{fmt_shape, ArrayInfo, Error, Result};
+use crate::frame::{self, BinMode, Colormap, Contrast, Frame, Stats};
+use crate::ui::frame::{ColorBar, Depth, Graphics, Heatmap};
+
+use super::budget::Budget;
+use super::export::Target;
+use super::{array_path, open_store, Cli, Output};
+
+/// Bins of the histogram in `--json`.
+const HISTOGRAM_BINS: usize = 16;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    pub array: String,
+    /// The frame's index along axis 0 (default 0); for 4 or more dimensions one index per
+    /// leading axis, comma-separated (missing ones are 0). A 2-D array is one frame.
+    #[arg(long, value_name = "N[,M...]", conflicts_with = "last")]
+    pub index: Option<String>,
+    /// The newest frame: the last along axis 0.
+    #[arg(long)]
+    pub last: bool,
+    /// Colormap.
+    #[arg(long, value_enum, default_value_t = Colormap::Gray, value_name = "NAME")]
+    pub colormap: Colormap,
+    /// Limits: auto (1st to 99th percentile), minmax, log, or LO:HI.
+    #[arg(
+        long,
+        default_value = "auto",
+        value_name = "auto|minmax|log|LO:HI",
+        allow_hyphen_values = true
+    )]
+    pub contrast: String,
+    /// Write the frame as a PNG file (one pixel per element). It must not be inside the store.
+    #[arg(long, value_name = "FILE.png")]
+    pub out: Option<PathBuf>,
+    /// Replace the --out file if it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
+    /// Print JSON: {"array","index","frames","shape","dtype","colormap","contrast","limits",
+    /// "stats","out"}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
+    let contrast = Contrast::parse(&args.contrast)?;
+    let graphics = super::graphics(cli)?;
+    let inline = args.out.is_none() && !args.json && graphics != Graphics::None;
+    if inline && !std::io::stdout().is_terminal() {
+        return Err(Error::invalid_input(
+            "stdout is not a terminal, so the frame is not printed as an image; write it with \
+             --out FILE.png, or print its numbers with --json",
+        ));
+    }
+    let budget = Budget::resolve(cli.memory_limit.as_deref())?;
+    let target = match &args.out {
+        Some(file) => Some(Target::check(
+            file,
+            super::read::local_root(cli)?.as_deref(),
+            args.force,
+        )?),
+        None => None,
+    };
+    let store = open_store(cli, false)?;
+    let path = array_path(&args.array)?;
+    let info = store.show(&path).await?;
+    frame::check_dtype(info.dtype)?;
+    let index = pick_index(&info, args)?;
+    let sel = frame::selection(&info.shape, &index, None)?;
+    fits(&budget, &info)?;
+    let [h, w] = [
+        info.shape[info.shape.len() - 2],
+        info.shape[info.shape.len() - 1],
+    ];
+    if h == 0 || w == 0 {
+        return Err(Error::invalid_input(format!(
+            "the frames of {path} are {h}x{w}: there are no pixels to draw"
+        )));
+    }
+    let data = store.read(&path, Some(&sel)).await?;
+    let frame = Frame::from_data(&data, index.clone(), [0, 0])?;
+    let limits = contrast.limits(frame.view());
+    let stats = Stats::of(frame.view(), HISTOGRAM_BINS);
+    if let Some(target) = &target {
+        let rgb = frame::png::rgb(frame.view(), args.colormap, &limits);
+        let png = frame::png::encode(&rgb, frame.width() as u32, frame.height() as u32)
+            .map_err(|e| Error::invalid_input(format!("cannot encode the PNG: {e}")))?;
+        target.write_bytes(&png)?;
+    }
+    let what = describe(&info, &index);
+    let value = json!({
+        "array": path,
+        "index": index,
+        "frames": frame::frame_count(&info.shape),
+        "shape": [frame.height(), frame.width()],
+        "dtype": info.dtype,
+        "colormap": args.colormap.name(),
+        "contrast": contrast.name(),
+        "limits": limits,
+        "stats": stats,
+        "out": args.out,
+    });
+    if inline {
+        print_inline(&frame, args.colormap, &limits)?;
+    }
+    out.emit(&value, || summary(&what, &frame, &limits, &stats, args));
+    Ok(())
+}
+
+/// The frame asked for: `--index`, `--last` or the first.
+fn pick_index(info: &ArrayInfo, args: &Args) -> Result<Vec<u64>> {
+    let n = info.shape.len();
+    if n < 2 {
+        // selection() words the refusal.
+        return Ok(Vec::new());
+    }
+    let lead = n - 2;
+    if args.last {
+        return frame::last_index(&info.shape).ok_or_else(|| {
+            Error::invalid_input(format!(
+                "{} (shape {}) has no frame yet",
+                info.path,
+                fmt_shape(&info.shape)
+            ))
+        });
+    }
+    let Some(text) = &args.index else {
+        return Ok(vec![0; lead]);
+    };
+    if lead == 0 {
+        return Err(Error::invalid_input(format!(
+            "{} is 2-D (shape {}): it is one frame, so --index does not apply",
+            info.path,
+            fmt_shape(&info.shape)
+        )));
+    }
+    let mut at = vec![0u64; lead];
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    if parts.len() > lead {
+        return Err(Error::invalid_input(format!(
+            "--index {text} gives {} indices but {} (shape {}) has {lead} leading axis{}",
+            parts.len(),
+            info.path,
+            fmt_shape(&info.shape),
+            if lead == 1 { "" } else { "es" }
+        )));
+    }
+    for (slot, p) in at.iter_mut().zip(parts) {
+        *slot = p.parse().map_err(|_| {
+            Error::invalid_input(format!(
+                "--index {text}: {p:?} is not a frame index (a number from 0)"
+            ))
+        })?;
+    }
+    Ok(at)
+}
+
+/// Refuses a frame that would not fit the memory budget: its elements, their f64 copy and
+/// the RGB image, plus one chunk decoded whole.
+fn fits(budget: &Budget, info: &ArrayInfo) -> Result<()> {
+    let n = info.shape.len();
+    let pixels = info.shape[n - 2].saturating_mul(info.shape[n - 1]);
+    let per = info.dtype.size() as u64 + 8 + 3;
+    let chunk = info
+        .chunks
+        .iter()
+        .fold(info.dtype.size() as u64, |a, &c| a.saturating_mul(c));
+    budget.hold(
+        pixels.saturating_mul(per).saturating_add(chunk),
+        &format!(
+            "one frame of {} ({} pixels)",
+            info.path,
+            fmt_shape(&info.shape[n - 2..])
+        ),
+        "raise --memory-limit if this machine has the memory",
+    )
+}
+
+fn describe(info: &ArrayInfo, index: &[u64]) -> String {
+    if index.is_empty() {
+        return format!("{} (2-D)", info.path);
+    }
+    let at: Vec<String> = index.iter().map(u64::to_string).collect();
+    format!(
+        "frame {} of {} ({} frames)",
+        at.join(","),
+        info.path,
+        frame::frame_count(&info.shape)
+    )
+}
+
+fn summary(what: &str, f: &Frame, limits: &frame::Limits, s: &Stats, args: &Args) -> String {
+    use crate::ui::frame::fmt_value;
+    let opt = |v: Option<f64>| v.map_or("-".to_string(), fmt_value);
+    let mut text = format!(
+        "{what}: {}x{} {} · {} {} {}..{}{} · min {} max {} mean {} · NaN {}",
+        f.height(),
+        f.width(),
+        f.dtype,
+        args.colormap,
+        args.contrast,
+        fmt_value(limits.lo),
+        fmt_value(limits.hi),
+        if limits.log { " (log)" } else { "" },
+        opt(s.min),
+        opt(s.max),
+        opt(s.mean),
+        s.nan
+    );
+    if let Some(file) = &args.out {
+        text = format!("wrote {}\n{text}", file.display());
+    }
+    text
+}
+
+/// Prints the frame with half blocks, fitted to the terminal (binned by mean when larger),
+/// and a colour bar under it.
+fn print_inline(f: &Frame, map: Colormap, limits: &frame::Limits) -> Result<()> {
+    // A terminal that reports no size (0x0) is taken as 80x24.
+    let (cols, rows) = match crossterm::terminal::size() {
+        Ok((c, r)) if c > 0 && r > 0 => (c, r),
+        _ => (80, 24),
+    };
+    let (cols, rows) = (cols.max(10) as usize, rows.max(8) as usize);
+    // Leave three lines: the colour bar, its labels and the summary.
+    let factor = frame::fit_factor(f.height(), f.width(), (rows - 4) * 2, cols);
+    let img = frame::bin(f.view(), [factor, factor], BinMode::Mean);
+    let color = crate::color::enabled(crate::color::Stream::Stdout);
+    let depth = Depth::detect(color, std::env::var("COLORTERM").ok().as_deref());
+    let heat = Heatmap {
+        pixels: img.view(),
+        limits: *limits,
+        colormap: map,
+        depth,
+        cursor: None,
+    };
+    let (w, h) = heat.cells();
+    let bar_w = w.max(24).min(cols as u16);
+    let area = Rect::new(0, 0, w.max(bar_w), h + 2);
+    let mut buf = Buffer::empty(area);
+    heat.render(Rect::new(0, 0, w, h), &mut buf);
+    ColorBar {
+        limits: *limits,
+        colormap: map,
+        depth,
+    }
+    .render(Rect::new(0, h, bar_w, 2), &mut buf);
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(ansi(&buf, depth != Depth::Mono).as_bytes())
+        .map_err(|e| Error::io("cannot print the frame").with_source(e))
+}
+
+/// The buffer as lines of text with SGR colour codes (only when colours change).
+pub fn ansi(buf: &Buffer, color: bool) -> String {
+    let area = buf.area;
+    let mut s = String::new();
+    for y in 0..area.height {
+        let mut last: Option<(Color, Color)> = None;
+        let mut line = String::new();
+        for x in 0..area.width {
+            let cell = &buf[(x, y)];
+            if color && last != Some((cell.fg, cell.bg)) {
+                line.push_str(&sgr(cell.fg, cell.bg));
+                last = Some((cell.fg, cell.bg));
+            }
+            line.push_str(cell.symbol());
+        }
+        if color {
+            line.push_str("\x1b[0m");
+        } else {
+            line.truncate(line.trim_end().len());
+        }
+        s.push_str(&line);
+        s.push('\n');
+    }
+    s
+}
+
+fn sgr(fg: Color, bg: Color) -> String {
+    let part = |c: Color, base: u8| match c {
+        Color::Rgb(r, g, b) => format!("{};2;{r};{g};{b}", base),
+        Color::Indexed(i) => format!("{};5;{i}", base),
+        _ => format!("{}", base + 1),
+    };
+    format!("\x1b[{};{}m", part(fg, 38), part(bg, 48))
+}

@@ -1,0 +1,248 @@
+//! Frames: the 2-D image of the last two axes of an array at one index of the leading axes,
+//! as `f64` pixels, with what turns them into colours (contrast, colormap, binning), their
+//! statistics and a PNG encoder. Pure: no terminal, no I/O. A caller reads the frame's region
+//! with the backend's own read (so only the chunks the frame spans are read) and hands the
+//! block to [`Frame::from_data`]:
+//!
+//! ```ignore
+//! let sel = frame::selection(&info.shape, &at, None)?;
+//! let frame = Frame::from_data(&store.read(&info.path, Some(&sel)).await?, at, sel.start)?;
+//! ```
+
+pub mod bin;
+pub mod colormap;
+pub mod contrast;
+pub mod png;
+pub mod stats;
+
+use std::ops::Range;
+
+use ndarray::{Array2, ArrayView2};
+
+use crate::backend::{fmt_shape, ArrayData, DType, Error, Result, Selection};
+
+pub use bin::{bin, fit_factor, BinMode};
+pub use colormap::{Colormap, NAN_RGB};
+pub use contrast::{Contrast, Limits};
+pub use stats::Stats;
+
+/// One 2-D frame: pixels `[row, column]` of the last two axes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    /// The pixels; bool is 0/1, NaN stays NaN.
+    pub pixels: Array2<f64>,
+    /// The array's element type.
+    pub dtype: DType,
+    /// The index on each leading axis (empty for a 2-D array).
+    pub index: Vec<u64>,
+    /// Where the pixels start on the last two axes (non-zero for a window of a 2-D array).
+    pub origin: [u64; 2],
+}
+
+impl Frame {
+    /// Builds a frame from a read of [`selection`]: the block's last two axes are the image,
+    /// every leading axis must have length 1. `index` and `origin` say where it came from.
+    pub fn from_data(data: &ArrayData, index: Vec<u64>, origin: [u64; 2]) -> Result<Frame> {
+        let n = data.shape.len();
+        if n < 2 || data.shape[..n - 2].iter().any(|&l| l != 1) {
+            return Err(Error::invalid_input(format!(
+                "a block of shape {} is not one 2-D frame",
+                fmt_shape(&data.shape)
+            )));
+        }
+        let (h, w) = (data.shape[n - 2] as usize, data.shape[n - 1] as usize);
+        let values = to_f64(data)?;
+        let pixels = Array2::from_shape_vec((h, w), values)
+            .map_err(|e| Error::invalid_input(format!("frame of {h}x{w}: {e}")))?;
+        Ok(Frame {
+            pixels,
+            dtype: data.dtype,
+            index,
+            origin,
+        })
+    }
+
+    /// Rows (height) of the image.
+    pub fn height(&self) -> usize {
+        self.pixels.nrows()
+    }
+
+    /// Columns (width) of the image.
+    pub fn width(&self) -> usize {
+        self.pixels.ncols()
+    }
+
+    /// The pixels as a view.
+    pub fn view(&self) -> ArrayView2<'_, f64> {
+        self.pixels.view()
+    }
+}
+
+/// Whether `dtype` has an image. Every dtype extent stores does (bool as 0/1); a new one must
+/// decide here.
+pub fn check_dtype(dtype: DType) -> Result<()> {
+    match dtype {
+        DType::Bool
+        | DType::Int8
+        | DType::Int16
+        | DType::Int32
+        | DType::Int64
+        | DType::UInt8
+        | DType::UInt16
+        | DType::UInt32
+        | DType::UInt64
+        | DType::Float32
+        | DType::Float64 => Ok(()),
+    }
+}
+
+/// The region to read for the frame at `index` (one entry per leading axis) of an array of
+/// `shape`. `window` narrows the last two axes (rows, columns), e.g. to a pane's worth of a
+/// long 2-D waterfall; `None` takes them whole. Errors name what does not fit.
+pub fn selection(
+    shape: &[u64],
+    index: &[u64],
+    window: Option<[Range<u64>; 2]>,
+) -> Result<Selection> {
+    let n = shape.len();
+    if n < 2 {
+        return Err(Error::invalid_input(format!(
+            "an array of shape {} has {n} dimension{}; a frame needs at least 2",
+            fmt_shape(shape),
+            if n == 1 { "" } else { "s" }
+        )));
+    }
+    let lead = n - 2;
+    if index.len() != lead {
+        return Err(Error::invalid_input(format!(
+            "an array of shape {} needs {lead} frame index{} (one per leading axis), got {}",
+            fmt_shape(shape),
+            if lead == 1 { "" } else { "es" },
+            index.len()
+        )));
+    }
+    let mut sel = Selection::all(shape);
+    for (axis, (&i, &len)) in index.iter().zip(shape).enumerate() {
+        if i >= len {
+            return Err(Error::invalid_input(format!(
+                "frame index {i} is out of range on axis {axis} of length {len}{}",
+                if len == 0 {
+                    " (no frame written yet)".to_string()
+                } else {
+                    format!(" (0 to {})", len - 1)
+                }
+            )));
+        }
+        sel.start[axis] = i;
+        sel.end[axis] = i + 1;
+    }
+    if let Some(w) = window {
+        for (k, r) in w.into_iter().enumerate() {
+            let axis = lead + k;
+            if r.start > r.end || r.end > shape[axis] {
+                return Err(Error::invalid_input(format!(
+                    "window {}..{} does not fit axis {axis} of length {}",
+                    r.start, r.end, shape[axis]
+                )));
+            }
+            sel.start[axis] = r.start;
+            sel.end[axis] = r.end;
+        }
+    }
+    Ok(sel)
+}
+
+/// The number of frames: the length of axis 0 for 3 or more dimensions, 1 for a 2-D array.
+pub fn frame_count(shape: &[u64]) -> u64 {
+    if shape.len() > 2 {
+        shape[0]
+    } else {
+        1
+    }
+}
+
+/// Index of the newest frame (the last along axis 0, 0 on the other leading axes), or `None`
+/// when there is none yet; `[]` for a 2-D array.
+pub fn last_index(shape: &[u64]) -> Option<Vec<u64>> {
+    let n = shape.len();
+    if n < 2 || shape[n - 2..].contains(&0) {
+        return None;
+    }
+    if n == 2 {
+        return Some(Vec::new());
+    }
+    let mut at = vec![0; n - 2];
+    at[0] = shape[0].checked_sub(1)?;
+    (shape[1..n - 2].iter().all(|&l| l > 0)).then_some(at)
+}
+
+/// Every element as f64, the dtype matched once per block rather than per element.
+fn to_f64(data: &ArrayData) -> Result<Vec<f64>> {
+    check_dtype(data.dtype)?;
+    let b = &data.bytes;
+    fn conv<const N: usize>(b: &[u8], f: impl Fn([u8; N]) -> f64) -> Vec<f64> {
+        b.chunks_exact(N)
+            .map(|c| f(c.try_into().unwrap_or([0; N])))
+            .collect()
+    }
+    Ok(match data.dtype {
+        DType::Bool => b.iter().map(|&v| (v != 0) as u8 as f64).collect(),
+        DType::Int8 => b.iter().map(|&v| v as i8 as f64).collect(),
+        DType::UInt8 => b.iter().map(|&v| v as f64).collect(),
+        DType::Int16 => conv(b, |c| i16::from_le_bytes(c) as f64),
+        DType::UInt16 => conv(b, |c| u16::from_le_bytes(c) as f64),
+        DType::Int32 => conv(b, |c| i32::from_le_bytes(c) as f64),
+        DType::UInt32 => conv(b, |c| u32::from_le_bytes(c) as f64),
+        DType::Int64 => conv(b, |c| i64::from_le_bytes(c) as f64),
+        DType::UInt64 => conv(b, |c| u64::from_le_bytes(c) as f64),
+        DType::Float32 => conv(b, |c| f32::from_le_bytes(c) as f64),
+        DType::Float64 => conv(b, f64::from_le_bytes),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::ErrorKind;
+
+    #[test]
+    fn selection_picks_one_frame_and_names_what_does_not_fit() {
+        let s = selection(&[5, 3, 4], &[2], None).unwrap();
+        assert_eq!((s.start, s.end), (vec![2, 0, 0], vec![3, 3, 4]));
+        let s = selection(&[7, 9], &[], Some([2..5, 0..9])).unwrap();
+        assert_eq!((s.start, s.end), (vec![2, 0], vec![5, 9]));
+        let e = selection(&[5, 3, 4], &[5], None).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidInput);
+        assert!(e.message.contains("out of range"), "{}", e.message);
+        let e = selection(&[5], &[], None).unwrap_err();
+        assert!(e.message.contains("at least 2"), "{}", e.message);
+        assert!(selection(&[0, 3, 4], &[0], None).is_err());
+        assert!(selection(&[2, 3, 4], &[], None).is_err());
+    }
+
+    #[test]
+    fn blocks_become_f64_frames_bool_as_0_1_and_nan_kept() {
+        let d = ArrayData::new(DType::Bool, vec![1, 2, 2], vec![0, 1, 2, 0]).unwrap();
+        let f = Frame::from_data(&d, vec![3], [0, 0]).unwrap();
+        assert_eq!(f.pixels, ndarray::array![[0.0, 1.0], [1.0, 0.0]]);
+        let bytes: Vec<u8> = [1.5f32, f32::NAN, -2.0, 7.0]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let d = ArrayData::new(DType::Float32, vec![2, 2], bytes).unwrap();
+        let f = Frame::from_data(&d, vec![], [0, 0]).unwrap();
+        assert!(f.pixels[[0, 1]].is_nan());
+        assert_eq!(f.pixels[[1, 0]], -2.0);
+        let d = ArrayData::new(DType::UInt8, vec![2, 2, 1], vec![0; 4]).unwrap();
+        assert!(Frame::from_data(&d, vec![0], [0, 0]).is_err());
+    }
+
+    #[test]
+    fn last_index_is_the_newest_frame() {
+        assert_eq!(last_index(&[42, 8, 8]), Some(vec![41]));
+        assert_eq!(last_index(&[3, 2, 8, 8]), Some(vec![2, 0]));
+        assert_eq!(last_index(&[0, 8, 8]), None);
+        assert_eq!(last_index(&[4, 8]), Some(vec![]));
+        assert_eq!(frame_count(&[42, 8, 8]), 42);
+    }
+}
