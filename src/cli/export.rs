@@ -137,6 +137,20 @@ impl Target {
         Ok(written)
     }
 
+    /// Writes `bytes` (a table as CSV) the same way: a temp file beside, then moved into place.
+    pub fn write_bytes(&self, bytes: &[u8]) -> Result<()> {
+        let (tmp, mut file) = self.temp_file()?;
+        let result = file
+            .write_all(bytes)
+            .and_then(|_| file.sync_all())
+            .map_err(|e| Error::io(format!("cannot write {}", self.path.display())).with_source(e))
+            .and_then(|_| self.publish(&tmp));
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    }
+
     /// A new file beside the target, under a name no one can have planted (O_EXCL).
     fn temp_file(&self) -> Result<(PathBuf, File)> {
         let name = self

@@ -57,6 +57,7 @@ pub fn array_entry(path: &str, shape: &[u64], dtype: DType) -> NodeEntry {
         kind: NodeKind::Array,
         shape: Some(shape.to_vec()),
         dtype: Some(dtype),
+        specs: Vec::new(),
     }
 }
 
@@ -67,6 +68,7 @@ pub fn group_entry(path: &str) -> NodeEntry {
         kind: NodeKind::Group,
         shape: None,
         dtype: None,
+        specs: Vec::new(),
     }
 }
 

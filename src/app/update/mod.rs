@@ -215,6 +215,7 @@ mod tests {
                 kind: NodeKind::Array,
                 shape: Some(vec![4]),
                 dtype: Some(DType::Float64),
+                specs: Vec::new(),
             })
             .collect();
         let fx = s.update(JobResult::PageLoaded {

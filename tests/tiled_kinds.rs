@@ -1,0 +1,256 @@
+//! Every node kind of a facility-like Tiled catalog (made by Tiled's own Python client):
+//! Bluesky-like runs (containers with specs and metadata), an event table, a detector array
+//! grown frame by frame, nested groups, and HDF5 files registered in place. `ls`, `show` and
+//! `read` work on each; writes the server cannot do are `unsupported`, naming why; data the
+//! server cannot serve at the catalog's shape is `not_ready` (503) or a `check` finding (422).
+
+mod common;
+
+use std::path::Path;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+/// The server and the fixture's root, made once for this binary.
+fn fixture() -> &'static (String, String, String) {
+    static F: OnceLock<(String, String, String)> = OnceLock::new();
+    F.get_or_init(|| {
+        let s = common::tiled::server();
+        let root = s.facility(3);
+        (s.url.clone(), s.api_key.clone(), root)
+    })
+}
+
+fn run(home: &Path, args: &[&str]) -> std::process::Output {
+    let (url, key, _) = fixture();
+    let mut all = vec!["--store", url.as_str(), "--api-key", key.as_str()];
+    all.extend_from_slice(args);
+    common::extent(home, &all)
+}
+
+fn ok_json(home: &Path, args: &[&str]) -> Value {
+    common::expect_json(args, &run(home, args))
+}
+
+fn ok_text(home: &Path, args: &[&str]) -> String {
+    let out = run(home, args);
+    assert!(
+        out.status.success(),
+        "extent {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Exit code and `{"error":{"kind","message"}}` of a refused `--json` call.
+fn refused(home: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = run(home, args);
+    assert!(!out.status.success(), "extent {args:?} should fail");
+    let e: Value = serde_json::from_slice(&out.stderr).unwrap_or_else(|_| {
+        panic!(
+            "extent {args:?}: no JSON error: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (
+        out.status.code().unwrap_or(-1),
+        e["error"]["kind"].as_str().unwrap_or_default().to_string(),
+        e["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    )
+}
+
+fn p(rest: &str) -> String {
+    format!("{}/{rest}", fixture().2)
+}
+
+#[test]
+fn ls_lists_every_kind_with_its_specs() {
+    let home = tempfile::tempdir().unwrap();
+    let root = fixture().2.clone();
+    let v = ok_json(home.path(), &["ls", &root, "--json"]);
+    let kinds: Vec<(String, String)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["path"].as_str().unwrap().to_string(),
+                e["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (path, kind) in [
+        ("runs/run-0000", "group"),
+        ("runs/run-0000/primary", "group"),
+        ("runs/run-0000/primary/internal", "table"),
+        ("runs/run-0000/primary/det", "array"),
+        ("runs/run-0002", "group"),
+        ("tables/scalars", "table"),
+        ("nested/a/b/c/leaf", "array"),
+        ("external/h5", "array"),
+    ] {
+        assert!(
+            kinds.contains(&(p(path), kind.to_string())),
+            "{path} as {kind} missing from {kinds:?}"
+        );
+    }
+    let run0 = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"] == p("runs/run-0000"))
+        .unwrap();
+    assert_eq!(run0["specs"], json!(["BlueskyRun"]));
+    let det = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"] == p("runs/run-0000/primary/det"))
+        .unwrap();
+    assert_eq!(det["shape"], json!([6, 4, 4]));
+    // Text marks each kind.
+    let text = ok_text(home.path(), &["ls", &p("runs/run-0000")]);
+    assert!(
+        text.lines()
+            .any(|l| l.contains("primary/internal") && l.trim_end().ends_with("table")),
+        "{text}"
+    );
+    assert!(text.contains("group  [BlueskyEventStream]"), "{text}");
+}
+
+#[test]
+fn show_works_on_every_kind() {
+    let home = tempfile::tempdir().unwrap();
+    let run0 = ok_json(home.path(), &["show", &p("runs/run-0000"), "--json"]);
+    assert_eq!(run0["kind"], "group");
+    assert_eq!(run0["specs"], json!(["BlueskyRun"]));
+    assert_eq!(run0["metadata"]["plan_name"], "count");
+    assert_eq!(run0["metadata"]["scan_id"], 0);
+    assert_eq!(run0["metadata"]["time"], 1_700_000_000u64);
+    assert_eq!(run0["children"], 1);
+
+    let table = ok_json(
+        home.path(),
+        &["show", &p("runs/run-0000/primary/internal"), "--json"],
+    );
+    assert_eq!(table["kind"], "table");
+    assert_eq!(
+        table["table"]["columns"],
+        json!(["time", "motor", "seq_num"])
+    );
+    assert_eq!(table["table"]["partitions"], 1);
+    let text = ok_text(home.path(), &["show", &p("runs/run-0000/primary/internal")]);
+    assert!(text.contains("columns     time, motor, seq_num"), "{text}");
+
+    let h5 = ok_json(home.path(), &["show", &p("external/h5"), "--json"]);
+    assert_eq!(h5["shape"], json!([5, 4, 4]));
+    assert_eq!(h5["dtype"], "float64");
+    assert_eq!(
+        h5["origin"],
+        json!({"management": "external", "mimetype": "application/x-hdf5"})
+    );
+    let text = ok_text(home.path(), &["show", &p("external/h5")]);
+    assert!(text.contains("registered, read-only"), "{text}");
+    let det = ok_json(
+        home.path(),
+        &["show", &p("runs/run-0000/primary/det"), "--json"],
+    );
+    assert_eq!(det["origin"]["management"], "writable");
+}
+
+#[test]
+fn read_gives_a_tables_rows() {
+    let home = tempfile::tempdir().unwrap();
+    let path = p("runs/run-0000/primary/internal");
+    let v = ok_json(home.path(), &["read", &path, "--json"]);
+    assert_eq!(v["rows"], 6);
+    assert_eq!(v["columns"], json!(["time", "motor", "seq_num"]));
+    assert_eq!(v["data"]["seq_num"], json!([1, 2, 3, 4, 5, 6]));
+    assert_eq!(v["data"]["motor"][2], json!(1.0));
+
+    let csv = home.path().join("scalars.csv");
+    let out = ok_json(
+        home.path(),
+        &[
+            "read",
+            &p("tables/scalars"),
+            "--out",
+            csv.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert_eq!(out["rows"], 3);
+    assert_eq!(
+        std::fs::read_to_string(&csv).unwrap(),
+        "x,y,name\r\n1,0.5,a\r\n2,1.5,b\r\n3,2.5,c\r\n"
+    );
+    let text = ok_text(home.path(), &["read", &p("tables/scalars")]);
+    assert_eq!(text, "x  y    name\n1  0.5  a\n2  1.5  b\n3  2.5  c\n");
+    let (code, kind, _) = refused(
+        home.path(),
+        &["read", &p("tables/scalars"), "--slice", "0:1", "--json"],
+    );
+    assert_eq!((code, kind.as_str()), (2, "invalid_input"));
+}
+
+#[test]
+fn writes_the_server_cannot_do_are_unsupported_naming_why() {
+    let home = tempfile::tempdir().unwrap();
+    let h5 = p("external/h5");
+    let before = ok_json(home.path(), &["read", &h5, "--json"]);
+    let (code, kind, msg) = refused(
+        home.path(),
+        &[
+            "patch", &h5, "--offset", "5,0,0", "--value", "1", "--shape", "1,4,4", "--extend",
+            "--json",
+        ],
+    );
+    assert_eq!((code, kind.as_str()), (4, "unsupported"), "{msg}");
+    assert!(msg.contains("registered, read-only"), "{msg}");
+    let (_, kind, msg) = refused(home.path(), &["resize", &h5, "--shape", "6,4,4", "--json"]);
+    assert_eq!(kind, "unsupported", "{msg}");
+    assert!(msg.contains("registered, read-only"), "{msg}");
+    assert_eq!(ok_json(home.path(), &["read", &h5, "--json"]), before);
+    let table = p("tables/scalars");
+    let (_, kind, msg) = refused(
+        home.path(),
+        &[
+            "patch", &table, "--offset", "0", "--value", "1", "--shape", "1", "--json",
+        ],
+    );
+    assert_eq!(kind, "unsupported", "{msg}");
+    assert!(msg.contains("table"), "{msg}");
+}
+
+#[test]
+fn data_behind_the_catalog_is_not_ready_and_a_mismatch_is_a_finding() {
+    let home = tempfile::tempdir().unwrap();
+    // The catalog says 8 frames, the file has 5: Tiled answers 503 with Retry-After: 1.
+    let t = Instant::now();
+    let (code, kind, msg) = refused(home.path(), &["read", &p("external/ahead"), "--json"]);
+    assert_eq!((code, kind.as_str()), (6, "not_ready"), "{msg}");
+    assert!(msg.contains("try again later"), "{msg}");
+    // Three retries after the server's one second each, then reported.
+    let waited = t.elapsed();
+    assert!(
+        waited >= Duration::from_millis(2900) && waited < Duration::from_secs(20),
+        "{waited:?}"
+    );
+    for (name, word) in [("ahead", "not ready"), ("skewed", "cannot be served")] {
+        let out = run(
+            home.path(),
+            &["check", &p(&format!("external/{name}")), "--json"],
+        );
+        // A problem remains: exit 1, the findings on stdout.
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let found = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(found.contains("data_shape_mismatch"), "{name}: {found}");
+        assert!(found.contains(word), "{name}: {found}");
+    }
+    let v = ok_json(home.path(), &["check", &p("external/h5"), "--json"]);
+    assert!(!v.to_string().contains("data_shape_mismatch"), "{v}");
+}
