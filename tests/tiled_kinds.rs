@@ -63,6 +63,18 @@ fn refused(home: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// Marks the registered HDF5 file as just written (its modification time), as a detector
+/// appending frames would.
+fn detector_writes() {
+    let data = common::tiled::server().data_dir.clone().unwrap();
+    let file = data.join("external").join(format!("{}.h5", fixture().2));
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&file)
+        .and_then(|f| f.set_modified(std::time::SystemTime::now()))
+        .unwrap_or_else(|e| panic!("cannot touch {}: {e}", file.display()));
+}
+
 fn p(rest: &str) -> String {
     format!("{}/{rest}", fixture().2)
 }
@@ -229,7 +241,9 @@ fn writes_the_server_cannot_do_are_unsupported_naming_why() {
 #[test]
 fn data_behind_the_catalog_is_not_ready_and_a_mismatch_is_a_finding() {
     let home = tempfile::tempdir().unwrap();
-    // The catalog says 8 frames, the file has 5: Tiled answers 503 with Retry-After: 1.
+    // The catalog says 8 frames, the file has 5. While the file was modified in the last 10 s
+    // (a detector still writing), Tiled answers 503 with Retry-After: 1; later, 422.
+    detector_writes();
     let t = Instant::now();
     let (code, kind, msg) = refused(home.path(), &["read", &p("external/ahead"), "--json"]);
     assert_eq!((code, kind.as_str()), (6, "not_ready"), "{msg}");
@@ -241,6 +255,7 @@ fn data_behind_the_catalog_is_not_ready_and_a_mismatch_is_a_finding() {
         "{waited:?}"
     );
     for (name, word) in [("ahead", "not ready"), ("skewed", "cannot be served")] {
+        detector_writes();
         let out = run(
             home.path(),
             &["check", &p(&format!("external/{name}")), "--json"],
