@@ -269,3 +269,57 @@ fn data_behind_the_catalog_is_not_ready_and_a_mismatch_is_a_finding() {
     let v = ok_json(home.path(), &["check", &p("external/h5"), "--json"]);
     assert!(!v.to_string().contains("data_shape_mismatch"), "{v}");
 }
+
+/// The TUI on the real server: a run's metadata in the structure pane, a table's last rows
+/// in the data pane, kind badges in the catalog.
+#[test]
+fn the_tui_shows_a_runs_metadata_and_a_tables_rows() {
+    use common::tui::{caps, drive, render};
+    use extent::app::action::Action;
+    use extent::app::state::AppState;
+    use extent::backend::tiled::TiledBackend;
+    use extent::backend::Backend;
+    use std::sync::Arc;
+
+    let (url, key, root) = fixture();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let store = format!("{url}/{root}");
+    let b: Arc<dyn Backend> =
+        Arc::new(TiledBackend::new(&store, Some(key.as_str().into())).unwrap());
+    let mut s = AppState::new("t", caps(false, false));
+    drive(&rt, &b, &mut s, Action::Resize(160, 40));
+    let ready = Action::StoreReady {
+        label: "t".into(),
+        describe: b.describe(),
+        capabilities: b.capabilities(),
+    };
+    drive(&rt, &b, &mut s, ready);
+    drive(&rt, &b, &mut s, Action::Goto("runs/run-0000".into()));
+    let screen = render(&s);
+    for want in [
+        "kind      group",
+        "specs     BlueskyRun",
+        "children  1",
+        "plan_name \"count\"",
+        "scan_id   0",
+        "time      1700000000",
+    ] {
+        assert!(screen.contains(want), "{want}:\n{screen}");
+    }
+    drive(
+        &rt,
+        &b,
+        &mut s,
+        Action::Goto("runs/run-0000/primary/internal".into()),
+    );
+    let screen = render(&s);
+    for want in [
+        "kind      table",
+        "columns   time, motor, seq_num",
+        "time  motor  seq_num",
+        "1700000005.0    2.5        6",
+        "◦ internal",
+    ] {
+        assert!(screen.contains(want), "{want}:\n{screen}");
+    }
+}

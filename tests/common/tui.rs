@@ -150,6 +150,19 @@ pub fn drive(
                     result: rt.block_on(b.chunk_states(&path)).map(std::sync::Arc::new),
                     path,
                 }),
+                // As the runtime does: the node, and a table's rows.
+                Effect::Node { path } => {
+                    let result = rt.block_on(b.node(&path)).and_then(|info| {
+                        let rows = match info.kind {
+                            extent::backend::NodeKind::Table => {
+                                Some(rt.block_on(b.read_table(&path))?)
+                            }
+                            _ => None,
+                        };
+                        Ok(Box::new((info, rows)))
+                    });
+                    JobResult::NodeLoaded(Loaded { path, result })
+                }
                 Effect::History { path } => JobResult::HistoryLoaded(Loaded {
                     result: rt.block_on(b.history(&path)),
                     path,

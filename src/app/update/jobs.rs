@@ -131,6 +131,7 @@ impl AppState {
                 }
             }
             JobResult::OpDone { op, result } => self.on_op_done(op, result, fx),
+            JobResult::NodeLoaded(loaded) => self.on_node_loaded(loaded),
         }
     }
 

@@ -6,6 +6,7 @@
 mod errors;
 mod jobs;
 mod navigation;
+mod node_view;
 mod pause;
 mod watch;
 
