@@ -10,7 +10,7 @@ use super::{array_path, open_store, Cli, Output};
 pub struct Args {
     pub array: String,
     /// Print JSON. An array: {"path","shape","chunks","dtype","resizable","fill_value",
-    /// "metadata","origin"?}; any other node: {"path","kind","specs"?,"metadata",
+    /// "metadata","origin"? (registered data only)}; any other node: {"path","kind","specs"?,"metadata",
     /// "children"? (groups),"table"?:{"columns","partitions"},"origin"?}. "origin" is
     /// {"management","mimetype"?} where the server says where the data comes from.
     #[arg(long)]
@@ -22,12 +22,18 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
     let node = store.node(&array_path(&args.array)?).await?;
     match &node.array {
         Some(info) => {
-            // An array prints as it always has, plus where its data comes from.
+            // An array prints the same on every store, plus where its data comes from when
+            // the server only serves it (a registered file).
             let mut v = serde_json::to_value(info).unwrap_or_default();
-            if let (Some(o), Some(obj)) = (&node.origin, v.as_object_mut()) {
+            let registered = node.origin.as_ref().filter(|o| o.read_only());
+            if let (Some(o), Some(obj)) = (registered, v.as_object_mut()) {
                 obj.insert("origin".into(), serde_json::to_value(o).unwrap_or_default());
             }
-            out.emit(&v, || structure_text(info) + &origin_text(&node))
+            let text = structure_text(info);
+            out.emit(&v, || match registered {
+                Some(_) => text + &origin_text(&node),
+                None => text,
+            })
         }
         None => out.emit(&node, || node_text(&node)),
     }
