@@ -44,12 +44,12 @@ fn origin_text(node: &NodeInfo) -> String {
     match &node.origin {
         Some(o) => {
             let access = if o.read_only() {
-                "registered, read-only"
+                " (registered, read-only)"
             } else {
-                "writable"
+                ""
             };
             let mime = o.mimetype.as_deref().unwrap_or("?");
-            format!("{:<11} {} ({access}), {mime}\n", "data", o.management)
+            format!("{:<11} {}{access}, {mime}\n", "data", o.management)
         }
         None => String::new(),
     }
