@@ -324,3 +324,94 @@ fn the_tui_shows_a_runs_metadata_and_a_tables_rows() {
         assert!(screen.contains(want), "{want}:\n{screen}");
     }
 }
+
+/// A registered HDF5 file grows (a detector appends frames, then updates the catalog's data
+/// source): the server streams `array-ref`, and `extent watch` reports the new shape and the
+/// frames written, from the stream message itself.
+#[test]
+fn a_registered_file_growing_is_followed_live() {
+    let s = common::tiled::server();
+    let root = fixture().2.clone();
+    let home = tempfile::tempdir().unwrap();
+    let file = s
+        .data_dir
+        .clone()
+        .unwrap()
+        .join("external")
+        .join(format!("{root}-grow.h5"));
+    // A 2-frame file, registered as `external/grow`.
+    s.python(&format!(
+        r#"
+import h5py
+from tiled.structures.array import ArrayStructure
+from tiled.structures.core import StructureFamily
+from tiled.structures.data_source import Asset, DataSource, Management
+from tiled.utils import ensure_uri
+path = {file:?}
+with h5py.File(path, "w") as f:
+    f.create_dataset("data", data=np.ones((2, 4, 4)), maxshape=(None, 4, 4), chunks=(1, 4, 4))
+st = ArrayStructure.from_array(np.ones((2, 4, 4)))
+st.chunks = ((1, 1), (4,), (4,))
+c[{root:?}]["external"].new(StructureFamily.array, [DataSource(
+    structure_family=StructureFamily.array, structure=st, mimetype="application/x-hdf5",
+    parameters={{"dataset": "data"}}, management=Management.external,
+    assets=[Asset(data_uri=ensure_uri(path), is_directory=False, parameter="data_uris")])],
+    key="grow")
+"#,
+        file = file.to_str().unwrap()
+    ));
+    let (url, key, _) = fixture();
+    let store = ["--store", url.as_str(), "--api-key", key.as_str()];
+    let path = p("external/grow");
+    let mut w = common::watch::spawn_watch(home.path(), &store, &path);
+    assert_eq!(w.ready["shape"], json!([2, 4, 4]), "{}", w.ready);
+    // The detector appends two frames, then tells the catalog (PUT /data_source, with the
+    // box written), as a facility's ingest does.
+    s.python(&format!(
+        r#"
+import h5py
+with h5py.File({file:?}, "a") as f:
+    d = f["data"]; d.resize((4, 4, 4)); d[2:4] = 7
+api = str(c.context.api_uri)
+meta = c.context.http_client.get(api + "metadata/" + {path:?},
+                                 params={{"include_data_sources": True}})
+meta.raise_for_status()
+body = meta.json()["data"]["attributes"]["data_sources"][0]
+body["structure"]["shape"] = [4, 4, 4]
+body["structure"]["chunks"] = [[1, 1, 1, 1], [4], [4]]
+for a in body["assets"]:
+    a.pop("size", None)
+r = c.context.http_client.put(
+    api + "data_source/" + {path:?},
+    params={{"patch_shape": "2,4,4", "patch_offset": "2,0,0"}},
+    json={{"data_source": body}})
+r.raise_for_status()
+"#,
+        file = file.to_str().unwrap()
+    ));
+    let mut events = w.events_until(4);
+    // The box written follows the shape change.
+    events.push(w.next_event(30));
+    let shapes: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event"] == "shape_changed")
+        .map(|e| &e["new"])
+        .collect();
+    assert_eq!(shapes, vec![&json!([4, 4, 4])], "{events:?}");
+    // The frames written come from the array-ref message (metadata polling has no box).
+    assert!(
+        events.iter().any(|e| e["event"] == "chunks_written"
+            && e["offset"] == json!([2, 0, 0])
+            && e["region_shape"] == json!([2, 4, 4])),
+        "{events:?}"
+    );
+    let v = ok_json(home.path(), &["read", &path, "--slice", "3", "--json"]);
+    assert!(
+        v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x == &json!(7.0)),
+        "{v}"
+    );
+}
