@@ -9,7 +9,7 @@
 #   TILED_VENV      where the server's virtualenv lives (default ${XDG_CACHE_HOME:-$HOME/.cache}/extent/tiled-venv-$TILED_VERSION)
 #   TILED_PORT      port                                (default: a free one)
 #   TILED_API_KEY   single-user API key                 (default: random)
-#   TILED_DATA_DIR  catalog + array storage             (default: a new temp dir)
+#   TILED_DATA_DIR  catalog + array storage, external/ for registered files (default: a new temp dir)
 #   TILED_STREAM    memory | none                       (default memory: enables /stream websockets)
 # The first run installs the server into the venv (about a minute, 1.2 GB); later runs reuse it.
 # Output on stdout is only the export lines; progress and errors go to stderr. Exit code != 0 on failure.
@@ -53,7 +53,7 @@ if [[ ${1:-} == --venv-only ]]; then
 fi
 
 data=${TILED_DATA_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/tiled-data.XXXXXX")}
-mkdir -p "$data/data"
+mkdir -p "$data/data" "$data/external"
 key=${TILED_API_KEY:-$("$py" -c 'import secrets; print(secrets.token_hex(16))')}
 port=${TILED_PORT:-$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')}
 
@@ -69,6 +69,9 @@ cfg="$data/config.yml"
   echo "      writable_storage:"
   echo "        - \"$data/data\""
   echo "        - \"duckdb:///$data/tabular.duckdb\""
+  # Files registered in place (external HDF5 and the like) are served from here, read-only.
+  echo "      readable_storage:"
+  echo "        - \"$data/external\""
   echo "      init_if_not_exists: true"
   if [[ ${TILED_STREAM:-memory} == memory ]]; then
     echo "streaming_cache:"

@@ -285,6 +285,7 @@ fn the_catalog_marks_a_broken_node() {
         kind: NodeKind::broken(&Error::io("the metadata of 'b' is not valid JSON")),
         shape: None,
         dtype: None,
+        specs: Vec::new(),
     };
     page_loaded(
         &mut s,

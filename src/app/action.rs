@@ -13,7 +13,7 @@ use crossterm::event::{KeyEvent, MouseEvent};
 
 use crate::backend::{
     ArrayData, ArrayInfo, Backend, Capabilities, Cause, ChunkMap, ConnectionState, CreateRequest,
-    Error, EventKind, Page, Selection, StructureChange,
+    Error, EventKind, NodeInfo, Page, Selection, StructureChange, TableData,
 };
 use crate::config::StoreSpec;
 
@@ -96,6 +96,8 @@ pub enum JobResult {
     },
     /// A `.npy` file named in the patch dialog, read.
     NpyLoaded(Loaded<ArrayData>),
+    /// A node that is not an array, described (with a table's rows).
+    NodeLoaded(Loaded<Box<(NodeInfo, Option<TableData>)>>),
     /// A write (create, patch, resize, delete) finished.
     OpDone {
         op: OpSummary,
@@ -159,6 +161,10 @@ pub enum Effect {
     StopWatch,
     /// Leave the TUI.
     Quit,
+    /// Describe a node that is not an array (and read a table's rows).
+    Node {
+        path: String,
+    },
 }
 
 /// Coalescing slot of an effect: at most one running and one pending per key.
@@ -172,6 +178,7 @@ pub enum JobKey {
     Read,
     Npy,
     OpenStore,
+    Node,
 }
 
 impl Effect {
@@ -187,6 +194,7 @@ impl Effect {
             Effect::Read { .. } => Some(JobKey::Read),
             Effect::LoadNpy { .. } => Some(JobKey::Npy),
             Effect::OpenStore(_) => Some(JobKey::OpenStore),
+            Effect::Node { .. } => Some(JobKey::Node),
             Effect::Run(_)
             | Effect::UseStore(_)
             | Effect::Watch { .. }

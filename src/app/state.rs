@@ -290,6 +290,8 @@ pub struct AppState {
     /// Right pane shown in the compact layout.
     pub right_tab: Pane,
     pub open: Option<OpenArray>,
+    /// The highlighted node when it is not an array (a group, a table): what it is.
+    pub node_view: Option<NodeView>,
     pub overlay: Option<Overlay>,
     pub picker: Picker,
     pub status: Option<Status>,
@@ -330,6 +332,7 @@ impl AppState {
             focus: Pane::Catalog,
             right_tab: Pane::Grid,
             open: None,
+            node_view: None,
             overlay: None,
             picker: Picker::new(&[]),
             status: None,
@@ -427,3 +430,19 @@ impl AppState {
         }
     }
 }
+
+/// A node that is not an array, as the structure and data panes show it: a group's metadata
+/// (a run's plan_name, scan_id, time), a table's columns and last rows.
+#[derive(Debug, Clone)]
+pub struct NodeView {
+    pub path: String,
+    /// What it is, once read.
+    pub info: Option<crate::backend::NodeInfo>,
+    /// A table's last rows (at most `NODE_VIEW_ROWS`), once read.
+    pub rows: Option<crate::backend::TableData>,
+    /// Why it could not be read.
+    pub error: Option<String>,
+}
+
+/// How many of a table's last rows the data pane keeps.
+pub const NODE_VIEW_ROWS: usize = 200;

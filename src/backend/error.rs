@@ -34,6 +34,9 @@ pub enum ErrorKind {
     InvalidInput,
     /// Filesystem, network or server failure.
     Io,
+    /// The server has the node but not its data yet (Tiled's 503 with Retry-After while a
+    /// file catches up with the catalog): try again later.
+    NotReady,
 }
 
 impl ErrorKind {
@@ -51,6 +54,7 @@ impl ErrorKind {
             ErrorKind::Conflict => "conflict",
             ErrorKind::InvalidInput => "invalid_input",
             ErrorKind::Io => "io",
+            ErrorKind::NotReady => "not_ready",
         }
     }
 
@@ -65,7 +69,7 @@ impl ErrorKind {
             ErrorKind::NotFound | ErrorKind::AlreadyExists | ErrorKind::Conflict => 3,
             ErrorKind::Unsupported => 4,
             ErrorKind::Auth => 5,
-            ErrorKind::Io => 6,
+            ErrorKind::Io | ErrorKind::NotReady => 6,
         }
     }
 }
@@ -199,6 +203,7 @@ ctor! {
     conflict => Conflict,
     invalid_input => InvalidInput,
     io => Io,
+    not_ready => NotReady,
 }
 
 impl Error {

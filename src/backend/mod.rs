@@ -14,6 +14,7 @@ pub mod geometry;
 mod journal;
 pub mod local;
 mod locks;
+mod node;
 mod plan;
 mod secret;
 mod selection;
@@ -28,6 +29,7 @@ pub use dtype::{element_f64, element_json, parse_scalar, scalar_bytes, DType};
 pub use error::{Error, ErrorKind, Repair, Result, Source};
 pub use events::{ConnectionState, Event, EventKind, WatchMessage, WatchReceiver};
 pub use journal::{actor, now_rfc3339};
+pub use node::{DataOrigin, NodeInfo, Query, TableData, TableInfo};
 pub use plan::{
     checked_elements, normalize_path, plan_patch, plan_resize, validate_path, ChunkLoss, PatchPlan,
     ResizePlan,
@@ -103,6 +105,88 @@ pub trait Backend: Send + Sync {
 
     /// The structure of an array.
     async fn show(&self, path: &str) -> Result<ArrayInfo>;
+
+    /// Any node described: an array's structure, a group's metadata and number of children,
+    /// a table's columns. The default knows arrays (through `show`) and groups (a listing).
+    async fn node(&self, path: &str) -> Result<NodeInfo> {
+        match self.show(path).await {
+            Ok(info) => Ok(NodeInfo::of_array(info)),
+            Err(e) if e.kind == ErrorKind::InvalidInput || e.kind == ErrorKind::NotFound => {
+                let Ok(page) = self.list_page(path, 0, 1).await else {
+                    return Err(e);
+                };
+                Ok(NodeInfo {
+                    path: path.to_string(),
+                    kind: NodeKind::Group,
+                    specs: Vec::new(),
+                    metadata: serde_json::json!({}),
+                    children: page.total,
+                    array: None,
+                    table: None,
+                    origin: None,
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A page of `parent`'s children that match `query`. The default lists the group and
+    /// filters by path and metadata; a server searches itself.
+    async fn search_page(
+        &self,
+        parent: &str,
+        query: &Query,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page> {
+        let mut hits = Vec::new();
+        for entry in self.list(parent).await? {
+            let metadata = match entry.kind {
+                NodeKind::Broken { .. } => serde_json::Value::Null,
+                _ => self
+                    .node(&entry.path)
+                    .await
+                    .map(|n| n.metadata)
+                    .unwrap_or_default(),
+            };
+            if query.matches(&entry.path, &metadata) {
+                hits.push(entry);
+            }
+        }
+        let total = hits.len() as u64;
+        let entries = hits
+            .into_iter()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .collect();
+        Ok(Page {
+            entries,
+            total: Some(total),
+        })
+    }
+
+    /// All of `parent`'s children that match `query`, following pages.
+    async fn search(&self, parent: &str, query: &Query) -> Result<Vec<NodeEntry>> {
+        let mut out: Vec<NodeEntry> = Vec::new();
+        loop {
+            let page = self
+                .search_page(parent, query, out.len() as u64, 300)
+                .await?;
+            let got = page.entries.len();
+            out.extend(page.entries);
+            if got == 0 || page.total.is_none_or(|t| out.len() as u64 >= t) {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// A table's rows (an error for anything else; `unsupported` where tables do not exist).
+    async fn read_table(&self, path: &str) -> Result<TableData> {
+        Err(Error::unsupported(format!(
+            "{} has no tables ('{path}')",
+            self.describe()
+        )))
+    }
 
     /// Creates an array (parents are created as groups when missing).
     async fn create(&self, req: &CreateRequest) -> Result<ArrayInfo>;

@@ -6,9 +6,11 @@ use serde::{Deserialize, Serialize};
 use super::plan::{checked_elements, validate_path};
 use super::{scalar_bytes, ArrayData, DType, Error, Result};
 
-/// Group, array, or a node whose metadata cannot be read.
+/// Group, array, table, another kind a server has, or a node whose metadata cannot be read.
+/// In JSON: `"kind"` is `array`, `group`, `table`, `broken` (with `"error"`) or the server's
+/// own name for another kind (`sparse`, `awkward`, ...).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
+#[serde(into = "super::node::KindRepr", try_from = "super::node::KindRepr")]
 pub enum NodeKind {
     /// An array (has shape and dtype).
     Array,
@@ -19,6 +21,13 @@ pub enum NodeKind {
     Broken {
         /// Why the node cannot be read.
         error: NodeError,
+    },
+    /// A table: named columns, rows in partitions (read-only for extent).
+    Table,
+    /// Another kind of node a server has (Tiled's `sparse`, `awkward`, ...), by its name.
+    Other {
+        /// The server's name for the kind (Tiled's structure family).
+        family: String,
     },
 }
 
@@ -57,6 +66,9 @@ pub struct NodeEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     /// The dtype, for arrays.
     pub dtype: Option<DType>,
+    /// What the server says the node is (Tiled's specs, e.g. `BlueskyRun`); often none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub specs: Vec<String>,
 }
 
 /// A page of a listing.
@@ -330,6 +342,9 @@ pub enum FindingCode {
     Unreadable,
     /// A group's consolidated metadata disagrees with its nodes (zarr-python would trust it).
     StaleConsolidated,
+    /// The server's data does not have the shape its catalog gives (Tiled's 422), or has
+    /// fewer frames than the catalog yet (Tiled's 503: not ready, may catch up).
+    DataShapeMismatch,
 }
 
 impl FindingCode {
@@ -348,6 +363,7 @@ impl FindingCode {
             FindingCode::UnknownFile => "unknown_file",
             FindingCode::Unreadable => "unreadable",
             FindingCode::StaleConsolidated => "stale_consolidated",
+            FindingCode::DataShapeMismatch => "data_shape_mismatch",
         }
     }
 }
@@ -410,6 +426,7 @@ mod tests {
             kind: NodeKind::broken(&Error::io("the metadata of 'g/b' is not valid JSON")),
             shape: None,
             dtype: None,
+            specs: Vec::new(),
         };
         let json = serde_json::to_value(&entry).unwrap();
         assert_eq!(
@@ -439,6 +456,7 @@ mod tests {
             FindingCode::Symlink,
             FindingCode::NotRegularChunk,
             FindingCode::UnknownFile,
+            FindingCode::DataShapeMismatch,
         ] {
             let json = serde_json::to_value(code).unwrap_or_default();
             assert_eq!(json, serde_json::json!(code.as_str()));

@@ -101,7 +101,7 @@ impl Target {
         result
     }
 
-    /// Writes a small file held whole (a PNG frame) the same way: a temp file beside the
+    /// Writes a small file held whole (a PNG frame, a table as CSV) the same way: a temp file beside the
     /// target, synced, then moved into place.
     pub fn write_bytes(&self, bytes: &[u8]) -> Result<()> {
         let (tmp, mut file) = self.temp_file()?;

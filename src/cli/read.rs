@@ -1,8 +1,12 @@
-//! `extent read ARRAY [--slice 0:4,:] [--out x.npy]`.
+//! `extent read ARRAY [--slice 0:4,:] [--out x.npy]`; a table's rows (`--out x.csv`).
+
+mod table;
 
 use std::path::PathBuf;
 
-use crate::backend::{fmt_shape, parse_slice, ArrayData, ArrayInfo, Backend, Result, Selection};
+use crate::backend::{
+    fmt_shape, parse_slice, ArrayData, ArrayInfo, Backend, ErrorKind, NodeKind, Result, Selection,
+};
 use crate::stores::{expand_home, Opener, Target as StoreTarget};
 
 use super::budget::{Budget, HELD_PER_ELEMENT};
@@ -26,7 +30,8 @@ pub struct Args {
     /// Replace the --out file if it exists.
     #[arg(long, requires = "out")]
     pub force: bool,
-    /// Print JSON: {"shape","dtype","data":[flat, C order]}.
+    /// Print JSON: {"shape","dtype","data":[flat, C order]}; a table:
+    /// {"columns","rows","data":{COLUMN:[values]}}. A table's --out file is CSV.
     #[arg(long)]
     pub json: bool,
 }
@@ -43,7 +48,17 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
     };
     let store = open_store(cli, false)?;
     let path = array_path(&args.array)?;
-    let info = store.show(&path).await?;
+    let info = match store.show(&path).await {
+        Ok(info) => info,
+        // Not an array: a table is read as rows.
+        Err(e) if e.kind == ErrorKind::Unsupported => match store.node(&path).await {
+            Ok(n) if n.kind == NodeKind::Table => {
+                return table::run(store.as_ref(), &path, args, target, out).await
+            }
+            _ => return Err(e),
+        },
+        Err(e) => return Err(e),
+    };
     let selection = match &args.slice {
         Some(s) => parse_slice(s, &info.shape)?,
         None => Selection::all(&info.shape),

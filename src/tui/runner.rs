@@ -173,6 +173,18 @@ fn backend_job(b: Arc<dyn Backend>, effect: Effect) -> Option<BoxFuture<'static,
             JobResult::ChunksLoaded(Loaded { path, result })
         }
         .boxed(),
+        Effect::Node { path } => async move {
+            let result = match b.node(&path).await {
+                Ok(info) if info.kind == crate::backend::NodeKind::Table => {
+                    b.read_table(&path).await.map(|t| (info, Some(t)))
+                }
+                Ok(info) => Ok((info, None)),
+                Err(e) => Err(e),
+            };
+            let result = result.map(Box::new);
+            JobResult::NodeLoaded(Loaded { path, result })
+        }
+        .boxed(),
         Effect::History { path } => async move {
             let result = b.history(&path).await;
             JobResult::HistoryLoaded(Loaded { path, result })

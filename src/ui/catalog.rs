@@ -53,9 +53,13 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
                     ),
                     NodeKind::Array => ("  ", n.name().to_string(), t.array),
                     NodeKind::Broken { .. } => ("! ", n.name().to_string(), t.error),
+                    // Read-only kinds: a badge of their own, the colour of plain text.
+                    NodeKind::Table | NodeKind::Other { .. } => ("◦ ", n.name().to_string(), t.dim),
                 };
                 let detail = match (&n.entry.shape, n.entry.dtype, &n.entry.kind) {
                     (_, _, NodeKind::Broken { .. }) => "broken".to_string(),
+                    (_, _, k @ (NodeKind::Table | NodeKind::Other { .. })) => k.name().to_string(),
+                    (_, _, NodeKind::Group) if !n.entry.specs.is_empty() => n.entry.specs.join(","),
                     (Some(sh), Some(d), _) => format!("{} {}", shape_compact(sh), d),
                     (Some(sh), None, _) => shape_compact(sh),
                     _ => String::new(),

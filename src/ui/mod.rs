@@ -9,6 +9,7 @@ pub mod frame;
 pub mod help;
 pub mod hint_bar;
 pub mod history;
+pub mod node_view;
 pub mod palette;
 pub mod picker;
 pub mod preview;

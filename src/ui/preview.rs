@@ -77,6 +77,9 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
     let msg = |frame: &mut Frame, text: &str, style| {
         frame.render_widget(Paragraph::new(Line::styled(fit(text, w), style)), inner);
     };
+    if super::node_view::draw_rows(frame, inner, view) {
+        return;
+    }
     let Some(open) = &s.open else {
         msg(frame, "no array open", t.dim);
         return;

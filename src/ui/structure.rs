@@ -19,6 +19,9 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
     let w = inner.width as usize;
     let lw = 10;
     let vw = w.saturating_sub(lw);
+    if super::node_view::draw_structure(frame, inner, view) {
+        return;
+    }
     let Some(open) = &s.open else {
         let p = Paragraph::new(Line::styled(
             "Select an array in the catalog (Enter opens).",

@@ -140,6 +140,38 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Builds a facility-like catalog under a new root container (`tests/fixtures/
+    /// tiled_catalog.py`, with Tiled's own Python client): `runs/` with `runs` Bluesky-like
+    /// runs, a table, nested groups, and registered HDF5 arrays (`external/h5`, `external/ahead`
+    /// with more frames in the catalog than in the file, `external/skewed` with other trailing
+    /// axes). Returns the root's name.
+    pub fn facility(&self, runs: u32) -> String {
+        let data = self.data_dir.as_ref().expect(
+            "the facility fixture registers files in the server's storage: set TILED_DATA_DIR \
+             (the server's data dir, as scripts/start-tiled.sh made it) or let the tests start \
+             their own server",
+        );
+        let root = unique("facility");
+        let script = super::repo().join("tests/fixtures/tiled_catalog.py");
+        let external = data.join("external");
+        let out = Command::new(super::venv().join("bin/python"))
+            .arg(&script)
+            .args([&self.url, &self.api_key, &root])
+            .arg(&external)
+            .arg(runs.to_string())
+            .output()
+            .expect("cannot start the venv's python");
+        assert!(
+            out.status.success(),
+            "building the facility catalog failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        root
+    }
+}
+
 /// A blocking JSON POST (on its own thread and runtime, so it works from any test); the status,
 /// or 0 when the server cannot be reached.
 fn post_json(url: &str, key: &str, body: &serde_json::Value) -> u16 {

@@ -57,6 +57,7 @@ pub fn array_entry(path: &str, shape: &[u64], dtype: DType) -> NodeEntry {
         kind: NodeKind::Array,
         shape: Some(shape.to_vec()),
         dtype: Some(dtype),
+        specs: Vec::new(),
     }
 }
 
@@ -67,6 +68,7 @@ pub fn group_entry(path: &str) -> NodeEntry {
         kind: NodeKind::Group,
         shape: None,
         dtype: None,
+        specs: Vec::new(),
     }
 }
 
@@ -148,6 +150,19 @@ pub fn drive(
                     result: rt.block_on(b.chunk_states(&path)).map(std::sync::Arc::new),
                     path,
                 }),
+                // As the runtime does: the node, and a table's rows.
+                Effect::Node { path } => {
+                    let result = rt.block_on(b.node(&path)).and_then(|info| {
+                        let rows = match info.kind {
+                            extent::backend::NodeKind::Table => {
+                                Some(rt.block_on(b.read_table(&path))?)
+                            }
+                            _ => None,
+                        };
+                        Ok(Box::new((info, rows)))
+                    });
+                    JobResult::NodeLoaded(Loaded { path, result })
+                }
                 Effect::History { path } => JobResult::HistoryLoaded(Loaded {
                     result: rt.block_on(b.history(&path)),
                     path,

@@ -26,6 +26,7 @@ impl Catalog {
                     kind: NodeKind::Group,
                     shape: None,
                     dtype: None,
+                    specs: Vec::new(),
                 },
                 known_empty,
             );

@@ -111,6 +111,7 @@ impl Catalog {
                 kind: NodeKind::Group,
                 shape: None,
                 dtype: None,
+                specs: Vec::new(),
             },
             depth: 0,
             parent: None,

@@ -9,6 +9,7 @@ fn arr(path: &str) -> NodeEntry {
         kind: NodeKind::Array,
         shape: Some(vec![4, 3]),
         dtype: Some(crate::backend::DType::Float64),
+        specs: Vec::new(),
     }
 }
 fn grp(path: &str) -> NodeEntry {
@@ -17,6 +18,7 @@ fn grp(path: &str) -> NodeEntry {
         kind: NodeKind::Group,
         shape: None,
         dtype: None,
+        specs: Vec::new(),
     }
 }
 fn page(entries: Vec<NodeEntry>, total: u64) -> Result<Page, String> {

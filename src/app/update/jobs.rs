@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::backend::geometry;
 use crate::backend::{
-    fmt_shape, ArrayInfo, Capabilities, ChunkMap, ConnectionState, NodeEntry, NodeKind,
+    fmt_shape, ArrayInfo, Capabilities, ChunkMap, ConnectionState, ErrorKind, NodeEntry, NodeKind,
 };
 
 use super::super::action::{Effect, JobResult, Loaded, OpKind, OpOutcome, OpSummary};
@@ -100,12 +100,24 @@ impl AppState {
                     self.dirty = false;
                     return;
                 };
+                let mut not_ready = false;
                 match result {
                     Ok(data) => {
                         open.preview = Some(PreviewData { selection, data });
                         open.preview_error = None;
                     }
+                    // The server has the frames in its catalog but not in the file yet: a
+                    // state that passes, said as such; the preview is read again later.
+                    Err(e) if e.kind == ErrorKind::NotReady => {
+                        open.preview_error = None;
+                        not_ready = true;
+                    }
                     Err(e) => open.preview_error = Some(error_text(&e, Some(&self.keymap))),
+                }
+                if not_ready {
+                    self.notify(Notice::info(format!(
+                        "{path}: not ready, the server has no data there yet"
+                    )));
                 }
             }
             JobResult::NpyLoaded(Loaded { path, result }) => {
@@ -119,6 +131,7 @@ impl AppState {
                 }
             }
             JobResult::OpDone { op, result } => self.on_op_done(op, result, fx),
+            JobResult::NodeLoaded(loaded) => self.on_node_loaded(loaded),
         }
     }
 
@@ -330,6 +343,7 @@ impl AppState {
                         kind: NodeKind::Array,
                         shape: Some(info.shape.clone()),
                         dtype: Some(info.dtype),
+                        specs: Vec::new(),
                     });
                     self.catalog.select_path(&info.path);
                     let h = self.catalog_height();

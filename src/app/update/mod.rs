@@ -6,6 +6,7 @@
 mod errors;
 mod jobs;
 mod navigation;
+mod node_view;
 mod pause;
 mod watch;
 
@@ -215,6 +216,7 @@ mod tests {
                 kind: NodeKind::Array,
                 shape: Some(vec![4]),
                 dtype: Some(DType::Float64),
+                specs: Vec::new(),
             })
             .collect();
         let fx = s.update(JobResult::PageLoaded {

@@ -64,6 +64,7 @@ impl AppState {
         if let Some(p) = array {
             self.open_path(&p, fx);
         }
+        self.view_selected_node(fx);
     }
 
     /// The window of values the preview pane shows, on the plane's axes.

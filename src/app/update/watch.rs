@@ -18,6 +18,7 @@ impl AppState {
                 kind: NodeKind::Array,
                 shape: None,
                 dtype: None,
+                specs: Vec::new(),
             }),
             EventKind::Deleted => {
                 self.catalog.remove(path);

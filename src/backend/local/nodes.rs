@@ -266,6 +266,7 @@ impl Inner {
             kind,
             shape: info.as_ref().map(|i| i.shape.clone()),
             dtype: info.map(|i| i.dtype),
+            specs: Vec::new(),
         }
     }
 

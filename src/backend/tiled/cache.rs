@@ -109,6 +109,7 @@ impl TiledBackend {
         }
         match self.remote(path).await {
             Ok(r) => {
+                r.writable(path)?;
                 self.remember(key, r.clone());
                 Ok((r, false))
             }
@@ -168,6 +169,7 @@ mod tests {
             },
             big_endian: false,
             chunk_totals: shape,
+            origin: None,
         }
     }
 

@@ -53,6 +53,8 @@ impl TiledBackend {
                 None,
             ));
         }
+        // Whether the server can serve the data at the catalog's shape.
+        out.extend(self.data_finding(path, &r).await);
         if info.chunks.contains(&0) {
             out.push(finding(
                 FindingCode::ZeroLengthAxis,

@@ -1,18 +1,19 @@
-//! Listing a group: pages of children (arrays and groups; other node kinds are left out),
-//! and the whole list by following the server's cursor.
+//! Listing a group: pages of children of every kind, the whole list by following the
+//! server's cursor, and the same filtered by a search the server runs (Tiled's query API).
 
 use reqwest::Url;
 use serde_json::Value;
 
+use super::kinds;
 use super::structure::{self, Family};
 use super::url::q;
 use super::TiledBackend;
-use crate::backend::{validate_path, Backend, Error, ErrorKind, NodeEntry, NodeKind, Page, Result};
+use crate::backend::{validate_path, Backend, Error, ErrorKind, NodeEntry, Page, Query, Result};
 
 /// Largest page the server accepts.
 const PAGE_LIMIT: u64 = 300;
 
-/// Entries, number of raw items (before dropping non-array nodes), total, next link.
+/// Entries, number of items, total, next link.
 type ListPage = (Vec<NodeEntry>, u64, Option<u64>, Option<String>);
 
 fn fields() -> Vec<(String, String)> {
@@ -21,24 +22,52 @@ fn fields() -> Vec<(String, String)> {
         ("fields", "structure_family".into()),
         ("fields", "structure".into()),
         ("fields", "count".into()),
+        ("fields", "specs".into()),
     ])
+}
+
+/// Tiled's query parameters: `filter[NAME][condition][FIELD]`, repeated for several queries
+/// of one name (the server pairs them up in order); equality values are JSON.
+fn filters(query: &Query) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Some(text) = &query.text {
+        out.push(("filter[fulltext][condition][text]".into(), text.clone()));
+    }
+    for (key, value) in &query.equal {
+        out.push(("filter[eq][condition][key]".into(), key.clone()));
+        out.push(("filter[eq][condition][value]".into(), value.to_string()));
+    }
+    out
 }
 
 impl TiledBackend {
     /// One page of `parent`'s children.
     pub(super) async fn page_of(&self, parent: &str, offset: u64, limit: u64) -> Result<Page> {
+        self.search_page_of(parent, &Query::default(), offset, limit)
+            .await
+    }
+
+    /// One page of `parent`'s children that match `search` (the server filters).
+    pub(super) async fn search_page_of(
+        &self,
+        parent: &str,
+        search: &Query,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page> {
         let mut query = q(&[
             ("page[offset]", offset.to_string()),
             ("page[limit]", limit.clamp(1, PAGE_LIMIT).to_string()),
         ]);
         query.extend(fields());
+        query.extend(filters(search));
         let v = self.search(parent, &query).await?;
         let (entries, _, total, _) = self.parse_page(parent, &v)?;
         Ok(Page { entries, total })
     }
 
     /// Follows the server's `links.next` (a cursor), so nodes added meanwhile do not shift pages.
-    pub(super) async fn list_all(&self, parent: &str) -> Result<Vec<NodeEntry>> {
+    pub(super) async fn list_all(&self, parent: &str, search: &Query) -> Result<Vec<NodeEntry>> {
         let mut query = q(&[
             ("page[offset]", "0".into()),
             ("page[limit]", PAGE_LIMIT.to_string()),
@@ -47,6 +76,7 @@ impl TiledBackend {
         let mut seen = 0u64;
         loop {
             query.extend(fields());
+            query.extend(filters(search));
             let v = self.search(parent, &query).await?;
             let (entries, raw, total, next) = self.parse_page(parent, &v)?;
             out.extend(entries);
@@ -92,29 +122,7 @@ impl TiledBackend {
             } else {
                 format!("{parent}/{id}")
             };
-            match structure::family(attrs).0 {
-                Family::Container => entries.push(NodeEntry {
-                    path,
-                    kind: NodeKind::Group,
-                    shape: None,
-                    dtype: None,
-                }),
-                Family::Array => {
-                    let st = &attrs["structure"];
-                    let shape: Option<Vec<u64>> = st["shape"]
-                        .as_array()
-                        .and_then(|a| a.iter().map(|x| x.as_u64()).collect());
-                    let dtype = structure::parse_data_type(&st["data_type"]).map(|d| d.0);
-                    entries.push(NodeEntry {
-                        path,
-                        kind: NodeKind::Array,
-                        shape,
-                        dtype,
-                    });
-                }
-                // Tables, sparse and awkward nodes: not for extent.
-                Family::Other => {}
-            }
+            entries.push(kinds::entry(path, attrs));
         }
         let total = v["meta"]["count"].as_u64();
         let next = v["links"]["next"].as_str().map(String::from);

@@ -23,6 +23,7 @@ mod check;
 mod http;
 mod inflight;
 mod journal;
+mod kinds;
 mod listing;
 mod nodes;
 mod read;
@@ -40,8 +41,8 @@ use reqwest::Url;
 
 use crate::backend::{
     normalize_path, validate_path, ArrayData, ArrayInfo, Backend, Capabilities, Cause, ChunkMap,
-    ChunkState, CreateRequest, Error, ErrorKind, Finding, NodeEntry, Page, Result, Secret,
-    Selection, StructureChange, WatchReceiver,
+    ChunkState, CreateRequest, Error, ErrorKind, Finding, NodeEntry, NodeInfo, Page, Query, Result,
+    Secret, Selection, StructureChange, TableData, WatchReceiver,
 };
 use cache::Cache;
 use http::Http;
@@ -140,6 +141,12 @@ impl TiledBackend {
         })
     }
 
+    /// How many HTTP requests this backend has sent (retries count), e.g. to show that a
+    /// search is done by the server in a few requests.
+    pub fn requests_sent(&self) -> u64 {
+        self.http.requests_sent()
+    }
+
     /// The catalog path of a store path, as segments.
     fn full(&self, path: &str) -> Vec<String> {
         url::catalog_path(&self.prefix, path)
@@ -207,11 +214,34 @@ impl Backend for TiledBackend {
     }
 
     async fn list(&self, parent: &str) -> Result<Vec<NodeEntry>> {
-        self.list_all(parent).await
+        self.list_all(parent, &Query::default()).await
     }
 
     async fn show(&self, path: &str) -> Result<ArrayInfo> {
         Ok(self.remote(path).await?.info)
+    }
+
+    async fn node(&self, path: &str) -> Result<NodeInfo> {
+        self.node_of(path).await
+    }
+
+    /// The server searches (Tiled's `fulltext` and `eq` queries): one request per page.
+    async fn search_page(
+        &self,
+        parent: &str,
+        query: &Query,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page> {
+        self.search_page_of(parent, query, offset, limit).await
+    }
+
+    async fn search(&self, parent: &str, query: &Query) -> Result<Vec<NodeEntry>> {
+        self.list_all(parent, query).await
+    }
+
+    async fn read_table(&self, path: &str) -> Result<TableData> {
+        self.table_of(path).await
     }
 
     async fn create(&self, req: &CreateRequest) -> Result<ArrayInfo> {

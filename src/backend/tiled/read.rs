@@ -13,12 +13,14 @@ use crate::backend::{
 const MAX_READ: u64 = 4 << 30;
 
 impl TiledBackend {
-    /// A node's attributes (`structure_family`, `structure`, `metadata`).
+    /// A node's attributes (`structure_family`, `structure`, `metadata`, `data_sources`).
     pub(super) async fn attributes(&self, path: &str) -> Result<Value> {
         let url = self.url("metadata", &self.full(path));
+        // The data sources say whether the server manages the data or only serves a file.
+        let query = q(&[("include_data_sources", "true".into())]);
         let v = self
             .http
-            .get_json(&format!("reading '{path}'"), &url, &[])
+            .get_json(&format!("reading '{path}'"), &url, &query)
             .await
             .map_err(|e| self.not_found(e, path))?;
         let attrs = &v["data"]["attributes"];

@@ -23,6 +23,8 @@ pub(super) struct Remote {
     pub big_endian: bool,
     /// Per axis, the sum of the server's chunk list (equal to the shape when consistent).
     pub chunk_totals: Vec<u64>,
+    /// Where the data comes from, when the server said (a registered file is read-only).
+    pub origin: Option<crate::backend::DataOrigin>,
 }
 
 /// The family of a node, as far as extent cares.
@@ -98,7 +100,7 @@ pub(super) fn remote_from_attributes(path: &str, attributes: &Value) -> Result<R
         }
         (Family::Other, name) => {
             return Err(Error::unsupported(format!(
-                "'{path}' is a {name} node; extent handles arrays and groups only"
+                "'{path}' is a {name} node, not an array: extent reads it but writes arrays only"
             )))
         }
     }
@@ -148,6 +150,7 @@ pub(super) fn remote_from_attributes(path: &str, attributes: &Value) -> Result<R
         },
         big_endian,
         chunk_totals,
+        origin: super::kinds::origin(attributes),
     })
 }
 

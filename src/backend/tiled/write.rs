@@ -341,6 +341,7 @@ impl TiledBackend {
             Ok(())
         };
         let first = self.remote(path).await?;
+        first.writable(path)?;
         plan_resize(&first.info, shape)?;
         shrink_error(&first.info)?;
         if first.info.shape == shape {

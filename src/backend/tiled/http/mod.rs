@@ -5,10 +5,12 @@
 //! only in this file: for the headers and for redaction); every message that may carry
 //! server or transport text goes through [`Http::redact`].
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{
-    HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, ETAG, IF_NONE_MATCH,
+    HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, ETAG, IF_NONE_MATCH, RETRY_AFTER,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
 use serde_json::Value;
@@ -25,6 +27,8 @@ pub(super) const MAX_JSON: u64 = 64 << 20;
 /// Largest error body read for its message.
 const MAX_ERROR_BODY: u64 = 64 << 10;
 const BACKOFF: Duration = Duration::from_millis(250);
+/// The longest wait a server's `Retry-After` gets before a read is tried again.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
 
 /// The `Authorization` header value that carries the key, marked sensitive (so it is left out
 /// of any header dump).
@@ -64,6 +68,8 @@ pub(super) struct Http {
     key: Option<Secret>,
     /// Retries of an idempotent request (so up to 1 + retries attempts).
     retries: u32,
+    /// Requests sent, shared by the clones.
+    sent: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Http {
@@ -111,7 +117,17 @@ impl Http {
             shown,
             key,
             retries,
+            sent: Arc::default(),
         })
+    }
+
+    /// Requests sent so far by this client and its clones.
+    pub fn requests_sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
+    }
+
+    fn count(&self) {
+        self.sent.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The websocket handshake for `url` (`ws://`), with the key as every request carries it.
@@ -233,6 +249,7 @@ impl Http {
     /// Sends once; a status other than success (or 304, which only a conditional request
     /// can get) becomes an error.
     async fn send_once(&self, op: Op, what: &str, req: RequestBuilder) -> Result<Response> {
+        self.count();
         let resp = req
             .send()
             .await
@@ -248,8 +265,9 @@ impl Http {
         Err(self.status_error(op, what, status, &body))
     }
 
-    /// GET with retries (transport failures and 5xx/429), reading the body within `limit`
-    /// bytes. `exact`: the body must have exactly `limit` bytes.
+    /// GET with retries (transport failures and 5xx/429, after the server's `Retry-After`
+    /// when it gives one), reading the body within `limit` bytes; a 503 with `Retry-After`
+    /// still there after the retries is `not_ready`. `exact`: the body must have exactly `limit` bytes.
     async fn get_body(
         &self,
         what: &str,
@@ -261,11 +279,13 @@ impl Http {
     ) -> Result<Vec<u8>> {
         let mut attempt = 0;
         loop {
+            let mut wait = None;
             let req = self
                 .client
                 .get(url.clone())
                 .query(query)
                 .header(ACCEPT, accept);
+            self.count();
             let result = match req.send().await {
                 Err(e) => Err((true, self.transport_error(what, e))),
                 Ok(resp) => {
@@ -278,11 +298,22 @@ impl Http {
                             .await
                             .map_err(|e| (e.retry, self.body_error(what, e, limit, exact)))
                     } else {
+                        wait = retry_after(&resp);
                         let body = read_limited(resp, MAX_ERROR_BODY, true)
                             .await
                             .unwrap_or_default();
                         let retry = status.is_server_error() || status.as_u16() == 429;
-                        Err((retry, self.status_error(Op::Read, what, status, &body)))
+                        let mut e = self.status_error(Op::Read, what, status, &body);
+                        if status == StatusCode::SERVICE_UNAVAILABLE && wait.is_some() {
+                            // The catalog is ahead of the data (a file still being written).
+                            e = Error::not_ready(format!(
+                                "{what}: the server has no data for it yet (503, retried {} \
+                                 times); try again later: {}",
+                                self.retries,
+                                self.redact(&server_detail(&body))
+                            ));
+                        }
+                        Err((retry, e))
                     }
                 }
             };
@@ -296,7 +327,8 @@ impl Http {
                 Ok(body) => return Ok(body),
                 Err((true, e)) if attempt < self.retries => {
                     tracing::debug!("{what}: retrying after: {}", e.chain());
-                    tokio::time::sleep(BACKOFF * 2u32.pow(attempt.min(6))).await;
+                    let backoff = BACKOFF * 2u32.pow(attempt.min(6));
+                    tokio::time::sleep(wait.take().unwrap_or(backoff)).await;
                     attempt += 1;
                 }
                 Err((_, e)) => return Err(e),
@@ -409,6 +441,20 @@ impl Http {
         }
         parse_json(what, &body)
     }
+}
+
+/// The delay a `Retry-After: SECONDS` header asks for, at most `MAX_RETRY_AFTER` (an HTTP
+/// date is not honoured: the backoff applies).
+fn retry_after(resp: &Response) -> Option<Duration> {
+    let secs: u64 = resp
+        .headers()
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER))
 }
 
 pub(super) enum Body {

@@ -19,12 +19,22 @@ struct StreamMsg {
     shape: Option<Vec<u64>>,
     offset: Option<Vec<u64>>,
     block: Option<Vec<u64>>,
+    /// `array-ref`: the box written (`shape` is then the whole array's new shape).
+    patch: Option<PatchBox>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PatchBox {
+    offset: Vec<u64>,
+    shape: Vec<u64>,
 }
 
 /// Where an array-data message says data was written: (offset, shape), one entry per axis.
 pub(super) type Written = (Vec<u64>, Vec<u64>);
 
 /// One stream message, decoded and checked (the bytes come from the network: anything).
+/// `array-data` (data sent to the server) and `array-ref` (a registered file that grew) both
+/// count as data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Decoded {
     /// Not a msgpack or JSON map with a string `type` and fields of the right types.
@@ -48,13 +58,27 @@ pub(super) fn decode(bytes: &[u8], chunks: &[u64]) -> Decoded {
     let Ok(m) = parsed else {
         return Decoded::Invalid;
     };
-    if m.kind != "array-data" {
-        return Decoded::Other;
-    }
     let stamp = (
         m.timestamp.clone().unwrap_or_default(),
         m.sequence.unwrap_or(0),
     );
+    if m.kind == "array-ref" {
+        // A registered file grew (or was rewritten): the patch, when given, is the box;
+        // without one, the whole array at its new shape may have changed.
+        let written = match (m.patch, m.shape) {
+            (Some(p), _) => (p.offset.len() == p.shape.len()).then_some((p.offset, p.shape)),
+            (None, Some(shape)) => Some((vec![0; shape.len()], shape)),
+            (None, None) => None,
+        };
+        return Decoded::Data {
+            stamp,
+            timestamp: m.timestamp,
+            written,
+        };
+    }
+    if m.kind != "array-data" {
+        return Decoded::Other;
+    }
     let written = m.shape.and_then(|size| {
         let offset = match (m.offset, m.block) {
             (Some(o), _) => o,
@@ -221,6 +245,23 @@ mod tests {
             decode(&msgpack(&json!({"type": "container-child-created"})), &[]),
             Decoded::Other
         );
+        // A registered file that grew: the patch is the box, `shape` the array's new shape.
+        let m = json!({"type": "array-ref", "sequence": 4, "timestamp": "t", "shape": [7, 4],
+                       "patch": {"offset": [5, 0], "shape": [2, 4]}, "uri": null,
+                       "data_source": {"management": "external"}});
+        assert_eq!(
+            decode(&msgpack(&m), &[1, 4]),
+            Decoded::Data {
+                stamp: ("t".into(), 4),
+                timestamp: Some("t".into()),
+                written: Some((vec![5, 0], vec![2, 4])),
+            }
+        );
+        let m = json!({"type": "array-ref", "sequence": 5, "shape": [7, 4], "patch": null});
+        assert!(matches!(
+            decode(&msgpack(&m), &[1, 4]),
+            Decoded::Data { written: Some((o, s)), .. } if o == vec![0, 0] && s == vec![7, 4]
+        ));
         for bad in [
             json!({"type": 5}),
             json!({"shape": [1]}),
