@@ -94,6 +94,12 @@ pub enum JobResult {
         selection: Selection,
         result: Result<ArrayData, Error>,
     },
+    /// The frame the Frame pane shows (`selection` of the array at `path`).
+    FrameLoaded {
+        path: String,
+        selection: Selection,
+        result: Result<Arc<crate::frame::Frame>, Error>,
+    },
     /// A `.npy` file named in the patch dialog, read.
     NpyLoaded(Loaded<ArrayData>),
     /// A write (create, patch, resize, delete) finished.
@@ -147,6 +153,11 @@ pub enum Effect {
     LoadNpy {
         path: String,
     },
+    /// Read one frame's region for the Frame pane.
+    ReadFrame {
+        path: String,
+        selection: Selection,
+    },
     Run(Box<Operation>),
     OpenStore(StoreTarget),
     /// Run every later effect against this store (it has just opened).
@@ -172,6 +183,7 @@ pub enum JobKey {
     Read,
     Npy,
     OpenStore,
+    Frame,
 }
 
 impl Effect {
@@ -185,6 +197,7 @@ impl Effect {
             Effect::Chunks { .. } => Some(JobKey::Chunks),
             Effect::History { .. } => Some(JobKey::History),
             Effect::Read { .. } => Some(JobKey::Read),
+            Effect::ReadFrame { .. } => Some(JobKey::Frame),
             Effect::LoadNpy { .. } => Some(JobKey::Npy),
             Effect::OpenStore(_) => Some(JobKey::OpenStore),
             Effect::Run(_)

@@ -36,6 +36,10 @@ pub struct TuiOptions {
     pub label: String,
     /// Opens the stores picked in the TUI (the picker, `store NAME|PATH|URL`).
     pub opener: Opener,
+    /// `--stall-after`: beats the config file's `[tui] stall_after`.
+    pub stall_after: Option<std::time::Duration>,
+    /// Show the Frame pane and follow `open_path` as it grows (the demo).
+    pub follow_frames: bool,
 }
 
 impl TuiOptions {
@@ -80,7 +84,14 @@ pub async fn run(opts: TuiOptions) -> color_eyre::Result<()> {
         .opener
         .config()
         .map_err(|e| eyre!("{}", crate::app::error_text(&e, None)))?;
-    let (state, warnings) = initial_state(&opts, &config.stores());
+    let (mut state, warnings) = initial_state(&opts, &config.stores());
+    if let Some(d) = opts.stall_after.or(config.stall_after) {
+        state.monitor.stall_after = d;
+    }
+    if opts.follow_frames {
+        state.right_tab = crate::app::layout::Pane::Frame;
+        state.follow_next_open = true;
+    }
     let dir = crate::config::config_dir();
     let (theme, _) = Theme::load(dir.as_ref().map(|d| d.join("theme.toml")).as_deref());
     for w in &warnings {
@@ -120,10 +131,18 @@ pub async fn run(opts: TuiOptions) -> color_eyre::Result<()> {
 pub async fn run_from_cli(
     store: Option<String>,
     api_key: Option<Secret>,
+    stall_after: Option<f64>,
 ) -> color_eyre::Result<()> {
+    let stall_after = match stall_after {
+        Some(s) => {
+            Some(crate::config::stall_after(s).map_err(|m| eyre!("--{}", m.replace('_', "-")))?)
+        }
+        None => None,
+    };
     let opener = Opener::new(api_key);
     let mut opts = TuiOptions {
         opener: opener.clone(),
+        stall_after,
         ..TuiOptions::default()
     };
     if let Some(s) = store.filter(|s| !s.trim().is_empty()) {
