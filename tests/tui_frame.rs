@@ -71,8 +71,8 @@ async fn following_a_growing_stack_moves_the_frame_and_draws_a_bright_quadrant()
     );
     let t = Tmux::start(&home, &cmd, 120, 40);
     t.wait_for(&["stack", "[1, 32, 32]"], 20);
-    // Catalog → Chunks → History → Data → Frame, then follow.
-    for _ in 0..4 {
+    // Catalog → Chunks → History → Frame, then follow.
+    for _ in 0..3 {
         t.keys(&["Tab"]);
     }
     t.wait_for(&["frame 0 · 1 frame ·", "gray", "▀"], 10);
@@ -163,7 +163,7 @@ fn frame_view(
     };
     drive(rt, b, &mut s, ready);
     drive(rt, b, &mut s, Action::Goto("stack".into()));
-    for _ in 0..4 {
+    for _ in 0..3 {
         drive(rt, b, &mut s, key(KeyCode::Tab));
     }
     s

@@ -67,7 +67,7 @@ fn state() -> AppState {
         }),
     });
     s.update(key('A'));
-    // Tab order: … Data, Frame, Activity: one back from Activity is the Frame pane.
+    // Tab order: … History, Frame, Activity, Data: one back from Activity is the Frame pane.
     s.update(Action::Key(KeyEvent::new(
         KeyCode::BackTab,
         KeyModifiers::SHIFT,

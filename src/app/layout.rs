@@ -17,13 +17,14 @@ pub enum Pane {
 }
 
 impl Pane {
+    /// Data stays last, so Shift-Tab from the catalog reaches it at once.
     pub const ORDER: [Pane; 6] = [
         Pane::Catalog,
         Pane::Grid,
         Pane::History,
-        Pane::Preview,
         Pane::Frame,
         Pane::Activity,
+        Pane::Preview,
     ];
 
     pub fn title(self) -> &'static str {
@@ -160,13 +161,7 @@ pub fn areas(size: Rect, right_tab: Pane) -> Areas {
 pub fn tab_ranges(tabs: Rect) -> Vec<(Pane, u16, u16)> {
     let mut x = tabs.x + 1;
     let mut out = Vec::new();
-    for p in [
-        Pane::Grid,
-        Pane::History,
-        Pane::Preview,
-        Pane::Frame,
-        Pane::Activity,
-    ] {
+    for p in Pane::ORDER.into_iter().skip(1) {
         let w = p.title().len() as u16 + 2;
         out.push((p, x, x + w));
         x += w + 1;
