@@ -237,3 +237,26 @@ fn demo_refuses_a_tiled_group_that_holds_its_arrays() {
         "the data changed"
     );
 }
+
+/// A stall threshold out of bounds is refused before the demo makes anything.
+#[test]
+fn demo_refuses_a_bad_stall_threshold_before_making_anything() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let d = dir.to_str().unwrap();
+    for bad in ["0", "-3", "NaN", "1e9"] {
+        let args = [
+            "--stall-after",
+            bad,
+            "demo",
+            "--no-tui",
+            "--json",
+            "--dir",
+            d,
+        ];
+        let (kind, msg) = json_error(&common::extent(tmp.path(), &args));
+        assert_eq!(kind, "invalid_input", "{msg}");
+        assert!(msg.contains("--stall-after"), "{msg}");
+        assert!(!dir.exists(), "the refused demo made {d}");
+    }
+}

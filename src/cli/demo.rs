@@ -115,6 +115,12 @@ fn check_numbers(args: &Args) -> Result<()> {
 }
 
 pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
+    // Checked before anything is made, whether the TUI runs or not.
+    let stall_after = cli
+        .stall_after
+        .map(crate::config::stall_after)
+        .transpose()
+        .map_err(|m| Error::invalid_input(format!("--{}", m.replace('_', "-"))))?;
     let Prepared {
         store,
         label,
@@ -128,7 +134,8 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
         ..DemoConfig::default()
     };
     if !args.no_tui {
-        return crate::cli::tui::run_demo(store, label, cfg, cli.api_key.clone()).await;
+        return crate::cli::tui::run_demo(store, label, cfg, cli.api_key.clone(), stall_after)
+            .await;
     }
     if !out.json {
         eprintln!(

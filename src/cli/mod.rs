@@ -74,7 +74,7 @@ pub struct Cli {
 
     /// TUI: mark an array stalled when it grew and then did not for this many seconds
     /// (default 30, or `[tui] stall_after` in the config file).
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     pub stall_after: Option<f64>,
 
     #[command(subcommand)]

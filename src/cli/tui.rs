@@ -19,6 +19,7 @@ pub async fn run_demo(
     label: String,
     cfg: DemoConfig,
     api_key: Option<Secret>,
+    stall_after: Option<Duration>,
 ) -> Result<()> {
     let (status_tx, mut status_rx) = tokio::sync::mpsc::channel(64);
     let (notice_tx, notice_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -56,6 +57,7 @@ pub async fn run_demo(
     opts.notices = Some(Arc::new(Mutex::new(Some(notice_rx))));
     opts.open_path = Some(frames_path.clone());
     opts.follow_frames = true;
+    opts.stall_after = stall_after;
     opts.opener = crate::stores::Opener::new(api_key);
     let ui = crate::tui::run(opts).await;
     // The terminal is restored: say how the run ended and where the store is.
