@@ -384,4 +384,14 @@ mod tests {
         let c = Config::load_from(Path::new("/nonexistent/extent/config.toml")).unwrap();
         assert!(c.stores.is_empty());
     }
+
+    #[test]
+    fn graphics_is_one_of_its_names() {
+        let c = Config::parse("graphics = \"none\"\n").unwrap();
+        assert_eq!(c.graphics.as_deref(), Some("none"));
+        assert_eq!(Config::parse("").unwrap().graphics, None);
+        let e = Config::parse("\ngraphics = \"sixel\"\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.message.contains("halfblocks"), "{e}");
+    }
 }

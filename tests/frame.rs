@@ -362,6 +362,10 @@ fn bad_requests_are_refused_clearly_and_write_nothing() {
         err.contains("--out FILE.png") && err.contains("invalid_input"),
         "{err}"
     );
+    e.json(&[
+        "create", "empty", "--shape", "2,0,4", "--dtype", "uint8", "--json",
+    ]);
+    e.refused(&["frame", "empty", "--json"], "invalid_input", "no pixels");
     // --force replaces the file; --graphics none prints the numbers without an image.
     e.json(&["frame", "a", "--out", &png, "--force", "--json"]);
     assert_eq!(&std::fs::read(&png).unwrap()[..4], b"\x89PNG");
@@ -376,6 +380,18 @@ fn bad_requests_are_refused_clearly_and_write_nothing() {
         text.contains("frame 2 of a (3 frames)") && text.contains("max 4000"),
         "{text}"
     );
+    // So does the config file's `graphics = "none"`; a value it does not know is refused.
+    let config = e.home.join("config/extent");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("config.toml"), "graphics = \"none\"\n").unwrap();
+    let out = e.run(&["frame", "a", "--index", "2"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(config.join("config.toml"), "graphics = \"sixel\"\n").unwrap();
+    e.refused(&["frame", "a", "--json"], "invalid_input", "sixel");
 }
 
 #[test]

@@ -80,6 +80,15 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
     let index = pick_index(&info, args)?;
     let sel = frame::selection(&info.shape, &index, None)?;
     fits(&budget, &info)?;
+    let [h, w] = [
+        info.shape[info.shape.len() - 2],
+        info.shape[info.shape.len() - 1],
+    ];
+    if h == 0 || w == 0 {
+        return Err(Error::invalid_input(format!(
+            "the frames of {path} are {h}x{w}: there are no pixels to draw"
+        )));
+    }
     let data = store.read(&path, Some(&sel)).await?;
     let frame = Frame::from_data(&data, index.clone(), [0, 0])?;
     let limits = contrast.limits(frame.view());

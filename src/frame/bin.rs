@@ -39,13 +39,15 @@ pub fn bin(pixels: ArrayView2<f64>, [fy, fx]: [usize; 2], mode: BinMode) -> Arra
     }
     let (oh, ow) = (h.div_ceil(fy), w.div_ceil(fx));
     let mut out = Array2::from_elem((oh, ow), f64::NAN);
-    let mut acc = vec![0.0f64; ow];
-    let mut count = vec![0u32; ow];
-    let mut copy = Vec::new();
     let start = match mode {
         BinMode::Mean => 0.0,
         BinMode::Max => f64::NEG_INFINITY,
     };
+    // Rows are first folded into per-column accumulators (independent lanes, so the loop
+    // vectorises), then each band of `fy` rows is folded across its blocks of `fx` columns.
+    let mut acc = vec![start; w];
+    let mut count = vec![0u32; w];
+    let mut copy = Vec::new();
     for (r, row) in pixels.rows().into_iter().enumerate() {
         if r % fy == 0 {
             acc.fill(start);
@@ -59,24 +61,34 @@ pub fn bin(pixels: ArrayView2<f64>, [fy, fx]: [usize; 2], mode: BinMode) -> Arra
                 &copy
             }
         };
-        for ((block, a), n) in row.chunks(fx).zip(acc.iter_mut()).zip(count.iter_mut()) {
-            for &v in block {
-                if !v.is_nan() {
-                    *n += 1;
-                    match mode {
-                        BinMode::Mean => *a += v,
-                        BinMode::Max => *a = a.max(v),
-                    }
+        let lanes = acc.iter_mut().zip(count.iter_mut()).zip(row);
+        match mode {
+            BinMode::Mean => {
+                for ((a, n), &v) in lanes {
+                    let ok = !v.is_nan();
+                    *a += if ok { v } else { 0.0 };
+                    // At most `fy` per band: cannot wrap; wrapping keeps the loop branch-free.
+                    *n = n.wrapping_add(ok as u32);
+                }
+            }
+            BinMode::Max => {
+                for ((a, n), &v) in lanes {
+                    // A comparison with NaN is false, so NaN never wins; the count only
+                    // tells "any value at all".
+                    *a = if v > *a { v } else { *a };
+                    *n = n.wrapping_add(!v.is_nan() as u32);
                 }
             }
         }
         if r % fy == fy - 1 || r == h - 1 {
             let mut o = out.row_mut(r / fy);
-            for ((o, &a), &n) in o.iter_mut().zip(&acc).zip(&count) {
+            let blocks = acc.chunks(fx).zip(count.chunks(fx));
+            for (o, (a, n)) in o.iter_mut().zip(blocks) {
+                let n: u32 = n.iter().sum();
                 if n > 0 {
                     *o = match mode {
-                        BinMode::Mean => a / n as f64,
-                        BinMode::Max => a,
+                        BinMode::Mean => a.iter().sum::<f64>() / n as f64,
+                        BinMode::Max => a.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v)),
                     };
                 }
             }

@@ -275,6 +275,16 @@ mod tests {
     use ndarray::Array2;
 
     #[test]
+    fn depth_follows_colour_and_colorterm() {
+        assert_eq!(Depth::detect(true, Some("truecolor")), Depth::TrueColor);
+        assert_eq!(Depth::detect(true, Some("24bit")), Depth::TrueColor);
+        assert_eq!(Depth::detect(true, None), Depth::Ansi256);
+        assert_eq!(Depth::detect(false, Some("truecolor")), Depth::Mono);
+        assert_eq!(Graphics::parse("none"), Some(Graphics::None));
+        assert_eq!(Graphics::parse("sixel"), None);
+    }
+
+    #[test]
     fn labels_stay_short() {
         assert_eq!(fmt_value(4095.0), "4095");
         assert_eq!(fmt_value(0.5), "0.5");
