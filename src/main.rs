@@ -24,6 +24,7 @@ fn main() {
                 cli.store.clone(),
                 cli.api_key.clone(),
                 cli.stall_after,
+                cli.graphics,
             )
             .await
             {

@@ -185,6 +185,14 @@ fn frame_view_snapshots() {
         let screen = mask_history(&render(&s));
         assert!(screen.contains("frame 1 · 2 frames"), "{screen}");
         insta::assert_snapshot!(format!("frame_{w}x{h}"), screen);
+        // `--graphics none`: no image, the numbers stay.
+        s.frame_images = false;
+        let screen = render(&s);
+        assert!(screen.contains("images off"), "{screen}");
+        assert!(
+            screen.contains("max 60000") && !screen.contains("@@@@@@@@"),
+            "{screen}"
+        );
     }
 }
 

@@ -324,6 +324,8 @@ pub struct AppState {
     /// The next array opened starts in follow mode (the demo's detector); otherwise follow
     /// is off when an array is opened.
     pub follow_next_open: bool,
+    /// The Frame pane draws images (`--graphics none`: the numbers only).
+    pub frame_images: bool,
 }
 
 impl AppState {
@@ -357,6 +359,7 @@ impl AppState {
             monitor: super::monitor::Monitor::default(),
             activity_row: 0,
             follow_next_open: false,
+            frame_images: true,
         }
     }
 

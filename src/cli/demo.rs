@@ -134,8 +134,15 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
         ..DemoConfig::default()
     };
     if !args.no_tui {
-        return crate::cli::tui::run_demo(store, label, cfg, cli.api_key.clone(), stall_after)
-            .await;
+        return crate::cli::tui::run_demo(
+            store,
+            label,
+            cfg,
+            cli.api_key.clone(),
+            stall_after,
+            cli.graphics,
+        )
+        .await;
     }
     if !out.json {
         eprintln!(

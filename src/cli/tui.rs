@@ -20,6 +20,7 @@ pub async fn run_demo(
     cfg: DemoConfig,
     api_key: Option<Secret>,
     stall_after: Option<Duration>,
+    graphics: Option<crate::ui::frame::Graphics>,
 ) -> Result<()> {
     let (status_tx, mut status_rx) = tokio::sync::mpsc::channel(64);
     let (notice_tx, notice_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -58,6 +59,7 @@ pub async fn run_demo(
     opts.open_path = Some(frames_path.clone());
     opts.follow_frames = true;
     opts.stall_after = stall_after;
+    opts.graphics = graphics;
     opts.opener = crate::stores::Opener::new(api_key);
     let ui = crate::tui::run(opts).await;
     // The terminal is restored: say how the run ended and where the store is.

@@ -16,6 +16,7 @@ use crate::app::state::{self, AppState, Picker};
 use crate::backend::{Backend, Secret};
 use crate::config::StoreSpec;
 use crate::stores::Opener;
+use crate::ui::frame::Graphics;
 use crate::ui::theme::Theme;
 
 /// Status lines sent to the TUI from outside (the demo's writer): text, whether it is an
@@ -40,6 +41,8 @@ pub struct TuiOptions {
     pub stall_after: Option<std::time::Duration>,
     /// Show the Frame pane and follow `open_path` as it grows (the demo).
     pub follow_frames: bool,
+    /// `--graphics`: beats the config file's `graphics`.
+    pub graphics: Option<crate::ui::frame::Graphics>,
 }
 
 impl TuiOptions {
@@ -88,6 +91,10 @@ pub async fn run(opts: TuiOptions) -> color_eyre::Result<()> {
     if let Some(d) = opts.stall_after.or(config.stall_after) {
         state.monitor.stall_after = d;
     }
+    let graphics = opts
+        .graphics
+        .or_else(|| config.graphics.as_deref().and_then(Graphics::parse));
+    state.frame_images = graphics != Some(Graphics::None);
     if opts.follow_frames {
         state.right_tab = crate::app::layout::Pane::Frame;
         state.follow_next_open = true;
@@ -132,6 +139,7 @@ pub async fn run_from_cli(
     store: Option<String>,
     api_key: Option<Secret>,
     stall_after: Option<f64>,
+    graphics: Option<Graphics>,
 ) -> color_eyre::Result<()> {
     let stall_after = match stall_after {
         Some(s) => {
@@ -143,6 +151,7 @@ pub async fn run_from_cli(
     let mut opts = TuiOptions {
         opener: opener.clone(),
         stall_after,
+        graphics,
         ..TuiOptions::default()
     };
     if let Some(s) = store.filter(|s| !s.trim().is_empty()) {

@@ -65,7 +65,15 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
         height: image_h,
         ..inner
     };
-    let (pixels, cursor) = fitted(img.view(), f, image_area);
+    if !s.frame_images {
+        let p = Paragraph::new(Line::styled("images off (--graphics none)", t.dim));
+        frame.render_widget(p, image_area);
+    }
+    let (pixels, cursor) = if s.frame_images {
+        fitted(img.view(), f, image_area)
+    } else {
+        (ndarray::Array2::zeros((0, 0)), None)
+    };
     let heat = Heatmap {
         pixels: pixels.view(),
         limits,
