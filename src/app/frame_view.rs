@@ -443,6 +443,17 @@ fn move_cursor(s: &mut AppState, cmd: Command) {
     }
 }
 
+/// The commands of the Frame view (they work from any pane while an array is open).
+pub(super) const COMMANDS: [Command; 7] = [
+    Command::Follow,
+    Command::FrameNext,
+    Command::FramePrev,
+    Command::FrameFirst,
+    Command::FrameLast,
+    Command::Colormap,
+    Command::Contrast,
+];
+
 /// Whether a Frame command applies now.
 pub(super) fn applies(s: &AppState, cmd: Command) -> bool {
     let open = s.open.as_ref().filter(|o| o.info.is_some());

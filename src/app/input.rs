@@ -318,13 +318,7 @@ pub fn applies(s: &AppState, cmd: Command) -> bool {
         }
         Command::SliceAxis => open.is_some_and(|o| o.axes.others().len() > 1),
         Command::Activity => main,
-        Command::Follow
-        | Command::FrameNext
-        | Command::FramePrev
-        | Command::FrameFirst
-        | Command::FrameLast
-        | Command::Colormap
-        | Command::Contrast => main && super::frame_view::applies(s, cmd),
+        c if super::frame_view::COMMANDS.contains(&c) => main && super::frame_view::applies(s, c),
         _ => true,
     }
 }
@@ -396,13 +390,12 @@ fn on_command(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {
         Command::ZoomIn | Command::ZoomOut if s.focus == Pane::Frame => {
             super::frame_view::on_command(s, cmd, fx)
         }
-        Command::Follow
-        | Command::FrameNext
-        | Command::FramePrev
-        | Command::FrameFirst
-        | Command::FrameLast
-        | Command::Colormap
-        | Command::Contrast => super::frame_view::on_command(s, cmd, fx),
+        Command::Follow | Command::FrameNext | Command::FramePrev | Command::FrameFirst => {
+            super::frame_view::on_command(s, cmd, fx)
+        }
+        Command::FrameLast | Command::Colormap | Command::Contrast => {
+            super::frame_view::on_command(s, cmd, fx)
+        }
         Command::Filter => {
             s.focus = Pane::Catalog;
             s.filter_editing = true;
