@@ -47,6 +47,9 @@ pub struct Config {
     pub stores: BTreeMap<String, StoreEntry>,
     /// `graphics = "auto" | "halfblocks" | "none"`: how frame images are drawn.
     pub graphics: Option<String>,
+    /// `[tui] stall_after = SECONDS`: how long a growing array may not grow before the TUI
+    /// marks it stalled.
+    pub stall_after: Option<std::time::Duration>,
 }
 
 /// One `[stores.NAME]` table as written in the file.
@@ -129,6 +132,31 @@ struct RawConfig {
     #[serde(default)]
     stores: BTreeMap<String, toml::Spanned<RawEntry>>,
     graphics: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    tui: RawTui,
+}
+
+/// The `[tui]` table.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawTui {
+    stall_after: Option<toml::Spanned<f64>>,
+}
+
+/// The stall threshold's bounds, seconds.
+pub const STALL_AFTER_RANGE: std::ops::RangeInclusive<f64> = 1.0..=604_800.0;
+
+/// A stall threshold in seconds, checked: `None` with the reason when it is out of bounds.
+pub fn stall_after(secs: f64) -> Result<std::time::Duration, String> {
+    if secs.is_finite() && STALL_AFTER_RANGE.contains(&secs) {
+        Ok(std::time::Duration::from_secs_f64(secs))
+    } else {
+        Err(format!(
+            "stall_after {secs} is not a number of seconds from {} to {} (a week)",
+            STALL_AFTER_RANGE.start(),
+            STALL_AFTER_RANGE.end()
+        ))
+    }
 }
 
 #[derive(Deserialize)]
@@ -250,7 +278,18 @@ impl Config {
             }
             g => g.map(|g| g.into_inner()),
         };
-        Ok(Config { stores, graphics })
+        let stall_after = match raw.tui.stall_after {
+            Some(s) => Some(
+                stall_after(*s.get_ref())
+                    .map_err(|m| ConfigError::at(Some(line_of(text, s.span().start)), m))?,
+            ),
+            None => None,
+        };
+        Ok(Config {
+            stores,
+            graphics,
+            stall_after,
+        })
     }
 
     /// The named store, if the config has it.
@@ -294,6 +333,21 @@ mod tests {
         assert!(!c.store("scratch").unwrap().is_remote());
         assert!(c.store("nope").is_none());
         assert_eq!(c.stores().len(), 2);
+    }
+
+    #[test]
+    fn reads_the_stall_threshold_and_refuses_a_bad_one_by_line() {
+        let c = Config::parse("[tui]\nstall_after = 12.5\n").unwrap();
+        assert_eq!(
+            c.stall_after,
+            Some(std::time::Duration::from_millis(12_500))
+        );
+        assert_eq!(Config::parse("").unwrap().stall_after, None);
+        let e = Config::parse("[tui]\n\nstall_after = 0\n").unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.message.contains("stall_after 0"), "{e}");
+        assert!(Config::parse("[tui]\nstall_after = \"x\"\n").is_err());
+        assert!(Config::parse("[tui]\nstal_after = 3\n").is_err());
     }
 
     #[test]

@@ -1,7 +1,9 @@
-//! The demo: a store with a detector stack, a time series and a volume, and a simulated
-//! detector that writes frames **out of order** with extend — shuffled within a window, a few
-//! frames very late — then checks the result equals the in-order one. The same arrays, partly
-//! written, are the store to look at that the TUI's picker offers ([`make_sample`]).
+//! The demo: a store with a detector stack (128×128 uint16 frames of rings around a moving
+//! spot, one frame per chunk), a time series and a volume, and a simulated detector that
+//! writes frames **out of order** with extend — shuffled within a window, a few frames very
+//! late — so the chunk grid shows holes appearing and filling; then it checks the result
+//! equals the in-order one. The same arrays, partly written, are the store to look at that
+//! the TUI's picker offers ([`make_sample`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,8 +17,13 @@ pub const FRAMES_PATH: &str = "detector/frames";
 pub const SERIES_PATH: &str = "timeseries/temperature";
 pub const VOLUME_PATH: &str = "volume/recon";
 
-const PIXELS: u64 = 64;
+/// Frame side, pixels.
+pub const PIXELS: u64 = 128;
 const SIDE: u64 = 16;
+/// On a shared store (a Tiled server) the demo's arrays go under this group of their own.
+pub const SHARED_PREFIX: &str = "extent-demo";
+/// At most this many missing frames are named in a progress line.
+const MISSING_NAMED: usize = 12;
 /// One volume slice per this many frames.
 const FRAMES_PER_SLICE: u64 = 4;
 
@@ -26,6 +33,8 @@ pub struct DemoConfig {
     pub frames: u64,
     pub rate_hz: f64,
     pub seed: u64,
+    /// The group the arrays go under (empty: the store's root).
+    pub prefix: String,
 }
 
 impl Default for DemoConfig {
@@ -34,26 +43,77 @@ impl Default for DemoConfig {
             frames: 200,
             rate_hz: 20.0,
             seed: 5,
+            prefix: String::new(),
         }
     }
 }
 
-/// Frames written into the picker's sample store; frames 20..28 (two chunks) stay missing.
+/// Frames written into the picker's sample store; frames 20..28 stay missing.
 const SAMPLE_FRAMES: u64 = 40;
 const SAMPLE_GAP: std::ops::Range<u64> = 20..28;
+/// Frames the stack starts with (written in order when it is made).
+const FIRST_FRAMES: u64 = 4;
 
 /// Progress of the writer, for a status line.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DemoStatus {
-    Wrote { frame: u64, done: u64, total: u64 },
+    Wrote {
+        frame: u64,
+        done: u64,
+        total: u64,
+        /// Frames below the highest one written that have not arrived yet (the first few).
+        missing: Vec<u64>,
+        /// How many those are in all.
+        missing_count: u64,
+    },
     Checked(Result<String, String>),
 }
 
-/// Creates the demo arrays. A store that already holds any of them is refused with
-/// `already_exists` before anything is written: the demo never replaces data.
-pub async fn make_store(b: &dyn Backend) -> Result<()> {
+impl DemoStatus {
+    /// `frame 37 arrived (40/196) · missing 31 33 36`, for a status line.
+    pub fn line(&self) -> String {
+        match self {
+            DemoStatus::Wrote {
+                frame,
+                done,
+                total,
+                missing,
+                missing_count,
+            } => {
+                let mut s = format!("frame {frame} arrived ({done}/{total}, out of order)");
+                if *missing_count > 0 {
+                    let named: Vec<String> = missing.iter().map(|m| m.to_string()).collect();
+                    let more = missing_count.saturating_sub(missing.len() as u64);
+                    s.push_str(&format!(" · missing {}", named.join(" ")));
+                    if more > 0 {
+                        s.push_str(&format!(" +{more}"));
+                    }
+                } else {
+                    s.push_str(" · none missing");
+                }
+                s
+            }
+            DemoStatus::Checked(Ok(m)) => m.clone(),
+            DemoStatus::Checked(Err(m)) => m.clone(),
+        }
+    }
+}
+
+/// The demo's array paths under `prefix` (empty: the store's root).
+pub fn demo_path(prefix: &str, path: &str) -> String {
+    if prefix.is_empty() {
+        path.to_string()
+    } else {
+        format!("{prefix}/{path}")
+    }
+}
+
+/// Creates the demo arrays under `prefix`. A store that already holds any of them is refused
+/// with `already_exists` before anything is written: the demo never replaces data.
+pub async fn make_store(b: &dyn Backend, prefix: &str) -> Result<()> {
     for path in [FRAMES_PATH, SERIES_PATH, VOLUME_PATH] {
-        match b.show(path).await {
+        let path = demo_path(prefix, path);
+        match b.show(&path).await {
             Ok(_) => {
                 return Err(Error::new(
                     ErrorKind::AlreadyExists,
@@ -66,15 +126,15 @@ pub async fn make_store(b: &dyn Backend) -> Result<()> {
             Err(e) => return Err(e),
         }
     }
-    // Start with one chunk each (Tiled needs chunk-aligned, non-empty shapes), then extend.
+    // Start with whole chunks (Tiled needs chunk-aligned, non-empty shapes), then extend.
     let arrays = [
         (
             FRAMES_PATH,
-            vec![4, PIXELS],
-            vec![4, 16],
+            vec![FIRST_FRAMES, PIXELS, PIXELS],
+            vec![1, PIXELS, PIXELS],
             DType::UInt16,
-            vec![true, false],
-            "line detector, one row per frame",
+            vec![true, false, false],
+            "area detector, one 128x128 frame per chunk: rings around a moving spot",
         ),
         (
             SERIES_PATH,
@@ -95,7 +155,7 @@ pub async fn make_store(b: &dyn Backend) -> Result<()> {
     ];
     for (path, shape, chunks, dtype, resizable, about) in arrays {
         b.create(&CreateRequest {
-            path: path.into(),
+            path: demo_path(prefix, path),
             data: Some(initial(path, &shape, dtype)),
             shape,
             chunks,
@@ -121,23 +181,24 @@ pub fn temp_dir() -> PathBuf {
 /// The demo arrays with their first frames written out of order and a gap of missing chunks:
 /// a store to look at without the live writer.
 pub async fn make_sample(b: &dyn Backend) -> Result<()> {
-    make_store(b).await?;
-    for f in arrival_order(SAMPLE_FRAMES, 4, DemoConfig::default().seed) {
+    make_store(b, "").await?;
+    for f in arrival_order(SAMPLE_FRAMES, FIRST_FRAMES, DemoConfig::default().seed) {
         if !SAMPLE_GAP.contains(&f) {
-            write_frame(b, f).await?;
+            write_frame(b, "", f).await?;
         }
     }
     Ok(())
 }
 
-/// Writes frame `f` the way the detector does: its row, its temperature sample and, every
+/// Writes frame `f` the way the detector does: its image, its temperature sample and, every
 /// few frames, a volume slice, each with extend.
-async fn write_frame(b: &dyn Backend, f: u64) -> Result<()> {
-    b.patch(FRAMES_PATH, &[f, 0], &piece(FRAMES_PATH, f), true)
+async fn write_frame(b: &dyn Backend, prefix: &str, f: u64) -> Result<()> {
+    let at = |p| demo_path(prefix, p);
+    b.patch(&at(FRAMES_PATH), &[f, 0, 0], &piece(FRAMES_PATH, f), true)
         .await?;
     let series_row = f + 12; // the series started with 16 samples for frames 0..4 (and 12 more)
     b.patch(
-        SERIES_PATH,
+        &at(SERIES_PATH),
         &[series_row],
         &piece(SERIES_PATH, series_row),
         true,
@@ -145,7 +206,7 @@ async fn write_frame(b: &dyn Backend, f: u64) -> Result<()> {
     .await?;
     if f.is_multiple_of(FRAMES_PER_SLICE) {
         let z = f / FRAMES_PER_SLICE;
-        b.patch(VOLUME_PATH, &[z, 0, 0], &piece(VOLUME_PATH, z), true)
+        b.patch(&at(VOLUME_PATH), &[z, 0, 0], &piece(VOLUME_PATH, z), true)
             .await?;
     }
     Ok(())
@@ -159,16 +220,30 @@ fn initial(path: &str, shape: &[u64], dtype: DType) -> ArrayData {
     ArrayData::new(dtype, shape.to_vec(), bytes).unwrap_or_else(|_| unreachable!("fixed shapes"))
 }
 
+/// Pixel `(y, x)` of frame `i`: faint rings around the centre and a bright spot that circles
+/// it once every 50 frames. Integer-valued, so the check compares exactly.
+pub fn pixel(i: u64, y: u64, x: u64) -> u16 {
+    let c = (PIXELS as f64 - 1.0) / 2.0;
+    let turn = std::f64::consts::TAU * (i % 50) as f64 / 50.0;
+    let (sy, sx) = (c + 36.0 * turn.sin(), c + 36.0 * turn.cos());
+    let (dy, dx) = (y as f64 - c, x as f64 - c);
+    let r = dy.hypot(dx);
+    let rings = 900.0 * (1.0 + (r * 0.45).cos()) * (-r / 70.0).exp();
+    let d2 = (y as f64 - sy).powi(2) + (x as f64 - sx).powi(2);
+    let spot = 3000.0 * (-d2 / 40.0).exp();
+    (100.0 + rings + spot).round().clamp(0.0, 65535.0) as u16
+}
+
 /// Row / sample / slice `i` of an array: a pure function, so order cannot matter.
 fn piece(path: &str, i: u64) -> ArrayData {
     match path {
         FRAMES_PATH => {
-            let bytes = (0..PIXELS)
-                .flat_map(|j| (((i * 37 + j * 11) % 4096) as u16).to_le_bytes())
+            let bytes = (0..PIXELS * PIXELS)
+                .flat_map(|k| pixel(i, k / PIXELS, k % PIXELS).to_le_bytes())
                 .collect();
             ArrayData {
                 dtype: DType::UInt16,
-                shape: vec![1, PIXELS],
+                shape: vec![1, PIXELS, PIXELS],
                 bytes,
             }
         }
@@ -216,6 +291,36 @@ pub fn arrival_order(frames: u64, first: u64, seed: u64) -> Vec<u64> {
     order
 }
 
+/// Which frames have arrived: the missing ones below the highest, for the arrivals line.
+struct Arrivals {
+    arrived: Vec<bool>,
+    highest: u64,
+}
+
+impl Arrivals {
+    fn new(frames: u64) -> Arrivals {
+        let mut arrived = vec![false; frames as usize];
+        for a in arrived.iter_mut().take(FIRST_FRAMES as usize) {
+            *a = true;
+        }
+        Arrivals {
+            arrived,
+            highest: FIRST_FRAMES.saturating_sub(1),
+        }
+    }
+
+    /// Records `f`; returns the first missing frames below the highest and their count.
+    fn arrive(&mut self, f: u64) -> (Vec<u64>, u64) {
+        if let Some(a) = self.arrived.get_mut(f as usize) {
+            *a = true;
+        }
+        self.highest = self.highest.max(f);
+        let missing = (0..self.highest).filter(|&i| !self.arrived[i as usize]);
+        let named: Vec<u64> = missing.clone().take(MISSING_NAMED).collect();
+        (named, missing.count() as u64)
+    }
+}
+
 /// Runs the simulated detector against `b`, then checks the arrays against the in-order
 /// result. Progress goes to `status` (dropped messages are fine).
 pub async fn run_writer(
@@ -223,18 +328,22 @@ pub async fn run_writer(
     cfg: DemoConfig,
     status: Option<tokio::sync::mpsc::Sender<DemoStatus>>,
 ) -> Result<String> {
-    let order = arrival_order(cfg.frames, 4, cfg.seed);
+    let order = arrival_order(cfg.frames, FIRST_FRAMES, cfg.seed);
     let period = Duration::from_secs_f64(1.0 / cfg.rate_hz.clamp(0.1, 10_000.0));
     let mut tick = tokio::time::interval(period);
     let total = order.len() as u64;
+    let mut arrivals = Arrivals::new(cfg.frames);
     for (done, &f) in order.iter().enumerate() {
         tick.tick().await;
-        write_frame(b.as_ref(), f).await?;
+        write_frame(b.as_ref(), &cfg.prefix, f).await?;
+        let (missing, missing_count) = arrivals.arrive(f);
         if let Some(tx) = &status {
             let _ = tx.try_send(DemoStatus::Wrote {
                 frame: f,
                 done: done as u64 + 1,
                 total,
+                missing,
+                missing_count,
             });
         }
     }
@@ -249,7 +358,7 @@ pub async fn run_writer(
 
 /// Compares every demo array with what an in-order writer produces.
 pub async fn check(b: &dyn Backend, cfg: &DemoConfig) -> Result<String> {
-    let frames = cfg.frames.max(4);
+    let frames = cfg.frames.max(FIRST_FRAMES);
     let series = frames + 12;
     let slices = (frames - 1) / FRAMES_PER_SLICE + 1;
     let mut report = Vec::new();
@@ -258,7 +367,7 @@ pub async fn check(b: &dyn Backend, cfg: &DemoConfig) -> Result<String> {
         (SERIES_PATH, series),
         (VOLUME_PATH, slices.max(2)),
     ] {
-        let got = b.read(path, None).await?;
+        let got = b.read(&demo_path(&cfg.prefix, path), None).await?;
         let want: Vec<u8> = (0..n).flat_map(|i| piece(path, i).bytes).collect();
         if got.shape[0] != n || got.bytes != want {
             return Err(Error::conflict(format!(
@@ -288,16 +397,49 @@ mod tests {
         assert_eq!(*o.last().unwrap() % 25, 24);
     }
 
+    #[test]
+    fn arrivals_name_the_frames_still_missing() {
+        let mut a = Arrivals::new(20);
+        assert_eq!(a.arrive(7), (vec![4, 5, 6], 3));
+        assert_eq!(a.arrive(5), (vec![4, 6], 2));
+        let line = DemoStatus::Wrote {
+            frame: 5,
+            done: 2,
+            total: 16,
+            missing: vec![4, 6],
+            missing_count: 2,
+        }
+        .line();
+        assert_eq!(line, "frame 5 arrived (2/16, out of order) · missing 4 6");
+    }
+
+    #[test]
+    fn the_frames_show_a_spot_that_moves() {
+        let brightest = |i| {
+            (0..PIXELS * PIXELS)
+                .max_by_key(|&k| pixel(i, k / PIXELS, k % PIXELS))
+                .unwrap()
+        };
+        assert_ne!(brightest(0), brightest(10));
+        assert!(
+            pixel(0, 63, 63 + 36) > 3000,
+            "the spot starts right of centre"
+        );
+    }
+
     #[tokio::test]
     async fn the_sample_store_has_written_and_missing_chunks() {
         use crate::backend::ChunkState;
         let dir = tempfile::tempdir().unwrap();
         let b = crate::backend::local::LocalBackend::open_or_create(dir.path()).unwrap();
         make_sample(&b).await.unwrap();
-        assert_eq!(b.show(FRAMES_PATH).await.unwrap().shape, vec![40, PIXELS]);
+        assert_eq!(
+            b.show(FRAMES_PATH).await.unwrap().shape,
+            vec![SAMPLE_FRAMES, PIXELS, PIXELS]
+        );
         let map = b.chunk_states(FRAMES_PATH).await.unwrap();
         let count = |st| map.states.iter().filter(|s| **s == st).count();
-        assert_eq!(count(ChunkState::Missing), 2 * 4, "{map:?}");
-        assert_eq!(count(ChunkState::Written), 8 * 4, "{map:?}");
+        assert_eq!(count(ChunkState::Missing), 8, "{map:?}");
+        assert_eq!(count(ChunkState::Written), 32, "{map:?}");
     }
 }

@@ -20,7 +20,14 @@ fn main() {
     let code = runtime.block_on(async {
         if cli.command.is_none() {
             // `extent` / `extent tui`: the TUI (no store → the store picker).
-            return match extent::tui::run_from_cli(cli.store.clone(), cli.api_key.clone()).await {
+            return match extent::tui::run_from_cli(
+                cli.store.clone(),
+                cli.api_key.clone(),
+                cli.stall_after,
+                cli.graphics,
+            )
+            .await
+            {
                 Ok(()) => 0,
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -37,7 +44,11 @@ fn main() {
 fn tui_args() -> Vec<std::ffi::OsString> {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let takes_value = |a: &std::ffi::OsString| {
-        a == "--store" || a == "--api-key" || a == "--api-key-file" || a == "--color"
+        a == "--store"
+            || a == "--api-key"
+            || a == "--api-key-file"
+            || a == "--color"
+            || a == "--stall-after"
     };
     if let Some(i) = (1..args.len()).find(|&i| args[i] == "tui" && !takes_value(&args[i - 1])) {
         args.remove(i);

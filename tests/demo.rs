@@ -1,4 +1,5 @@
-//! `extent demo --no-tui`: the out-of-order writer ends with the in-order check passed.
+//! `extent demo --no-tui`: the out-of-order writer (one 128x128 frame per chunk) leaves holes
+//! that fill, and ends with the in-order check passed; on Tiled in a group of its own.
 
 mod common;
 
@@ -38,6 +39,14 @@ fn demo_writes_out_of_order_and_checks_in_order_result() {
     sorted.sort();
     assert_eq!(sorted, (4..60).collect::<Vec<_>>());
     assert_ne!(frames, sorted, "the demo must write out of order");
+    // Frames arrive before the ones below them: holes open, and all of them fill.
+    let missing: Vec<u64> = lines
+        .iter()
+        .filter(|l| l["event"] == "frame")
+        .map(|l| l["missing"].as_u64().unwrap())
+        .collect();
+    assert!(missing.iter().any(|&m| m > 0), "{missing:?}");
+    assert_eq!(missing.last(), Some(&0), "{missing:?}");
     let last = lines.last().unwrap();
     assert_eq!(last["event"], "checked");
     assert_eq!(last["ok"], true);
@@ -45,6 +54,21 @@ fn demo_writes_out_of_order_and_checks_in_order_result() {
         .as_str()
         .unwrap()
         .contains("in-order check passed"));
+    assert_eq!(last["array"], "detector/frames");
+    // One frame per chunk: 60 frames of 128x128.
+    let show = common::extent_ok(
+        tmp.path(),
+        &[
+            "--store",
+            dir.to_str().unwrap(),
+            "show",
+            "detector/frames",
+            "--json",
+        ],
+    );
+    let show: serde_json::Value = serde_json::from_str(&show).unwrap();
+    assert_eq!(show["shape"], serde_json::json!([60, 128, 128]), "{show}");
+    assert_eq!(show["chunks"], serde_json::json!([1, 128, 128]), "{show}");
     // The store is a real one: the history shows the growth.
     let h = common::extent(
         tmp.path(),
@@ -100,11 +124,13 @@ fn demo_runs_against_a_tiled_server() {
         !stdout.contains(&s.api_key),
         "the key leaked into the output"
     );
-    // The server holds the arrays: the Python client reads the detector stack back.
+    assert_eq!(last["array"], "extent-demo/detector/frames");
+    // The server holds the arrays, in a group of their own: the Python client reads the
+    // detector stack back.
     let shape = s.python(&format!(
-        "print(list(c['{group}']['detector']['frames'].shape))"
+        "print(list(c['{group}']['extent-demo']['detector']['frames'].shape))"
     ));
-    assert_eq!(shape.trim(), "[30, 64]", "{shape}");
+    assert_eq!(shape.trim(), "[30, 128, 128]", "{shape}");
 }
 
 /// The kind and message of a failed `extent --json` command.
@@ -190,7 +216,7 @@ fn demo_refuses_a_tiled_group_that_holds_its_arrays() {
     ];
     common::extent_ok(tmp.path(), &args);
     let read = |what: &str| s.python(&format!("print(c['{group}']{what}.read().tolist())"));
-    let before = read("['detector']['frames']");
+    let before = read("['extent-demo']['detector']['frames']");
     let again = [
         "--store",
         &store,
@@ -205,5 +231,32 @@ fn demo_refuses_a_tiled_group_that_holds_its_arrays() {
     let (kind, msg) = json_error(&common::extent(tmp.path(), &again));
     assert_eq!(kind, "already_exists", "{msg}");
     assert!(!msg.contains(&s.api_key), "the key leaked");
-    assert_eq!(read("['detector']['frames']"), before, "the data changed");
+    assert_eq!(
+        read("['extent-demo']['detector']['frames']"),
+        before,
+        "the data changed"
+    );
+}
+
+/// A stall threshold out of bounds is refused before the demo makes anything.
+#[test]
+fn demo_refuses_a_bad_stall_threshold_before_making_anything() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let d = dir.to_str().unwrap();
+    for bad in ["0", "-3", "NaN", "1e9"] {
+        let args = [
+            "--stall-after",
+            bad,
+            "demo",
+            "--no-tui",
+            "--json",
+            "--dir",
+            d,
+        ];
+        let (kind, msg) = json_error(&common::extent(tmp.path(), &args));
+        assert_eq!(kind, "invalid_input", "{msg}");
+        assert!(msg.contains("--stall-after"), "{msg}");
+        assert!(!dir.exists(), "the refused demo made {d}");
+    }
 }

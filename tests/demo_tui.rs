@@ -1,85 +1,69 @@
 //! `extent demo` in tmux, as a person would see it: without a key press the shape grows, the
-//! chunk grid fills, and the run ends with the in-order check passed.
+//! status line names the frames still missing, the Frame view follows the detector, and the
+//! run ends with the in-order check on screen — printed again on exit with where the store is.
 
 mod common;
 
-use std::process::Command;
-use std::time::{Duration, Instant};
+use common::tmux::{isolated_env, shell_quote, Tmux};
 
-fn tmux(args: &[&str]) -> String {
-    let out = Command::new("tmux")
-        .args(args)
-        .output()
-        .expect("tmux is needed for this test (CI installs it)");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn session_alive(session: &str) -> bool {
-    Command::new("tmux")
-        .args(["has-session", "-t", session])
-        .output()
-        .is_ok_and(|o| o.status.success())
+/// The axis-0 length in the structure pane's shape line (`shape     [N, 128, 128]  uint16`).
+fn shape_len(screen: &str) -> Option<u64> {
+    screen
+        .lines()
+        .find_map(|l| l.split("shape     [").nth(1))
+        .and_then(|r| r.split(',').next())
+        .and_then(|n| n.trim().parse::<u64>().ok())
 }
 
 #[test]
-fn demo_shows_growth_and_ends_with_the_in_order_check() {
+fn demo_shows_growth_holes_and_frames_and_ends_with_the_in_order_check() {
     let tmp = tempfile::tempdir().unwrap();
-    let session = format!("extent-demo-{}", std::process::id());
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let store = tmp.path().join("demo");
+    let exit = tmp.path().join("exit.txt");
     let cmd = format!(
-        "HOME={h} XDG_STATE_HOME={h}/state XDG_CONFIG_HOME={h}/config XDG_DATA_HOME={h}/data {bin} demo --dir {h}/demo --rate 25 --frames 120",
-        h = tmp.path().display(),
-        bin = common::extent_bin().display()
+        "{env} {bin} demo --dir {store} --rate 25 --frames 120 2> {exit}; echo EXITED; sleep 30",
+        env = isolated_env(&home),
+        bin = shell_quote(&common::extent_bin()),
+        store = shell_quote(&store),
+        exit = shell_quote(&exit),
     );
-    tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &session,
-        "-x",
-        "100",
-        "-y",
-        "30",
-        &cmd,
-    ]);
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let t = Tmux::start(&home, &cmd, 100, 30);
     let mut shapes = Vec::new();
-    let mut screen = String::new();
-    let mut passed = false;
-    while Instant::now() < deadline {
-        screen = tmux(&["capture-pane", "-t", &session, "-p"]);
-        // The structure pane's shape line of detector/frames: "shape     [N, 64]  uint16".
-        if let Some(n) = screen
-            .lines()
-            .find_map(|l| l.split("shape     [").nth(1))
-            .and_then(|r| r.split(',').next())
-            .and_then(|n| n.trim().parse::<u64>().ok())
-        {
+    let (mut missing, mut following) = (false, false);
+    let screen = t.wait_until(60, "the in-order verdict", |s| {
+        if let Some(n) = shape_len(s) {
             if shapes.last() != Some(&n) {
                 shapes.push(n);
             }
         }
-        if screen.contains("in-order check passed") {
-            passed = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    tmux(&["send-keys", "-t", &session, "q"]);
-    // The session ends when the demo quits; kill it only if that has not happened in 10 s.
-    let quit_by = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < quit_by && session_alive(&session) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    tmux(&["kill-session", "-t", &session]);
-    assert!(passed, "no in-order verdict on screen:\n{screen}");
+        missing |= s.contains("missing ");
+        following |= s.contains("following") && s.contains(" frames ·");
+        s.contains("in-order check passed")
+    });
     assert!(
         shapes.len() >= 3,
         "the shape did not grow on screen: {shapes:?}\n{screen}"
     );
     assert!(shapes.windows(2).all(|w| w[1] > w[0]), "shapes: {shapes:?}");
+    assert!(missing, "the status line never named a missing frame");
+    assert!(following, "the Frame view never followed the detector");
     assert!(screen.contains("detector/frames"));
+    assert!(screen.contains('▀'), "no frame image on screen:\n{screen}");
+    // The chunk grid, one frame per chunk: every chunk written at the end.
+    t.keys(&["Tab"]);
+    let grid = t.wait_for(&["Chunks"], 10);
     assert!(
-        screen.contains('█'),
-        "the chunk grid shows no written chunks:\n{screen}"
+        grid.contains('█'),
+        "the chunk grid shows no written chunks:\n{grid}"
+    );
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED"], 10);
+    let printed = std::fs::read_to_string(&exit).unwrap();
+    assert!(printed.contains("in-order check passed"), "{printed}");
+    assert!(
+        printed.contains(&format!("demo store kept at {}", store.display())),
+        "{printed}"
     );
 }

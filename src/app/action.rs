@@ -94,6 +94,12 @@ pub enum JobResult {
         selection: Selection,
         result: Result<ArrayData, Error>,
     },
+    /// The frame the Frame pane shows (`selection` of the array at `path`).
+    FrameLoaded {
+        path: String,
+        selection: Selection,
+        result: Result<Arc<crate::frame::Frame>, Error>,
+    },
     /// A `.npy` file named in the patch dialog, read.
     NpyLoaded(Loaded<ArrayData>),
     /// A node that is not an array, described (with a table's rows).
@@ -149,6 +155,11 @@ pub enum Effect {
     LoadNpy {
         path: String,
     },
+    /// Read one frame's region for the Frame pane.
+    ReadFrame {
+        path: String,
+        selection: Selection,
+    },
     Run(Box<Operation>),
     OpenStore(StoreTarget),
     /// Run every later effect against this store (it has just opened).
@@ -179,6 +190,7 @@ pub enum JobKey {
     Npy,
     OpenStore,
     Node,
+    Frame,
 }
 
 impl Effect {
@@ -192,6 +204,7 @@ impl Effect {
             Effect::Chunks { .. } => Some(JobKey::Chunks),
             Effect::History { .. } => Some(JobKey::History),
             Effect::Read { .. } => Some(JobKey::Read),
+            Effect::ReadFrame { .. } => Some(JobKey::Frame),
             Effect::LoadNpy { .. } => Some(JobKey::Npy),
             Effect::OpenStore(_) => Some(JobKey::OpenStore),
             Effect::Node { .. } => Some(JobKey::Node),

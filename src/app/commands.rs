@@ -207,6 +207,10 @@ pub const PALETTE: &[PaletteWord] = &[
     word("filter", &[], "TEXT", "filter the catalog", PaletteTarget::FilterText),
     cmd("refresh", &[], "reload everything", Command::Refresh),
     cmd("pause", &["resume"], "pause / resume live updates", Command::Pause),
+    cmd("activity", &[], "every array that changed recently", Command::Activity),
+    cmd("follow", &[], "follow the newest frame as the array grows", Command::Follow),
+    cmd("colormap", &[], "frame view: the next colormap", Command::Colormap),
+    cmd("contrast", &[], "frame view: the next contrast mode", Command::Contrast),
     cmd("help", &[], "list every key", Command::Help),
     cmd("quit", &["q", "exit"], "leave extent", Command::Quit),
 ];

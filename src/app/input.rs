@@ -277,9 +277,25 @@ pub fn filter_commands() -> Vec<CommandInfo> {
 
 fn set_focus(s: &mut AppState, p: Pane) {
     s.focus = p;
-    if p != Pane::Catalog {
+    // The right side changes only to show a pane that is not on screen.
+    let a = s.areas();
+    let shown = match p {
+        Pane::Catalog => true,
+        Pane::Grid => a.grid.is_some(),
+        Pane::History => a.history.is_some(),
+        Pane::Preview => a.preview.is_some(),
+        Pane::Frame => a.frame.is_some(),
+        Pane::Activity => a.activity.is_some(),
+    };
+    if !shown {
         s.right_tab = p;
     }
+}
+
+/// Focuses `p` and asks for what it shows (the Frame pane reads its frame when it appears).
+fn focus_pane(s: &mut AppState, p: Pane, fx: &mut Vec<Effect>) {
+    set_focus(s, p);
+    s.request_frame(fx, false);
 }
 
 /// Whether `cmd` applies to what is open now. The hint bar, the help and the palette grey out
@@ -301,6 +317,8 @@ pub fn applies(s: &AppState, cmd: Command) -> bool {
             on_array && open.is_some_and(|o| !o.axes.others().is_empty())
         }
         Command::SliceAxis => open.is_some_and(|o| o.axes.others().len() > 1),
+        Command::Activity => main,
+        c if super::frame_view::COMMANDS.contains(&c) => main && super::frame_view::applies(s, c),
         _ => true,
     }
 }
@@ -308,6 +326,11 @@ pub fn applies(s: &AppState, cmd: Command) -> bool {
 /// The hint bar of the main screen: the commands worth a reminder in the focused pane (the
 /// help lists every one).
 pub fn pane_commands(s: &AppState) -> Vec<CommandInfo> {
+    match s.focus {
+        Pane::Frame => return super::frame_view::commands(s),
+        Pane::Activity => return super::activity::commands(s),
+        _ => {}
+    }
     let cmds: &[Command] = match s.focus {
         Pane::Catalog => &[
             Command::Open,
@@ -349,6 +372,7 @@ pub fn pane_commands(s: &AppState) -> Vec<CommandInfo> {
             Command::Help,
             Command::Quit,
         ],
+        Pane::Frame | Pane::Activity => &[],
     };
     cmds.iter()
         .map(|&c| CommandInfo::mapped(c).enabled(applies(s, c)))
@@ -360,8 +384,18 @@ fn on_command(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {
         Command::Quit => s.quit = true,
         Command::Help => s.overlay = Some(Overlay::Help { scroll: 0 }),
         Command::Palette => s.overlay = Some(Overlay::Palette(Palette::default())),
-        Command::NextPane => set_focus(s, s.focus.next()),
-        Command::PrevPane => set_focus(s, s.focus.prev()),
+        Command::NextPane => focus_pane(s, s.focus.next(), fx),
+        Command::PrevPane => focus_pane(s, s.focus.prev(), fx),
+        Command::Activity => focus_pane(s, Pane::Activity, fx),
+        Command::ZoomIn | Command::ZoomOut if s.focus == Pane::Frame => {
+            super::frame_view::on_command(s, cmd, fx)
+        }
+        Command::Follow | Command::FrameNext | Command::FramePrev | Command::FrameFirst => {
+            super::frame_view::on_command(s, cmd, fx)
+        }
+        Command::FrameLast | Command::Colormap | Command::Contrast => {
+            super::frame_view::on_command(s, cmd, fx)
+        }
         Command::Filter => {
             s.focus = Pane::Catalog;
             s.filter_editing = true;
@@ -397,6 +431,8 @@ fn on_command(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {
             Pane::Grid => grid_move(s, cmd),
             Pane::History => history_move(s, cmd),
             Pane::Preview => preview_move(s, cmd, fx),
+            Pane::Frame => super::frame_view::on_command(s, cmd, fx),
+            Pane::Activity => super::activity::on_move(s, cmd, fx),
         },
     }
 }
@@ -451,6 +487,7 @@ fn zoom(s: &mut AppState, inwards: bool) {
 }
 
 fn grid_move(s: &mut AppState, cmd: Command) {
+    s.leave_follow();
     let Some((zoom, pan)) = s.open.as_ref().map(|o| (o.zoom, o.pan)) else {
         return;
     };
@@ -494,6 +531,7 @@ fn history_move(s: &mut AppState, cmd: Command) {
 }
 
 fn preview_move(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {
+    s.leave_follow();
     let Some(sel) = s.preview_selection() else {
         return;
     };
@@ -545,6 +583,10 @@ pub fn on_mouse(s: &mut AppState, m: &MouseEvent, fx: &mut Vec<Effect>) {
         Some(Pane::History)
     } else if over(a.preview) {
         Some(Pane::Preview)
+    } else if over(a.frame) {
+        Some(Pane::Frame)
+    } else if over(a.activity) {
+        Some(Pane::Activity)
     } else {
         None
     };
@@ -564,6 +606,8 @@ pub fn on_mouse(s: &mut AppState, m: &MouseEvent, fx: &mut Vec<Effect>) {
                     Pane::Grid => grid_move(s, cmd),
                     Pane::History => history_move(s, cmd),
                     Pane::Preview => preview_move(s, cmd, fx),
+                    Pane::Frame => super::frame_view::on_command(s, cmd, fx),
+                    Pane::Activity => super::activity::on_move(s, cmd, fx),
                 }
             }
             s.focus = prev;
@@ -575,7 +619,7 @@ pub fn on_mouse(s: &mut AppState, m: &MouseEvent, fx: &mut Vec<Effect>) {
             if let Some(tabs) = a.tabs.filter(|t| layout::contains(*t, x, y)) {
                 for (p, x0, x1) in layout::tab_ranges(tabs) {
                     if x >= x0 && x < x1 {
-                        set_focus(s, p);
+                        focus_pane(s, p, fx);
                     }
                 }
                 return;
@@ -598,7 +642,7 @@ pub fn on_mouse(s: &mut AppState, m: &MouseEvent, fx: &mut Vec<Effect>) {
                     }
                     s.after_selection_change(fx);
                 }
-                Some(p) => set_focus(s, p),
+                Some(p) => focus_pane(s, p, fx),
                 None => s.dirty = false,
             }
         }

@@ -45,10 +45,18 @@ pub enum Command {
     SliceAxis,
     Pause,
     Stores,
+    Activity,
+    Follow,
+    FrameNext,
+    FramePrev,
+    FrameFirst,
+    FrameLast,
+    Colormap,
+    Contrast,
 }
 
 impl Command {
-    pub const ALL: [Command; 29] = [
+    pub const ALL: [Command; 37] = [
         Command::Quit,
         Command::Up,
         Command::Down,
@@ -78,6 +86,14 @@ impl Command {
         Command::SliceAxis,
         Command::Pause,
         Command::Stores,
+        Command::Activity,
+        Command::Follow,
+        Command::FrameNext,
+        Command::FramePrev,
+        Command::FrameFirst,
+        Command::FrameLast,
+        Command::Colormap,
+        Command::Contrast,
     ];
 
     /// Short label for the hint bar.
@@ -112,6 +128,14 @@ impl Command {
             Command::SliceAxis => "slice axis",
             Command::Pause => "pause",
             Command::Stores => "stores",
+            Command::Activity => "activity",
+            Command::Follow => "follow",
+            Command::FrameNext => "next frame",
+            Command::FramePrev => "prev frame",
+            Command::FrameFirst => "first frame",
+            Command::FrameLast => "last frame",
+            Command::Colormap => "colormap",
+            Command::Contrast => "contrast",
         }
     }
 
@@ -147,6 +171,14 @@ impl Command {
             Command::SliceAxis => "choose which other axis [ and ] step",
             Command::Pause => "pause / resume live updates",
             Command::Stores => "open the store picker",
+            Command::Activity => "show every array that changed recently (Enter opens one)",
+            Command::Follow => "follow the newest frame as the array grows (a manual move leaves)",
+            Command::FrameNext => "frame view: the next frame along axis 0",
+            Command::FramePrev => "frame view: the previous frame along axis 0",
+            Command::FrameFirst => "frame view: the first frame",
+            Command::FrameLast => "frame view: the last frame",
+            Command::Colormap => "frame view: the next colormap",
+            Command::Contrast => "frame view: the next contrast mode",
         }
     }
 }

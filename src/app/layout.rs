@@ -10,10 +10,22 @@ pub enum Pane {
     Grid,
     History,
     Preview,
+    /// The image of one frame (`app::frame_view`).
+    Frame,
+    /// Every array that changed recently (`app::activity`).
+    Activity,
 }
 
 impl Pane {
-    pub const ORDER: [Pane; 4] = [Pane::Catalog, Pane::Grid, Pane::History, Pane::Preview];
+    /// Data stays last, so Shift-Tab from the catalog reaches it at once.
+    pub const ORDER: [Pane; 6] = [
+        Pane::Catalog,
+        Pane::Grid,
+        Pane::History,
+        Pane::Frame,
+        Pane::Activity,
+        Pane::Preview,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -21,6 +33,8 @@ impl Pane {
             Pane::Grid => "Chunks",
             Pane::History => "History",
             Pane::Preview => "Data",
+            Pane::Frame => "Frame",
+            Pane::Activity => "Activity",
         }
     }
 
@@ -47,6 +61,9 @@ pub struct Areas {
     pub grid: Option<Rect>,
     pub history: Option<Rect>,
     pub preview: Option<Rect>,
+    /// The Frame and Activity panes take the chunk grid's place when chosen.
+    pub frame: Option<Rect>,
+    pub activity: Option<Rect>,
     /// All right panes shown at once.
     pub wide: bool,
 }
@@ -81,17 +98,32 @@ pub fn areas(size: Rect, right_tab: Pane) -> Areas {
         let [structure, history] =
             Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
                 .areas(upper);
-        Areas {
+        let mut a = Areas {
             top,
             hints,
             catalog,
             structure,
             tabs: None,
-            grid: Some(grid),
+            grid: None,
             history: Some(history),
             preview: Some(preview),
+            frame: None,
+            activity: None,
             wide,
+        };
+        // The largest slot shows the chunk grid, or the Activity pane when chosen; the Frame
+        // pane shares it with the grid (a detector stack's grid is a narrow column).
+        match right_tab {
+            Pane::Frame => {
+                let [g, f] =
+                    Layout::horizontal([Constraint::Percentage(35), Constraint::Percentage(65)])
+                        .areas(grid);
+                (a.grid, a.frame) = (Some(g), Some(f));
+            }
+            Pane::Activity => a.activity = Some(grid),
+            _ => a.grid = Some(grid),
         }
+        a
     } else {
         let [structure, tabs, pane] = Layout::default()
             .direction(Direction::Vertical)
@@ -110,11 +142,15 @@ pub fn areas(size: Rect, right_tab: Pane) -> Areas {
             grid: None,
             history: None,
             preview: None,
+            frame: None,
+            activity: None,
             wide,
         };
         match right_tab {
             Pane::History => a.history = Some(pane),
             Pane::Preview => a.preview = Some(pane),
+            Pane::Frame => a.frame = Some(pane),
+            Pane::Activity => a.activity = Some(pane),
             _ => a.grid = Some(pane),
         }
         a
@@ -125,7 +161,7 @@ pub fn areas(size: Rect, right_tab: Pane) -> Areas {
 pub fn tab_ranges(tabs: Rect) -> Vec<(Pane, u16, u16)> {
     let mut x = tabs.x + 1;
     let mut out = Vec::new();
-    for p in [Pane::Grid, Pane::History, Pane::Preview] {
+    for p in Pane::ORDER.into_iter().skip(1) {
         let w = p.title().len() as u16 + 2;
         out.push((p, x, x + w));
         x += w + 1;

@@ -3,13 +3,16 @@
 //! is the `tui` module; the widgets that draw it are in `ui`.
 
 pub mod action;
+mod activity;
 pub mod catalog;
 pub mod chunk_plane;
 pub mod commands;
 pub mod dialogs;
+pub mod frame_view;
 mod input;
 pub mod keymap;
 pub mod layout;
+pub mod monitor;
 pub mod notice;
 pub mod state;
 mod update;

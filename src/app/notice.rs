@@ -7,6 +7,8 @@ pub enum Tone {
     Info,
     Ok,
     Error,
+    /// Needs attention but nothing failed (an array stalled).
+    Warn,
 }
 
 /// A line for the status bar.

@@ -154,6 +154,8 @@ pub struct OpenArray {
     /// The shape when the operator confirmed a write: the status line reports old → new
     /// from it, even when a live event showed the new shape before the write returned.
     pub shape_at_confirm: Option<Vec<u64>>,
+    /// The Frame pane: frame shown, follow mode, colormap, contrast, cursor, zoom.
+    pub frame: super::frame_view::FrameView,
 }
 
 impl OpenArray {
@@ -181,6 +183,7 @@ impl OpenArray {
             chunks_asked: None,
             chunks_took: Duration::ZERO,
             shape_at_confirm: None,
+            frame: super::frame_view::FrameView::default(),
         }
     }
 
@@ -316,6 +319,15 @@ pub struct AppState {
     pub dirty: bool,
     /// Key bindings (read-only after start).
     pub keymap: Arc<Keymap>,
+    /// Rates, last writes and stalls of the arrays seen growing.
+    pub monitor: super::monitor::Monitor,
+    /// The highlighted row of the Activity pane.
+    pub activity_row: usize,
+    /// The next array opened starts in follow mode (the demo's detector); otherwise follow
+    /// is off when an array is opened.
+    pub follow_next_open: bool,
+    /// The Frame pane draws images (`--graphics none`: the numbers only).
+    pub frame_images: bool,
 }
 
 impl AppState {
@@ -347,6 +359,10 @@ impl AppState {
             quit: false,
             dirty: true,
             keymap: Arc::new(Keymap::default()),
+            monitor: super::monitor::Monitor::default(),
+            activity_row: 0,
+            follow_next_open: false,
+            frame_images: true,
         }
     }
 
@@ -380,7 +396,11 @@ impl AppState {
 
     /// The chunk grid's cells area (rows, cols) as drawn now, for zoom and pan.
     pub fn grid_cells(&self) -> (u64, u64) {
-        let (Some(o), Some(r)) = (&self.open, layout::areas(self.size, Pane::Grid).grid) else {
+        let grid = self
+            .areas()
+            .grid
+            .or(layout::areas(self.size, Pane::Grid).grid);
+        let (Some(o), Some(r)) = (&self.open, grid) else {
             return (1, 1);
         };
         let i = layout::inner(r);

@@ -1,5 +1,6 @@
 //! `extent demo [--dir PATH] [--rate HZ] [--frames N] [--no-tui]` (and the global `--store URL`
-//! for a Tiled server): an out-of-order writer to watch, and a check that the result is right.
+//! for a Tiled server, where the arrays go under a group of their own, `extent-demo/`): an
+//! out-of-order writer to watch, and a check that the result is right.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -37,37 +38,62 @@ pub struct Args {
     pub json: bool,
 }
 
+/// The demo's store: the backend, its label, and the group the arrays go under.
+pub struct Prepared {
+    pub store: Arc<dyn Backend>,
+    pub label: String,
+    pub prefix: String,
+}
+
 /// Opens (or makes) the demo store and fills it with the demo arrays.
-pub async fn prepare(cli: &Cli, args: &Args) -> Result<(Arc<dyn Backend>, String)> {
+pub async fn prepare(cli: &Cli, args: &Args) -> Result<Prepared> {
     check_numbers(args)?;
     let opener = Opener {
         create: true,
         ..Opener::new(cli.api_key.clone())
     };
     // `--dir` is a directory whatever it looks like; `--store` is a spec like everywhere.
-    let (store, label) = match (&args.dir, &cli.store) {
+    // A directory is the demo's own; on a server the arrays get a group of their own.
+    let (store, label, prefix) = match (&args.dir, &cli.store) {
         (Some(dir), _) => (
             opener.open_target(&Target::Dir(dir.clone()))?,
             dir.display().to_string(),
+            String::new(),
         ),
-        (None, Some(spec)) => (opener.open(spec)?, spec.clone()),
+        (None, Some(spec)) => {
+            let target = opener.resolve(spec)?;
+            let shared = match &target {
+                Target::Url(_) => true,
+                Target::Named(s) => s.is_remote(),
+                Target::Dir(_) => false,
+            };
+            let prefix = if shared { demo::SHARED_PREFIX } else { "" };
+            (opener.open_target(&target)?, spec.clone(), prefix.into())
+        }
         (None, None) => {
             let dir = demo::temp_dir();
             (
                 opener.open_target(&Target::Dir(dir.clone()))?,
                 dir.display().to_string(),
+                String::new(),
             )
         }
     };
-    demo::make_store(store.as_ref()).await.map_err(|e| {
-        if e.kind != ErrorKind::AlreadyExists {
-            return e;
-        }
-        let way_out = "give the demo a new --dir (or none: a fresh temp dir), or a --store \
-                       URL of an empty Tiled group";
-        Error::new(e.kind, format!("{} ({label}); {way_out}", e.message))
-    })?;
-    Ok((store, label))
+    demo::make_store(store.as_ref(), &prefix)
+        .await
+        .map_err(|e| {
+            if e.kind != ErrorKind::AlreadyExists {
+                return e;
+            }
+            let way_out = "give the demo a new --dir (or none: a fresh temp dir), or a --store \
+                           URL of a Tiled group without an extent-demo group";
+            Error::new(e.kind, format!("{} ({label}); {way_out}", e.message))
+        })?;
+    Ok(Prepared {
+        store,
+        label,
+        prefix,
+    })
 }
 
 /// The numbers must make sense before anything starts: a rate the writer can keep and a
@@ -89,36 +115,62 @@ fn check_numbers(args: &Args) -> Result<()> {
 }
 
 pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
-    let (store, label) = prepare(cli, args).await?;
+    // Checked before anything is made, whether the TUI runs or not.
+    let stall_after = cli
+        .stall_after
+        .map(crate::config::stall_after)
+        .transpose()
+        .map_err(|m| Error::invalid_input(format!("--{}", m.replace('_', "-"))))?;
+    let Prepared {
+        store,
+        label,
+        prefix,
+    } = prepare(cli, args).await?;
+    let frames_path = demo::demo_path(&prefix, demo::FRAMES_PATH);
     let cfg = DemoConfig {
         frames: args.frames,
         rate_hz: args.rate,
+        prefix,
         ..DemoConfig::default()
     };
     if !args.no_tui {
-        return crate::cli::tui::run_demo(store, label, cfg, cli.api_key.clone()).await;
+        return crate::cli::tui::run_demo(
+            store,
+            label,
+            cfg,
+            cli.api_key.clone(),
+            stall_after,
+            cli.graphics,
+        )
+        .await;
     }
     if !out.json {
         eprintln!(
-            "demo store: {label}\nwriting {} frames out of order at {} Hz (watch it: extent --store {label} watch {})",
+            "demo store: {label}\nwriting {} frames out of order at {} Hz (watch it: extent --store {label} watch {frames_path})",
             cfg.frames,
             cfg.rate_hz,
-            demo::FRAMES_PATH
         );
     }
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     let writer = tokio::spawn(demo::run_writer(store, cfg, Some(tx)));
     let json = out.json;
     while let Some(s) = rx.recv().await {
+        let line = s.line();
         match s {
-            DemoStatus::Wrote { frame, done, total } => {
+            DemoStatus::Wrote {
+                frame,
+                done,
+                total,
+                missing_count,
+                ..
+            } => {
                 if json {
                     println!(
                         "{}",
-                        serde_json::json!({"event": "frame", "frame": frame, "done": done, "total": total})
+                        serde_json::json!({"event": "frame", "frame": frame, "done": done, "total": total, "missing": missing_count})
                     );
                 } else if done % 20 == 0 || done == total {
-                    eprintln!("  wrote frame {frame:>4} ({done}/{total})");
+                    eprintln!("  {line}");
                 }
             }
             DemoStatus::Checked(_) => {}
@@ -128,7 +180,7 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
         .await
         .map_err(|e| crate::backend::Error::io("the demo writer crashed").with_source(e))??;
     out.emit(
-        &serde_json::json!({"event": "checked", "ok": true, "message": verdict, "store": label}),
+        &serde_json::json!({"event": "checked", "ok": true, "message": verdict, "store": label, "array": frames_path}),
         || verdict.clone(),
     );
     Ok(())

@@ -72,6 +72,11 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, value_name = "MODE")]
     pub graphics: Option<crate::ui::frame::Graphics>,
 
+    /// TUI: mark an array stalled when it grew and then did not for this many seconds
+    /// (default 30, or `[tui] stall_after` in the config file).
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    pub stall_after: Option<f64>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

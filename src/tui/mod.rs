@@ -16,6 +16,7 @@ use crate::app::state::{self, AppState, Picker};
 use crate::backend::{Backend, Secret};
 use crate::config::StoreSpec;
 use crate::stores::Opener;
+use crate::ui::frame::Graphics;
 use crate::ui::theme::Theme;
 
 /// Status lines sent to the TUI from outside (the demo's writer): text, whether it is an
@@ -36,6 +37,12 @@ pub struct TuiOptions {
     pub label: String,
     /// Opens the stores picked in the TUI (the picker, `store NAME|PATH|URL`).
     pub opener: Opener,
+    /// `--stall-after`: beats the config file's `[tui] stall_after`.
+    pub stall_after: Option<std::time::Duration>,
+    /// Show the Frame pane and follow `open_path` as it grows (the demo).
+    pub follow_frames: bool,
+    /// `--graphics`: beats the config file's `graphics`.
+    pub graphics: Option<crate::ui::frame::Graphics>,
 }
 
 impl TuiOptions {
@@ -80,7 +87,18 @@ pub async fn run(opts: TuiOptions) -> color_eyre::Result<()> {
         .opener
         .config()
         .map_err(|e| eyre!("{}", crate::app::error_text(&e, None)))?;
-    let (state, warnings) = initial_state(&opts, &config.stores());
+    let (mut state, warnings) = initial_state(&opts, &config.stores());
+    if let Some(d) = opts.stall_after.or(config.stall_after) {
+        state.monitor.stall_after = d;
+    }
+    let graphics = opts
+        .graphics
+        .or_else(|| config.graphics.as_deref().and_then(Graphics::parse));
+    state.frame_images = graphics != Some(Graphics::None);
+    if opts.follow_frames {
+        state.right_tab = crate::app::layout::Pane::Frame;
+        state.follow_next_open = true;
+    }
     let dir = crate::config::config_dir();
     let (theme, _) = Theme::load(dir.as_ref().map(|d| d.join("theme.toml")).as_deref());
     for w in &warnings {
@@ -120,10 +138,20 @@ pub async fn run(opts: TuiOptions) -> color_eyre::Result<()> {
 pub async fn run_from_cli(
     store: Option<String>,
     api_key: Option<Secret>,
+    stall_after: Option<f64>,
+    graphics: Option<Graphics>,
 ) -> color_eyre::Result<()> {
+    let stall_after = match stall_after {
+        Some(s) => {
+            Some(crate::config::stall_after(s).map_err(|m| eyre!("--{}", m.replace('_', "-")))?)
+        }
+        None => None,
+    };
     let opener = Opener::new(api_key);
     let mut opts = TuiOptions {
         opener: opener.clone(),
+        stall_after,
+        graphics,
         ..TuiOptions::default()
     };
     if let Some(s) = store.filter(|s| !s.trim().is_empty()) {

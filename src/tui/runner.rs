@@ -199,6 +199,15 @@ fn backend_job(b: Arc<dyn Backend>, effect: Effect) -> Option<BoxFuture<'static,
             }
         }
         .boxed(),
+        Effect::ReadFrame { path, selection } => async move {
+            let result = read_frame(b.as_ref(), &path, &selection).await;
+            JobResult::FrameLoaded {
+                path,
+                selection,
+                result,
+            }
+        }
+        .boxed(),
         Effect::Run(op) => run_operation(b, *op).boxed(),
         Effect::LoadNpy { .. }
         | Effect::OpenStore(_)
@@ -208,6 +217,27 @@ fn backend_job(b: Arc<dyn Backend>, effect: Effect) -> Option<BoxFuture<'static,
         | Effect::Quit => return None,
     };
     Some(job)
+}
+
+/// One frame's region, read and turned into pixels here, off the UI thread.
+async fn read_frame(
+    b: &dyn Backend,
+    path: &str,
+    sel: &crate::backend::Selection,
+) -> crate::backend::Result<Arc<crate::frame::Frame>> {
+    let data = b.read(path, Some(sel)).await?;
+    let n = sel.start.len();
+    if n < 2 {
+        return Err(crate::backend::Error::invalid_input(
+            "a frame needs at least 2 dimensions",
+        ));
+    }
+    let frame = crate::frame::Frame::from_data(
+        &data,
+        sel.start[..n - 2].to_vec(),
+        [sel.start[n - 2], sel.start[n - 1]],
+    )?;
+    Ok(Arc::new(frame))
 }
 
 /// A confirmed write.

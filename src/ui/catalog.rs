@@ -64,6 +64,13 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
                     (Some(sh), None, _) => shape_compact(sh),
                     _ => String::new(),
                 };
+                // A stalled array says so first: the word and the warning colour.
+                let stalled = s.monitor.is_stalled(&n.entry.path);
+                let detail = if stalled {
+                    format!("stalled {detail}").trim_end().to_string()
+                } else {
+                    detail
+                };
                 let head = format!("{indent}{icon}{name}");
                 let head_w = head.chars().count();
                 let detail_room = w.saturating_sub(head_w + 1);
@@ -91,7 +98,7 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
                     Line::from(vec![
                         Span::styled(head, style),
                         Span::raw(" ".repeat(pad)),
-                        Span::styled(detail, t.dim),
+                        Span::styled(detail, if stalled { t.warning } else { t.dim }),
                     ])
                 }
             }

@@ -39,6 +39,7 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
         let style = match st.notice.tone {
             Tone::Error => t.error,
             Tone::Ok => t.ok,
+            Tone::Warn => t.warning,
             Tone::Info => t.label,
         };
         let text = super::util::fit(&st.notice.text, (area.width as usize).saturating_sub(2));

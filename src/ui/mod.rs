@@ -2,10 +2,12 @@
 //! mutates anything. Geometry comes from `app::layout`, shared with mouse hit-testing; the
 //! colours from `theme` (`assets/theme.toml` and the user's overrides).
 
+pub mod activity;
 pub mod catalog;
 pub mod chunk_grid;
 pub mod dialog;
 pub mod frame;
+pub mod frame_pane;
 pub mod help;
 pub mod hint_bar;
 pub mod history;
@@ -66,6 +68,12 @@ pub fn draw(frame: &mut Frame, view: &View) {
     }
     if let Some(r) = a.preview {
         preview::draw(frame, r, view, s.focus == Pane::Preview);
+    }
+    if let Some(r) = a.frame {
+        frame_pane::draw(frame, r, view, s.focus == Pane::Frame);
+    }
+    if let Some(r) = a.activity {
+        activity::draw(frame, r, view, s.focus == Pane::Activity);
     }
     match &s.overlay {
         Some(Overlay::Help { scroll }) => help::draw(frame, area, view, *scroll),

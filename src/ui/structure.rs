@@ -98,6 +98,9 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
         (None, None) => "…".into(),
     };
     lines.push(kv("written", fit(&written, vw), lw, t));
+    if let Some(line) = super::activity::structure_line(s, &open.path, vw, lw, t) {
+        lines.push(line);
+    }
     let meta = match &info.metadata {
         serde_json::Value::Object(m) if m.is_empty() => "{}".to_string(),
         other => other.to_string(),

@@ -52,6 +52,8 @@ pub struct Theme {
     pub sparkline: Style,
     pub input: Style,
     pub input_focused: Style,
+    /// Colours are on (the Frame pane draws its image in colour, else as a character ramp).
+    pub color: bool,
 }
 
 impl Theme {
@@ -132,6 +134,7 @@ impl Theme {
             t.input_focused = t.input_focused.add_modifier(Modifier::REVERSED);
             t.top_bar = t.top_bar.add_modifier(Modifier::REVERSED);
         }
+        t.color = !no_color;
         (t, warnings)
     }
 }

@@ -5,6 +5,7 @@
 pub mod hostile;
 pub mod order;
 pub mod tiled;
+pub mod tmux;
 pub mod tui;
 pub mod watch;
 

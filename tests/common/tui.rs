@@ -125,7 +125,7 @@ pub fn render(state: &AppState) -> String {
 
 /// Runs what `update` asks of the store `b` (listings, structure, chunks, history, writes) the
 /// way the runtime does, feeding each answer back, until nothing is left. Live watches,
-/// previews and `.npy` reads are not run.
+/// previews and `.npy` reads are not run; frames are.
 pub fn drive(
     rt: &tokio::runtime::Runtime,
     b: &std::sync::Arc<dyn extent::backend::Backend>,
@@ -167,6 +167,19 @@ pub fn drive(
                     result: rt.block_on(b.history(&path)),
                     path,
                 }),
+                Effect::ReadFrame { path, selection } => {
+                    let n = selection.start.len();
+                    let result = rt.block_on(b.read(&path, Some(&selection))).and_then(|d| {
+                        let at = selection.start[..n - 2].to_vec();
+                        let origin = [selection.start[n - 2], selection.start[n - 1]];
+                        extent::frame::Frame::from_data(&d, at, origin).map(std::sync::Arc::new)
+                    });
+                    JobResult::FrameLoaded {
+                        path,
+                        selection,
+                        result,
+                    }
+                }
                 Effect::Run(op) => {
                     let summary = op.summary();
                     let result = match *op {

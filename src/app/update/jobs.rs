@@ -43,6 +43,9 @@ impl AppState {
                 if let (Err(e), true) = (&result, parent.is_empty()) {
                     self.connection = Some(ConnectionState::after(e));
                 }
+                if let Ok(page) = &result {
+                    self.monitor_listing(&page.entries);
+                }
                 let result = result.map_err(|e| error_text(&e, Some(&self.keymap)));
                 let follow = self.catalog.apply_page(&parent, offset, result);
                 fx.extend(follow.into_iter().map(page_effect));
@@ -56,6 +59,7 @@ impl AppState {
             }
             JobResult::Rescanned { parent, result } => match result {
                 Ok(page) => {
+                    self.monitor_listing(&page.entries);
                     let r = self.catalog.apply_rescan(&parent, page);
                     match r.added.as_slice() {
                         [] => {}
@@ -120,6 +124,11 @@ impl AppState {
                     )));
                 }
             }
+            JobResult::FrameLoaded {
+                path,
+                selection,
+                result,
+            } => self.on_frame_loaded(&path, selection, result),
             JobResult::NpyLoaded(Loaded { path, result }) => {
                 let (overlay, open, caps) = (&mut self.overlay, &self.open, self.capabilities);
                 if let Some(Overlay::Dialog(d)) = overlay {
@@ -149,6 +158,7 @@ impl AppState {
         self.capabilities = capabilities;
         self.connection = Some(ConnectionState::Polling);
         self.catalog = Catalog::new();
+        self.monitor.clear();
         self.close_array(fx);
         self.overlay = None;
         self.picker.opening = None;
@@ -174,6 +184,8 @@ impl AppState {
                 return;
             }
         };
+        let size = info.dtype.size() as u64;
+        self.monitor.shape(path, &info.shape, size, self.now);
         if open.info.as_ref() == Some(&info) && open.error.is_none() {
             self.dirty = false;
             return;
@@ -195,6 +207,13 @@ impl AppState {
         open.error = None;
         open.forget_seen_past(&grid);
         self.catalog.set_shape(path, &info.shape);
+        if shape_changed || first {
+            self.follow_newest(None, fx);
+            self.request_frame(fx, false);
+        }
+        let Some(open) = self.open.as_mut().filter(|o| o.path == path) else {
+            return;
+        };
         if shape_changed {
             tracing::debug!(path, old = ?old, new = ?info.shape, "shape changed");
             fx.push(Effect::History {

@@ -62,6 +62,8 @@ impl AppState {
             Action::Poll => {
                 self.dirty = false;
                 self.poll(fx);
+                // The Frame pane may have come into view or changed size since.
+                self.request_frame(fx, false);
             }
             Action::Quit => self.quit = true,
             Action::StoreReady {
@@ -108,6 +110,7 @@ impl AppState {
             open.changed.retain(|(_, t)| now.duration_since(*t) < FADE);
             changed |= open.changed.len() != before;
         }
+        changed |= self.monitor_tick();
         if self
             .status
             .as_ref()

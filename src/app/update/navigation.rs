@@ -19,7 +19,11 @@ impl AppState {
         if self.open.as_ref().is_some_and(|o| o.path == path) {
             return;
         }
-        self.open = Some(OpenArray::new(path));
+        let mut open = OpenArray::new(path);
+        if std::mem::take(&mut self.follow_next_open) {
+            open.frame.follow = crate::app::frame_view::Follow::On;
+        }
+        self.open = Some(open);
         // Whatever was followed live belongs to the array shown before.
         self.watched = None;
         fx.push(Effect::Watch {

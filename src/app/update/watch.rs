@@ -21,6 +21,7 @@ impl AppState {
                 specs: Vec::new(),
             }),
             EventKind::Deleted => {
+                self.monitor.forget(path);
                 self.catalog.remove(path);
                 if is_open {
                     self.close_array(fx);
@@ -30,8 +31,10 @@ impl AppState {
                 }
             }
             EventKind::ShapeChanged { new, .. } => {
+                self.monitor_shape(path, &new, 0);
                 self.set_current_shape(path, &new);
                 if is_open {
+                    self.follow_newest(None, fx);
                     self.request_preview(fx, true);
                     fx.push(Effect::Show {
                         path: path.to_string(),
@@ -46,6 +49,7 @@ impl AppState {
             }
             EventKind::ChunksWritten { offset, shape } => {
                 self.record_write(&shape);
+                self.monitor_write(path, &shape);
                 if is_open {
                     let now = self.now;
                     if let Some(open) = self.open.as_mut() {
@@ -70,6 +74,12 @@ impl AppState {
                     });
                     // The values shown may be among those just written.
                     self.request_preview(fx, true);
+                    let newest = offset.first().map(|o| o + shape.first().unwrap_or(&1));
+                    self.follow_newest(newest.map(|n| n.saturating_sub(1)), fx);
+                    // The frame shown is read again when the write touched it (once).
+                    let asked = fx.iter().any(|e| matches!(e, Effect::ReadFrame { .. }));
+                    let shown = self.frame_touched(&offset, &shape);
+                    self.request_frame(fx, shown && !asked);
                 }
             }
         }

@@ -1,0 +1,222 @@
+//! Follow mode and the frame requests, on `AppState::update` alone.
+
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::super::action::{Action, JobResult, Loaded};
+use super::*;
+use crate::backend::{ArrayData, ArrayInfo, Capabilities, DType, EventKind, NodeEntry, NodeKind};
+
+fn caps() -> Capabilities {
+    Capabilities {
+        can_shrink: false,
+        lists_chunks: true,
+        history_in_store: true,
+        partial_chunks: true,
+        empty_axes: true,
+    }
+}
+
+fn info(path: &str, shape: &[u64]) -> ArrayInfo {
+    let mut chunks = shape.to_vec();
+    chunks[0] = 1;
+    ArrayInfo {
+        path: path.into(),
+        shape: shape.to_vec(),
+        chunks,
+        dtype: DType::UInt16,
+        resizable: vec![true; shape.len()],
+        fill_value: 0.into(),
+        metadata: serde_json::json!({}),
+    }
+}
+
+fn key(c: char) -> Action {
+    Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn frame_reads(fx: &[Effect]) -> Vec<Vec<u64>> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::ReadFrame { selection, .. } => Some(selection.start.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A 160x48 screen with `a` ([4, 8, 8]) and `b` listed, `a` open with the Frame pane shown.
+fn state() -> AppState {
+    let mut s = AppState::new("t", caps());
+    s.update(Action::Resize(160, 48));
+    let entries = ["a", "b"]
+        .iter()
+        .map(|n| NodeEntry {
+            path: n.to_string(),
+            kind: NodeKind::Array,
+            shape: Some(vec![4, 8, 8]),
+            dtype: Some(DType::UInt16),
+            specs: Vec::new(),
+        })
+        .collect();
+    s.update(JobResult::PageLoaded {
+        parent: String::new(),
+        offset: 0,
+        result: Ok(crate::backend::Page {
+            entries,
+            total: Some(2),
+        }),
+    });
+    s.update(key('A'));
+    // Tab order: … History, Frame, Activity, Data: one back from Activity is the Frame pane.
+    s.update(Action::Key(KeyEvent::new(
+        KeyCode::BackTab,
+        KeyModifiers::SHIFT,
+    )));
+    assert_eq!((s.focus, s.right_tab), (Pane::Frame, Pane::Frame));
+    let fx = s.update(JobResult::InfoLoaded(Loaded {
+        path: "a".into(),
+        result: Ok(info("a", &[4, 8, 8])),
+    }));
+    assert_eq!(frame_reads(&fx), vec![vec![0, 0, 0]], "{fx:?}");
+    s
+}
+
+fn written(s: &mut AppState, frame: u64) -> Vec<Effect> {
+    let mut fx = s.update(Action::BackendEvent {
+        path: "a".into(),
+        event: EventKind::ChunksWritten {
+            offset: vec![frame, 0, 0],
+            shape: vec![1, 8, 8],
+        },
+    });
+    let len = s.open_info().map(|i| i.shape[0]).unwrap_or(0);
+    if frame >= len {
+        fx.extend(s.update(Action::BackendEvent {
+            path: "a".into(),
+            event: EventKind::ShapeChanged {
+                old: vec![len, 8, 8],
+                new: vec![frame + 1, 8, 8],
+            },
+        }));
+    }
+    fx
+}
+
+#[test]
+fn follow_pins_every_pane_to_the_newest_frame_and_a_manual_move_leaves_it() {
+    let mut s = state();
+    assert_eq!(s.open.as_ref().unwrap().frame.follow, Follow::Off);
+    s.update(key('F'));
+    assert_eq!(
+        s.open.as_ref().unwrap().frame.index,
+        3,
+        "pinned to the last"
+    );
+    let fx = written(&mut s, 4);
+    let o = s.open.as_ref().unwrap();
+    assert_eq!(o.frame.index, 4);
+    assert!(frame_reads(&fx).contains(&vec![4, 0, 0]), "{fx:?}");
+    // The Data pane's window ends at the newest row.
+    let sel = s.preview_selection().unwrap();
+    assert_eq!(sel.end[0], 5, "{sel:?}");
+    // Out of order: the newest written frame is shown, even below the last.
+    written(&mut s, 9);
+    written(&mut s, 7);
+    assert_eq!(s.open.as_ref().unwrap().frame.index, 7);
+    assert!(s.frame_title().contains("frame 7 · 10 frames"));
+    // A step by hand leaves follow, and the title says so.
+    s.update(key(','));
+    let f = &s.open.as_ref().unwrap().frame;
+    assert_eq!((f.index, f.follow), (6, Follow::Left));
+    written(&mut s, 10);
+    assert_eq!(s.open.as_ref().unwrap().frame.index, 6, "no longer follows");
+    assert!(s.frame_title().contains("not following"));
+}
+
+#[test]
+fn opening_an_array_turns_follow_off_and_only_the_current_read_is_kept() {
+    let mut s = state();
+    s.update(key('F'));
+    let sel = s.open.as_ref().unwrap().frame.selection.clone().unwrap();
+    // A write elsewhere in the frame shown reads it again.
+    let fx = s.update(Action::BackendEvent {
+        path: "a".into(),
+        event: EventKind::ChunksWritten {
+            offset: vec![3, 0, 0],
+            shape: vec![1, 2, 2],
+        },
+    });
+    assert_eq!(frame_reads(&fx), vec![vec![3, 0, 0]], "{fx:?}");
+    // An answer for another region is dropped; the current one is measured.
+    let data = |start: u64| ArrayData {
+        dtype: DType::UInt16,
+        shape: vec![1, 8, 8],
+        bytes: (0..64u16)
+            .flat_map(|v| (v + start as u16).to_le_bytes())
+            .collect(),
+    };
+    let frame = |start: u64| {
+        Ok(Arc::new(
+            Frame::from_data(&data(start), vec![start], [0, 0]).unwrap(),
+        ))
+    };
+    let mut old = sel.clone();
+    old.start[0] = 1;
+    old.end[0] = 2;
+    s.update(JobResult::FrameLoaded {
+        path: "a".into(),
+        selection: old,
+        result: frame(1),
+    });
+    assert!(s.open.as_ref().unwrap().frame.image.is_none());
+    s.update(JobResult::FrameLoaded {
+        path: "a".into(),
+        selection: sel,
+        result: frame(3),
+    });
+    let f = &s.open.as_ref().unwrap().frame;
+    assert_eq!(f.stats.as_ref().and_then(|st| st.max), Some(66.0));
+    assert!(f.limits.is_some());
+    s.update(key('j'));
+    s.update(key('j'));
+    assert!(s.open.as_ref().unwrap().frame.cursor.is_some());
+    // Another array opens with follow off.
+    s.goto("b", &mut Vec::new());
+    assert_eq!(s.open.as_ref().unwrap().path, "b");
+    assert_eq!(s.open.as_ref().unwrap().frame.follow, Follow::Off);
+}
+
+#[test]
+fn follow_needs_an_array_and_a_two_d_array_shows_a_window_of_rows() {
+    let mut s = AppState::new("t", caps());
+    s.update(Action::Resize(80, 24));
+    s.update(key('F'));
+    assert!(s
+        .status
+        .as_ref()
+        .unwrap()
+        .notice
+        .text
+        .contains("needs an open array"));
+    let mut s = state();
+    s.goto("b", &mut Vec::new());
+    let fx = s.update(JobResult::InfoLoaded(Loaded {
+        path: "b".into(),
+        result: Ok(info("b", &[1000, 64])),
+    }));
+    let reads: Vec<_> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::ReadFrame { selection, .. } => Some(selection.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reads.len(), 1, "{fx:?}");
+    assert_eq!(reads[0].start, vec![0, 0]);
+    let rows = reads[0].end[0];
+    assert!(rows > 10 && rows < 100, "a pane's worth of rows: {rows}");
+    s.update(key('F'));
+    let sel = s.frame_selection().unwrap().unwrap();
+    assert_eq!(sel.end[0], 1000, "following shows the newest rows: {sel:?}");
+}

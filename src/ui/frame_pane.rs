@@ -1,0 +1,196 @@
+//! The Frame pane: the open array's frame as an image (half blocks, see `ui::frame`), zoomed
+//! and panned, binned to fit or magnified; under it a colour bar with the limits and a line
+//! with the cursor's value and coordinates, min / max / mean / NaN count and a histogram.
+
+use std::sync::OnceLock;
+
+use ndarray::{s, Array2, ArrayView2};
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::frame::{fmt_value, ColorBar, Depth, Heatmap};
+use super::util::{fit, pane_block};
+use super::View;
+use crate::app::frame_view::FrameView;
+use crate::app::layout::inner;
+use crate::frame::{bin, fit_factor, BinMode};
+
+/// Lines under the image: the colour bar (two) and the readout.
+const CHROME: u16 = 3;
+
+/// The colours the terminal shows: `$COLORTERM` read once.
+fn depth(color: bool) -> Depth {
+    static TERM: OnceLock<Option<String>> = OnceLock::new();
+    let term = TERM.get_or_init(|| std::env::var("COLORTERM").ok());
+    Depth::detect(color, term.as_deref())
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
+    let s = view.state;
+    let t = view.theme;
+    frame.render_widget(pane_block(s.frame_title(), focused, t), area);
+    let inner = inner(area);
+    if inner.width == 0 || inner.height == 0 {
+        return;
+    }
+    let say = |frame: &mut Frame, text: String, style| {
+        let p = Paragraph::new(Line::styled(text, style)).wrap(Wrap { trim: true });
+        frame.render_widget(p, inner);
+    };
+    let Some(o) = &s.open else {
+        return say(frame, "Open an array to see its frames.".into(), t.dim);
+    };
+    let Some(info) = &o.info else {
+        return say(frame, "loading…".into(), t.dim);
+    };
+    let f = &o.frame;
+    if info.ndim() < 2 {
+        let msg = format!(
+            "{} has {} dimension(s): a frame needs 2 or more (the Data pane shows it).",
+            o.path,
+            info.ndim()
+        );
+        return say(frame, msg, t.dim);
+    }
+    if let Some(e) = &f.error {
+        return say(frame, e.clone(), t.error);
+    }
+    let (Some(img), Some(limits)) = (&f.image, f.limits) else {
+        return say(frame, "reading the frame…".into(), t.dim);
+    };
+    let image_h = inner.height.saturating_sub(CHROME);
+    let image_area = Rect {
+        height: image_h,
+        ..inner
+    };
+    if !s.frame_images {
+        let p = Paragraph::new(Line::styled("images off (--graphics none)", t.dim));
+        frame.render_widget(p, image_area);
+    }
+    let (pixels, cursor) = if s.frame_images {
+        fitted(img.view(), f, image_area)
+    } else {
+        (ndarray::Array2::zeros((0, 0)), None)
+    };
+    let heat = Heatmap {
+        pixels: pixels.view(),
+        limits,
+        colormap: f.colormap,
+        depth: depth(t.color),
+        cursor,
+    };
+    let (cw, ch) = heat.cells();
+    // Centred in the pane.
+    let at = Rect {
+        x: image_area.x + image_area.width.saturating_sub(cw) / 2,
+        y: image_area.y + image_area.height.saturating_sub(ch) / 2,
+        width: cw.min(image_area.width),
+        height: ch.min(image_area.height),
+    };
+    frame.render_widget(heat, at);
+    let bar = Rect {
+        y: inner.y + image_h,
+        height: 2.min(inner.height.saturating_sub(image_h)),
+        ..inner
+    };
+    frame.render_widget(
+        ColorBar {
+            limits,
+            colormap: f.colormap,
+            depth: depth(t.color),
+        },
+        bar,
+    );
+    if inner.height > image_h + 2 {
+        let line = Rect {
+            y: inner.y + image_h + 2,
+            height: 1,
+            ..inner
+        };
+        frame.render_widget(Paragraph::new(readout(view, f, inner.width as usize)), line);
+    }
+}
+
+/// The part of the frame the zoom and pan show, binned to fit `area` (two pixels per cell)
+/// or magnified by whole pixels to fill it; and the cursor in those pixels.
+fn fitted(px: ArrayView2<f64>, f: &FrameView, area: Rect) -> (Array2<f64>, Option<(usize, usize)>) {
+    let (h, w) = px.dim();
+    let (vh, vw) = ((h >> f.zoom).max(1).min(h), (w >> f.zoom).max(1).min(w));
+    let (py, pxl) = (
+        (f.pan.0 as usize).min(h - vh.min(h)),
+        (f.pan.1 as usize).min(w - vw.min(w)),
+    );
+    let window = px.slice(s![py..py + vh, pxl..pxl + vw]);
+    let (rows, cols) = (area.height as usize * 2, area.width as usize);
+    let cursor = f
+        .cursor
+        .map(|(y, x)| (y as usize, x as usize))
+        .filter(|&(y, x)| y >= py && y < py + vh && x >= pxl && x < pxl + vw)
+        .map(|(y, x)| (y - py, x - pxl));
+    if rows == 0 || cols == 0 || h == 0 || w == 0 {
+        return (Array2::zeros((0, 0)), None);
+    }
+    let k = fit_factor(vh, vw, rows, cols);
+    if k > 1 {
+        let binned = bin(window, [k, k], BinMode::Mean);
+        return (binned, cursor.map(|(y, x)| (y / k, x / k)));
+    }
+    // Smaller than the pane: each pixel becomes m × m.
+    let m = (rows / vh).min(cols / vw).max(1);
+    if m == 1 {
+        return (window.to_owned(), cursor);
+    }
+    let big = Array2::from_shape_fn((vh * m, vw * m), |(y, x)| window[[y / m, x / m]]);
+    (big, cursor.map(|(y, x)| (y * m + m / 2, x * m + m / 2)))
+}
+
+/// `y 64 x 99 = 3063 · min 100 max 3199 mean 812 · NaN 0 ▁▃▇▂`.
+fn readout<'a>(view: &View, f: &FrameView, w: usize) -> Line<'a> {
+    let t = view.theme;
+    let mut spans = Vec::new();
+    if let (Some((y, x)), Some(img)) = (f.cursor, &f.image) {
+        let v = img.pixels.get((y as usize, x as usize)).copied();
+        let [oy, ox] = img.origin;
+        let v = v.map(fmt_value).unwrap_or_else(|| "-".into());
+        spans.push(Span::styled(
+            format!("y {} x {} = {v}  ", y + oy, x + ox),
+            t.value,
+        ));
+    }
+    if let Some(st) = &f.stats {
+        let n = |v: Option<f64>| v.map(fmt_value).unwrap_or_else(|| "-".into());
+        let text = format!(
+            "min {} max {} mean {} NaN {} ",
+            n(st.min),
+            n(st.max),
+            n(st.mean),
+            st.nan
+        );
+        spans.push(Span::styled(text, t.dim));
+        spans.push(Span::styled(sparkline(&st.histogram), t.sparkline));
+    }
+    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    if used > w {
+        let text: String = spans.iter().map(|s| s.content.as_ref()).collect();
+        return Line::styled(fit(&text, w), t.dim);
+    }
+    Line::from(spans)
+}
+
+/// A histogram as block characters, tallest bin full.
+fn sparkline(counts: &[u64]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
+    counts
+        .iter()
+        .map(|&c| {
+            if c == 0 {
+                ' '
+            } else {
+                BARS[((c as f64 / max) * 7.0).round() as usize]
+            }
+        })
+        .collect()
+}
