@@ -326,6 +326,15 @@ pub enum FindingCode {
     NotRegularChunk,
     /// A file or directory in an array that is neither Zarr's nor extent's.
     UnknownFile,
+    /// A line of the structure history that is not an entry (cut short by a crash).
+    TornJournal,
+    /// A grow whose write never landed: the history records a shape the metadata does not
+    /// have, or the last growing patch left no data past the old edge.
+    GrowNotLanded,
+    /// A write failed after growing the array and undoing the grow did not finish.
+    FailedRollback,
+    /// A chunk that does not decode, or whose file has the wrong size.
+    BadChunk,
 }
 
 impl FindingCode {
@@ -342,6 +351,10 @@ impl FindingCode {
             FindingCode::Symlink => "symlink",
             FindingCode::NotRegularChunk => "not_regular_chunk",
             FindingCode::UnknownFile => "unknown_file",
+            FindingCode::TornJournal => "torn_journal",
+            FindingCode::GrowNotLanded => "grow_not_landed",
+            FindingCode::FailedRollback => "failed_rollback",
+            FindingCode::BadChunk => "bad_chunk",
         }
     }
 }
@@ -433,6 +446,10 @@ mod tests {
             FindingCode::Symlink,
             FindingCode::NotRegularChunk,
             FindingCode::UnknownFile,
+            FindingCode::TornJournal,
+            FindingCode::GrowNotLanded,
+            FindingCode::FailedRollback,
+            FindingCode::BadChunk,
         ] {
             let json = serde_json::to_value(code).unwrap_or_default();
             assert_eq!(json, serde_json::json!(code.as_str()));

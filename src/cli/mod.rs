@@ -66,6 +66,16 @@ pub struct Cli {
     #[arg(long, global = true, env = "EXTENT_MEMORY_LIMIT", value_name = "SIZE")]
     pub memory_limit: Option<String>,
 
+    /// How long a write waits for a lock another process holds (seconds, or 500ms, 2m;
+    /// default 60 s), then fails with `conflict` naming the holder.
+    #[arg(
+        long,
+        global = true,
+        env = "EXTENT_LOCK_TIMEOUT",
+        value_name = "DURATION"
+    )]
+    pub lock_timeout: Option<String>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -123,6 +133,20 @@ pub fn parse(args: Vec<std::ffi::OsString>) -> std::result::Result<Cli, i32> {
             return Err(crate::backend::ErrorKind::InvalidInput.exit_code());
         }
     };
+    if cli.command.is_none() {
+        // The TUI's preview keeps to the memory budget too.
+        match budget::Budget::resolve(cli.memory_limit.as_deref()) {
+            Ok(b) => crate::tui::set_memory_budget(b.bytes),
+            Err(e) => {
+                print_error(&e, json);
+                return Err(e.kind.exit_code());
+            }
+        }
+    }
+    if let Err(e) = budget::apply_lock_wait(cli.lock_timeout.as_deref(), cli.command.is_some()) {
+        print_error(&e, json);
+        return Err(e.kind.exit_code());
+    }
     if let Some(file) = &cli.api_key_file {
         match crate::config::read_key_file(file) {
             Ok(key) => cli.api_key = Some(key),

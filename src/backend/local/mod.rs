@@ -31,6 +31,7 @@ mod check;
 mod chunks;
 mod confine;
 mod durable;
+mod findings;
 mod inventory;
 mod listing;
 mod meta;

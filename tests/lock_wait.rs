@@ -1,0 +1,232 @@
+//! Waiting is bounded and explained: a writer whose lock holder is stopped (SIGSTOP) waits at
+//! most `--lock-timeout` / `EXTENT_LOCK_TIMEOUT` (default 60 s), says on a terminal whom it
+//! waits for, then fails with `conflict` naming the holder. The holder is a real `extent
+//! patch`, stopped while it holds the array's lock.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::stopped::{stop_while_holding, StoppedWriter};
+use common::{extent, extent_ok};
+
+/// A store with an array `a` ([1000, 1024] uint8 in chunks of [100, 1024]) and a patch of it
+/// stopped while it holds the array's lock (a growing patch: exclusively).
+fn stopped_patch(home: &Path, store: &Path) -> StoppedWriter {
+    let s = store.to_str().unwrap();
+    extent_ok(
+        home,
+        &[
+            "--store",
+            s,
+            "create",
+            "a",
+            "--shape",
+            "1000,1024",
+            "--chunks",
+            "100,1024",
+            "--dtype",
+            "uint8",
+        ],
+    );
+    let lock = store.join("a/.extent/lock");
+    stop_while_holding(
+        home,
+        store,
+        &lock,
+        &[
+            "patch",
+            "a",
+            "--offset",
+            "0,0",
+            "--value",
+            "1",
+            "--shape",
+            "40000,1024",
+            "--extend",
+        ],
+    )
+}
+
+#[test]
+fn a_writer_gives_up_on_a_stopped_holder_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (home, store) = (tmp.path().join("home"), tmp.path().join("store"));
+    let holder = stopped_patch(&home, &store);
+    let s = store.to_str().unwrap();
+    let grow = [
+        "--store",
+        s,
+        "--lock-timeout",
+        "2",
+        "patch",
+        "a",
+        "--offset",
+        "50000,0",
+        "--value",
+        "2",
+        "--shape",
+        "1,1024",
+        "--extend",
+        "--json",
+    ];
+    let start = Instant::now();
+    let out = extent(&home, &grow);
+    let took = start.elapsed();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let err: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(err["error"]["kind"], "conflict", "{err}");
+    let message = err["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("{} (", holder.pid)) && message.contains("extent"),
+        "the holder's pid and command are named: {message}"
+    );
+    assert!(message.contains("2 s"), "{message}");
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(10),
+        "gave up after {took:?}"
+    );
+    // Nothing was written by the writer that gave up; not even in the history.
+    let history = extent_ok(&home, &["--store", s, "history", "a", "--json"]);
+    assert!(!history.contains("50001"), "{history}");
+
+    // The same bound from the environment; an in-bounds write waits for the shared lock too.
+    let start = Instant::now();
+    let out = common::extent_command(
+        &home,
+        &[
+            "--store", s, "patch", "a", "--offset", "0,0", "--value", "3", "--shape", "1,1024",
+        ],
+    )
+    .env("EXTENT_LOCK_TIMEOUT", "1")
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains(&holder.pid.to_string()), "{text}");
+    assert!(start.elapsed() < Duration::from_secs(8));
+
+    // Once the holder runs again, both writes go through.
+    let done = holder.resume();
+    assert!(done.status.success(), "{done:?}");
+    let grow_again: Vec<&str> = grow.iter().copied().filter(|a| *a != "--json").collect();
+    extent_ok(&home, &grow_again);
+    let info = extent_ok(&home, &["--store", s, "show", "a", "--json"]);
+    assert!(info.contains("50001"), "{info}");
+    extent_ok(&home, &["--store", s, "check", "a"]);
+}
+
+#[test]
+fn the_wait_is_told_on_a_terminal() {
+    let ok = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "tmux is not installed: this test needs it (apt-get install tmux)"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let (home, store) = (tmp.path().join("home"), tmp.path().join("store"));
+    let holder = stopped_patch(&home, &store);
+    let socket = format!("extent-lockwait-{}", std::process::id());
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .args(["-L", &socket])
+            .args(args)
+            .output()
+            .expect("cannot run tmux")
+    };
+    let cmd = format!(
+        "{} --store {} --lock-timeout 3 patch a --offset 60000,0 --value 2 --shape 1,1024 --extend; sleep 30",
+        common::extent_bin().display(),
+        store.display()
+    );
+    let started = Command::new("tmux")
+        .args([
+            "-L",
+            &socket,
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-x",
+            "200",
+            "-y",
+            "20",
+        ])
+        .arg(cmd)
+        .env("HOME", &home)
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .status()
+        .unwrap();
+    assert!(started.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let want = format!("waiting for {} (", holder.pid);
+    let mut screen = String::new();
+    let mut told_at = None;
+    while Instant::now() < deadline {
+        screen = String::from_utf8_lossy(&tmux(&["capture-pane", "-p"]).stdout).into_owned();
+        if told_at.is_none() && screen.contains(&want) {
+            told_at = Some(Instant::now());
+        }
+        if screen.contains("conflict") || screen.contains("gave up") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = tmux(&["kill-server"]);
+    assert!(told_at.is_some(), "no '{want}' on the terminal:\n{screen}");
+    assert!(screen.contains("extent"), "the holder's command: {screen}");
+    assert!(screen.contains("gave up"), "then the error:\n{screen}");
+    drop(holder);
+}
+
+#[test]
+fn lock_timeouts_out_of_range_are_refused_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let s = tmp.path().join("store");
+    let s = s.to_str().unwrap();
+    extent_ok(
+        &home,
+        &[
+            "--store", s, "create", "a", "--shape", "2", "--chunks", "2", "--dtype", "uint8",
+        ],
+    );
+    for bad in ["1e30", "-1", "soon", "2h"] {
+        let out = extent(
+            &home,
+            &[
+                "--store",
+                s,
+                "--lock-timeout",
+                bad,
+                "patch",
+                "a",
+                "--offset",
+                "0",
+                "--value",
+                "1",
+                "--shape",
+                "1",
+                "--json",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2), "{bad}: {out:?}");
+        let err: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(err["error"]["kind"], "invalid_input", "{bad}");
+        assert!(
+            err["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("lock timeout"),
+            "{err}"
+        );
+    }
+}
