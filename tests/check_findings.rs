@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::stopped::stop_while_holding;
+use extent::backend::{ArrayData, DType};
 use serde_json::Value;
 
 struct Env {
@@ -190,24 +191,40 @@ fn a_grow_whose_chunks_never_landed_is_found_and_rolled_back() {
     assert_eq!(e.history("a").last().unwrap()["cause"], "rollback");
     assert_eq!(e.check(&["a"]), vec![]);
     let data: Value = serde_json::from_str(&e.ok(&["read", "a", "--json"])).unwrap();
-    assert_eq!(data["data"][3][3], 6, "{data}");
+    assert_eq!(data["data"][15], 6, "{data}");
 }
 
 #[test]
 fn a_failed_rollback_is_found_and_finished() {
     let e = Env::new();
-    // Chunks of 16 KiB; the failing write may write files of 8 KiB at most.
+    // Chunks of 16 KiB of noise (it does not compress); the failing write may write files
+    // of 4 KiB at most, so neither its chunks nor the rollback's rewrite of the edge chunk fit.
     create(&e, "a", "2,4096", "4,4096", "uint8");
+    let dir = tempfile::tempdir().unwrap();
+    let (first, grow) = (dir.path().join("first.npy"), dir.path().join("grow.npy"));
+    extent::npy::write(&first, &noise(2, 1)).unwrap();
+    extent::npy::write(&grow, &noise(10, 2)).unwrap();
     e.ok(&[
-        "patch", "a", "--offset", "0,0", "--value", "7", "--shape", "2,4096",
+        "patch",
+        "a",
+        "--offset",
+        "0,0",
+        "--from",
+        first.to_str().unwrap(),
     ]);
-    let script = "trap '' XFSZ; ulimit -f 16; exec \"$@\"";
+    let script = "trap '' XFSZ; ulimit -f 8; exec \"$@\"";
     let out = Command::new("sh")
         .args(["-c", script, "sh"])
         .arg(common::extent_bin())
         .args(["--store", e.store.to_str().unwrap()])
         .args([
-            "patch", "a", "--offset", "2,0", "--value", "9", "--shape", "10,4096", "--extend",
+            "patch",
+            "a",
+            "--offset",
+            "2,0",
+            "--from",
+            grow.to_str().unwrap(),
+            "--extend",
         ])
         .env("HOME", &e.home)
         .env("XDG_DATA_HOME", e.home.join("data"))
@@ -236,58 +253,96 @@ fn a_failed_rollback_is_found_and_finished() {
     assert_eq!(last["cause"], "rollback");
     assert_eq!(last["new_shape"], serde_json::json!([2, 4096]));
     // What was acknowledged is still there, and a grow shows fill past the old edge.
-    e.ok(&["resize", "a", "4,4096"]);
-    let data: Value =
-        serde_json::from_str(&e.ok(&["read", "a", "--slice", "0:4,0:2", "--json"])).unwrap();
-    assert_eq!(
-        data["data"],
-        serde_json::json!([[7, 7], [7, 7], [0, 0], [0, 0]])
-    );
+    e.ok(&["resize", "a", "--shape", "4,4096"]);
+    let out = dir.path().join("out.npy");
+    e.ok(&["read", "a", "--out", out.to_str().unwrap()]);
+    let got = extent::npy::read(&out).unwrap();
+    let want = noise(2, 1).bytes;
+    assert_eq!(&got.bytes[..want.len()], &want[..]);
+    assert!(got.bytes[want.len()..].iter().all(|&b| b == 0));
 }
 
+/// `rows` × 4096 bytes of noise (an LCG seeded with `seed`).
+fn noise(rows: u64, seed: u64) -> ArrayData {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let bytes = (0..rows * 4096)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 56) as u8
+        })
+        .collect();
+    ArrayData::new(DType::UInt8, vec![rows, 4096], bytes).unwrap()
+}
+
+/// Uncompressed chunks (as another tool writes them) of the wrong size, and compressed ones
+/// that do not decode: every read that spans one is refused naming it, `check` lists them.
 #[test]
 fn damaged_chunks_are_found_and_reads_refuse_them_naming_the_chunk() {
     let e = Env::new();
-    create(&e, "a", "4,4", "2,4", "int32");
-    e.ok(&[
-        "patch", "a", "--offset", "0,0", "--value", "5", "--shape", "4,4",
-    ]);
-    let first = e.path("a/c/0/0");
-    let bytes = fs::read(&first).unwrap();
-    fs::write(&first, &bytes[..bytes.len() - 4]).unwrap();
-    append(&e.path("a/c/1/0"), b"junk");
+    create(&e, "z", "4,4", "2,4", "int32");
+    create(&e, "u", "4,4", "2,4", "int32");
+    let meta = e.path("u/zarr.json");
+    let mut json: Value = serde_json::from_slice(&fs::read(&meta).unwrap()).unwrap();
+    json["codecs"] = serde_json::json!([{"name": "bytes", "configuration": {"endian": "little"}}]);
+    fs::write(&meta, serde_json::to_vec(&json).unwrap()).unwrap();
+    for a in ["z", "u"] {
+        e.ok(&[
+            "patch", a, "--offset", "0,0", "--value", "5", "--shape", "4,4",
+        ]);
+        let first = e.path(&format!("{a}/c/0/0"));
+        let bytes = fs::read(&first).unwrap();
+        fs::write(&first, &bytes[..bytes.len() - 4]).unwrap();
+        append(&e.path(&format!("{a}/c/1/0")), b"junk");
+    }
     let dir = tempfile::tempdir().unwrap();
     let out_file = dir.path().join("x.npy");
-    for args in [
-        vec!["read", "a", "--json"],
-        vec!["read", "a", "--slice", "0:1,0:2", "--json"],
-        vec!["read", "a", "--slice", "3:4,:", "--json"],
-        vec!["read", "a", "--out", out_file.to_str().unwrap(), "--json"],
+    for (a, why) in [
+        ("u", "bytes where its codecs make 32"),
+        ("z", "does not decode"),
     ] {
-        let out = e.run(&args);
-        assert_eq!(out.status.code(), Some(6), "{args:?}: {out:?}");
-        let err: Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(err["error"]["kind"], "io", "{err}");
-        let m = err["error"]["message"].as_str().unwrap();
-        assert!(
-            m.contains("a/c/0/0") || m.contains("a/c/1/0"),
-            "{args:?}: {m}"
-        );
-        assert!(m.contains("bytes where its codecs make 32"), "{m}");
+        for (args, chunk) in [
+            (vec!["read", a, "--json"], "c/0/0"),
+            (vec!["read", a, "--slice", "0:1,0:2", "--json"], "c/0/0"),
+            (vec!["read", a, "--slice", "3:4,:", "--json"], "c/1/0"),
+            (
+                vec!["read", a, "--out", out_file.to_str().unwrap(), "--json"],
+                "c/0/0",
+            ),
+        ] {
+            let out = e.run(&args);
+            assert_eq!(out.status.code(), Some(6), "{args:?}: {out:?}");
+            let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+            assert_eq!(err["error"]["kind"], "io", "{err}");
+            let m = err["error"]["message"].as_str().unwrap();
+            assert!(m.contains(&format!("chunk '{a}/{chunk}'")), "{args:?}: {m}");
+            assert!(m.contains(why), "{args:?}: {m}");
+        }
+        assert!(!out_file.exists());
     }
-    assert!(!out_file.exists());
-    let found = e.check(&["a"]);
+    let found = e.check(&["u"]);
     assert_eq!(codes(&found), ["bad_chunk"], "{found:?}");
     assert!(
-        found[0].1.contains("'a/c/0/0' is 28 bytes, not 32"),
+        found[0].1.contains("'u/c/0/0' is 28 bytes, not 32"),
         "{found:?}"
     );
     assert!(
-        found[0].1.contains("'a/c/1/0' is 36 bytes, not 32"),
+        found[0].1.contains("'u/c/1/0' is 36 bytes, not 32"),
+        "{found:?}"
+    );
+    let found = e.check(&["z"]);
+    assert_eq!(codes(&found), ["bad_chunk"], "{found:?}");
+    assert!(
+        found[0].1.contains("'z/c/0/0' does not decode"),
+        "{found:?}"
+    );
+    assert!(
+        found[0].1.contains("'z/c/1/0' does not decode"),
         "{found:?}"
     );
     // Nothing to repair safely: the data is lost or wrong.
-    let again = e.repair("a");
+    let again = e.repair("u");
     assert_eq!(codes(&again), ["bad_chunk"]);
     assert!(!again[0].2);
 }

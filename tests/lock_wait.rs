@@ -76,7 +76,7 @@ fn a_writer_gives_up_on_a_stopped_holder_naming_it() {
     let out = extent(&home, &grow);
     let took = start.elapsed();
     assert_eq!(out.status.code(), Some(3), "{out:?}");
-    let err: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
     assert_eq!(err["error"]["kind"], "conflict", "{err}");
     let message = err["error"]["message"].as_str().unwrap();
     assert!(
@@ -219,7 +219,7 @@ fn lock_timeouts_out_of_range_are_refused_at_once() {
             ],
         );
         assert_eq!(out.status.code(), Some(2), "{bad}: {out:?}");
-        let err: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
         assert_eq!(err["error"]["kind"], "invalid_input", "{bad}");
         assert!(
             err["error"]["message"]

@@ -63,7 +63,7 @@ fn patches_over_the_memory_budget_are_refused_before_anything_is_read_or_written
         all.push("--json");
         let out = extent(&home, &all);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
-        let err: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
         assert_eq!(err["error"]["kind"], "invalid_input", "{err}");
         let m = err["error"]["message"].as_str().unwrap();
         assert!(m.contains(size) && m.contains("16.00 MiB"), "{args:?}: {m}");

@@ -5,7 +5,7 @@ use std::fs;
 use std::num::NonZeroU64;
 use std::path::Path;
 
-use zarrs::array::{Array, ArrayToBytesCodecTraits, BytesRepresentation};
+use zarrs::array::{Array, ArrayBytes, ArrayToBytesCodecTraits, BytesRepresentation};
 
 use super::confine::not_regular;
 use super::{Inner, Store, META};
@@ -136,6 +136,35 @@ impl Inner {
             }
         }
         Ok(())
+    }
+
+    /// After a read of the box (`start`, `shape`) failed with `e`: the first chunk it spans
+    /// that does not decode, named, instead of the bare codec error (`e` when none is found).
+    pub(super) fn name_bad_chunk(
+        &self,
+        path: &str,
+        info: &ArrayInfo,
+        array: &Array<Store>,
+        start: &[u64],
+        shape: &[u64],
+        e: Error,
+    ) -> Error {
+        let Some(span) = geometry::chunk_span(start, shape, &info.chunks) else {
+            return e;
+        };
+        // A failed read is rare: decoding up to this many chunks to name the bad one is cheap.
+        for chunk in span.iter().take(CHECK_BY_NAME as usize) {
+            if let Err(cause) = array.retrieve_chunk::<ArrayBytes>(&chunk) {
+                let file = self.root.join(array.chunk_key(&chunk).as_str());
+                return Error::io(format!(
+                    "chunk '{}' of '{path}' does not decode, so its data cannot be trusted; refused",
+                    self.rel(&file)
+                ))
+                .with_source(cause)
+                .with_repair(Repair::Check { path: path.into() });
+            }
+        }
+        e
     }
 
     /// `io` for a chunk file of `len` bytes where the codecs make `want`.

@@ -148,7 +148,10 @@ impl Inner {
             .map_err(|e| Error::io(format!("reading '{path}'")).with_source(e))?;
         let bytes = array
             .retrieve_array_subset::<ArrayBytes>(&subset)
-            .map_err(zarrs_err(&format!("reading '{path}'")))?
+            .map_err(|e| {
+                let e = zarrs_err(&format!("reading '{path}'"))(e);
+                self.name_bad_chunk(path, &info, &array, &sel.start, &shape, e)
+            })?
             .into_fixed()
             .map_err(|e| Error::io(format!("reading '{path}'")).with_source(e))?
             .into_owned();
