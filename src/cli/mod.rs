@@ -72,7 +72,8 @@ pub struct Cli {
         long,
         global = true,
         env = "EXTENT_LOCK_TIMEOUT",
-        value_name = "DURATION"
+        value_name = "DURATION",
+        allow_hyphen_values = true
     )]
     pub lock_timeout: Option<String>,
 
