@@ -12,7 +12,7 @@ use std::path::Path;
 use super::{Error, Result};
 
 pub(crate) use wait::wait_for_lock;
-pub use wait::{lock_wait, set_lock_wait, LockHolder, DEFAULT_LOCK_WAIT};
+pub use wait::{lock_wait, set_lock_wait, LockHolder, LockWaitHook, DEFAULT_LOCK_WAIT};
 
 mod wait;
 

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::backend::{Error, LockHolder, Result};
+use crate::backend::{Error, LockHolder, LockWaitHook, Result};
 
 use super::progress::fmt_bytes;
 
@@ -89,16 +89,15 @@ pub fn apply_lock_wait(flag: Option<&str>, command: bool) -> Result<()> {
         Some(text) => parse_duration(text)?,
         None => crate::backend::DEFAULT_LOCK_WAIT,
     };
-    let tell: Option<Box<dyn Fn(Option<&LockHolder>) + Send + Sync>> =
-        (command && std::io::stderr().is_terminal()).then(|| {
-            Box::new(move |h: Option<&LockHolder>| {
-                let who = h.map_or("another process".to_string(), |h| h.to_string());
-                eprintln!(
-                    "waiting for {who} to release the lock (at most {} s; see --lock-timeout)",
-                    bound.as_secs_f64()
-                );
-            }) as Box<dyn Fn(Option<&LockHolder>) + Send + Sync>
-        });
+    let tell: Option<LockWaitHook> = (command && std::io::stderr().is_terminal()).then(|| {
+        Box::new(move |h: Option<&LockHolder>| {
+            let who = h.map_or("another process".to_string(), |h| h.to_string());
+            eprintln!(
+                "waiting for {who} to release the lock (at most {} s; see --lock-timeout)",
+                bound.as_secs_f64()
+            );
+        }) as LockWaitHook
+    });
     crate::backend::set_lock_wait(bound, tell);
     Ok(())
 }

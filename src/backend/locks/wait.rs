@@ -31,7 +31,9 @@ impl std::fmt::Display for LockHolder {
     }
 }
 
-/// Called once per wait that lasts, with the holder (when it can be found).
+/// What a front end is told once a wait lasts: the holder, when it can be found.
+pub type LockWaitHook = Box<dyn Fn(Option<&LockHolder>) + Send + Sync>;
+
 type OnWait = Arc<dyn Fn(Option<&LockHolder>) + Send + Sync>;
 
 struct Policy {
@@ -43,10 +45,7 @@ static POLICY: RwLock<Option<Policy>> = RwLock::new(None);
 
 /// Sets, for this process, how long a writer waits for a lock another process holds (both
 /// backends), and what is called when a wait lasts (e.g. to print "waiting for …").
-pub fn set_lock_wait(
-    bound: Duration,
-    on_wait: Option<Box<dyn Fn(Option<&LockHolder>) + Send + Sync>>,
-) {
+pub fn set_lock_wait(bound: Duration, on_wait: Option<LockWaitHook>) {
     let mut p = POLICY.write().unwrap_or_else(|p| p.into_inner());
     *p = Some(Policy {
         bound,
