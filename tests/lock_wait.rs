@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::stopped::{stop_while_holding, StoppedWriter};
+use common::stopped::{stop_while_holding, stop_while_holding_with, StoppedWriter};
 use common::{extent, extent_ok};
 
 /// A store with an array `a` ([1000, 1024] uint8 in chunks of [100, 1024]) and a patch of it
@@ -229,4 +229,82 @@ fn lock_timeouts_out_of_range_are_refused_at_once() {
             "{err}"
         );
     }
+}
+
+/// The same bound on a Tiled server: its per-array lock file (in the user's cache dir) is
+/// waited for the same way, and the holder named.
+#[test]
+fn a_tiled_writer_gives_up_on_a_stopped_holder_naming_it() {
+    let server = common::tiled::server();
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let name = common::tiled::unique("lockwait");
+    let run = |args: &[&str], timeout: Option<&str>| {
+        let mut all = vec!["--store", server.url.as_str()];
+        all.extend_from_slice(args);
+        let mut cmd = common::extent_command(&home, &all);
+        cmd.env("TILED_API_KEY", &server.api_key);
+        if let Some(t) = timeout {
+            cmd.env("EXTENT_LOCK_TIMEOUT", t);
+        }
+        cmd.output().unwrap()
+    };
+    let made = run(
+        &[
+            "create",
+            &name,
+            "--shape",
+            "1000,1024",
+            "--chunks",
+            "100,1024",
+            "--dtype",
+            "uint8",
+        ],
+        None,
+    );
+    assert!(made.status.success(), "{made:?}");
+    let small = [
+        "patch", &name, "--offset", "0,0", "--value", "1", "--shape", "1,1024",
+    ];
+    let first = run(&small, None);
+    assert!(first.status.success(), "{first:?}");
+    // The array's lock file, made by that write.
+    let locks = home.join("cache/extent/tiled-locks");
+    let lock = std::fs::read_dir(&locks)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "lock"))
+        .expect("the write made a lock file");
+    let holder = stop_while_holding_with(
+        &home,
+        Path::new(&server.url),
+        &lock,
+        &[
+            "patch",
+            &name,
+            "--offset",
+            "0,0",
+            "--value",
+            "2",
+            "--shape",
+            "20000,1024",
+            "--extend",
+        ],
+        &[("TILED_API_KEY", server.api_key.as_str())],
+    );
+    let start = Instant::now();
+    let grow = [
+        "patch", &name, "--offset", "50000,0", "--value", "3", "--shape", "100,1024", "--extend",
+        "--json",
+    ];
+    let out = run(&grow, Some("2"));
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["error"]["kind"], "conflict", "{err}");
+    let message = err["error"]["message"].as_str().unwrap();
+    assert!(message.contains(&format!("{} (", holder.pid)), "{message}");
+    assert!(start.elapsed() < Duration::from_secs(10));
+    let done = holder.resume();
+    assert!(done.status.success(), "{done:?}");
 }

@@ -72,10 +72,22 @@ pub fn flock_holders(file: &Path) -> Vec<u32> {
 /// Starts `extent --store STORE patch ARGS…` (a write big enough to take a while) and stops
 /// it the moment it holds `lock`. Tries a few times: a fast machine may finish first.
 pub fn stop_while_holding(home: &Path, store: &Path, lock: &Path, args: &[&str]) -> StoppedWriter {
+    stop_while_holding_with(home, store, lock, args, &[])
+}
+
+/// [`stop_while_holding`] with more environment variables (a Tiled server's key).
+pub fn stop_while_holding_with(
+    home: &Path,
+    store: &Path,
+    lock: &Path,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> StoppedWriter {
     for _ in 0..20 {
         let mut all = vec!["--store", store.to_str().unwrap()];
         all.extend_from_slice(args);
         let child = extent_command(home, &all)
+            .envs(envs.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
