@@ -6,10 +6,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::stopped::{stop_while_holding, stop_while_holding_with, StoppedWriter};
+use common::tmux::Tmux;
 use common::{extent, extent_ok};
 
 /// A store with an array `a` ([1000, 1024] uint8 in chunks of [100, 1024]) and a patch of it
@@ -120,71 +120,54 @@ fn a_writer_gives_up_on_a_stopped_holder_naming_it() {
 
 #[test]
 fn the_wait_is_told_on_a_terminal() {
-    let ok = Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        ok,
-        "tmux is not installed: this test needs it (apt-get install tmux)"
-    );
     let tmp = tempfile::tempdir().unwrap();
     let (home, store) = (tmp.path().join("home"), tmp.path().join("store"));
     let holder = stopped_patch(&home, &store);
-    let socket = format!("extent-lockwait-{}", std::process::id());
-    let tmux = |args: &[&str]| {
-        Command::new("tmux")
-            .args(["-L", &socket])
-            .args(args)
-            .output()
-            .expect("cannot run tmux")
-    };
     let cmd = format!(
         "{} --store {} --lock-timeout 3 patch a --offset 60000,0 --value 2 --shape 1,1024 --extend; sleep 30",
         common::extent_bin().display(),
         store.display()
     );
-    let started = Command::new("tmux")
-        .args([
-            "-L",
-            &socket,
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-x",
-            "200",
-            "-y",
-            "20",
-        ])
-        .arg(cmd)
-        .env("HOME", &home)
-        .env("XDG_CACHE_HOME", home.join("cache"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_STATE_HOME", home.join("state"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .status()
-        .unwrap();
-    assert!(started.success());
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let t = Tmux::start(&home, &cmd, 200, 20);
     let want = format!("waiting for {} (", holder.pid);
-    let mut screen = String::new();
-    let mut told_at = None;
-    while Instant::now() < deadline {
-        screen = String::from_utf8_lossy(&tmux(&["capture-pane", "-p"]).stdout).into_owned();
-        if told_at.is_none() && screen.contains(&want) {
-            told_at = Some(Instant::now());
-        }
-        if screen.contains("conflict") || screen.contains("gave up") {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let _ = tmux(&["kill-server"]);
-    assert!(told_at.is_some(), "no '{want}' on the terminal:\n{screen}");
+    let told = t.wait_for(&[&want], 10);
+    assert!(!told.contains("gave up"), "told while it waits:\n{told}");
+    let screen = t.wait_for(&["gave up", "(conflict)"], 15);
     assert!(screen.contains("extent"), "the holder's command: {screen}");
-    assert!(screen.contains("gave up"), "then the error:\n{screen}");
-    drop(holder);
+}
+
+/// The TUI's writes use the same bound and show the conflict in the dialog.
+#[test]
+fn a_tui_write_gives_up_on_a_stopped_holder_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (home, store) = (tmp.path().join("home"), tmp.path().join("store"));
+    let holder = stopped_patch(&home, &store);
+    let cmd = format!(
+        "{} --lock-timeout 2 --store {}; sleep 30",
+        common::extent_bin().display(),
+        store.display()
+    );
+    let t = Tmux::start(&home, &cmd, 120, 30);
+    t.wait_for(&["Catalog (1)", "path      a"], 20);
+    // The patch dialog's default: one slab appended to axis 0.
+    t.keys(&["p"]);
+    t.wait_for(&["Patch a", "bytes written"], 10);
+    t.keys(&["Enter"]);
+    t.wait_for(&["Apply this change?"], 10);
+    let start = Instant::now();
+    t.keys(&["y"]);
+    let screen = t.wait_for(&["Error: gave up after waiting 2 s"], 15);
+    assert!(start.elapsed() < Duration::from_secs(10));
+    // The message wraps inside the dialog: read it as one line.
+    let flat: Vec<&str> = screen
+        .split(|c: char| c.is_whitespace() || c == '│')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let flat = flat.join(" ");
+    assert!(
+        flat.contains(&format!("held by process {} (", holder.pid)) && flat.contains("extent"),
+        "the holder is named:\n{screen}"
+    );
 }
 
 #[test]

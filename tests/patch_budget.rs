@@ -1,6 +1,7 @@
 //! A patch that cannot fit the memory budget is refused up front, naming the size: a chunk
 //! larger than the budget (even for a one-element patch, which decodes the whole chunk), a
-//! `--from` file or a `--value` block over it. Nothing is written.
+//! `--from` file or a `--value` block over it. Nothing is written. The TUI's data preview
+//! keeps to the budget too.
 
 mod common;
 
@@ -90,4 +91,51 @@ fn patches_over_the_memory_budget_are_refused_before_anything_is_read_or_written
             "1",
         ],
     );
+}
+
+/// The TUI's data preview of an array whose chunks are over the budget says so instead of
+/// decoding them.
+#[test]
+fn the_tui_preview_keeps_to_the_memory_budget() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let store = tmp.path().join("store");
+    let s = store.to_str().unwrap();
+    // Chunks of 2 000 000 bytes (1.9 MiB) and of 8 bytes.
+    extent_ok(
+        &home,
+        &[
+            "--store",
+            s,
+            "create",
+            "a",
+            "--shape",
+            "1000,1000",
+            "--chunks",
+            "1000,1000",
+            "--dtype",
+            "uint16",
+        ],
+    );
+    extent_ok(
+        &home,
+        &[
+            "--store", s, "create", "b", "--shape", "4,4", "--chunks", "2,2", "--dtype", "uint16",
+        ],
+    );
+    let cmd = format!(
+        "{} --memory-limit 1M --store {s}; sleep 30",
+        common::extent_bin().display()
+    );
+    let t = common::tmux::Tmux::start(&home, &cmd, 120, 30);
+    t.wait_for(&["Catalog (2)", "path      a"], 20);
+    // To the Data tab of the right-hand pane.
+    t.keys(&["Tab", "Tab", "Tab"]);
+    t.wait_for(
+        &["one chunk is 1.9 MiB, over the memory budget of 1.0 MiB"],
+        10,
+    );
+    // An array with small chunks previews as before.
+    t.keys(&["BTab", "BTab", "BTab", "Down", "Tab", "Tab", "Tab"]);
+    t.wait_for(&["rows 0..4 of 4"], 10);
 }

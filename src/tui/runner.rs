@@ -40,8 +40,11 @@ async fn within_budget(b: &dyn Backend, path: &str) -> crate::backend::Result<()
     if chunk <= budget {
         return Ok(());
     }
+    let mib = |b: u64| b as f64 / (1u64 << 20) as f64;
     Err(Error::invalid_input(format!(
-        "the preview of {path} decodes whole chunks of {chunk} bytes, over the memory budget of {budget} bytes (--memory-limit, EXTENT_MEMORY_LIMIT)"
+        "one chunk is {:.1} MiB, over the memory budget of {:.1} MiB (--memory-limit): not previewed",
+        mib(chunk),
+        mib(budget)
     )))
 }
 

@@ -6,6 +6,7 @@ pub mod hostile;
 pub mod order;
 pub mod stopped;
 pub mod tiled;
+pub mod tmux;
 pub mod tui;
 pub mod watch;
 
