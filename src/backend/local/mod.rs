@@ -8,6 +8,8 @@
 //!   chunk's read-modify-write. `flock` locks are per open file, so they exclude threads of one
 //!   process as well as other processes.
 //! - `history.jsonl`: the structure journal, one JSON object per line.
+//! - `rollback`: present only while a failed grow is being undone (`check` finishes it if the
+//!   rollback failed too).
 //!
 //! `zarr.json` and chunks are always replaced atomically (temp file + rename), so a reader or a
 //! crash never sees half a file. Temp files are `<name>.<pid>.<random>.tmp`, made new
@@ -23,8 +25,8 @@
 //!
 //! The files of this folder: `durable` (atomic files, fsync batching), `meta` (zarr.json and
 //! shape commits), `nodes` (create, list, read, delete, history), `write` (patches), `resize`,
-//! `chunks` (chunk keys and files), `confine` (no symlink followed inside an array), `check`,
-//! `listing` (cached group listings), `watch`.
+//! `chunks` (chunk keys and files), `confine` (no symlink followed inside an array), `check`
+//! and `findings`, `listing` (cached group listings), `watch`.
 
 mod broken;
 mod check;
