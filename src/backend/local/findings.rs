@@ -96,18 +96,18 @@ pub(super) fn torn_journal(inner: &Inner, path: &str, repair: bool) -> Result<Op
     }
     let mut parts = Vec::new();
     if torn.tail.is_some() {
-        parts.push("its last line was cut short by an interrupted write".to_string());
+        parts.push("the history's last line was cut short by an interrupted write".to_string());
     }
     if torn.inner > 0 {
         parts.push(format!(
-            "{} earlier line(s) are not entries (cut short, then ended by a later append; readers skip them)",
+            "{} line(s) of the history are not entries (cut short by a crash, then ended by a later append; readers skip them)",
             torn.inner
         ));
     }
     let mut f = Finding::new(
         path,
         FindingCode::TornJournal,
-        format!("the history {}", parts.join("; ")),
+        parts.join("; "),
         Some("rewrite the history without the lines that are not entries"),
     );
     if repair {
