@@ -114,7 +114,13 @@ fn fifty_kills_lose_nothing_acknowledged() {
         let found = rt.block_on(b.check("a")).unwrap();
         for f in &found {
             assert!(
-                ["temp_file", "journal_behind", "stale_data"].contains(&f.code.as_str()),
+                [
+                    "temp_file",
+                    "journal_behind",
+                    "stale_data",
+                    "grow_not_landed"
+                ]
+                .contains(&f.code.as_str()),
                 "run {run}: unexpected finding {f:?}"
             );
         }

@@ -66,15 +66,79 @@ pub(crate) fn append(file: &Path, entry: &StructureChange) -> Result<Appended> {
         .map_err(|e| Error::io("cannot encode a history entry").with_source(e))?;
     line.push(b'\n');
     // One write of a short line with O_APPEND: concurrent appends do not interleave.
-    let mut f = no_follow(OpenOptions::new().create(true).append(true))
+    let mut f = no_follow(OpenOptions::new().read(true).create(true).append(true))
         .open(file)
         .map_err(|e| open_error(file, "cannot open", e))?;
+    // A line torn by a crash is ended first, so this entry starts a line of its own.
+    if ends_torn(&f) {
+        line.insert(0, b'\n');
+    }
     f.write_all(&line)
         .map_err(|e| Error::io(format!("cannot write {}", file.display())).with_source(e))?;
     Ok(Appended {
         file: f,
         path: file.to_path_buf(),
     })
+}
+
+/// True when the file is not empty and its last byte is not a newline.
+fn ends_torn(f: &File) -> bool {
+    use std::os::unix::fs::FileExt;
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut last = [0u8];
+    len > 0 && f.read_at(&mut last, len - 1).is_ok_and(|n| n == 1) && last[0] != b'\n'
+}
+
+/// Lines of a journal that are not entries.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct TornLines {
+    /// Complete lines (ended by a newline) that are not entries: cut short by a crash, then
+    /// ended by the next append. Readers skip them.
+    pub(crate) inner: usize,
+    /// Where a last line that is not ended and not an entry starts (a crash in mid-append).
+    pub(crate) tail: Option<u64>,
+}
+
+/// The lines of the journal `file` that are not entries; a missing file has none.
+pub(crate) fn torn_lines(file: &Path) -> Result<TornLines> {
+    let mut bytes = Vec::new();
+    match no_follow(OpenOptions::new().read(true))
+        .open(file)
+        .and_then(|mut f| f.read_to_end(&mut bytes))
+    {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(TornLines::default()),
+        Err(e) => return Err(open_error(file, "cannot read", e)),
+    }
+    let mut out = TornLines::default();
+    let mut start = 0usize;
+    for line in bytes.split_inclusive(|&b| b == b'\n') {
+        let ended = line.ends_with(b"\n");
+        let text = line.strip_suffix(b"\n").unwrap_or(line);
+        let entry = serde_json::from_slice::<StructureChange>(text).is_ok();
+        if !entry && !text.iter().all(u8::is_ascii_whitespace) {
+            if ended {
+                out.inner += 1;
+            } else {
+                out.tail = Some(start as u64);
+            }
+        }
+        start += line.len();
+    }
+    Ok(out)
+}
+
+/// The journal `file` with only its entries (each on its own line): what a repair keeps.
+pub(crate) fn entry_lines(file: &Path) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    for e in read_journal(file)? {
+        out.extend(
+            serde_json::to_vec(&e)
+                .map_err(|e| Error::io("cannot encode a history entry").with_source(e))?,
+        );
+        out.push(b'\n');
+    }
+    Ok(out)
 }
 
 /// `user@host` of this process, for the history.
@@ -146,6 +210,40 @@ mod tests {
         assert_eq!(read_journal(&file).unwrap(), vec![a.clone(), b]);
         assert_eq!(a.actor, actor());
         assert!(a.time.ends_with('Z'));
+    }
+
+    /// The next append after a torn line starts a line of its own; the torn line is found,
+    /// and cutting it off leaves every entry.
+    #[test]
+    fn an_append_after_a_torn_line_starts_a_new_line() {
+        let t = tempfile::tempdir().unwrap();
+        let file = t.path().join("history.jsonl");
+        let a = entry(Cause::Create, None, Some(&[2]));
+        let b = entry(Cause::Extend, Some(&[2]), Some(&[4]));
+        append(&file, &a).unwrap().sync().unwrap();
+        let good = fs::metadata(&file).unwrap().len();
+        let mut f = OpenOptions::new().append(true).open(&file).unwrap();
+        f.write_all(b"{\"time\":\"2").unwrap();
+        assert_eq!(
+            torn_lines(&file).unwrap(),
+            TornLines {
+                inner: 0,
+                tail: Some(good)
+            }
+        );
+        append(&file, &b).unwrap().sync().unwrap();
+        assert_eq!(read_journal(&file).unwrap(), vec![a.clone(), b.clone()]);
+        let text = fs::read_to_string(&file).unwrap();
+        assert!(text.ends_with("}\n"), "{text}");
+        assert_eq!(torn_lines(&file).unwrap().inner, 1);
+        // What a repair keeps: the entries, each on its own line.
+        f.write_all(b"{\"ti").unwrap();
+        let kept = String::from_utf8(entry_lines(&file).unwrap()).unwrap();
+        assert_eq!(kept.lines().count(), 2);
+        assert!(
+            text.ends_with(&kept[kept.find('\n').unwrap() + 1..]),
+            "{kept}"
+        );
     }
 
     #[test]

@@ -11,6 +11,11 @@ use std::path::Path;
 
 use super::{Error, Result};
 
+pub(crate) use wait::wait_for_lock;
+pub use wait::{lock_wait, set_lock_wait, LockHolder, LockWaitHook, DEFAULT_LOCK_WAIT};
+
+mod wait;
+
 /// `O_NOFOLLOW` of this platform (std exposes no constant and the crate has no libc).
 #[cfg(all(
     target_os = "linux",
@@ -87,12 +92,10 @@ pub(crate) fn open_lock_file(path: &Path) -> Result<File> {
 /// A held file lock; released on drop (closing the file releases the flock).
 pub(crate) struct FileLock(#[allow(dead_code)] File);
 
-/// Waits for the lock of `path`, exclusive or shared.
+/// Waits for the lock of `path`, exclusive or shared, at most the bound of [`set_lock_wait`].
 pub(crate) fn lock_file(path: &Path, exclusive: bool) -> Result<FileLock> {
     let f = open_lock_file(path)?;
-    let r = if exclusive { f.lock() } else { f.lock_shared() };
-    r.map_err(|e| Error::io(format!("cannot lock {}", path.display())).with_source(e))?;
-    Ok(FileLock(f))
+    wait_for_lock(f, path, exclusive).map(FileLock)
 }
 
 #[cfg(test)]

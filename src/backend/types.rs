@@ -345,6 +345,15 @@ pub enum FindingCode {
     /// The server's data does not have the shape its catalog gives (Tiled's 422), or has
     /// fewer frames than the catalog yet (Tiled's 503: not ready, may catch up).
     DataShapeMismatch,
+    /// A line of the structure history that is not an entry (cut short by a crash).
+    TornJournal,
+    /// A grow whose write never landed: the history records a shape the metadata does not
+    /// have, or the last growing patch left no data past the old edge.
+    GrowNotLanded,
+    /// A write failed after growing the array and undoing the grow did not finish.
+    FailedRollback,
+    /// A chunk that does not decode, or whose file has the wrong size.
+    BadChunk,
 }
 
 impl FindingCode {
@@ -364,6 +373,10 @@ impl FindingCode {
             FindingCode::Unreadable => "unreadable",
             FindingCode::StaleConsolidated => "stale_consolidated",
             FindingCode::DataShapeMismatch => "data_shape_mismatch",
+            FindingCode::TornJournal => "torn_journal",
+            FindingCode::GrowNotLanded => "grow_not_landed",
+            FindingCode::FailedRollback => "failed_rollback",
+            FindingCode::BadChunk => "bad_chunk",
         }
     }
 }
@@ -457,6 +470,10 @@ mod tests {
             FindingCode::NotRegularChunk,
             FindingCode::UnknownFile,
             FindingCode::DataShapeMismatch,
+            FindingCode::TornJournal,
+            FindingCode::GrowNotLanded,
+            FindingCode::FailedRollback,
+            FindingCode::BadChunk,
         ] {
             let json = serde_json::to_value(code).unwrap_or_default();
             assert_eq!(json, serde_json::json!(code.as_str()));

@@ -2,7 +2,9 @@
 //! read printed as JSON or text, one chunk decoded whole) is refused before a byte is read,
 //! with the way out; `read --out` streams and needs only a few chunk rows.
 
-use crate::backend::{Error, Result};
+use std::time::Duration;
+
+use crate::backend::{Error, LockHolder, LockWaitHook, Result};
 
 use super::progress::fmt_bytes;
 
@@ -79,6 +81,53 @@ impl Budget {
     }
 }
 
+/// Sets the bound of lock waits from `--lock-timeout` / `EXTENT_LOCK_TIMEOUT` (default 60 s);
+/// a command (not the TUI) on a terminal says on stderr whom it waits for.
+pub fn apply_lock_wait(flag: Option<&str>, command: bool) -> Result<()> {
+    use std::io::IsTerminal;
+    let bound = match flag {
+        Some(text) => parse_duration(text)?,
+        None => crate::backend::DEFAULT_LOCK_WAIT,
+    };
+    let tell: Option<LockWaitHook> = (command && std::io::stderr().is_terminal()).then(|| {
+        Box::new(move |h: Option<&LockHolder>| {
+            let who = h.map_or("another process".to_string(), |h| h.to_string());
+            eprintln!(
+                "waiting for {who} to release the lock (at most {} s; see --lock-timeout)",
+                bound.as_secs_f64()
+            );
+        }) as LockWaitHook
+    });
+    crate::backend::set_lock_wait(bound, tell);
+    Ok(())
+}
+
+/// A wait: seconds (`2`, `0.5`), or with a unit (`500ms`, `30s`, `2m`); at most a day.
+pub fn parse_duration(text: &str) -> Result<Duration> {
+    let bad = || {
+        Error::invalid_input(format!(
+            "lock timeout '{text}' is not a duration from 0 to 1 day (write e.g. 60, 500ms, 30s or 2m)"
+        ))
+    };
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num.parse().map_err(|_| bad())?;
+    let scale = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "s" => 1.0,
+        "ms" => 0.001,
+        "m" | "min" => 60.0,
+        _ => return Err(bad()),
+    };
+    let secs = value * scale;
+    if !(0.0..=86_400.0).contains(&secs) {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
 /// A size: bytes, or a number with a unit (`512M`, `1.5GiB`, `2g`; K, M, G, T are powers of
 /// 1024, with or without `i`/`B`).
 pub fn parse_size(text: &str) -> Result<u64> {
@@ -139,6 +188,18 @@ mod tests {
             assert!(parse_size(bad).is_err(), "{bad}");
         }
         assert!(Budget::resolve(Some("1K")).is_err(), "below the minimum");
+    }
+
+    #[test]
+    fn lock_timeouts_parse_and_bad_ones_are_refused() {
+        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        for bad in ["", "-1", "1e30", "NaN", "2h", "86401", "soon"] {
+            let e = parse_duration(bad).unwrap_err();
+            assert!(e.message.contains("lock timeout"), "{bad}: {}", e.message);
+        }
     }
 
     #[test]

@@ -76,6 +76,16 @@ pub struct Cli {
     /// (default 30, or `[tui] stall_after` in the config file).
     #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     pub stall_after: Option<f64>,
+    /// How long a write waits for a lock another process holds (seconds, or 500ms, 2m;
+    /// default 60 s), then fails with `conflict` naming the holder.
+    #[arg(
+        long,
+        global = true,
+        env = "EXTENT_LOCK_TIMEOUT",
+        value_name = "DURATION",
+        allow_hyphen_values = true
+    )]
+    pub lock_timeout: Option<String>,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -136,6 +146,20 @@ pub fn parse(args: Vec<std::ffi::OsString>) -> std::result::Result<Cli, i32> {
             return Err(crate::backend::ErrorKind::InvalidInput.exit_code());
         }
     };
+    if cli.command.is_none() {
+        // The TUI's preview keeps to the memory budget too.
+        match budget::Budget::resolve(cli.memory_limit.as_deref()) {
+            Ok(b) => crate::tui::set_memory_budget(b.bytes),
+            Err(e) => {
+                print_error(&e, json);
+                return Err(e.kind.exit_code());
+            }
+        }
+    }
+    if let Err(e) = budget::apply_lock_wait(cli.lock_timeout.as_deref(), cli.command.is_some()) {
+        print_error(&e, json);
+        return Err(e.kind.exit_code());
+    }
     if let Some(file) = &cli.api_key_file {
         match crate::config::read_key_file(file) {
             Ok(key) => cli.api_key = Some(key),

@@ -5,6 +5,8 @@
 pub mod event_loop;
 pub mod jobs;
 mod runner;
+
+pub use runner::set_memory_budget;
 pub mod terminal;
 
 use std::sync::{Arc, Mutex};

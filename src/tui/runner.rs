@@ -18,6 +18,36 @@ use crate::stores::{expand_home, Opener, Target};
 
 use super::jobs::Jobs;
 
+/// The memory the preview may hold (`--memory-limit`), when set: a read decodes whole chunks.
+static MEMORY_BUDGET: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
+/// Sets the memory budget of the preview for this process (once; later calls are ignored).
+pub fn set_memory_budget(bytes: u64) {
+    let _ = MEMORY_BUDGET.set(bytes);
+}
+
+/// Refuses a preview of an array one chunk of which is over the memory budget.
+async fn within_budget(b: &dyn Backend, path: &str) -> crate::backend::Result<()> {
+    let Some(&budget) = MEMORY_BUDGET.get() else {
+        return Ok(());
+    };
+    let info = b.show(path).await?;
+    let chunk = info
+        .chunks
+        .iter()
+        .try_fold(info.dtype.size() as u64, |a, &c| a.checked_mul(c))
+        .unwrap_or(u64::MAX);
+    if chunk <= budget {
+        return Ok(());
+    }
+    let mib = |b: u64| b as f64 / (1u64 << 20) as f64;
+    Err(Error::invalid_input(format!(
+        "one chunk is {:.1} MiB, over the memory budget of {:.1} MiB (--memory-limit): not previewed",
+        mib(chunk),
+        mib(budget)
+    )))
+}
+
 /// What effects need: the store, how to open others, where live events go.
 pub struct Runner {
     backend: Option<Arc<dyn Backend>>,
@@ -191,7 +221,10 @@ fn backend_job(b: Arc<dyn Backend>, effect: Effect) -> Option<BoxFuture<'static,
         }
         .boxed(),
         Effect::Read { path, selection } => async move {
-            let result = b.read(&path, Some(&selection)).await;
+            let result = match within_budget(&*b, &path).await {
+                Ok(()) => b.read(&path, Some(&selection)).await,
+                Err(e) => Err(e),
+            };
             JobResult::PreviewLoaded {
                 path,
                 selection,

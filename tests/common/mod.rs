@@ -4,6 +4,7 @@
 
 pub mod hostile;
 pub mod order;
+pub mod stopped;
 pub mod tiled;
 pub mod tmux;
 pub mod tui;

@@ -7,13 +7,12 @@ use std::path::Path;
 use zarrs::array::ArrayBytes;
 
 use super::confine::Leads;
+use super::findings::{self, writer_alive};
 use super::inventory::{odd_entries, symlink_finding};
 use super::meta::info_from_meta;
 use super::{Inner, META};
 use crate::backend::geometry::{chunk_within, Boxes};
-use crate::backend::{
-    fmt_shape, scalar_bytes, Cause, Error, ErrorKind, Finding, FindingCode, Result,
-};
+use crate::backend::{fmt_shape, scalar_bytes, Error, ErrorKind, Finding, FindingCode, Result};
 
 /// Checks one array (or, for a group, its leftovers from interrupted deletes); with `repair`,
 /// fixes what is safe to fix.
@@ -69,7 +68,7 @@ pub(super) fn check(inner: &Inner, path: &str, repair: bool) -> Result<Vec<Findi
         .any(|f| matches!(f.code, FindingCode::Symlink | FindingCode::NotRegularChunk))
     {
         let mut out = odd;
-        out.extend(temp_finding(path, &dir, false)?);
+        out.extend(temp_finding(path, &dir, false, inner.lock_busy(path))?);
         return Ok(out);
     }
     let _lock = if repair {
@@ -77,47 +76,62 @@ pub(super) fn check(inner: &Inner, path: &str, repair: bool) -> Result<Vec<Findi
     } else {
         None
     };
+    // A writer mid-way (it holds the lock) is not judged by what it has not finished yet.
+    let busy = !repair && inner.lock_busy(path);
     // Re-read under the lock (a writer may have finished meanwhile).
-    let info = if repair { inner.info(path)? } else { info };
+    let mut info = if repair { inner.info(path)? } else { info };
     let mut out = odd;
-    out.extend(temp_finding(path, &dir, repair)?);
+    out.extend(temp_finding(path, &dir, repair, busy)?);
+    out.extend(findings::torn_journal(inner, path, repair)?);
 
-    // The journal must end at the current shape.
-    let history = inner.history(path)?;
-    let last = history.iter().rev().find_map(|h| h.new_shape.clone());
-    if last.as_deref() != Some(&info.shape[..]) {
-        let message = match &last {
-            Some(s) => format!(
-                "the history ends at shape {} but the array has shape {} (a change was not journaled)",
-                fmt_shape(s),
-                fmt_shape(&info.shape)
-            ),
-            None => format!(
-                "the history has no entry for this array (shape {}); it was made by another tool or its creation was interrupted",
-                fmt_shape(&info.shape)
-            ),
-        };
-        let mut f = Finding::new(
-            path,
-            FindingCode::JournalBehind,
-            message,
-            Some("record the current shape in the history (cause: repair)"),
-        );
-        if repair {
-            inner.journal(path, Cause::Repair, last.as_deref(), Some(&info.shape))?;
-            f.repaired = true;
-        }
+    let mut history = inner.history(path)?;
+    if let Some(f) = findings::failed_rollback(inner, path, &info, &history, repair)? {
+        let done = f.repaired;
         out.push(f);
+        if !done {
+            // What the rollback would undo is told by its finding alone.
+            return Ok(out);
+        }
+        info = inner.info(path)?;
+        history = inner.history(path)?;
+    }
+    if busy {
+        return Ok(out);
+    }
+    // The journal must end at the current shape.
+    if let Some(f) = findings::journal_vs_meta(inner, path, &info, &history, repair)? {
+        let rolled = f.code == FindingCode::GrowNotLanded;
+        out.push(f);
+        if rolled {
+            history = inner.history(path)?;
+        }
+    }
+    let files: Vec<(Vec<u64>, u64)> = inner
+        .chunk_files(path, &info)?
+        .into_iter()
+        .map(|(k, stamp)| (k, stamp.len))
+        .collect();
+    let keys: Vec<Vec<u64>> = files.iter().map(|(k, _)| k.clone()).collect();
+    if let Some(f) = findings::grow_without_data(inner, path, &info, &history, &keys, repair)? {
+        let repaired = f.repaired;
+        out.push(f);
+        if repaired {
+            return Ok(out);
+        }
+    }
+    let array = inner.open_array(path)?;
+    if let Some(f) = findings::bad_chunks(inner, path, &info, &array, &files) {
+        // Damaged chunks cannot be read to judge their overhang.
+        out.push(f);
+        return Ok(out);
     }
 
     // Chunks past the edge, and edge chunks whose overhang is not the fill value: a later grow
     // would bring that data back.
-    let keys = inner.chunk_keys(path, &info)?;
     let beyond: Vec<&Vec<u64>> = keys
         .iter()
         .filter(|k| chunk_within(k, &info.chunks, &info.shape).is_none())
         .collect();
-    let array = inner.open_array(path)?;
     let fill = scalar_bytes(info.dtype, &info.fill_value)?;
     let elem = info.dtype.size();
     let mut dirty = 0usize;
@@ -170,9 +184,16 @@ pub(super) fn check(inner: &Inner, path: &str, repair: bool) -> Result<Vec<Findi
     Ok(out)
 }
 
-/// Temp files from interrupted atomic writes (removed with `repair`).
-fn temp_finding(path: &str, dir: &Path, repair: bool) -> Result<Option<Finding>> {
-    let temps = temp_files(dir);
+/// Temp files from interrupted atomic writes (removed with `repair`). While the array's lock
+/// is `busy`, those of a writer that is still running are its work in progress, not leftovers.
+fn temp_finding(path: &str, dir: &Path, repair: bool, busy: bool) -> Result<Option<Finding>> {
+    let mut temps = temp_files(dir);
+    if busy {
+        temps.retain(|t| {
+            !t.file_name()
+                .is_some_and(|n| writer_alive(&n.to_string_lossy()))
+        });
+    }
     if temps.is_empty() {
         return Ok(None);
     }
@@ -258,7 +279,7 @@ fn leftovers_in_group(inner: &Inner, path: &str, dir: &Path, repair: bool) -> Re
                 format!("'{name}' is what remains of an interrupted delete"),
                 "remove it",
             )
-        } else if !is_dir && name.ends_with(".tmp") {
+        } else if !is_dir && name.ends_with(".tmp") && !writer_alive(&name) {
             (
                 FindingCode::TempFile,
                 format!("'{name}' is a temp file from an interrupted write"),

@@ -2,11 +2,18 @@
 //! listing, no data read), a stamp that changes when one is rewritten, and their lock stripes.
 
 use std::fs;
+use std::num::NonZeroU64;
+use std::path::Path;
+
+use zarrs::array::{Array, ArrayBytes, ArrayToBytesCodecTraits, BytesRepresentation};
 
 use super::confine::not_regular;
-use super::{Inner, META};
+use super::{Inner, Store, META};
 use crate::backend::geometry;
-use crate::backend::{ArrayInfo, ChunkMap, ChunkState, Error, Result};
+use crate::backend::{ArrayInfo, ChunkMap, ChunkState, Error, Repair, Result};
+
+/// Up to this many chunks, a read checks each by name; above, one listing serves.
+const CHECK_BY_NAME: u64 = 4096;
 
 /// Number of striped chunk-lock files per array.
 const CHUNK_LOCK_STRIPES: u64 = 64;
@@ -86,6 +93,89 @@ impl Inner {
         Ok(out)
     }
 
+    /// Checks, before a read of the box (`start`, `shape`), every stored chunk it spans: no
+    /// symlink or odd file (as [`Self::chunk_dst`]), and, where the codecs give every chunk
+    /// one size, a file of that size. A file cut short or extended would otherwise be read
+    /// in part without an error.
+    pub(super) fn chunks_for_read(
+        &self,
+        path: &str,
+        info: &ArrayInfo,
+        array: &Array<Store>,
+        start: &[u64],
+        shape: &[u64],
+    ) -> Result<()> {
+        let dir = self.node_dir(path)?;
+        let want = fixed_chunk_len(array, info);
+        let check = |file: &Path, len: u64| match want {
+            Some(w) if w != len => Err(self.wrong_size(path, file, len, w)),
+            _ => Ok(()),
+        };
+        match geometry::chunk_span(start, shape, &info.chunks) {
+            Some(span) if span.count().is_some_and(|c| c <= CHECK_BY_NAME) => {
+                for chunk in span.iter() {
+                    let file = self.chunk_dst(path, &dir, array, &chunk)?;
+                    if let Ok(m) = fs::symlink_metadata(&file) {
+                        check(&file, m.len())?;
+                    }
+                }
+            }
+            // Many chunks: one listing of the stored ones (it refuses the same things).
+            _ => {
+                let end: Vec<u64> = start.iter().zip(shape).map(|(s, n)| s + n).collect();
+                for (chunk, stamp) in self.chunk_files(path, info)? {
+                    let spanned = (0..chunk.len()).all(|a| {
+                        let lo = chunk[a] * info.chunks[a];
+                        lo < end[a] && lo + info.chunks[a] > start[a]
+                    });
+                    if spanned {
+                        let key = array.chunk_key(&chunk);
+                        check(&self.root.join(key.as_str()), stamp.len)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// After a read of the box (`start`, `shape`) failed with `e`: the first chunk it spans
+    /// that does not decode, named, instead of the bare codec error (`e` when none is found).
+    pub(super) fn name_bad_chunk(
+        &self,
+        path: &str,
+        info: &ArrayInfo,
+        array: &Array<Store>,
+        start: &[u64],
+        shape: &[u64],
+        e: Error,
+    ) -> Error {
+        let Some(span) = geometry::chunk_span(start, shape, &info.chunks) else {
+            return e;
+        };
+        // A failed read is rare: decoding up to this many chunks to name the bad one is cheap.
+        for chunk in span.iter().take(CHECK_BY_NAME as usize) {
+            if let Err(cause) = array.retrieve_chunk::<ArrayBytes>(&chunk) {
+                let file = self.root.join(array.chunk_key(&chunk).as_str());
+                return Error::io(format!(
+                    "chunk '{}' of '{path}' does not decode, so its data cannot be trusted; refused",
+                    self.rel(&file)
+                ))
+                .with_source(cause)
+                .with_repair(Repair::Check { path: path.into() });
+            }
+        }
+        e
+    }
+
+    /// `io` for a chunk file of `len` bytes where the codecs make `want`.
+    pub(super) fn wrong_size(&self, path: &str, file: &Path, len: u64, want: u64) -> Error {
+        Error::io(format!(
+            "chunk '{}' of '{path}' is {len} bytes where its codecs make {want}: it was cut short or extended, so its data cannot be trusted; refused",
+            self.rel(file)
+        ))
+        .with_repair(Repair::Check { path: path.into() })
+    }
+
     pub(super) fn chunk_states(&self, path: &str) -> Result<ChunkMap> {
         let info = self.info(path)?;
         let mut map = ChunkMap::for_array(&info, ChunkState::Missing)?;
@@ -98,12 +188,29 @@ impl Inner {
     }
 }
 
+/// The size of every encoded chunk of `array`, when its codecs make one size (no
+/// compression): then a file of another size is damaged.
+pub(super) fn fixed_chunk_len(array: &Array<Store>, info: &ArrayInfo) -> Option<u64> {
+    let shape: Vec<NonZeroU64> = info
+        .chunks
+        .iter()
+        .map(|&c| NonZeroU64::new(c))
+        .collect::<Option<_>>()?;
+    match array
+        .codecs()
+        .encoded_representation(&shape, array.data_type(), array.fill_value())
+    {
+        Ok(BytesRepresentation::FixedSize(n)) => Some(n),
+        _ => None,
+    }
+}
+
 /// Identifies one version of a chunk file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(super) struct ChunkStamp {
     ino: u64,
     mtime_ns: i128,
-    len: u64,
+    pub(super) len: u64,
 }
 
 fn stamp_of(m: &fs::Metadata) -> ChunkStamp {

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::chunks::parse_chunk_key;
 use super::confine::Leads;
+use super::findings::ROLLBACK;
 use super::{Inner, EXTENT_DIR, JOURNAL, META};
 use crate::backend::{Finding, FindingCode};
 
@@ -96,7 +97,7 @@ fn extent_files(inner: &Inner, path: &str, dir: &Path, out: &mut Vec<Finding>) {
                     out.push(unknown(path, &inner.rel(&q)));
                 }
             }
-        } else if !((name == LOCK || name == JOURNAL) && ft.is_file()) {
+        } else if !((name == LOCK || name == JOURNAL || name == ROLLBACK) && ft.is_file()) {
             out.push(unknown(path, &inner.rel(&p)));
         }
     }

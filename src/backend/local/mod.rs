@@ -8,6 +8,8 @@
 //!   chunk's read-modify-write. `flock` locks are per open file, so they exclude threads of one
 //!   process as well as other processes.
 //! - `history.jsonl`: the structure journal, one JSON object per line.
+//! - `rollback`: present only while a failed grow is being undone (`check` finishes it if the
+//!   rollback failed too).
 //!
 //! `zarr.json` and chunks are always replaced atomically (temp file + rename), so a reader or a
 //! crash never sees half a file. Temp files are `<name>.<pid>.<random>.tmp`, made new
@@ -24,8 +26,8 @@
 //! The files of this folder: `durable` (atomic files, fsync batching), `meta` (zarr.json and
 //! shape commits), `nodes` (create, list, read, delete, history), `write` (patches), `resize`,
 //! `chunks` (chunk keys and files), `consolidated` (zarr-python's consolidated metadata kept
-//! up to date), `confine` (no symlink followed inside an array), `check`,
-//! `listing` (cached group listings), `watch`.
+//! up to date), `confine` (no symlink followed inside an array), `check` and
+//! `findings`, `listing` (cached group listings), `watch`.
 
 mod broken;
 mod check;
@@ -33,6 +35,7 @@ mod chunks;
 mod confine;
 mod consolidated;
 mod durable;
+mod findings;
 mod inventory;
 mod listing;
 mod meta;

@@ -10,15 +10,11 @@ use super::consolidated::Change;
 use super::durable::{sync_dir, temp_path, unique_suffix, write_json_atomic, write_temp};
 use super::meta::{attributes_with_resizable, fill_json, group_meta, info_from_meta, zarrs_err};
 use super::{Inner, EXTENT_DIR, JOURNAL, META};
-use crate::backend::geometry::chunk_span;
 use crate::backend::journal::read_journal;
 use crate::backend::{
     checked_elements, ArrayData, ArrayInfo, Cause, CreateRequest, Error, ErrorKind, NodeEntry,
     NodeKind, Page, Result, Selection, StructureChange,
 };
-
-/// Up to this many chunks, a read checks each by name; above, it lists the stored ones.
-const CHECK_BY_NAME: u64 = 4096;
 
 impl Inner {
     /// Makes the missing groups above `path`; returns the ones it made.
@@ -170,24 +166,17 @@ impl Inner {
             return ArrayData::new(info.dtype, shape, Vec::new());
         }
         let array = self.open_array(path)?;
-        // zarrs would follow a symlinked chunk (or block on a FIFO): each is checked first.
-        let dir = self.node_dir(path)?;
-        match chunk_span(&sel.start, &shape, &info.chunks) {
-            Some(span) if span.count().is_some_and(|c| c <= CHECK_BY_NAME) => {
-                for chunk in span.iter() {
-                    self.chunk_dst(path, &dir, &array, &chunk)?;
-                }
-            }
-            // Many chunks: one listing of the stored ones (it refuses the same things).
-            _ => {
-                self.chunk_keys(path, &info)?;
-            }
-        }
+        // zarrs would follow a symlinked chunk (or block on a FIFO), and read a chunk of the
+        // wrong size in part: each is checked first.
+        self.chunks_for_read(path, &info, &array, &sel.start, &shape)?;
         let subset = ArraySubset::new_with_start_shape(sel.start.clone(), shape.clone())
             .map_err(|e| Error::io(format!("reading '{path}'")).with_source(e))?;
         let bytes = array
             .retrieve_array_subset::<ArrayBytes>(&subset)
-            .map_err(zarrs_err(&format!("reading '{path}'")))?
+            .map_err(|e| {
+                let e = zarrs_err(&format!("reading '{path}'"))(e);
+                self.name_bad_chunk(path, &info, &array, &sel.start, &shape, e)
+            })?
             .into_fixed()
             .map_err(|e| Error::io(format!("reading '{path}'")).with_source(e))?
             .into_owned();

@@ -379,14 +379,17 @@ impl Inner {
             Ok(()) => Ok(new),
             Err(RegionError::Commit(e)) => Err(e),
             Err(RegionError::Write(e)) if plan.grows => {
-                // Roll the shape back and clear what landed past the old edge.
+                // Roll the shape back and clear what landed past the old edge; a note says so
+                // until it is done, so `check` can finish a rollback that fails too.
+                self.mark_rollback(path, &new.shape, &old.shape);
                 let rolled = self
                     .cut_to(path, &new, &old.shape)
                     .and_then(|_| self.write_shape(path, &old.shape))
                     .and_then(|_| {
                         self.journal(path, Cause::Rollback, Some(&new.shape), Some(&old.shape))
                     })
-                    .and_then(|_| self.sync_node(path));
+                    .and_then(|_| self.sync_node(path))
+                    .and_then(|_| self.clear_rollback(path));
                 if let Err(r) = rolled {
                     // Both failures are told: the write's, then the rollback's as the cause.
                     return Err(Error::io(format!(

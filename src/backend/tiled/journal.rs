@@ -15,8 +15,9 @@ use super::TiledBackend;
 use crate::backend::journal;
 use crate::backend::{Cause, Error, Result, StructureChange};
 
-/// How long a write waits for another extent process's write to the same array.
-const LOCK_WAIT: Duration = Duration::from_secs(600);
+/// How long a write waits, beyond the bound of the file lock itself ([`crate::backend::lock_wait`],
+/// which names the holder), for this process's own writes queued before it.
+const QUEUE_MARGIN: Duration = Duration::from_secs(5);
 /// Chunk locks per array: a chunk maps to one of these stripes (two in-bounds writes to the
 /// same chunk must not overlap: the server rewrites a chunk it patches in part).
 pub(super) const CHUNK_STRIPES: u64 = 64;
@@ -213,16 +214,16 @@ impl ClientState {
     }
 }
 
-/// `wait`, given up after [`LOCK_WAIT`].
+/// `wait`, given up a little after the lock bound (the file lock's own wait gives up first,
+/// naming the holder; this bounds this process's queue as well).
 async fn within_lock_wait<T>(wait: impl std::future::Future<Output = Result<T>>) -> Result<T> {
-    tokio::time::timeout(LOCK_WAIT, wait)
-        .await
-        .unwrap_or_else(|_| {
-            Err(Error::conflict(format!(
-                "another extent process has been writing to this array for over {} s; try again later",
-                LOCK_WAIT.as_secs()
-            )))
-        })
+    let bound = crate::backend::lock_wait() + QUEUE_MARGIN;
+    tokio::time::timeout(bound, wait).await.unwrap_or_else(|_| {
+        Err(Error::conflict(format!(
+            "writes to this array have held its lock for over {} s; try again later",
+            bound.as_secs()
+        )))
+    })
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -241,8 +242,9 @@ fn lock_file(dir: &Path, path: &Path, mode: Mode) -> Result<Option<File>> {
     let failed =
         |e: std::io::Error| Error::io(format!("cannot lock {}", path.display())).with_source(e);
     match mode {
-        Mode::Exclusive => f.lock().map_err(failed).map(|_| Some(f)),
-        Mode::Shared => f.lock_shared().map_err(failed).map(|_| Some(f)),
+        // Bounded, naming a stopped or hung holder (see `locks`).
+        Mode::Exclusive => crate::backend::locks::wait_for_lock(f, path, true).map(Some),
+        Mode::Shared => crate::backend::locks::wait_for_lock(f, path, false).map(Some),
         Mode::Try => match f.try_lock() {
             Ok(()) => Ok(Some(f)),
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),
