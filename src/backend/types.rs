@@ -326,6 +326,9 @@ pub enum FindingCode {
     NotRegularChunk,
     /// A file or directory in an array that is neither Zarr's nor extent's.
     UnknownFile,
+    /// The server's shape is smaller than one extent recorded growing it to: a writer without
+    /// extent's lock (on another machine) overwrote the growth, and the rows past the edge.
+    ShapeLost,
 }
 
 impl FindingCode {
@@ -342,6 +345,7 @@ impl FindingCode {
             FindingCode::Symlink => "symlink",
             FindingCode::NotRegularChunk => "not_regular_chunk",
             FindingCode::UnknownFile => "unknown_file",
+            FindingCode::ShapeLost => "shape_lost",
         }
     }
 }
@@ -433,6 +437,7 @@ mod tests {
             FindingCode::Symlink,
             FindingCode::NotRegularChunk,
             FindingCode::UnknownFile,
+            FindingCode::ShapeLost,
         ] {
             let json = serde_json::to_value(code).unwrap_or_default();
             assert_eq!(json, serde_json::json!(code.as_str()));

@@ -4,6 +4,7 @@
 
 pub mod hostile;
 pub mod order;
+pub mod soak;
 pub mod tiled;
 pub mod tui;
 pub mod watch;
