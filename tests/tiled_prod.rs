@@ -118,32 +118,6 @@ fn prod_profile_is_postgres_several_workers_and_redis() {
     assert_eq!(shown["shape"], serde_json::json!([7, 4]), "{shown}");
 }
 
-#[test]
-fn stopping_a_prod_server_leaves_no_process_and_no_file() {
-    let s = common::tiled::start_prod();
-    let (group, pg, redis) = services(&s);
-    let data = s.data_dir.clone().unwrap();
-    let out = std::process::Command::new("bash")
-        .arg(common::repo().join("scripts/start-tiled.sh"))
-        .args(["--stop", &s.pid.unwrap().to_string()])
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let left: Vec<u32> = group
-        .iter()
-        .chain([&pg, &redis])
-        .copied()
-        .filter(|&p| alive(p))
-        .collect();
-    assert!(left.is_empty(), "still running after --stop: {left:?}");
-    std::fs::remove_dir_all(&data).unwrap();
-}
-
 /// extent's per-host lock orders the growth of its own writers even though 4 server
 /// processes serve their patches: 4 processes × 200 out-of-order patches converge.
 #[test]
@@ -265,9 +239,10 @@ fn watch_sees_writes_served_by_other_workers() {
 
 /// A rolling restart (SIGHUP: uvicorn replaces its workers one by one, PostgreSQL and Redis
 /// stay up) while a watch runs: the watch loses its worker, reconnects to a new one, replays
-/// from Redis and reports every growth once, in order.
+/// from Redis and reports every growth once, in order. Then stopping the server leaves no
+/// process behind.
 #[test]
-fn watch_survives_a_rolling_restart_of_the_workers() {
+fn watch_survives_a_rolling_restart_then_stop_leaves_nothing() {
     let s = common::tiled::start_prod();
     let data = s.data_dir.clone().unwrap();
     let home = tempfile::tempdir().unwrap();
@@ -304,12 +279,30 @@ fn watch_survives_a_rolling_restart_of_the_workers() {
     expected.extend(more);
     let events = read_until(&mut watch, rows);
     assert_eq!(shape_changes(&events), expected, "events: {events:#?}");
+    stop_leaves_no_process(&s);
+}
+
+/// `start-tiled.sh --stop PID DATA` ends the workers (old and new), PostgreSQL and Redis.
+fn stop_leaves_no_process(s: &Server) {
+    let (group, pg, redis) = services(s);
+    let data = s.data_dir.clone().unwrap();
     let out = std::process::Command::new("bash")
         .arg(common::repo().join("scripts/start-tiled.sh"))
         .args(["--stop", &s.pid.unwrap().to_string()])
         .arg(&data)
         .output()
         .unwrap();
-    assert!(out.status.success());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let left: Vec<u32> = group
+        .iter()
+        .chain([&pg, &redis])
+        .copied()
+        .filter(|&p| alive(p))
+        .collect();
+    assert!(left.is_empty(), "still running after --stop: {left:?}");
     std::fs::remove_dir_all(&data).unwrap();
 }
