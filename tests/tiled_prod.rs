@@ -132,12 +132,18 @@ fn four_processes_extend_one_array_out_of_order_on_four_workers() {
 /// once: Tiled does not lock an extend across its workers, so a writer that grows from an
 /// older shape can undo another's growth. Measured, not assumed: whatever was lost, every
 /// machine whose journal recorded a larger shape than the server ends with must get a
-/// `shape_lost` finding from `check`, and no other machine may.
+/// `shape_lost` finding from `check`, and no other machine may. 4 × 50 patches; 4 × 200 with
+/// EXTENT_SOAK=1.
 #[test]
 fn writers_on_different_machines_and_what_check_says() {
     let server = prod_server();
     let home = tempfile::tempdir().unwrap();
-    let o = soak::run(server, home.path(), 50, Hosts::Each);
+    let per = if std::env::var("EXTENT_SOAK").is_ok_and(|v| v == "1") {
+        200
+    } else {
+        50
+    };
+    let o = soak::run(server, home.path(), per, Hosts::Each);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let b = soak::backend(server, home.path());
     let now = rt.block_on(b.show(&o.name)).unwrap().shape;
