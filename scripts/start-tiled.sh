@@ -11,6 +11,14 @@
 #   TILED_API_KEY   single-user API key                 (default: random)
 #   TILED_DATA_DIR  catalog + array storage, external/ for registered files (default: a new temp dir)
 #   TILED_STREAM    memory | none                       (default memory: enables /stream websockets)
+#   TILED_PROFILE   single | prod                       (default single)
+#   TILED_WORKERS   server worker processes, prod only  (default 4)
+# Profiles: `single` is one server process with the catalog on SQLite, tables in DuckDB and
+# the streaming cache in memory. `prod` is laid out as Tiled documents for production: the
+# catalog and tables on PostgreSQL (a private cluster made with initdb in the data dir, on a
+# free port, run as the `postgres` user when started as root), TILED_WORKERS uvicorn worker
+# processes behind one port, and the streaming cache on Redis (a private redis-server).
+# Stopping a prod server needs its data dir: `--stop PID DATA_DIR` stops all three.
 # The first run installs the server into the venv (about a minute, 1.2 GB); later runs reuse it.
 # Output on stdout is only the export lines; progress and errors go to stderr. Exit code != 0 on failure.
 #   scripts/start-tiled.sh --venv-only              # only make sure the venv exists; prints its path
@@ -18,11 +26,21 @@
 # interop tests and the benchmark baselines.
 set -euo pipefail
 
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/tiled-prod.sh
+source "$here/tiled-prod.sh"
+
 if [[ ${1:-} == --stop ]]; then
-  pid=${2:?usage: start-tiled.sh --stop PID}
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.1; done
-  kill -9 "$pid" 2>/dev/null || true
+  pid=${2:?usage: start-tiled.sh --stop PID [DATA_DIR]}
+  # A data dir that is gone: stopped and removed already (the pid may be someone else's now).
+  [[ -n ${3:-} && ! -d $3 ]] && exit 0
+  # A prod server leads its own process group (its workers are in it).
+  signal_server() { kill "-$1" -- "-$pid" 2>/dev/null || kill "-$1" "$pid" 2>/dev/null || true; }
+  signal_server TERM
+  gone=0
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || { gone=1; break; }; sleep 0.1; done
+  [[ $gone == 1 ]] || signal_server KILL
+  [[ -n ${3:-} ]] && prod_stop_services "$3"
   exit 0
 fi
 
@@ -46,6 +64,7 @@ if [[ ! -f $stamp ]]; then
   flock -u 9
   exec 9>&-
 fi
+prod_ensure_deps "$venv"
 
 if [[ ${1:-} == --venv-only ]]; then
   echo "$venv"
@@ -55,7 +74,15 @@ fi
 data=${TILED_DATA_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/tiled-data.XXXXXX")}
 mkdir -p "$data/data" "$data/external"
 key=${TILED_API_KEY:-$("$py" -c 'import secrets; print(secrets.token_hex(16))')}
-port=${TILED_PORT:-$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')}
+port=${TILED_PORT:-$(free_port)}
+
+if [[ ${TILED_PROFILE:-single} == prod ]]; then
+  prod_start "$venv" "$data" "$key" "$port" "${TILED_WORKERS:-4}"
+  exit 0
+elif [[ ${TILED_PROFILE:-single} != single ]]; then
+  echo "start-tiled: TILED_PROFILE must be single or prod, not '${TILED_PROFILE}'" >&2
+  exit 2
+fi
 
 cfg="$data/config.yml"
 {

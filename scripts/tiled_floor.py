@@ -12,7 +12,12 @@ clock), and reads the server process's CPU time (/proc/PID/stat) around each pha
 If the server's CPU seconds per patch are about its wall seconds per patch, the server is
 saturated and no client can be faster than this floor. Prints one JSON object.
 
-usage: tiled_floor.py URL --server-pid PID [--shape 1,2048,2048] [--count 40]
+For a server of several processes (start-tiled.sh's prod profile) give --server-pid once per
+service (the workers' manager, PostgreSQL's postmaster, redis-server): each is counted with
+all its descendants, so "server CPU" is the whole back end's.
+
+usage: tiled_floor.py URL --server-pid PID [--server-pid PID ...] [--shape 1,2048,2048]
+                      [--count 40] [--inbounds-threads 4]
 (API key: TILED_API_KEY; needs the pinned venv's tiled and numpy for set-up only)
 """
 import argparse
@@ -31,11 +36,40 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from zarr_peer import frame  # noqa: E402
 
 
-def server_cpu(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    # utime and stime are fields 14 and 15 of the whole line (11, 12 after the name).
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def stat(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def descendants(roots):
+    """The roots and every process below them (by parent pid)."""
+    parent = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            st = stat(int(d))
+            if st:
+                parent[int(d)] = int(st[1])
+    out, todo = set(), list(roots)
+    while todo:
+        p = todo.pop()
+        if p in out:
+            continue
+        out.add(p)
+        todo.extend(c for c, pp in parent.items() if pp == p)
+    return out
+
+
+def server_cpu(pids):
+    total = 0
+    for pid in descendants(pids):
+        fields = stat(pid)
+        # utime and stime are fields 14 and 15 of the whole line (11, 12 after the name).
+        if fields:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 class Conn:
@@ -63,9 +97,10 @@ class Conn:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("url")
-    ap.add_argument("--server-pid", type=int, required=True)
+    ap.add_argument("--server-pid", type=int, action="append", required=True)
     ap.add_argument("--shape", default="1,2048,2048")
     ap.add_argument("--count", type=int, default=40)
+    ap.add_argument("--inbounds-threads", type=int, default=4)
     a = ap.parse_args()
     shape = tuple(int(s) for s in a.shape.split(","))
     key = os.environ.get("TILED_API_KEY")
@@ -96,7 +131,7 @@ def main():
 
     out = [phase("extend_seq", list(range(1, a.count)), 1, True),
            phase("inbounds_seq", list(range(a.count)), 1, False),
-           phase("inbounds_4", list(range(a.count)), 4, False)]
+           phase(f"inbounds_{a.inbounds_threads}", list(range(a.count)), a.inbounds_threads, False)]
     arr.refresh()
     ok = tuple(arr.shape) == (rows * a.count,) + shape[1:]
     arr.delete(external_only=False)

@@ -354,6 +354,9 @@ pub enum FindingCode {
     FailedRollback,
     /// A chunk that does not decode, or whose file has the wrong size.
     BadChunk,
+    /// The server's shape is smaller than one extent recorded growing it to: a writer without
+    /// extent's lock (on another machine) overwrote the growth, and the rows past the edge.
+    ShapeLost,
 }
 
 impl FindingCode {
@@ -377,6 +380,7 @@ impl FindingCode {
             FindingCode::GrowNotLanded => "grow_not_landed",
             FindingCode::FailedRollback => "failed_rollback",
             FindingCode::BadChunk => "bad_chunk",
+            FindingCode::ShapeLost => "shape_lost",
         }
     }
 }
@@ -474,6 +478,9 @@ mod tests {
             FindingCode::GrowNotLanded,
             FindingCode::FailedRollback,
             FindingCode::BadChunk,
+            FindingCode::ShapeLost,
+            FindingCode::Unreadable,
+            FindingCode::StaleConsolidated,
         ] {
             let json = serde_json::to_value(code).unwrap_or_default();
             assert_eq!(json, serde_json::json!(code.as_str()));

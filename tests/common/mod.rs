@@ -5,6 +5,7 @@
 pub mod hostile;
 pub mod order;
 pub mod stopped;
+pub mod soak;
 pub mod tiled;
 pub mod tmux;
 pub mod tui;

@@ -3,6 +3,9 @@
 //! `scripts/start-tiled.sh` and stopped when the binary exits (a watchdog process kills it, so
 //! it also goes away when a test panics or the binary is killed). If the server cannot be had,
 //! the calling test fails with the reason: never a skip.
+//!
+//! [`prod_server`] is the production-like profile (`TILED_PROFILE=prod`: PostgreSQL, 4 worker
+//! processes, Redis), started the same way, once per test binary that asks for it.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -17,6 +20,9 @@ pub struct Server {
     pub api_key: String,
     /// The server's storage, when known (a server we started, or `TILED_DATA_DIR`).
     pub data_dir: Option<PathBuf>,
+    /// The server's process (for a prod server: the leader of its workers' group), when we
+    /// started it.
+    pub pid: Option<u32>,
 }
 
 /// The shared server (started on first use).
@@ -31,14 +37,39 @@ pub fn server() -> &'static Server {
                 url: url.trim().trim_end_matches('/').to_string(),
                 api_key,
                 data_dir: std::env::var_os("TILED_DATA_DIR").map(PathBuf::from),
+                pid: None,
             }
         }
         _ => start(),
     })
 }
 
+/// Worker processes of the production-like server.
+pub const PROD_WORKERS: usize = 4;
+
+/// The shared production-like server: catalog and tables on PostgreSQL, [`PROD_WORKERS`]
+/// worker processes, the streaming cache on Redis (started on first use, stopped with this
+/// process like [`server`]).
+pub fn prod_server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(start_prod)
+}
+
+/// Starts a private production-like server that lives as long as this process.
+pub fn start_prod() -> Server {
+    start_with(&[
+        ("TILED_PROFILE", "prod"),
+        ("TILED_WORKERS", &PROD_WORKERS.to_string()),
+    ])
+}
+
 /// Starts a private server (its own port, key and storage) that lives as long as this process.
 pub fn start() -> Server {
+    start_with(&[])
+}
+
+/// Starts a private server with extra settings for scripts/start-tiled.sh.
+pub fn start_with(env: &[(&str, &str)]) -> Server {
     // Installs (or finds) the pinned venv first, with its own clear failure message.
     venv();
     let out = Command::new("bash")
@@ -46,13 +77,17 @@ pub fn start() -> Server {
         .env_remove("TILED_PORT")
         .env_remove("TILED_API_KEY")
         .env_remove("TILED_DATA_DIR")
+        .env_remove("TILED_PROFILE")
+        .env_remove("TILED_WORKERS")
+        .env_remove("TILED_STREAM")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .output()
         .expect("cannot run scripts/start-tiled.sh");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
-        "could not start a Tiled server with scripts/start-tiled.sh (exit {:?}):\n{}\n{}",
+        "could not start a Tiled server with scripts/start-tiled.sh {env:?} (exit {:?}):\n{}\n{}",
         out.status.code(),
         stdout,
         String::from_utf8_lossy(&out.stderr)
@@ -70,13 +105,14 @@ pub fn start() -> Server {
         var("TILED_PID"),
         var("TILED_DATA_DIR"),
     );
-    // The watchdog outlives this process by at most a second, then stops the server and
-    // removes its storage. Started in the background of a shell that exits at once, so it is
-    // nobody's child to wait for.
+    // The watchdog outlives this process by at most a second, then stops the server (and a
+    // prod server's database and cache, found in its storage) and removes its storage.
+    // Started in the background of a shell that exits at once, so it is nobody's child to
+    // wait for.
     let me = std::process::id();
     let script = format!(
         "while kill -0 {me} 2>/dev/null; do sleep 0.5; done; \
-         bash '{}' --stop {pid}; rm -rf '{data}'",
+         bash '{}' --stop {pid} '{data}'; rm -rf '{data}'",
         repo().join("scripts/start-tiled.sh").display()
     );
     let started = Command::new("sh")
@@ -93,6 +129,7 @@ pub fn start() -> Server {
         url,
         api_key,
         data_dir: Some(PathBuf::from(data)),
+        pid: pid.parse().ok(),
     }
 }
 

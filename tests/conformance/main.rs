@@ -2,7 +2,8 @@
 //! dir) and against a real Tiled 0.2.20 server (started by the tests, or reused from
 //! `EXTENT_TILED_URL`). The rules never ask which backend they run on, only what it declares
 //! it can do (`Backend::capabilities`); what differs per backend lives here, in how a `Cx` is
-//! made and reopened. `tiled_only.rs` holds what only exists on Tiled (auth, the Python
+//! made and reopened. The Tiled rules run twice: on the single-process server and on the
+//! production-like one (PostgreSQL, several workers, Redis; `tiled_prod::rule`). `tiled_only.rs` holds what only exists on Tiled (auth, the Python
 //! client, the remembered structures, server bugs).
 
 #[path = "../common/mod.rs"]
@@ -22,6 +23,8 @@ use extent::backend::Backend;
 pub enum Kind {
     Local,
     Tiled,
+    /// Tiled's production-like profile: PostgreSQL, several workers, Redis.
+    TiledProd,
 }
 
 /// One rule's world: a fresh, empty store of one kind, and how to reach it again.
@@ -48,11 +51,22 @@ pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
     SERIAL.lock().await
 }
 
+/// The production-like server's rules also run one at a time (among themselves): they share
+/// 2 cores with everything else, and a rule's timing must not depend on its neighbours.
+pub async fn serial_prod() -> tokio::sync::MutexGuard<'static, ()> {
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    SERIAL.lock().await
+}
+
 impl Cx {
     pub async fn new(kind: Kind, rule: &str) -> Cx {
         match kind {
             Kind::Local => Cx::local(),
             Kind::Tiled => Cx::tiled(rule).await,
+            Kind::TiledProd => {
+                let serial = serial_prod().await;
+                Cx::tiled_on(Kind::TiledProd, common::tiled::prod_server(), rule, serial)
+            }
         }
     }
 
@@ -75,7 +89,16 @@ impl Cx {
     /// A Tiled store rooted at a fresh group of the shared server (so it starts empty).
     pub async fn tiled(rule: &str) -> Cx {
         let serial = serial().await;
-        let server = common::tiled::server();
+        Cx::tiled_on(Kind::Tiled, common::tiled::server(), rule, serial)
+    }
+
+    /// A Tiled store rooted at a fresh group of `server`, holding `serial` while it lives.
+    fn tiled_on(
+        kind: Kind,
+        server: &'static common::tiled::Server,
+        rule: &str,
+        serial: tokio::sync::MutexGuard<'static, ()>,
+    ) -> Cx {
         let prefix = format!("conformance/{}", common::tiled::unique(rule));
         server.make_groups(&prefix);
         let home = tempfile::tempdir().unwrap();
@@ -87,7 +110,7 @@ impl Cx {
         )
         .unwrap();
         Cx {
-            kind: Kind::Tiled,
+            kind,
             backend: Box::new(backend),
             store,
             api_key: Some(server.api_key.clone()),
@@ -131,7 +154,7 @@ impl Cx {
     fn open_from(&self, home: &std::path::Path, opts: TiledOptions) -> Box<dyn Backend> {
         match self.kind {
             Kind::Local => Box::new(LocalBackend::open(&self.store).unwrap()),
-            Kind::Tiled => Box::new(
+            Kind::Tiled | Kind::TiledProd => Box::new(
                 TiledBackend::with_options(
                     &self.store,
                     self.api_key.clone().map(Into::into),
@@ -178,6 +201,15 @@ macro_rules! on_both {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $rule() {
                     let cx = crate::Cx::new(crate::Kind::Tiled, stringify!($rule)).await;
+                    crate::rules::$rule(&cx).await;
+                }
+            )*
+        }
+        mod tiled_prod {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $rule() {
+                    let cx = crate::Cx::new(crate::Kind::TiledProd, stringify!($rule)).await;
                     crate::rules::$rule(&cx).await;
                 }
             )*

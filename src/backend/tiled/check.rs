@@ -67,6 +67,9 @@ impl TiledBackend {
             ));
         }
         let entries = self.state.read(&self.key(path))?;
+        if let Some(f) = shape_lost(path, &entries, &info.shape) {
+            out.push(f);
+        }
         if let Some(last) = entries.last() {
             if last.new_shape.as_ref() != Some(&info.shape) {
                 out.push(finding(
@@ -118,4 +121,43 @@ impl TiledBackend {
         }
         Ok(entries)
     }
+}
+
+/// The server's shape against the largest one this machine's journal recorded since the array
+/// was (last) created. Tiled cannot shrink an array, so a smaller axis means that a writer
+/// elsewhere grew it from a stale shape and its smaller size won: the growth, and rows written
+/// past the new edge, are lost. It stays a finding until the array is that large again.
+fn shape_lost(path: &str, entries: &[StructureChange], now: &[u64]) -> Option<Finding> {
+    let since = entries
+        .iter()
+        .rposition(|e| e.cause == Cause::Create)
+        .unwrap_or(0);
+    let mut largest: Option<Vec<u64>> = None;
+    for shape in entries[since..].iter().filter_map(|e| e.new_shape.as_ref()) {
+        match &mut largest {
+            Some(l) if l.len() == shape.len() => {
+                for (a, b) in l.iter_mut().zip(shape) {
+                    *a = (*a).max(*b);
+                }
+            }
+            _ => largest = Some(shape.clone()),
+        }
+    }
+    let largest = largest.filter(|l| l.len() == now.len())?;
+    if largest.iter().zip(now).all(|(l, n)| n >= l) {
+        return None;
+    }
+    Some(Finding::new(
+        path,
+        FindingCode::ShapeLost,
+        format!(
+            "extent on this machine grew it to {} but the server has {}: a writer elsewhere \
+             extended it from an older shape at the same time (Tiled does not lock extends \
+             across clients); rows written from here past the edge are lost and must be \
+             written again. Let one writer grow an array, or grow it first and write inside it",
+            fmt_shape(&largest),
+            fmt_shape(now)
+        ),
+        None,
+    ))
 }
