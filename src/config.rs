@@ -45,6 +45,8 @@ pub fn read_key_file(path: &Path) -> crate::backend::Result<Secret> {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Config {
     pub stores: BTreeMap<String, StoreEntry>,
+    /// `utc = true`: the TUI shows times in UTC instead of the local time zone.
+    pub utc: bool,
 }
 
 /// One `[stores.NAME]` table as written in the file.
@@ -126,6 +128,8 @@ impl std::error::Error for ConfigError {}
 struct RawConfig {
     #[serde(default)]
     stores: BTreeMap<String, toml::Spanned<RawEntry>>,
+    #[serde(default)]
+    utc: bool,
 }
 
 #[derive(Deserialize)]
@@ -231,7 +235,10 @@ impl Config {
             };
             stores.insert(name, entry);
         }
-        Ok(Config { stores })
+        Ok(Config {
+            stores,
+            utc: raw.utc,
+        })
     }
 
     /// The named store, if the config has it.

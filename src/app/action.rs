@@ -101,6 +101,21 @@ pub enum JobResult {
         op: OpSummary,
         result: Result<OpOutcome, Error>,
     },
+    /// The paths that could complete `typed` (directories end with `/`).
+    PathsListed {
+        target: CompleteTarget,
+        typed: String,
+        candidates: Vec<String>,
+    },
+}
+
+/// Which field a path completion is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompleteTarget {
+    /// The patch dialog's `.npy` field.
+    Npy,
+    /// The store picker's location.
+    Picker,
 }
 
 /// What a read for one path brought back: the path it was for (the answer is dropped when
@@ -157,6 +172,13 @@ pub enum Effect {
     },
     /// Stop following the open array (it was closed).
     StopWatch,
+    /// List the files and directories that could complete the path `typed`.
+    CompletePath {
+        target: CompleteTarget,
+        typed: String,
+    },
+    /// Put this text on the terminal's clipboard (OSC 52: works over SSH too).
+    Clipboard(String),
     /// Leave the TUI.
     Quit,
 }
@@ -172,6 +194,7 @@ pub enum JobKey {
     Read,
     Npy,
     OpenStore,
+    Complete,
 }
 
 impl Effect {
@@ -187,10 +210,12 @@ impl Effect {
             Effect::Read { .. } => Some(JobKey::Read),
             Effect::LoadNpy { .. } => Some(JobKey::Npy),
             Effect::OpenStore(_) => Some(JobKey::OpenStore),
+            Effect::CompletePath { .. } => Some(JobKey::Complete),
             Effect::Run(_)
             | Effect::UseStore(_)
             | Effect::Watch { .. }
             | Effect::StopWatch
+            | Effect::Clipboard(_)
             | Effect::Quit => None,
         }
     }

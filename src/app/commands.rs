@@ -93,6 +93,8 @@ pub fn current(s: &AppState) -> Vec<CommandInfo> {
         Some(Overlay::Dialog(d)) => return d.commands(),
         Some(Overlay::Palette(_)) => return super::input::palette_commands(),
         Some(Overlay::Help { .. }) => return super::input::help_commands(),
+        Some(Overlay::Messages(_)) => return super::messages::commands(s),
+        Some(Overlay::Metadata { .. }) => return super::metadata::commands(),
         None => {}
     }
     if s.screen == Screen::Picker {
@@ -122,10 +124,11 @@ pub fn help(s: &AppState) -> Vec<HelpSection> {
         commands,
         words: &[],
     };
-    let main = Command::ALL
+    let mut main: Vec<CommandInfo> = Command::ALL
         .iter()
         .map(|&c| CommandInfo::mapped(c).enabled(super::input::applies(s, c)))
         .collect();
+    main.extend(super::focus::commands());
     vec![
         section("", main),
         section("In dialogs", super::dialogs::Dialog::help_commands()),
@@ -134,6 +137,7 @@ pub fn help(s: &AppState) -> Vec<HelpSection> {
             super::input::filter_commands(),
         ),
         section("Store picker", super::input::picker_commands(s)),
+        section("Message log (m)", super::messages::commands(s)),
         HelpSection {
             words: PALETTE,
             ..section("Command palette (:)", super::input::palette_commands())
@@ -207,6 +211,8 @@ pub const PALETTE: &[PaletteWord] = &[
     word("filter", &[], "TEXT", "filter the catalog", PaletteTarget::FilterText),
     cmd("refresh", &[], "reload everything", Command::Refresh),
     cmd("pause", &["resume"], "pause / resume live updates", Command::Pause),
+    cmd("messages", &["log"], "every status line and error since start", Command::Messages),
+    cmd("metadata", &["info", "attrs"], "the array's metadata as JSON", Command::Metadata),
     cmd("help", &[], "list every key", Command::Help),
     cmd("quit", &["q", "exit"], "leave extent", Command::Quit),
 ];

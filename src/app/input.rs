@@ -7,7 +7,7 @@ use crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 
-use super::action::{Effect, StoreTarget};
+use super::action::{CompleteTarget, Effect, StoreTarget};
 use super::catalog::Row;
 use super::commands::{complete, parse_palette, CommandInfo, Invocation};
 use super::dialogs::{DialogEvent, DialogKind, Stage};
@@ -15,6 +15,7 @@ use super::keymap::Command;
 use super::layout::{self, Pane};
 use super::notice::Notice;
 use super::state::{AppState, Overlay, Palette, Screen};
+use super::text;
 use super::update::plan_ctx;
 
 pub fn on_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
@@ -32,10 +33,25 @@ pub fn on_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
                     "{title} cancelled; nothing was written"
                 )));
             }
-            Some(Overlay::Help { .. } | Overlay::Palette(_)) => s.overlay = None,
+            Some(
+                Overlay::Help { .. }
+                | Overlay::Palette(_)
+                | Overlay::Messages(_)
+                | Overlay::Metadata { .. },
+            ) => s.overlay = None,
             _ => s.quit = true,
         }
         return;
+    }
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl && key.code == KeyCode::Char('y') && s.dialog().is_some() {
+        s.copy_cli(fx);
+        return;
+    }
+    match s.overlay {
+        Some(Overlay::Messages(_)) => return super::messages::on_key(s, key),
+        Some(Overlay::Metadata { .. }) => return super::metadata::on_key(s, key),
+        _ => {}
     }
     if s.overlay.is_some() {
         on_overlay_key(s, key, fx);
@@ -51,6 +67,7 @@ pub fn on_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
     }
     match s.keymap.lookup(key) {
         Some(cmd) => on_command(s, cmd, fx),
+        None if super::focus::on_number(s, key) => {}
         None => s.dirty = false,
     }
 }
@@ -67,6 +84,8 @@ fn on_overlay_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
             Some(Command::PageUp) => *scroll = scroll.saturating_sub(10),
             _ => s.overlay = None,
         },
+        // Handled before (they need the whole state).
+        Overlay::Messages(_) | Overlay::Metadata { .. } => {}
         Overlay::Palette(p) => match key.code {
             KeyCode::Esc => s.overlay = None,
             KeyCode::Enter => {
@@ -75,7 +94,10 @@ fn on_overlay_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
                 run_palette(s, &input, fx);
             }
             KeyCode::Tab => {
-                if let Some(w) = complete(p.input.trim()) {
+                // `goto det` completes the path among the loaded nodes, else the word.
+                if let Some(done) = complete_goto(&s.catalog, &p.input) {
+                    p.input = done;
+                } else if let Some(w) = complete(p.input.trim()) {
                     p.input = if w.arg.is_empty() {
                         w.name.to_string()
                     } else {
@@ -83,15 +105,10 @@ fn on_overlay_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
                     };
                 }
             }
-            KeyCode::Backspace => {
-                p.input.pop();
-                p.error = None;
-            }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                p.input.push(c);
-                p.error = None;
-            }
-            _ => s.dirty = false,
+            _ => match text::edit_at_end(&mut p.input, key) {
+                text::Edit::Ignored => s.dirty = false,
+                _ => p.error = None,
+            },
         },
         Overlay::Dialog(d) => {
             let ev = d.on_key(key);
@@ -104,6 +121,10 @@ fn on_overlay_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
                     d.replan(plan_ctx(s.open.as_ref(), s.capabilities));
                     fx.push(Effect::LoadNpy { path });
                 }
+                DialogEvent::Complete(typed) => fx.push(Effect::CompletePath {
+                    target: CompleteTarget::Npy,
+                    typed,
+                }),
                 DialogEvent::Cancel => {
                     let title = d.kind.title().to_lowercase();
                     s.overlay = None;
@@ -143,11 +164,37 @@ pub fn run_palette(s: &mut AppState, input: &str, fx: &mut Vec<Effect>) {
     }
 }
 
+/// `goto PART` completed among the loaded catalog paths (groups end with `/`); `None` when
+/// the line is not a goto or nothing is added.
+fn complete_goto(c: &super::catalog::Catalog, input: &str) -> Option<String> {
+    let (word, arg) = input.split_once(' ')?;
+    let goto = super::commands::PALETTE
+        .iter()
+        .find(|w| w.target == super::commands::PaletteTarget::Goto)?;
+    if word != goto.name && !goto.aliases.contains(&word) {
+        return None;
+    }
+    let arg = arg.trim_start();
+    let paths: Vec<String> = (1..)
+        .map_while(|i| c.node(i))
+        .map(|n| match n.entry.kind {
+            crate::backend::NodeKind::Group => format!("{}/", n.entry.path),
+            _ => n.entry.path.clone(),
+        })
+        .collect();
+    let (longer, _) = text::complete(arg, &paths);
+    longer.map(|t| format!("{word} {t}"))
+}
+
 /// The palette's keys.
 pub fn palette_commands() -> Vec<CommandInfo> {
     vec![
         CommandInfo::fixed("Enter", "run", "run the command typed"),
-        CommandInfo::fixed("Tab", "complete", "complete the command's name"),
+        CommandInfo::fixed(
+            "Tab",
+            "complete",
+            "complete the command's name, or goto's path",
+        ),
         CommandInfo::fixed("Esc", "close", "close the palette"),
     ]
 }
@@ -197,14 +244,14 @@ fn on_picker_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
             }
         }
         KeyCode::Char('q') if p.location.is_empty() => s.quit = true,
-        KeyCode::Backspace => {
-            p.location.pop();
-        }
-        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-            p.location.push(c);
-            p.error = None;
-        }
-        _ => s.dirty = false,
+        KeyCode::Tab if !p.location.trim().is_empty() => fx.push(Effect::CompletePath {
+            target: CompleteTarget::Picker,
+            typed: p.location.clone(),
+        }),
+        _ => match text::edit_at_end(&mut p.location, key) {
+            text::Edit::Ignored => s.dirty = false,
+            _ => p.error = None,
+        },
     }
 }
 
@@ -227,6 +274,8 @@ pub fn picker_commands(s: &AppState) -> Vec<CommandInfo> {
             "a directory or a Tiled URL to open",
         )
         .enabled(idle),
+        CommandInfo::fixed("Tab", "complete path", "complete the directory typed")
+            .enabled(idle && typed),
         CommandInfo::fixed(
             "Esc",
             "back",
@@ -246,20 +295,15 @@ fn on_filter_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
             s.filter_editing = false;
             s.catalog.set_filter("");
         }
-        KeyCode::Backspace => {
-            let mut f = s.catalog.filter().to_string();
-            f.pop();
-            s.catalog.set_filter(&f);
-        }
         KeyCode::Up => s.catalog.move_by(-1),
         KeyCode::Down => s.catalog.move_by(1),
-        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-            let f = format!("{}{c}", s.catalog.filter());
-            s.catalog.set_filter(&f);
-        }
         _ => {
-            s.dirty = false;
-            return;
+            let mut f = s.catalog.filter().to_string();
+            if text::edit_at_end(&mut f, key) == text::Edit::Ignored {
+                s.dirty = false;
+                return;
+            }
+            s.catalog.set_filter(&f);
         }
     }
     s.after_selection_change(fx);
@@ -275,12 +319,7 @@ pub fn filter_commands() -> Vec<CommandInfo> {
     ]
 }
 
-fn set_focus(s: &mut AppState, p: Pane) {
-    s.focus = p;
-    if p != Pane::Catalog {
-        s.right_tab = p;
-    }
-}
+use super::focus::set_focus;
 
 /// Whether `cmd` applies to what is open now. The hint bar, the help and the palette grey out
 /// a command that does not; its handler still refuses it (with a notice where it says why).
@@ -301,6 +340,7 @@ pub fn applies(s: &AppState, cmd: Command) -> bool {
             on_array && open.is_some_and(|o| !o.axes.others().is_empty())
         }
         Command::SliceAxis => open.is_some_and(|o| o.axes.others().len() > 1),
+        Command::Metadata => main && on_array,
         _ => true,
     }
 }
@@ -320,6 +360,8 @@ pub fn pane_commands(s: &AppState) -> Vec<CommandInfo> {
             Command::Delete,
             Command::Palette,
             Command::Refresh,
+            Command::Metadata,
+            Command::Messages,
             Command::Help,
             Command::Quit,
         ],
@@ -334,6 +376,8 @@ pub fn pane_commands(s: &AppState) -> Vec<CommandInfo> {
             Command::Extend,
             Command::Resize,
             Command::Pause,
+            Command::Maximise,
+            Command::Messages,
             Command::Help,
             Command::Quit,
         ],
@@ -346,6 +390,8 @@ pub fn pane_commands(s: &AppState) -> Vec<CommandInfo> {
             Command::Resize,
             Command::Pause,
             Command::Palette,
+            Command::Maximise,
+            Command::Messages,
             Command::Help,
             Command::Quit,
         ],
@@ -374,6 +420,9 @@ fn on_command(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {
         Command::Refresh => s.refresh(fx),
         Command::Pause => s.toggle_pause(fx),
         Command::Stores => s.screen = Screen::Picker,
+        Command::Messages => s.open_messages(),
+        Command::Metadata => s.open_metadata(),
+        Command::Maximise => super::focus::toggle_maximise(s),
         Command::ZoomIn | Command::ZoomOut => zoom(s, cmd == Command::ZoomIn),
         Command::CycleAxes => s.cycle_axes(fx),
         Command::SliceNext => s.step_slice(1, fx),
@@ -573,7 +622,7 @@ pub fn on_mouse(s: &mut AppState, m: &MouseEvent, fx: &mut Vec<Effect>) {
         }
         MouseEventKind::Down(MouseButton::Left) => {
             if let Some(tabs) = a.tabs.filter(|t| layout::contains(*t, x, y)) {
-                for (p, x0, x1) in layout::tab_ranges(tabs) {
+                for (p, x0, x1) in layout::tab_ranges(tabs, a.single) {
                     if x >= x0 && x < x1 {
                         set_focus(s, p);
                     }

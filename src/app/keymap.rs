@@ -45,10 +45,13 @@ pub enum Command {
     SliceAxis,
     Pause,
     Stores,
+    Messages,
+    Metadata,
+    Maximise,
 }
 
 impl Command {
-    pub const ALL: [Command; 29] = [
+    pub const ALL: [Command; 32] = [
         Command::Quit,
         Command::Up,
         Command::Down,
@@ -78,6 +81,9 @@ impl Command {
         Command::SliceAxis,
         Command::Pause,
         Command::Stores,
+        Command::Messages,
+        Command::Metadata,
+        Command::Maximise,
     ];
 
     /// Short label for the hint bar.
@@ -112,6 +118,9 @@ impl Command {
             Command::SliceAxis => "slice axis",
             Command::Pause => "pause",
             Command::Stores => "stores",
+            Command::Messages => "messages",
+            Command::Metadata => "metadata",
+            Command::Maximise => "maximise",
         }
     }
 
@@ -147,6 +156,9 @@ impl Command {
             Command::SliceAxis => "choose which other axis [ and ] step",
             Command::Pause => "pause / resume live updates",
             Command::Stores => "open the store picker",
+            Command::Messages => "the message log: every status line and error, whole",
+            Command::Metadata => "the array's metadata and attributes as JSON",
+            Command::Maximise => "the focused pane takes the whole screen (again: back)",
         }
     }
 }

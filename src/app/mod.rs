@@ -5,14 +5,19 @@
 pub mod action;
 pub mod catalog;
 pub mod chunk_plane;
+pub mod clock;
 pub mod commands;
 pub mod dialogs;
+pub mod focus;
 mod input;
 pub mod keymap;
 pub mod layout;
+pub mod messages;
+pub mod metadata;
 pub mod notice;
 pub mod state;
+pub mod text;
 mod update;
 
 pub use input::run_palette;
-pub use update::{error_text, newly_written, plan_ctx};
+pub use update::{error_detail, error_text, newly_written, plan_ctx};

@@ -54,6 +54,10 @@ pub enum Overlay {
     Help { scroll: usize },
     Palette(Palette),
     Dialog(Box<Dialog>),
+    /// The message log (`m`).
+    Messages(super::messages::LogView),
+    /// The open array's metadata as pretty JSON (`i`).
+    Metadata { scroll: usize },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -289,6 +293,8 @@ pub struct AppState {
     pub focus: Pane,
     /// Right pane shown in the compact layout.
     pub right_tab: Pane,
+    /// The focused pane takes the whole screen (the maximise key).
+    pub maximised: bool,
     pub open: Option<OpenArray>,
     pub overlay: Option<Overlay>,
     pub picker: Picker,
@@ -314,6 +320,12 @@ pub struct AppState {
     pub dirty: bool,
     /// Key bindings (read-only after start).
     pub keymap: Arc<Keymap>,
+    /// Every status line and error since start (the message log).
+    pub messages: super::messages::Messages,
+    /// When the TUI started (the log's times count from it).
+    pub started: Instant,
+    /// The zone history times are shown in (UTC until the runtime sets the local one).
+    pub zone: Arc<super::clock::Zone>,
 }
 
 impl AppState {
@@ -329,6 +341,7 @@ impl AppState {
             filter_editing: false,
             focus: Pane::Catalog,
             right_tab: Pane::Grid,
+            maximised: false,
             open: None,
             overlay: None,
             picker: Picker::new(&[]),
@@ -344,6 +357,9 @@ impl AppState {
             quit: false,
             dirty: true,
             keymap: Arc::new(Keymap::default()),
+            messages: Default::default(),
+            started: Instant::now(),
+            zone: Arc::new(super::clock::Zone::utc()),
         }
     }
 
@@ -366,7 +382,17 @@ impl AppState {
     }
 
     pub fn areas(&self) -> Areas {
-        layout::areas(self.size, self.right_tab)
+        layout::areas(self.size, self.shown_pane(), self.maximised)
+    }
+
+    /// The pane shown when one pane is (a small terminal, maximised): the focused one.
+    pub fn shown_pane(&self) -> Pane {
+        let single = layout::areas(self.size, self.focus, self.maximised).single;
+        if single {
+            self.focus
+        } else {
+            self.right_tab
+        }
     }
 
     /// Rows of the catalog list that fit on screen.
@@ -377,7 +403,7 @@ impl AppState {
 
     /// The chunk grid's cells area (rows, cols) as drawn now, for zoom and pan.
     pub fn grid_cells(&self) -> (u64, u64) {
-        let (Some(o), Some(r)) = (&self.open, layout::areas(self.size, Pane::Grid).grid) else {
+        let (Some(o), Some(r)) = (&self.open, layout::areas(self.size, Pane::Grid, self.maximised).grid) else {
             return (1, 1);
         };
         let i = layout::inner(r);
@@ -414,10 +440,25 @@ impl AppState {
 
     /// Shows a notice in the status bar (replacing the last one).
     pub fn notify(&mut self, notice: Notice) {
+        self.messages.push(&notice.text, notice.tone, self.now, None);
         self.status = Some(Status {
             notice,
             at: self.now,
         });
+    }
+
+    /// Logs an error shown somewhere else than the status bar (a pane, a dialog), with its
+    /// causes and repair steps for the log's detail view; returns its one-line text.
+    pub fn log_error(&mut self, context: &str, e: &crate::backend::Error) -> String {
+        let text = super::update::error_text(e, Some(&self.keymap));
+        let detail = super::update::error_detail(e, Some(&self.keymap));
+        let line = if context.is_empty() {
+            text.clone()
+        } else {
+            format!("{context}: {text}")
+        };
+        self.messages.push(&line, Tone::Error, self.now, Some(detail));
+        text
     }
 
     pub fn dialog(&self) -> Option<&Dialog> {

@@ -4,6 +4,7 @@
 
 pub mod event_loop;
 pub mod jobs;
+mod complete;
 mod runner;
 pub mod terminal;
 
@@ -71,6 +72,25 @@ pub fn initial_state(opts: &TuiOptions, stores: &[StoreSpec]) -> (AppState, Vec<
     (state, warnings)
 }
 
+/// The local time zone: the TZif file `TZ` names (`Europe/Berlin`, `:/path`), else
+/// `/etc/localtime`; UTC when neither can be read.
+pub fn local_zone() -> crate::app::clock::Zone {
+    use crate::app::clock::Zone;
+    let named = std::env::var("TZ").ok().filter(|t| !t.is_empty()).map(|t| {
+        let t = t.trim_start_matches(':').to_string();
+        if t.starts_with('/') {
+            std::path::PathBuf::from(t)
+        } else {
+            std::path::Path::new("/usr/share/zoneinfo").join(t)
+        }
+    });
+    named
+        .into_iter()
+        .chain([std::path::PathBuf::from("/etc/localtime")])
+        .find_map(|p| std::fs::read(p).ok().and_then(|b| Zone::from_tzif(&b)))
+        .unwrap_or_else(Zone::utc)
+}
+
 /// Runs the TUI until the user quits. The terminal is restored on every exit path. A config
 /// file that does not parse is an error here, as everywhere.
 pub async fn run(opts: TuiOptions) -> color_eyre::Result<()> {
@@ -80,7 +100,10 @@ pub async fn run(opts: TuiOptions) -> color_eyre::Result<()> {
         .opener
         .config()
         .map_err(|e| eyre!("{}", crate::app::error_text(&e, None)))?;
-    let (state, warnings) = initial_state(&opts, &config.stores());
+    let (mut state, warnings) = initial_state(&opts, &config.stores());
+    if !config.utc {
+        state.zone = Arc::new(local_zone());
+    }
     let dir = crate::config::config_dir();
     let (theme, _) = Theme::load(dir.as_ref().map(|d| d.join("theme.toml")).as_deref());
     for w in &warnings {

@@ -10,16 +10,6 @@ use super::View;
 use crate::app::layout::inner;
 use crate::backend::StructureChange;
 
-fn time_of(c: &StructureChange, long: bool) -> String {
-    // RFC 3339: 2024-05-01T12:00:03.123Z
-    let t = c.time.replace('T', " ");
-    if long {
-        t.chars().take(19).collect()
-    } else {
-        t.chars().skip(11).take(8).collect()
-    }
-}
-
 fn shapes(c: &StructureChange) -> String {
     let s = |x: &Option<Vec<u64>>| {
         x.as_deref()
@@ -37,9 +27,10 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
         .as_ref()
         .and_then(|o| o.history.as_ref())
         .map(|h| h.len());
+    let name = crate::app::layout::Pane::History.numbered();
     let title = match count {
-        Some(n) => format!(" History ({n}) "),
-        None => " History ".into(),
+        Some(n) => format!(" {name} ({n}) "),
+        None => format!(" {name} "),
     };
     frame.render_widget(pane_block(title, focused, t), area);
     let inner = inner(area);
@@ -56,13 +47,25 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
         frame.render_widget(Paragraph::new(Line::styled("loading…", t.dim)), inner);
         return;
     };
+    // Local time with the zone's name (UTC with `utc = true` in the config); the date is
+    // cut to month-day in narrow panes.
     let long = w >= 72;
-    let (tw, aw, cw) = if long { (19, 16, 8) } else { (8, 10, 7) };
+    let zone = &s.zone;
+    let time_of = |c: &StructureChange| {
+        if long {
+            zone.show(&c.time)
+        } else {
+            zone.show_short(&c.time)
+        }
+    };
+    let (tw, aw, cw) = if long { (23, 16, 8) } else { (14, 10, 8) };
+    let zone_name = zone.name_at(h.first().map(|c| c.time.as_str()));
+    let head_time = if long { "time".to_string() } else { format!("time ({zone_name})") };
     let mut lines = vec![Line::styled(
         fit(
             &format!(
                 "{:<tw$} {:<aw$} {:<cw$} {}",
-                "time (UTC)", "actor", "cause", "old → new shape"
+                head_time, "actor", "cause", "old → new shape"
             ),
             w,
         ),
@@ -95,7 +98,7 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
     {
         let rest = w.saturating_sub(tw + aw + cw + 3);
         lines.push(Line::from(vec![
-            Span::styled(format!("{:<tw$} ", time_of(c, long)), t.dim),
+            Span::styled(format!("{:<tw$} ", fit(&time_of(c), tw)), t.dim),
             Span::raw(format!("{:<aw$} ", fit(&c.actor, aw))),
             Span::styled(format!("{:<cw$} ", c.cause.name()), t.value),
             Span::raw(fit(&shapes(c), rest)),

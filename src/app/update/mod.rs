@@ -9,7 +9,7 @@ mod navigation;
 mod pause;
 mod watch;
 
-pub use errors::error_text;
+pub use errors::{error_detail, error_text};
 pub use watch::newly_written;
 
 use crate::app::state::RATE_WINDOW;
