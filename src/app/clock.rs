@@ -96,30 +96,30 @@ impl Zone {
         let i = self.transitions.partition_point(|(t, _)| *t <= unix);
         // Before the first transition: the first type that is not daylight time (type 0 is
         // the usual choice of readers).
-        let ty = if i == 0 {
-            0
-        } else {
-            self.transitions[i - 1].1
-        };
+        let ty = if i == 0 { 0 } else { self.transitions[i - 1].1 };
         let (o, n) = &self.types[ty.min(self.types.len() - 1)];
         (*o, n)
     }
 
     /// `YYYY-MM-DD HH:MM:SS ZONE` for an RFC 3339 time; the text itself when it is not one.
     pub fn show(&self, rfc3339: &str) -> String {
-        match parse_rfc3339(rfc3339) {
-            Some(t) => {
-                let (off, name) = self.at(t);
-                format!("{} {name}", civil(t + off as i64))
-            }
+        match self.parts(rfc3339) {
+            Some((t, name)) => format!("{t} {name}"),
             None => rfc3339.to_string(),
         }
     }
 
-    /// The time without its date and zone (`HH:MM:SS`), for narrow panes.
+    /// `YYYY-MM-DD HH:MM:SS` in this zone and the zone's name then.
+    pub fn parts(&self, rfc3339: &str) -> Option<(String, String)> {
+        let t = parse_rfc3339(rfc3339)?;
+        let (off, name) = self.at(t);
+        Some((civil(t + off as i64), name.to_string()))
+    }
+
+    /// `MM-DD HH:MM:SS ZONE`, for narrow panes.
     pub fn show_short(&self, rfc3339: &str) -> String {
         let full = self.show(rfc3339);
-        full.get(5..19).map(str::to_string).unwrap_or(full)
+        full.get(5..).map(str::to_string).unwrap_or(full)
     }
 
     /// The zone's name now (for a column header).
@@ -224,10 +224,16 @@ mod tests {
     #[test]
     fn times_show_in_the_zone_with_its_name() {
         let z = Zone::from_tzif(&cet_cest()).expect("a zone");
-        assert_eq!(z.show("2025-03-14T09:00:05.123Z"), "2025-03-14 10:00:05 CET");
+        assert_eq!(
+            z.show("2025-03-14T09:00:05.123Z"),
+            "2025-03-14 10:00:05 CET"
+        );
         assert_eq!(z.show("2025-07-01T23:30:00Z"), "2025-07-02 01:30:00 CEST");
-        assert_eq!(z.show_short("2025-07-01T23:30:00Z"), "07-02 01:30:00");
-        assert_eq!(Zone::utc().show("2025-03-14T09:00:05Z"), "2025-03-14 09:00:05 UTC");
+        assert_eq!(z.show_short("2025-07-01T23:30:00Z"), "07-02 01:30:00 CEST");
+        assert_eq!(
+            Zone::utc().show("2025-03-14T09:00:05Z"),
+            "2025-03-14 09:00:05 UTC"
+        );
         assert_eq!(Zone::utc().show("yesterday"), "yesterday");
         assert_eq!(parse_rfc3339("1970-01-01T01:00:00+01:00"), Some(0));
         assert!(Zone::from_tzif(b"not a zone file").is_none());

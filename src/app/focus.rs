@@ -26,7 +26,10 @@ pub fn on_number(s: &mut AppState, key: &KeyEvent) -> bool {
     let KeyCode::Char(c) = key.code else {
         return false;
     };
-    if key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
+    if key
+        .modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    {
         return false;
     }
     match c.to_digit(10).and_then(|d| Pane::by_number(d as usize)) {

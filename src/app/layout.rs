@@ -152,8 +152,7 @@ pub fn areas(size: Rect, shown: Pane, maximised: bool) -> Areas {
 
 /// One pane over the whole body, under a tab line naming every pane.
 fn single(top: Rect, main: Rect, hints: Rect, shown: Pane) -> Areas {
-    let [tabs, pane] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(main);
+    let [tabs, pane] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(main);
     let none = Rect::new(main.x, main.y, 0, 0);
     let mut a = Areas {
         top,
@@ -181,7 +180,9 @@ fn single(top: Rect, main: Rect, hints: Rect, shown: Pane) -> Areas {
 pub fn tab_ranges(tabs: Rect, single: bool) -> Vec<(Pane, u16, u16)> {
     let mut x = tabs.x + 1;
     let mut out = Vec::new();
-    let panes = Pane::ORDER.iter().filter(|p| single || **p != Pane::Catalog);
+    let panes = Pane::ORDER
+        .iter()
+        .filter(|p| single || **p != Pane::Catalog);
     for &p in panes {
         let w = p.numbered().chars().count() as u16 + 2;
         out.push((p, x, x + w));

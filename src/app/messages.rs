@@ -137,8 +137,12 @@ pub fn commands(s: &AppState) -> Vec<CommandInfo> {
         mapped(Command::Up, "previous"),
         mapped(Command::PageDown, "page down").help_only(),
         mapped(Command::PageUp, "page up").help_only(),
-        CommandInfo::fixed("Enter", "detail", "the whole message: causes and repair steps")
-            .enabled(!s.messages.is_empty()),
+        CommandInfo::fixed(
+            "Enter",
+            "detail",
+            "the whole message: causes and repair steps",
+        )
+        .enabled(!s.messages.is_empty()),
         CommandInfo::fixed("Esc", "close", "close the log"),
     ]
 }

@@ -19,7 +19,9 @@ impl AppState {
             return;
         }
         if self.open_info().is_none() {
-            self.notify(Notice::error("open an array first: select one in the catalog"));
+            self.notify(Notice::error(
+                "open an array first: select one in the catalog",
+            ));
             return;
         }
         self.overlay = Some(Overlay::Metadata { scroll: 0 });

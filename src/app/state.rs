@@ -51,13 +51,17 @@ pub struct Status {
 /// Something drawn over the main screen that takes the keys.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
-    Help { scroll: usize },
+    Help {
+        scroll: usize,
+    },
     Palette(Palette),
     Dialog(Box<Dialog>),
     /// The message log (`m`).
     Messages(super::messages::LogView),
     /// The open array's metadata as pretty JSON (`i`).
-    Metadata { scroll: usize },
+    Metadata {
+        scroll: usize,
+    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -403,7 +407,10 @@ impl AppState {
 
     /// The chunk grid's cells area (rows, cols) as drawn now, for zoom and pan.
     pub fn grid_cells(&self) -> (u64, u64) {
-        let (Some(o), Some(r)) = (&self.open, layout::areas(self.size, Pane::Grid, self.maximised).grid) else {
+        let (Some(o), Some(r)) = (
+            &self.open,
+            layout::areas(self.size, Pane::Grid, self.maximised).grid,
+        ) else {
             return (1, 1);
         };
         let i = layout::inner(r);
@@ -440,7 +447,8 @@ impl AppState {
 
     /// Shows a notice in the status bar (replacing the last one).
     pub fn notify(&mut self, notice: Notice) {
-        self.messages.push(&notice.text, notice.tone, self.now, None);
+        self.messages
+            .push(&notice.text, notice.tone, self.now, None);
         self.status = Some(Status {
             notice,
             at: self.now,
@@ -452,12 +460,13 @@ impl AppState {
     pub fn log_error(&mut self, context: &str, e: &crate::backend::Error) -> String {
         let text = super::update::error_text(e, Some(&self.keymap));
         let detail = super::update::error_detail(e, Some(&self.keymap));
-        let line = if context.is_empty() {
+        let line = if context.is_empty() || text.starts_with(context) {
             text.clone()
         } else {
             format!("{context}: {text}")
         };
-        self.messages.push(&line, Tone::Error, self.now, Some(detail));
+        self.messages
+            .push(&line, Tone::Error, self.now, Some(detail));
         text
     }
 

@@ -92,9 +92,7 @@ pub fn edit_at_end(text: &mut String, key: &KeyEvent) -> Edit {
     let mut cursor = text.chars().count();
     match key.code {
         KeyCode::Home | KeyCode::End | KeyCode::Left | KeyCode::Right => Edit::Ignored,
-        KeyCode::Char('a' | 'e') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-            Edit::Ignored
-        }
+        KeyCode::Char('a' | 'e') if key.modifiers.contains(KeyModifiers::CONTROL) => Edit::Ignored,
         _ => edit(text, &mut cursor, key),
     }
 }
@@ -128,7 +126,7 @@ pub fn common_prefix(candidates: &[String]) -> String {
 pub fn complete(typed: &str, candidates: &[String]) -> (Option<String>, Vec<String>) {
     let matches: Vec<String> = candidates
         .iter()
-        .filter(|c| c.starts_with(typed))
+        .filter(|c| c.starts_with(typed) && c.as_str() != typed)
         .cloned()
         .collect();
     let prefix = common_prefix(&matches);

@@ -241,7 +241,12 @@ mod tests {
         let bytes = v.iter().flat_map(|x| x.to_le_bytes()).collect();
         let out = text(&ArrayData::new(DType::Float64, vec![4], bytes).unwrap());
         assert!(!out.contains('"'), "{out}");
-        let words: Vec<&str> = out.lines().nth(1).unwrap_or("").split_whitespace().collect();
+        let words: Vec<&str> = out
+            .lines()
+            .nth(1)
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
         assert_eq!(words, ["1.5", "NaN", "Infinity", "-Infinity"]);
     }
 

@@ -2,9 +2,9 @@
 //! `update()` returns. It joins the model (`crate::app`) to the widgets (`crate::ui`) and to
 //! the stores (`crate::stores`); neither of those knows about it.
 
+mod complete;
 pub mod event_loop;
 pub mod jobs;
-mod complete;
 mod runner;
 pub mod terminal;
 

@@ -58,7 +58,8 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
             Tone::Ok => t.ok,
             Tone::Info => t.label,
         };
-        let room = total.saturating_sub(used + 3 + keep);
+        // Room for hints stays (the whole line is in the message log).
+        let room = total.saturating_sub(used + 3 + keep).min(total * 3 / 5);
         let text = super::util::fit(&st.notice.text, room);
         used += text.chars().count() + 3;
         spans.push(Span::styled(text, style));

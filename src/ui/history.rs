@@ -47,20 +47,25 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
         frame.render_widget(Paragraph::new(Line::styled("loading…", t.dim)), inner);
         return;
     };
-    // Local time with the zone's name (UTC with `utc = true` in the config); the date is
-    // cut to month-day in narrow panes.
-    let long = w >= 72;
+    // Local time (UTC with `utc = true` in the config); the zone is named in the header, and
+    // on a row only where it differs (a change of daylight time). Narrow panes cut the year.
+    let long = w >= 56;
     let zone = &s.zone;
-    let time_of = |c: &StructureChange| {
-        if long {
-            zone.show(&c.time)
-        } else {
-            zone.show_short(&c.time)
+    let head_zone = zone.name_at(h.first().map(|c| c.time.as_str()));
+    let time_of = |c: &StructureChange| match zone.parts(&c.time) {
+        Some((t, name)) => {
+            let t = if long { t } else { t[5..].to_string() };
+            if name == head_zone {
+                t
+            } else {
+                format!("{t} {name}")
+            }
         }
+        None => c.time.clone(),
     };
-    let (tw, aw, cw) = if long { (23, 16, 8) } else { (14, 10, 8) };
-    let zone_name = zone.name_at(h.first().map(|c| c.time.as_str()));
-    let head_time = if long { "time".to_string() } else { format!("time ({zone_name})") };
+    let tw = if long { 19 } else { 14 };
+    let (aw, cw) = if w >= 90 { (16, 8) } else { (10, 8) };
+    let head_time = format!("time ({head_zone})");
     let mut lines = vec![Line::styled(
         fit(
             &format!(
@@ -98,7 +103,7 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
     {
         let rest = w.saturating_sub(tw + aw + cw + 3);
         lines.push(Line::from(vec![
-            Span::styled(format!("{:<tw$} ", fit(&time_of(c), tw)), t.dim),
+            Span::styled(format!("{:<tw$} ", time_of(c)), t.dim),
             Span::raw(format!("{:<aw$} ", fit(&c.actor, aw))),
             Span::styled(format!("{:<cw$} ", c.cause.name()), t.value),
             Span::raw(fit(&shapes(c), rest)),

@@ -36,7 +36,11 @@ fn rows(text: &str, w: usize) -> usize {
 pub fn draw(frame: &mut Frame, area: Rect, view: &View, v: &LogView) {
     let t = view.theme;
     let log = &view.state.messages;
-    let r = centered(area, area.width.saturating_sub(4).max(10), area.height.saturating_sub(2));
+    let r = centered(
+        area,
+        area.width.saturating_sub(4).max(10),
+        area.height.saturating_sub(2),
+    );
     let title = format!(" Messages ({}) ", log.len());
     frame.render_widget(Clear, r);
     frame.render_widget(pane_block(title, true, t), r);

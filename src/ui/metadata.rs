@@ -24,7 +24,12 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, scroll: usize) {
     // Never scroll past the end: the last page stays full.
     let top = scroll.min(all.len().saturating_sub(h));
     let more = if all.len() > h {
-        format!(" lines {}-{} of {} ", top + 1, (top + h).min(all.len()), all.len())
+        format!(
+            " lines {}-{} of {} ",
+            top + 1,
+            (top + h).min(all.len()),
+            all.len()
+        )
     } else {
         String::new()
     };
@@ -36,9 +41,6 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, scroll: usize) {
         .map(|l| Line::styled(fit(l, w), t.value))
         .collect();
     frame.render_widget(Clear, r);
-    frame.render_widget(
-        pane_block(format!(" Metadata {path} {more}"), true, t),
-        r,
-    );
+    frame.render_widget(pane_block(format!(" Metadata {path} {more}"), true, t), r);
     frame.render_widget(Paragraph::new(lines), body);
 }

@@ -7,8 +7,8 @@ use ratatui::widgets::{Paragraph, Sparkline};
 use ratatui::Frame;
 
 use super::util::{fit, pane_block};
-use super::View;
 use super::values::Values;
+use super::View;
 use crate::app::layout::{self, inner, PREVIEW_LABEL};
 use crate::app::state::PreviewData;
 

@@ -156,12 +156,17 @@ mod tests {
     #[test]
     fn integers_are_exact_and_non_finite_values_are_counted() {
         let big = (1u64 << 53) + 1;
-        let bytes = [big, u64::MAX].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let bytes = [big, u64::MAX]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
         let d = ArrayData::new(DType::UInt64, vec![2], bytes).expect("data");
         let v = Values::of(&d);
         assert_eq!(v.cell(0, 10), "9007199254740993");
         assert_eq!(v.cell(1, 10), u64::MAX.to_string());
-        assert!(v.stat_line().starts_with("min 9007199254740993  max 18446744073709551615"));
+        assert!(v
+            .stat_line()
+            .starts_with("min 9007199254740993  max 18446744073709551615"));
         let f = [1.0, f64::INFINITY, f64::NAN, -f64::INFINITY];
         let bytes = f.iter().flat_map(|v: &f64| v.to_le_bytes()).collect();
         let d = ArrayData::new(DType::Float64, vec![4], bytes).expect("data");

@@ -196,7 +196,11 @@ pub fn with_array(
     use extent::app::action::Loaded;
     use extent::backend::{ChunkMap, ChunkState};
     let mut s = connected("t", "local:/t", capabilities, w, h);
-    page_loaded(&mut s, "", vec![array_entry(&info.path, &info.shape, info.dtype)]);
+    page_loaded(
+        &mut s,
+        "",
+        vec![array_entry(&info.path, &info.shape, info.dtype)],
+    );
     s.update(JobResult::InfoLoaded(Loaded {
         path: info.path.clone(),
         result: Ok(info.clone()),

@@ -129,7 +129,11 @@ fn refused_by_store(
     chunks: &[u64],
     caps: crate::backend::Capabilities,
 ) -> Result<(), String> {
-    if let Some(axis) = shape.iter().position(|&s| s == 0).filter(|_| !caps.empty_axes) {
+    if let Some(axis) = shape
+        .iter()
+        .position(|&s| s == 0)
+        .filter(|_| !caps.empty_axes)
+    {
         return Err(format!(
             "this store cannot extend an array created with a zero-length axis (axis {axis} of \
              {}); start with at least one chunk along every axis",

@@ -290,8 +290,8 @@ impl Dialog {
     /// The keys that apply in the current stage, for the hint bar (see `on_key`).
     pub fn commands(&self) -> Vec<CommandInfo> {
         let fixed = CommandInfo::fixed;
-        let copy = fixed("^Y", "copy CLI", "copy the equivalent command line")
-            .enabled(self.plan.is_ok());
+        let copy =
+            fixed("^Y", "copy CLI", "copy the equivalent command line").enabled(self.plan.is_ok());
         match &self.stage {
             Stage::Running => vec![fixed("", "writing…", "the write is running")],
             Stage::Confirm { typed } => {
@@ -349,7 +349,11 @@ impl Dialog {
                 "next field",
                 "next field; in a path field Tab first completes the path",
             ),
-            fixed("← → Home End", "cursor", "move in a text field (also ^A ^E)"),
+            fixed(
+                "← → Home End",
+                "cursor",
+                "move in a text field (also ^A ^E)",
+            ),
             fixed("^W", "delete word", "delete the word before the cursor"),
             fixed("S-Tab ↑", "previous field", "previous field"),
             fixed("Space ← →", "toggle", "toggle, or choose (dtype)"),
@@ -529,7 +533,11 @@ impl Dialog {
                 path: p.clone(),
                 data: None,
             });
-            let choice = if matches.len() > 1 { matches } else { Vec::new() };
+            let choice = if matches.len() > 1 {
+                matches
+            } else {
+                Vec::new()
+            };
             return (choice, DialogEvent::NeedsNpy(p));
         }
         if matches.len() > 1 {

@@ -99,7 +99,13 @@ pub fn plan(fields: &[Field], ctx: PlanContext<'_>) -> Result<Plan, String> {
         let d = ArrayData::filled(info.dtype, &shape, &value).map_err(|e| e.message)?;
         (d, format!("value {value} ({})", info.dtype))
     };
-    let p = plan_patch(info, &offset, &data, extend).map_err(|e| e.message)?;
+    let p = plan_patch(info, &offset, &data, extend).map_err(|e| {
+        // The backend words it for the CLI; here growing is the extend field's toggle.
+        e.message.replace(
+            "pass extend to grow it",
+            "turn extend on (Space on its field) to grow it",
+        )
+    })?;
     let shape_line = if p.grows {
         format!("{} → {}", fmt_shape(&info.shape), fmt_shape(&p.new_shape))
     } else {

@@ -10,11 +10,11 @@ use crate::backend::{
 use super::super::action::{
     CompleteTarget, Effect, JobResult, Loaded, OpKind, OpOutcome, OpSummary,
 };
-use super::super::dialogs::DialogEvent;
-use super::super::text;
 use super::super::catalog::{Catalog, SEARCH_NODES, SEARCH_REQUESTS};
+use super::super::dialogs::DialogEvent;
 use super::super::notice::Notice;
 use super::super::state::{AppState, Overlay, PreviewData, Screen, MAX_CHANGES, MAX_SEEN};
+use super::super::text;
 use super::{error_text, newly_written, page_effect, plan_ctx};
 
 impl AppState {
@@ -48,7 +48,11 @@ impl AppState {
                     self.connection = Some(ConnectionState::after(e));
                 }
                 let result = result.map_err(|e| {
-                    let what = if parent.is_empty() { "the store" } else { &parent };
+                    let what = if parent.is_empty() {
+                        "the store"
+                    } else {
+                        &parent
+                    };
                     self.log_error(&format!("listing {what}"), &e)
                 });
                 let follow = self.catalog.apply_page(&parent, offset, result);
@@ -184,7 +188,11 @@ impl AppState {
                 // The last known structure stays on screen, marked stale; the error is in
                 // the status bar once and whole in the log.
                 if open.error.as_ref() != Some(&text) {
-                    let stale = if open.info.is_some() { " (showing the last known structure)" } else { "" };
+                    let stale = if open.info.is_some() {
+                        " (showing the last known structure)"
+                    } else {
+                        ""
+                    };
                     self.status = Some(super::super::state::Status {
                         notice: Notice::error(format!("cannot read {path}{stale}: {text}")),
                         at: self.now,
@@ -252,7 +260,8 @@ impl AppState {
             self.dirty = false;
             return;
         }
-        let result = result.map_err(|e| self.log_error(&format!("listing the chunks of {path}"), &e));
+        let result =
+            result.map_err(|e| self.log_error(&format!("listing the chunks of {path}"), &e));
         let Some(open) = self.open.as_mut() else {
             return;
         };
