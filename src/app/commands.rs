@@ -98,7 +98,7 @@ pub fn current(s: &AppState) -> Vec<CommandInfo> {
         None => {}
     }
     if s.screen == Screen::Picker {
-        return super::input::picker_commands(s);
+        return super::picker::commands(s);
     }
     if s.filter_editing {
         return super::input::filter_commands();
@@ -136,7 +136,7 @@ pub fn help(s: &AppState) -> Vec<HelpSection> {
             "Catalog filter (while typing)",
             super::input::filter_commands(),
         ),
-        section("Store picker", super::input::picker_commands(s)),
+        section("Store picker", super::picker::commands(s)),
         section("Message log (m)", super::messages::commands(s)),
         HelpSection {
             words: PALETTE,

@@ -15,6 +15,7 @@ pub mod layout;
 pub mod messages;
 pub mod metadata;
 pub mod notice;
+mod picker;
 pub mod state;
 pub mod text;
 mod update;

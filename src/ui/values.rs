@@ -35,6 +35,10 @@ impl Values {
         self.f.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.f.is_empty()
+    }
+
     /// Value `i` in at most `w` columns; integers are never abbreviated (their columns are
     /// as wide as the dtype needs, see `layout::preview_cell`).
     pub fn cell(&self, i: usize, w: usize) -> String {

@@ -80,19 +80,6 @@ pub fn equivalent(d: &Dialog, store: &str) -> Option<String> {
     Some(args.join(" "))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn words_are_quoted_only_when_needed() {
-        assert_eq!(word("a/b"), "a/b");
-        assert_eq!(word("my file.npy"), "'my file.npy'");
-        assert_eq!(word("it's"), r"'it'\''s'");
-        assert_eq!(list(&[4, 64, 64]), "4,64,64");
-    }
-}
-
 impl crate::app::state::AppState {
     /// The store as the CLI names it: the config's name, else the directory or URL.
     pub fn store_spec(&self) -> String {
@@ -126,5 +113,18 @@ impl crate::app::state::AppState {
             at: self.now,
         });
         fx.push(crate::app::action::Effect::Clipboard(line));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_quoted_only_when_needed() {
+        assert_eq!(word("a/b"), "a/b");
+        assert_eq!(word("my file.npy"), "'my file.npy'");
+        assert_eq!(word("it's"), r"'it'\''s'");
+        assert_eq!(list(&[4, 64, 64]), "4,64,64");
     }
 }
