@@ -370,3 +370,21 @@ fn a_dialog_copies_its_command_line_to_the_clipboard_and_the_log() {
     assert!(s.messages.entries.iter().any(|m| m.text == want));
     assert!(s.dialog().is_some(), "the dialog stays open");
 }
+
+#[test]
+fn snapshots_of_the_small_layout_the_log_and_the_metadata_view() {
+    let mut s = with_array(caps(true, true), &frames(), 40, 12);
+    insta::assert_snapshot!("small_catalog_40x12", render(&s));
+    s.update(key(KeyCode::Tab));
+    insta::assert_snapshot!("small_grid_40x12", render(&s));
+    s.update(ch('p'));
+    insta::assert_snapshot!("small_patch_dialog_40x12", render(&s));
+    let mut s = with_array(caps(true, true), &frames(), 80, 24);
+    s.update(ch('p'));
+    s.update(key(KeyCode::Esc));
+    s.update(ch('m'));
+    insta::assert_snapshot!("message_log_80x24", render(&s));
+    s.update(key(KeyCode::Esc));
+    s.update(ch('i'));
+    insta::assert_snapshot!("metadata_80x24", render(&s));
+}

@@ -548,7 +548,7 @@ pub fn on_mouse(s: &mut AppState, m: &MouseEvent, fx: &mut Vec<Effect>) {
         }
         MouseEventKind::Down(MouseButton::Left) => {
             if let Some(tabs) = a.tabs.filter(|t| layout::contains(*t, x, y)) {
-                for (p, x0, x1) in layout::tab_ranges(tabs, a.single) {
+                for (p, x0, x1, _) in layout::tab_ranges(tabs, a.single, s.shown_pane()) {
                     if x >= x0 && x < x1 {
                         set_focus(s, p);
                     }

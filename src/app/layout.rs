@@ -177,15 +177,25 @@ fn single(top: Rect, main: Rect, hints: Rect, shown: Pane) -> Areas {
 
 /// The panes as tabs: (pane, first column, end column). The compact layout lists the right
 /// panes; one pane at a time lists them all.
-pub fn tab_ranges(tabs: Rect, single: bool) -> Vec<(Pane, u16, u16)> {
+/// Where the names do not all fit, the panes not shown are only their numbers.
+pub fn tab_ranges(tabs: Rect, single: bool, shown: Pane) -> Vec<(Pane, u16, u16, String)> {
+    let panes: Vec<Pane> = Pane::ORDER
+        .iter()
+        .copied()
+        .filter(|p| single || *p != Pane::Catalog)
+        .collect();
+    let full: usize = panes.iter().map(|p| p.numbered().chars().count() + 3).sum();
+    let short = full + 1 > tabs.width as usize;
     let mut x = tabs.x + 1;
     let mut out = Vec::new();
-    let panes = Pane::ORDER
-        .iter()
-        .filter(|p| single || **p != Pane::Catalog);
-    for &p in panes {
-        let w = p.numbered().chars().count() as u16 + 2;
-        out.push((p, x, x + w));
+    for p in panes {
+        let label = if short && p != shown {
+            p.number().to_string()
+        } else {
+            p.numbered()
+        };
+        let w = label.chars().count() as u16 + 2;
+        out.push((p, x, x + w, label));
         x += w + 1;
     }
     out
@@ -264,6 +274,9 @@ mod tests {
         let c = areas(Rect::new(0, 0, 40, 12), Pane::History, false);
         assert!(c.single && c.history.is_some() && c.grid.is_none());
         assert_eq!(c.catalog.width, 0);
+        let t = tab_ranges(c.tabs.unwrap_or_default(), true, Pane::History);
+        let labels: Vec<&str> = t.iter().map(|r| r.3.as_str()).collect();
+        assert_eq!(labels, ["1", "2", "3 History", "4"]);
         let d = areas(Rect::new(0, 0, 160, 48), Pane::Catalog, true);
         assert!(d.single && d.catalog.width == 160);
         assert_eq!(
