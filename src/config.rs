@@ -285,6 +285,17 @@ mod tests {
     }
 
     #[test]
+    fn utc_is_off_unless_asked_for() {
+        assert!(!Config::parse("").unwrap().utc);
+        assert!(
+            Config::parse("utc = true\n[stores.a]\npath = '/x'\n")
+                .unwrap()
+                .utc
+        );
+        assert!(Config::parse("utc = 'yes'\n").is_err());
+    }
+
+    #[test]
     fn refuses_bad_configs() {
         assert!(Config::parse("[stores.a]\nurl='x'\npath='y'\n").is_err());
         assert!(Config::parse("[stores.a]\n").is_err());

@@ -81,6 +81,9 @@ impl AppState {
                     s.notice.tone == Tone::Error && self.now.duration_since(s.at) < STATUS_TTL
                 });
                 if error_showing && notice.tone != Tone::Error && !notice.sticky {
+                    // Not shown now, but the log keeps every line.
+                    let now = self.now;
+                    self.messages.push(&notice.text, notice.tone, now, None);
                     self.dirty = false;
                     return;
                 }
