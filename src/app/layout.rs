@@ -106,7 +106,8 @@ pub fn areas(size: Rect, shown: Pane, maximised: bool) -> Areas {
         ])
         .areas(right);
         let [structure, history] =
-            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+            // The history gets the room: date, time, actor, cause and both shapes.
+            Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)])
                 .areas(upper);
         Areas {
             top,
