@@ -45,11 +45,32 @@ fn the_message_log_keeps_every_line_whole_with_the_detail_of_errors() {
         result: Err(e),
     }));
     let screen = render(&s);
-    assert!(screen.contains("stale"), "{screen}");
+    assert!(screen.contains("Structure · stale"), "{screen}");
     assert!(
         screen.contains("[12, 64, 64]"),
         "the last known shape stays:\n{screen}"
     );
+    let unreachable = || Error::io("cannot reach the server");
+    s.update(JobResult::ChunksLoaded(Loaded {
+        path: "detector/frames".into(),
+        result: Err(unreachable()),
+    }));
+    let screen = render(&s);
+    assert!(screen.contains("48 of 48 chunks (stale)"), "{screen}");
+    assert!(
+        screen.contains("████"),
+        "the last chunk map stays:\n{screen}"
+    );
+    s.update(JobResult::HistoryLoaded(Loaded {
+        path: "detector/frames".into(),
+        result: Err(unreachable()),
+    }));
+    s.update(key(KeyCode::Tab));
+    s.update(key(KeyCode::Tab));
+    let screen = render(&s);
+    assert!(screen.contains("History (0) · stale"), "{screen}");
+    s.update(key(KeyCode::Tab));
+    s.update(key(KeyCode::Tab));
     s.update(ch('m'));
     assert!(matches!(s.overlay, Some(Overlay::Messages(_))));
     let screen = render(&s);
@@ -63,7 +84,9 @@ fn the_message_log_keeps_every_line_whole_with_the_detail_of_errors() {
         joined.replace(' ', "").contains("connectionrefused"),
         "{screen}"
     );
-    // Enter on the error (the newest, selected) shows the chain and the repair steps.
+    // Enter on the error row shows the chain and the repair steps (two rows above the newest).
+    s.update(key(KeyCode::Up));
+    s.update(key(KeyCode::Up));
     s.update(key(KeyCode::Enter));
     let screen = render(&s);
     assert!(screen.contains("What happened"), "{screen}");

@@ -301,7 +301,8 @@ pub fn draw_pane(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
         msg(frame, "no array open", t.dim);
         return;
     };
-    if let Some(e) = &open.chunks_error {
+    // A failed re-listing keeps the last map on screen (the structure pane says why).
+    if let Some(e) = open.chunks_error.as_ref().filter(|_| open.chunks.is_none()) {
         msg(frame, e, t.error);
         return;
     }

@@ -28,9 +28,15 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
         .and_then(|o| o.history.as_ref())
         .map(|h| h.len());
     let name = crate::app::layout::Pane::History.numbered();
-    let title = match count {
-        Some(n) => format!(" {name} ({n}) "),
-        None => format!(" {name} "),
+    // A failed re-read keeps what was read before, marked stale (the error is in the log).
+    let stale = s
+        .open
+        .as_ref()
+        .is_some_and(|o| o.history_error.is_some() && o.history.is_some());
+    let title = match (count, stale) {
+        (Some(n), true) => format!(" {name} ({n}) · stale "),
+        (Some(n), false) => format!(" {name} ({n}) "),
+        (None, _) => format!(" {name} "),
     };
     frame.render_widget(pane_block(title, focused, t), area);
     let inner = inner(area);
@@ -39,7 +45,11 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
         frame.render_widget(Paragraph::new(Line::styled("no array open", t.dim)), inner);
         return;
     };
-    if let Some(e) = &open.history_error {
+    if let Some(e) = open
+        .history_error
+        .as_ref()
+        .filter(|_| open.history.is_none())
+    {
         frame.render_widget(Paragraph::new(Line::styled(fit(e, w), t.error)), inner);
         return;
     }

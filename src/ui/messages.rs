@@ -118,10 +118,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, view: &View, m: &Message) {
     ));
     let w = area.width.saturating_sub(8).clamp(10, 100);
     let inner_w = w.saturating_sub(2) as usize;
-    let h: usize = lines
-        .iter()
-        .map(|l| rows(&l.to_string(), inner_w) + 1)
-        .sum();
+    let h: usize = lines.iter().map(|l| rows(&l.to_string(), inner_w)).sum();
     let r = centered(area, w, (h as u16 + 2).min(area.height));
     frame.render_widget(Clear, r);
     frame.render_widget(pane_block(" Message ", true, t), r);

@@ -86,7 +86,8 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
         t,
     ));
     let written = match (&open.chunks, &open.chunks_error) {
-        (_, Some(e)) => fit(e, vw),
+        (Some(m), Some(_)) => format!("{} of {} chunks (stale)", m.written(), m.states.len()),
+        (None, Some(e)) => fit(e, vw),
         (Some(m), None) if !s.capabilities.lists_chunks || open.plane.unknown => {
             format!(
                 "≥ {} of {} (seen live; the store lists none)",
