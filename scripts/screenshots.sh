@@ -2,14 +2,18 @@
 # Regenerates the pictures in README.md and docs/ from the real binary, in tmux:
 #
 #   scripts/screenshots.sh
+#   EXTENT_BIN=target/debug/extent scripts/screenshots.sh   # without a release build
 #
 # Each screen is captured with its colours (capture-pane -e) and turned into an SVG by
 # scripts/ansi2svg.py (standard library Python). Needs tmux.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v tmux >/dev/null || { echo "screenshots: tmux is needed" >&2; exit 1; }
-cargo build --release --quiet
-bin=${CARGO_TARGET_DIR:-$PWD/target}/release/extent
+# EXTENT_BIN=path/to/extent uses a binary already built (a debug one draws the same screens).
+if [ -z "${EXTENT_BIN:-}" ]; then
+  cargo build --release --quiet
+fi
+bin=${EXTENT_BIN:-${CARGO_TARGET_DIR:-$PWD/target}/release/extent}
 tmp=$(mktemp -d)
 trap 'tmux kill-session -t extent-shot 2>/dev/null || true; rm -rf "$tmp"' EXIT
 export XDG_STATE_HOME=$tmp/state XDG_CONFIG_HOME=$tmp/config XDG_DATA_HOME=$tmp/data

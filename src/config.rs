@@ -50,6 +50,8 @@ pub struct Config {
     /// `[tui] stall_after = SECONDS`: how long a growing array may not grow before the TUI
     /// marks it stalled.
     pub stall_after: Option<std::time::Duration>,
+    /// `utc = true`: the TUI shows times in UTC instead of the local time zone.
+    pub utc: bool,
 }
 
 /// One `[stores.NAME]` table as written in the file.
@@ -132,6 +134,8 @@ struct RawConfig {
     #[serde(default)]
     stores: BTreeMap<String, toml::Spanned<RawEntry>>,
     graphics: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    utc: bool,
     #[serde(default)]
     tui: RawTui,
 }
@@ -289,6 +293,7 @@ impl Config {
             stores,
             graphics,
             stall_after,
+            utc: raw.utc,
         })
     }
 
@@ -348,6 +353,17 @@ mod tests {
         assert!(e.message.contains("stall_after 0"), "{e}");
         assert!(Config::parse("[tui]\nstall_after = \"x\"\n").is_err());
         assert!(Config::parse("[tui]\nstal_after = 3\n").is_err());
+    }
+
+    #[test]
+    fn utc_is_off_unless_asked_for() {
+        assert!(!Config::parse("").unwrap().utc);
+        assert!(
+            Config::parse("utc = true\n[stores.a]\npath = '/x'\n")
+                .unwrap()
+                .utc
+        );
+        assert!(Config::parse("utc = 'yes'\n").is_err());
     }
 
     #[test]

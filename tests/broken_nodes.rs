@@ -316,7 +316,7 @@ fn the_catalog_marks_a_broken_node() {
     let buf = term.backend().buffer();
     let text: String = (0..12)
         .map(|y| {
-            let line: String = (0..40).map(|x| buf[(x, y)].symbol().to_string()).collect();
+            let line: String = (0..80).map(|x| buf[(x, y)].symbol().to_string()).collect();
             format!("{}\n", line.trim_end())
         })
         .collect();

@@ -151,6 +151,9 @@ fn a_tui_write_gives_up_on_a_stopped_holder_and_says_so() {
     t.wait_for(&["Catalog (1)", "path      a"], 20);
     // The patch dialog's default: one slab appended to axis 0.
     t.keys(&["p"]);
+    t.wait_for(&["Patch a", "extend"], 10);
+    // The dialog appends a row: growing needs extend turned on (its fifth field).
+    t.keys(&["Tab", "Tab", "Tab", "Tab", "Space"]);
     t.wait_for(&["Patch a", "bytes written"], 10);
     t.keys(&["Enter"]);
     t.wait_for(&["Apply this change?"], 10);

@@ -102,6 +102,17 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Makes the terminal `w`×`h` (the TUI gets the resize like any other).
+    fn resize(&self, w: u16, h: u16) {
+        let status = self
+            .cmd()
+            .args(["resize-window", "-t", &self.session])
+            .args(["-x", &w.to_string(), "-y", &h.to_string()])
+            .status()
+            .expect("tmux resize-window");
+        assert!(status.success(), "tmux resize-window failed");
+    }
+
     /// Waits until `needle` is no longer on screen.
     fn wait_gone(&self, needle: &str, secs: u64) {
         let deadline = Instant::now() + Duration::from_secs(secs);
@@ -225,15 +236,24 @@ async fn browse_patch_resize_create_help_quit_in_tmux() {
     t.wait_for(
         &[
             "History (3)",
-            "patch   [3,8,8] → [4,8,8]",
-            "create  ∅ → [0,8,8]",
+            "patch    [3,8,8] → [4,8,8]",
+            "create   ∅ → [0,8,8]",
         ],
         10,
     );
     t.keys(&["Tab", "Tab"]); // back to the catalog
 
-    // Patch with extend: the defaults append one frame after the end.
+    // Patch with extend: the defaults name one frame after the end, and growing takes the
+    // extend toggle (off by default, as in the CLI).
     t.keys(&["p"]);
+    t.wait_for(&["Patch detector/frames", "turn extend on"], 10);
+    t.keys(&["Enter"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !t.screen().contains("Apply this change?"),
+        "Enter reviewed an invalid patch"
+    );
+    t.keys(&["Tab", "Tab", "Tab", "Tab", "Space"]);
     t.wait_for(
         &[
             "Patch detector/frames",
@@ -415,5 +435,29 @@ async fn pause_holds_the_view_and_keys_act_on_the_highlighted_row_in_tmux() {
     t.wait_for(&["deleted detector"], 15);
     assert!(b.show("detector/frames").await.is_err(), "the group went");
     assert!(b.show("scan/map").await.is_ok(), "the rest stayed");
+
+    // At 80 columns the hint bar still offers help and quit.
+    t.resize(80, 24);
+    let s = t.wait_for(&["? help", "q quit"], 10);
+    assert!(s.lines().count() <= 24, "{s}");
+
+    // The message log: every status line since start, whole; Enter on the error row shows it
+    // in a box of its own.
+    t.keys(&["m"]);
+    t.wait_for(
+        &[
+            "Messages (",
+            "is a group: resize needs an",
+            "deleted detector",
+            "paused",
+        ],
+        10,
+    );
+    t.keys(&["Up", "Up", "Enter"]);
+    t.wait_for(&["╭ Message ", "since start · Esc back"], 10);
+    t.keys(&["Escape"]);
+    t.wait_gone("╭ Message ", 10);
+    t.keys(&["Escape"]);
+    t.wait_gone("Messages (", 10);
     t.keys(&["q"]);
 }

@@ -372,11 +372,8 @@ fn patch_dialog_invalid_input() {
     check("dialog_patch_invalid", |w, h| {
         let mut s = frames(w, h);
         s.update(key('p'));
-        // Out of bounds without extend: explained before anything is written.
-        for _ in 0..4 {
-            s.update(code(KeyCode::Tab));
-        }
-        s.update(key(' '));
+        // Out of bounds: extend is off until toggled, and that is explained before anything
+        // is written.
         s
     });
 }
@@ -386,6 +383,11 @@ fn patch_dialog_confirm_and_backend_error() {
     check("dialog_patch_error", |w, h| {
         let mut s = frames(w, h);
         s.update(key('p'));
+        // Growing the array takes the explicit toggle.
+        for _ in 0..4 {
+            s.update(code(KeyCode::Tab));
+        }
+        s.update(key(' '));
         s.update(code(KeyCode::Enter));
         let fx = s.update(key('y'));
         let Some(Effect::Run(op)) = fx.into_iter().next() else {

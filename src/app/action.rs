@@ -109,6 +109,21 @@ pub enum JobResult {
         op: OpSummary,
         result: Result<OpOutcome, Error>,
     },
+    /// The paths that could complete `typed` (directories end with `/`).
+    PathsListed {
+        target: CompleteTarget,
+        typed: String,
+        candidates: Vec<String>,
+    },
+}
+
+/// Which field a path completion is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompleteTarget {
+    /// The patch dialog's `.npy` field.
+    Npy,
+    /// The store picker's location.
+    Picker,
 }
 
 /// What a read for one path brought back: the path it was for (the answer is dropped when
@@ -170,6 +185,13 @@ pub enum Effect {
     },
     /// Stop following the open array (it was closed).
     StopWatch,
+    /// List the files and directories that could complete the path `typed`.
+    CompletePath {
+        target: CompleteTarget,
+        typed: String,
+    },
+    /// Put this text on the terminal's clipboard (OSC 52: works over SSH too).
+    Clipboard(String),
     /// Leave the TUI.
     Quit,
     /// Describe a node that is not an array (and read a table's rows).
@@ -191,6 +213,7 @@ pub enum JobKey {
     OpenStore,
     Node,
     Frame,
+    Complete,
 }
 
 impl Effect {
@@ -208,10 +231,12 @@ impl Effect {
             Effect::LoadNpy { .. } => Some(JobKey::Npy),
             Effect::OpenStore(_) => Some(JobKey::OpenStore),
             Effect::Node { .. } => Some(JobKey::Node),
+            Effect::CompletePath { .. } => Some(JobKey::Complete),
             Effect::Run(_)
             | Effect::UseStore(_)
             | Effect::Watch { .. }
             | Effect::StopWatch
+            | Effect::Clipboard(_)
             | Effect::Quit => None,
         }
     }

@@ -93,10 +93,12 @@ pub fn current(s: &AppState) -> Vec<CommandInfo> {
         Some(Overlay::Dialog(d)) => return d.commands(),
         Some(Overlay::Palette(_)) => return super::input::palette_commands(),
         Some(Overlay::Help { .. }) => return super::input::help_commands(),
+        Some(Overlay::Messages(_)) => return super::messages::commands(s),
+        Some(Overlay::Metadata { .. }) => return super::metadata::commands(),
         None => {}
     }
     if s.screen == Screen::Picker {
-        return super::input::picker_commands(s);
+        return super::picker::commands(s);
     }
     if s.filter_editing {
         return super::input::filter_commands();
@@ -122,10 +124,11 @@ pub fn help(s: &AppState) -> Vec<HelpSection> {
         commands,
         words: &[],
     };
-    let main = Command::ALL
+    let mut main: Vec<CommandInfo> = Command::ALL
         .iter()
         .map(|&c| CommandInfo::mapped(c).enabled(super::input::applies(s, c)))
         .collect();
+    main.extend(super::focus::commands());
     vec![
         section("", main),
         section("In dialogs", super::dialogs::Dialog::help_commands()),
@@ -133,7 +136,8 @@ pub fn help(s: &AppState) -> Vec<HelpSection> {
             "Catalog filter (while typing)",
             super::input::filter_commands(),
         ),
-        section("Store picker", super::input::picker_commands(s)),
+        section("Store picker", super::picker::commands(s)),
+        section("Message log (m)", super::messages::commands(s)),
         HelpSection {
             words: PALETTE,
             ..section("Command palette (:)", super::input::palette_commands())
@@ -211,6 +215,8 @@ pub const PALETTE: &[PaletteWord] = &[
     cmd("follow", &[], "follow the newest frame as the array grows", Command::Follow),
     cmd("colormap", &[], "frame view: the next colormap", Command::Colormap),
     cmd("contrast", &[], "frame view: the next contrast mode", Command::Contrast),
+    cmd("messages", &["log"], "every status line and error since start", Command::Messages),
+    cmd("metadata", &["info", "attrs"], "the array's metadata as JSON", Command::Metadata),
     cmd("help", &[], "list every key", Command::Help),
     cmd("quit", &["q", "exit"], "leave extent", Command::Quit),
 ];

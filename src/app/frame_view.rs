@@ -87,7 +87,9 @@ impl FrameView {
 
 /// Rows of a 2-D array's window: the pane's height in pixels (two per cell).
 fn window_rows(s: &AppState) -> u64 {
-    let pane = layout::areas(s.size, Pane::Frame).frame.unwrap_or_default();
+    let pane = layout::areas(s.size, Pane::Frame, s.maximised)
+        .frame
+        .unwrap_or_default();
     // Border (2) and the two lines of readout below the image.
     (pane.height.saturating_sub(4) as u64 * 2).max(2)
 }
@@ -299,9 +301,9 @@ impl AppState {
             .unwrap_or(len.saturating_sub(1))
             .min(len.saturating_sub(1));
         let rows_2d = window_rows(self);
-        let preview_rows = layout::areas(self.size, Pane::Preview)
+        let preview_rows = layout::areas(self.size, Pane::Preview, self.maximised)
             .preview
-            .map(|p| layout::preview_capacity(p, info.ndim()).0)
+            .map(|p| layout::preview_capacity(p, info.ndim(), info.dtype).0)
             .unwrap_or(1);
         let Some(o) = self.open.as_mut() else { return };
         o.frame.index = if info.ndim() == 2 {

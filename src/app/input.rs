@@ -7,7 +7,7 @@ use crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 
-use super::action::{Effect, StoreTarget};
+use super::action::{CompleteTarget, Effect};
 use super::catalog::Row;
 use super::commands::{complete, parse_palette, CommandInfo, Invocation};
 use super::dialogs::{DialogEvent, DialogKind, Stage};
@@ -15,6 +15,7 @@ use super::keymap::Command;
 use super::layout::{self, Pane};
 use super::notice::Notice;
 use super::state::{AppState, Overlay, Palette, Screen};
+use super::text;
 use super::update::plan_ctx;
 
 pub fn on_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
@@ -32,17 +33,32 @@ pub fn on_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
                     "{title} cancelled; nothing was written"
                 )));
             }
-            Some(Overlay::Help { .. } | Overlay::Palette(_)) => s.overlay = None,
+            Some(
+                Overlay::Help { .. }
+                | Overlay::Palette(_)
+                | Overlay::Messages(_)
+                | Overlay::Metadata { .. },
+            ) => s.overlay = None,
             _ => s.quit = true,
         }
         return;
+    }
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl && key.code == KeyCode::Char('y') && s.dialog().is_some() {
+        s.copy_cli(fx);
+        return;
+    }
+    match s.overlay {
+        Some(Overlay::Messages(_)) => return super::messages::on_key(s, key),
+        Some(Overlay::Metadata { .. }) => return super::metadata::on_key(s, key),
+        _ => {}
     }
     if s.overlay.is_some() {
         on_overlay_key(s, key, fx);
         return;
     }
     if s.screen == Screen::Picker {
-        on_picker_key(s, key, fx);
+        super::picker::on_key(s, key, fx);
         return;
     }
     if s.filter_editing {
@@ -51,6 +67,7 @@ pub fn on_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
     }
     match s.keymap.lookup(key) {
         Some(cmd) => on_command(s, cmd, fx),
+        None if super::focus::on_number(s, key) => s.request_frame(fx, false),
         None => s.dirty = false,
     }
 }
@@ -67,6 +84,8 @@ fn on_overlay_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
             Some(Command::PageUp) => *scroll = scroll.saturating_sub(10),
             _ => s.overlay = None,
         },
+        // Handled before (they need the whole state).
+        Overlay::Messages(_) | Overlay::Metadata { .. } => {}
         Overlay::Palette(p) => match key.code {
             KeyCode::Esc => s.overlay = None,
             KeyCode::Enter => {
@@ -75,7 +94,10 @@ fn on_overlay_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
                 run_palette(s, &input, fx);
             }
             KeyCode::Tab => {
-                if let Some(w) = complete(p.input.trim()) {
+                // `goto det` completes the path among the loaded nodes, else the word.
+                if let Some(done) = complete_goto(&s.catalog, &p.input) {
+                    p.input = done;
+                } else if let Some(w) = complete(p.input.trim()) {
                     p.input = if w.arg.is_empty() {
                         w.name.to_string()
                     } else {
@@ -83,15 +105,10 @@ fn on_overlay_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
                     };
                 }
             }
-            KeyCode::Backspace => {
-                p.input.pop();
-                p.error = None;
-            }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                p.input.push(c);
-                p.error = None;
-            }
-            _ => s.dirty = false,
+            _ => match text::edit_at_end(&mut p.input, key) {
+                text::Edit::Ignored => s.dirty = false,
+                _ => p.error = None,
+            },
         },
         Overlay::Dialog(d) => {
             let ev = d.on_key(key);
@@ -104,6 +121,10 @@ fn on_overlay_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
                     d.replan(plan_ctx(s.open.as_ref(), s.capabilities));
                     fx.push(Effect::LoadNpy { path });
                 }
+                DialogEvent::Complete(typed) => fx.push(Effect::CompletePath {
+                    target: CompleteTarget::Npy,
+                    typed,
+                }),
                 DialogEvent::Cancel => {
                     let title = d.kind.title().to_lowercase();
                     s.overlay = None;
@@ -143,11 +164,37 @@ pub fn run_palette(s: &mut AppState, input: &str, fx: &mut Vec<Effect>) {
     }
 }
 
+/// `goto PART` completed among the loaded catalog paths (groups end with `/`); `None` when
+/// the line is not a goto or nothing is added.
+fn complete_goto(c: &super::catalog::Catalog, input: &str) -> Option<String> {
+    let (word, arg) = input.split_once(' ')?;
+    let goto = super::commands::PALETTE
+        .iter()
+        .find(|w| w.target == super::commands::PaletteTarget::Goto)?;
+    if word != goto.name && !goto.aliases.contains(&word) {
+        return None;
+    }
+    let arg = arg.trim_start();
+    let paths: Vec<String> = (1..)
+        .map_while(|i| c.node(i))
+        .map(|n| match n.entry.kind {
+            crate::backend::NodeKind::Group => format!("{}/", n.entry.path),
+            _ => n.entry.path.clone(),
+        })
+        .collect();
+    let (longer, _) = text::complete(arg, &paths);
+    longer.map(|t| format!("{word} {t}"))
+}
+
 /// The palette's keys.
 pub fn palette_commands() -> Vec<CommandInfo> {
     vec![
         CommandInfo::fixed("Enter", "run", "run the command typed"),
-        CommandInfo::fixed("Tab", "complete", "complete the command's name"),
+        CommandInfo::fixed(
+            "Tab",
+            "complete",
+            "complete the command's name, or goto's path",
+        ),
         CommandInfo::fixed("Esc", "close", "close the palette"),
     ]
 }
@@ -167,78 +214,6 @@ pub fn help_commands() -> Vec<CommandInfo> {
     ]
 }
 
-fn on_picker_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
-    let p = &mut s.picker;
-    if p.opening.is_some() {
-        s.dirty = false;
-        return;
-    }
-    match key.code {
-        KeyCode::Up => p.selected = p.selected.saturating_sub(1),
-        KeyCode::Down => p.selected = (p.selected + 1).min(p.entries.len().saturating_sub(1)),
-        KeyCode::Enter => {
-            let target = if !p.location.trim().is_empty() {
-                Some(StoreTarget::Location(p.location.trim().to_string()))
-            } else {
-                p.entries.get(p.selected).map(|e| e.target.clone())
-            };
-            if let Some(t) = target {
-                p.opening = Some(t.label());
-                p.error = None;
-                fx.push(Effect::OpenStore(t));
-            }
-        }
-        KeyCode::Esc if !p.location.is_empty() => p.location.clear(),
-        KeyCode::Esc => {
-            if s.store_label.is_empty() {
-                s.quit = true;
-            } else {
-                s.screen = Screen::Main;
-            }
-        }
-        KeyCode::Char('q') if p.location.is_empty() => s.quit = true,
-        KeyCode::Backspace => {
-            p.location.pop();
-        }
-        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-            p.location.push(c);
-            p.error = None;
-        }
-        _ => s.dirty = false,
-    }
-}
-
-/// The picker's keys (typed letters are the location, except `q` while none is typed).
-pub fn picker_commands(s: &AppState) -> Vec<CommandInfo> {
-    let p = &s.picker;
-    let idle = p.opening.is_none();
-    let typed = !p.location.trim().is_empty();
-    vec![
-        CommandInfo::fixed("↑↓", "choose", "choose a store").enabled(idle && !typed),
-        CommandInfo::fixed(
-            "Enter",
-            "open",
-            "open the chosen store, or the path / URL typed",
-        )
-        .enabled(idle && (typed || !p.entries.is_empty())),
-        CommandInfo::fixed(
-            "type",
-            "a path or URL",
-            "a directory or a Tiled URL to open",
-        )
-        .enabled(idle),
-        CommandInfo::fixed(
-            "Esc",
-            "back",
-            "clear what was typed, or go back (quit when no store is open)",
-        )
-        .enabled(idle)
-        .help_only(),
-        CommandInfo::fixed("q", "quit", "leave extent (while nothing is typed)")
-            .enabled(idle && p.location.is_empty()),
-    ]
-}
-
 fn on_filter_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
     match key.code {
         KeyCode::Enter => s.filter_editing = false,
@@ -246,20 +221,15 @@ fn on_filter_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
             s.filter_editing = false;
             s.catalog.set_filter("");
         }
-        KeyCode::Backspace => {
-            let mut f = s.catalog.filter().to_string();
-            f.pop();
-            s.catalog.set_filter(&f);
-        }
         KeyCode::Up => s.catalog.move_by(-1),
         KeyCode::Down => s.catalog.move_by(1),
-        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-            let f = format!("{}{c}", s.catalog.filter());
-            s.catalog.set_filter(&f);
-        }
         _ => {
-            s.dirty = false;
-            return;
+            let mut f = s.catalog.filter().to_string();
+            if text::edit_at_end(&mut f, key) == text::Edit::Ignored {
+                s.dirty = false;
+                return;
+            }
+            s.catalog.set_filter(&f);
         }
     }
     s.after_selection_change(fx);
@@ -275,22 +245,7 @@ pub fn filter_commands() -> Vec<CommandInfo> {
     ]
 }
 
-fn set_focus(s: &mut AppState, p: Pane) {
-    s.focus = p;
-    // The right side changes only to show a pane that is not on screen.
-    let a = s.areas();
-    let shown = match p {
-        Pane::Catalog => true,
-        Pane::Grid => a.grid.is_some(),
-        Pane::History => a.history.is_some(),
-        Pane::Preview => a.preview.is_some(),
-        Pane::Frame => a.frame.is_some(),
-        Pane::Activity => a.activity.is_some(),
-    };
-    if !shown {
-        s.right_tab = p;
-    }
-}
+use super::focus::set_focus;
 
 /// Focuses `p` and asks for what it shows (the Frame pane reads its frame when it appears).
 fn focus_pane(s: &mut AppState, p: Pane, fx: &mut Vec<Effect>) {
@@ -317,6 +272,7 @@ pub fn applies(s: &AppState, cmd: Command) -> bool {
             on_array && open.is_some_and(|o| !o.axes.others().is_empty())
         }
         Command::SliceAxis => open.is_some_and(|o| o.axes.others().len() > 1),
+        Command::Metadata => main && on_array,
         Command::Activity => main,
         c if super::frame_view::COMMANDS.contains(&c) => main && super::frame_view::applies(s, c),
         _ => true,
@@ -343,6 +299,8 @@ pub fn pane_commands(s: &AppState) -> Vec<CommandInfo> {
             Command::Delete,
             Command::Palette,
             Command::Refresh,
+            Command::Metadata,
+            Command::Messages,
             Command::Help,
             Command::Quit,
         ],
@@ -357,6 +315,8 @@ pub fn pane_commands(s: &AppState) -> Vec<CommandInfo> {
             Command::Extend,
             Command::Resize,
             Command::Pause,
+            Command::Maximise,
+            Command::Messages,
             Command::Help,
             Command::Quit,
         ],
@@ -369,6 +329,8 @@ pub fn pane_commands(s: &AppState) -> Vec<CommandInfo> {
             Command::Resize,
             Command::Pause,
             Command::Palette,
+            Command::Maximise,
+            Command::Messages,
             Command::Help,
             Command::Quit,
         ],
@@ -408,6 +370,9 @@ fn on_command(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {
         Command::Refresh => s.refresh(fx),
         Command::Pause => s.toggle_pause(fx),
         Command::Stores => s.screen = Screen::Picker,
+        Command::Messages => s.open_messages(),
+        Command::Metadata => s.open_metadata(),
+        Command::Maximise => super::focus::toggle_maximise(s),
         Command::ZoomIn | Command::ZoomOut => zoom(s, cmd == Command::ZoomIn),
         Command::CycleAxes => s.cycle_axes(fx),
         Command::SliceNext => s.step_slice(1, fx),
@@ -617,7 +582,7 @@ pub fn on_mouse(s: &mut AppState, m: &MouseEvent, fx: &mut Vec<Effect>) {
         }
         MouseEventKind::Down(MouseButton::Left) => {
             if let Some(tabs) = a.tabs.filter(|t| layout::contains(*t, x, y)) {
-                for (p, x0, x1) in layout::tab_ranges(tabs) {
+                for (p, x0, x1, _) in layout::tab_ranges(tabs, a.single, s.shown_pane()) {
                     if x >= x0 && x < x1 {
                         focus_pane(s, p, fx);
                     }

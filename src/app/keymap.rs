@@ -53,10 +53,13 @@ pub enum Command {
     FrameLast,
     Colormap,
     Contrast,
+    Messages,
+    Metadata,
+    Maximise,
 }
 
 impl Command {
-    pub const ALL: [Command; 37] = [
+    pub const ALL: [Command; 40] = [
         Command::Quit,
         Command::Up,
         Command::Down,
@@ -94,6 +97,9 @@ impl Command {
         Command::FrameLast,
         Command::Colormap,
         Command::Contrast,
+        Command::Messages,
+        Command::Metadata,
+        Command::Maximise,
     ];
 
     /// Short label for the hint bar.
@@ -136,6 +142,9 @@ impl Command {
             Command::FrameLast => "last frame",
             Command::Colormap => "colormap",
             Command::Contrast => "contrast",
+            Command::Messages => "messages",
+            Command::Metadata => "metadata",
+            Command::Maximise => "maximise",
         }
     }
 
@@ -179,6 +188,9 @@ impl Command {
             Command::FrameLast => "frame view: the last frame",
             Command::Colormap => "frame view: the next colormap",
             Command::Contrast => "frame view: the next contrast mode",
+            Command::Messages => "the message log: every status line and error, whole",
+            Command::Metadata => "the array's metadata and attributes as JSON",
+            Command::Maximise => "the focused pane takes the whole screen (again: back)",
         }
     }
 }

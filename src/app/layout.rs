@@ -3,7 +3,10 @@
 
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 
-/// The panes that take focus, in Tab order.
+use crate::backend::DType;
+
+/// The panes that take focus, in Tab order. `ORDER` is the one list: Tab, the number keys
+/// (`1` is the first), the tab line and the titles' numbers all follow it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Pane {
     Catalog,
@@ -38,6 +41,33 @@ impl Pane {
         }
     }
 
+    /// The title where the tab line is short of room.
+    pub fn short_title(self) -> &'static str {
+        match self {
+            Pane::Catalog => "Cat",
+            Pane::Grid => "Chunks",
+            Pane::History => "Hist",
+            Pane::Preview => "Data",
+            Pane::Frame => "Frame",
+            Pane::Activity => "Act",
+        }
+    }
+
+    /// The pane's number key (1-based place in `ORDER`).
+    pub fn number(self) -> usize {
+        Pane::ORDER.iter().position(|p| *p == self).unwrap_or(0) + 1
+    }
+
+    /// The pane with number key `n`.
+    pub fn by_number(n: usize) -> Option<Pane> {
+        n.checked_sub(1).and_then(|i| Pane::ORDER.get(i).copied())
+    }
+
+    /// `2 Chunks`: the title with the pane's number key.
+    pub fn numbered(self) -> String {
+        format!("{} {}", self.number(), self.title())
+    }
+
     pub fn next(self) -> Pane {
         let i = Pane::ORDER.iter().position(|p| *p == self).unwrap_or(0);
         Pane::ORDER[(i + 1) % Pane::ORDER.len()]
@@ -66,20 +96,29 @@ pub struct Areas {
     pub activity: Option<Rect>,
     /// All right panes shown at once.
     pub wide: bool,
+    /// One pane at a time (a small terminal, or a pane maximised): the tab line lists them all.
+    pub single: bool,
 }
 
 /// Wide layout from this size on.
 pub const WIDE_COLS: u16 = 130;
 pub const WIDE_ROWS: u16 = 36;
+/// Below this size the split layout cannot work: one pane at a time.
+pub const SINGLE_COLS: u16 = 60;
+pub const SINGLE_ROWS: u16 = 16;
 
-/// Lays out a `size` terminal; in the compact layout `right_tab` is the right pane shown.
-pub fn areas(size: Rect, right_tab: Pane) -> Areas {
+/// Lays out a `size` terminal. `shown` is the pane shown when one is (a small terminal, or
+/// `maximised`), and the right pane of the compact layout (the catalog there means the grid).
+pub fn areas(size: Rect, shown: Pane, maximised: bool) -> Areas {
     let [top, main, hints] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(0),
         Constraint::Length(1),
     ])
     .areas(size);
+    if maximised || size.width < SINGLE_COLS || size.height < SINGLE_ROWS {
+        return single(top, main, hints, shown);
+    }
     let wide = size.width >= WIDE_COLS && size.height >= WIDE_ROWS;
     let cat_w = if wide {
         (size.width / 4).clamp(28, 48)
@@ -96,7 +135,8 @@ pub fn areas(size: Rect, right_tab: Pane) -> Areas {
         ])
         .areas(right);
         let [structure, history] =
-            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+            // The history gets the room: date, time, actor, cause and both shapes.
+            Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)])
                 .areas(upper);
         let mut a = Areas {
             top,
@@ -110,10 +150,11 @@ pub fn areas(size: Rect, right_tab: Pane) -> Areas {
             frame: None,
             activity: None,
             wide,
+            single: false,
         };
         // The largest slot shows the chunk grid, or the Activity pane when chosen; the Frame
         // pane shares it with the grid (a detector stack's grid is a narrow column).
-        match right_tab {
+        match shown {
             Pane::Frame => {
                 let [g, f] =
                     Layout::horizontal([Constraint::Percentage(35), Constraint::Percentage(65)])
@@ -145,8 +186,9 @@ pub fn areas(size: Rect, right_tab: Pane) -> Areas {
             frame: None,
             activity: None,
             wide,
+            single: false,
         };
-        match right_tab {
+        match shown {
             Pane::History => a.history = Some(pane),
             Pane::Preview => a.preview = Some(pane),
             Pane::Frame => a.frame = Some(pane),
@@ -157,13 +199,74 @@ pub fn areas(size: Rect, right_tab: Pane) -> Areas {
     }
 }
 
-/// The right panes as tabs in the compact layout: (pane, first column, end column).
-pub fn tab_ranges(tabs: Rect) -> Vec<(Pane, u16, u16)> {
+/// One pane over the whole body, under a tab line naming every pane.
+fn single(top: Rect, main: Rect, hints: Rect, shown: Pane) -> Areas {
+    let [tabs, pane] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(main);
+    let none = Rect::new(main.x, main.y, 0, 0);
+    let mut a = Areas {
+        top,
+        hints,
+        catalog: none,
+        structure: none,
+        tabs: Some(tabs),
+        grid: None,
+        history: None,
+        preview: None,
+        frame: None,
+        activity: None,
+        wide: false,
+        single: true,
+    };
+    match shown {
+        Pane::Catalog => a.catalog = pane,
+        Pane::Grid => a.grid = Some(pane),
+        Pane::History => a.history = Some(pane),
+        Pane::Preview => a.preview = Some(pane),
+        Pane::Frame => a.frame = Some(pane),
+        Pane::Activity => a.activity = Some(pane),
+    }
+    a
+}
+
+/// The panes as tabs: (pane, first column, end column). The compact layout lists the right
+/// panes; one pane at a time lists them all.
+/// Where the names do not all fit, the panes not shown are only their numbers.
+pub fn tab_ranges(tabs: Rect, single: bool, shown: Pane) -> Vec<(Pane, u16, u16, String)> {
+    let panes: Vec<Pane> = Pane::ORDER
+        .iter()
+        .copied()
+        .filter(|p| single || *p != Pane::Catalog)
+        .collect();
+    // Full titles where they fit, else short ones, else only numbers (the shown pane keeps
+    // its title).
+    let width = |label: &dyn Fn(Pane) -> String| -> usize {
+        panes
+            .iter()
+            .map(|p| label(*p).chars().count() + 3)
+            .sum::<usize>()
+            + 1
+    };
+    let fits = |label: &dyn Fn(Pane) -> String| width(label) <= tabs.width as usize;
+    let full = |p: Pane| p.numbered();
+    let brief = |p: Pane| format!("{} {}", p.number(), p.short_title());
+    let level = if fits(&full) {
+        0
+    } else if fits(&brief) {
+        1
+    } else {
+        2
+    };
     let mut x = tabs.x + 1;
     let mut out = Vec::new();
-    for p in Pane::ORDER.into_iter().skip(1) {
-        let w = p.title().len() as u16 + 2;
-        out.push((p, x, x + w));
+    for p in panes {
+        let label = match level {
+            0 => full(p),
+            1 => brief(p),
+            _ if p == shown => full(p),
+            _ => p.number().to_string(),
+        };
+        let w = label.chars().count() as u16 + 2;
+        out.push((p, x, x + w, label));
         x += w + 1;
     }
     out
@@ -185,15 +288,25 @@ pub const PREVIEW_LABEL: u16 = 8;
 /// Lines of the preview used for the header and the statistics.
 pub const PREVIEW_CHROME: u16 = 2;
 
-/// How many (rows, cols) of values the preview pane shows for an array of `ndim` axes.
-/// 1-D: `cols` values (the sparkline's width), one row.
-pub fn preview_capacity(pane: Rect, ndim: usize) -> (u64, u64) {
+/// Width of one value of `dtype` in the 2-D preview: integers are shown exactly, so the
+/// columns of 32- and 64-bit integers are wider (`-9223372036854775808` has 20 characters).
+pub fn preview_cell(dtype: DType) -> u16 {
+    match dtype {
+        DType::Int64 | DType::UInt64 => 21,
+        DType::Int32 | DType::UInt32 => 12,
+        _ => PREVIEW_CELL,
+    }
+}
+
+/// How many (rows, cols) of values the preview pane shows for an array of `ndim` axes of
+/// `dtype`. 1-D: `cols` values (the sparkline's width), one row.
+pub fn preview_capacity(pane: Rect, ndim: usize, dtype: DType) -> (u64, u64) {
     let i = inner(pane);
     if ndim <= 1 {
         return (1, (i.width as u64).clamp(1, 512));
     }
     let rows = i.height.saturating_sub(PREVIEW_CHROME + 1).max(1) as u64;
-    let cols = (i.width.saturating_sub(PREVIEW_LABEL) / PREVIEW_CELL).max(1) as u64;
+    let cols = (i.width.saturating_sub(PREVIEW_LABEL) / preview_cell(dtype)).max(1) as u64;
     (rows, cols)
 }
 
@@ -220,15 +333,26 @@ mod tests {
 
     #[test]
     fn layouts_fit() {
-        let a = areas(Rect::new(0, 0, 80, 24), Pane::Grid);
+        let a = areas(Rect::new(0, 0, 80, 24), Pane::Grid, false);
         assert!(!a.wide);
         assert_eq!(a.top.height, 1);
         assert_eq!(a.hints.y, 23);
         assert!(a.grid.is_some() && a.history.is_none());
-        let b = areas(Rect::new(0, 0, 160, 48), Pane::Grid);
+        let b = areas(Rect::new(0, 0, 160, 48), Pane::Grid, false);
         assert!(b.wide && b.history.is_some() && b.preview.is_some());
         // Tiny terminals do not panic.
-        let _ = areas(Rect::new(0, 0, 10, 3), Pane::Preview);
-        assert_eq!(preview_capacity(Rect::new(0, 0, 0, 0), 2), (1, 1));
+        let _ = areas(Rect::new(0, 0, 10, 3), Pane::Preview, false);
+        let c = areas(Rect::new(0, 0, 40, 12), Pane::History, false);
+        assert!(c.single && c.history.is_some() && c.grid.is_none());
+        assert_eq!(c.catalog.width, 0);
+        let t = tab_ranges(c.tabs.unwrap_or_default(), true, Pane::History);
+        let labels: Vec<&str> = t.iter().map(|r| r.3.as_str()).collect();
+        assert_eq!(labels, ["1", "2", "3 History", "4", "5", "6"]);
+        let d = areas(Rect::new(0, 0, 160, 48), Pane::Catalog, true);
+        assert!(d.single && d.catalog.width == 160);
+        assert_eq!(
+            preview_capacity(Rect::new(0, 0, 0, 0), 2, DType::Float64),
+            (1, 1)
+        );
     }
 }

@@ -51,9 +51,17 @@ pub struct Status {
 /// Something drawn over the main screen that takes the keys.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
-    Help { scroll: usize },
+    Help {
+        scroll: usize,
+    },
     Palette(Palette),
     Dialog(Box<Dialog>),
+    /// The message log (`m`).
+    Messages(super::messages::LogView),
+    /// The open array's metadata as pretty JSON (`i`).
+    Metadata {
+        scroll: usize,
+    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -292,6 +300,8 @@ pub struct AppState {
     pub focus: Pane,
     /// Right pane shown in the compact layout.
     pub right_tab: Pane,
+    /// The focused pane takes the whole screen (the maximise key).
+    pub maximised: bool,
     pub open: Option<OpenArray>,
     /// The highlighted node when it is not an array (a group, a table): what it is.
     pub node_view: Option<NodeView>,
@@ -328,6 +338,12 @@ pub struct AppState {
     pub follow_next_open: bool,
     /// The Frame pane draws images (`--graphics none`: the numbers only).
     pub frame_images: bool,
+    /// Every status line and error since start (the message log).
+    pub messages: super::messages::Messages,
+    /// When the TUI started (the log's times count from it).
+    pub started: Instant,
+    /// The zone history times are shown in (UTC until the runtime sets the local one).
+    pub zone: Arc<super::clock::Zone>,
 }
 
 impl AppState {
@@ -343,6 +359,7 @@ impl AppState {
             filter_editing: false,
             focus: Pane::Catalog,
             right_tab: Pane::Grid,
+            maximised: false,
             open: None,
             node_view: None,
             overlay: None,
@@ -363,6 +380,9 @@ impl AppState {
             activity_row: 0,
             follow_next_open: false,
             frame_images: true,
+            messages: Default::default(),
+            started: Instant::now(),
+            zone: Arc::new(super::clock::Zone::utc()),
         }
     }
 
@@ -385,7 +405,17 @@ impl AppState {
     }
 
     pub fn areas(&self) -> Areas {
-        layout::areas(self.size, self.right_tab)
+        layout::areas(self.size, self.shown_pane(), self.maximised)
+    }
+
+    /// The pane shown when one pane is (a small terminal, maximised): the focused one.
+    pub fn shown_pane(&self) -> Pane {
+        let single = layout::areas(self.size, self.focus, self.maximised).single;
+        if single {
+            self.focus
+        } else {
+            self.right_tab
+        }
     }
 
     /// Rows of the catalog list that fit on screen.
@@ -396,10 +426,11 @@ impl AppState {
 
     /// The chunk grid's cells area (rows, cols) as drawn now, for zoom and pan.
     pub fn grid_cells(&self) -> (u64, u64) {
+        // As drawn (beside the Frame pane it is narrower), else as it would be when shown.
         let grid = self
             .areas()
             .grid
-            .or(layout::areas(self.size, Pane::Grid).grid);
+            .or(layout::areas(self.size, Pane::Grid, self.maximised).grid);
         let (Some(o), Some(r)) = (&self.open, grid) else {
             return (1, 1);
         };
@@ -437,10 +468,27 @@ impl AppState {
 
     /// Shows a notice in the status bar (replacing the last one).
     pub fn notify(&mut self, notice: Notice) {
+        self.messages
+            .push(&notice.text, notice.tone, self.now, None);
         self.status = Some(Status {
             notice,
             at: self.now,
         });
+    }
+
+    /// Logs an error shown somewhere else than the status bar (a pane, a dialog), with its
+    /// causes and repair steps for the log's detail view; returns its one-line text.
+    pub fn log_error(&mut self, context: &str, e: &crate::backend::Error) -> String {
+        let text = super::update::error_text(e, Some(&self.keymap));
+        let detail = super::update::error_detail(e, Some(&self.keymap));
+        let line = if context.is_empty() || text.starts_with(context) {
+            text.clone()
+        } else {
+            format!("{context}: {text}")
+        };
+        self.messages
+            .push(&line, Tone::Error, self.now, Some(detail));
+        text
     }
 
     pub fn dialog(&self) -> Option<&Dialog> {

@@ -29,8 +29,8 @@ pub use dtype::{element_f64, element_json, parse_scalar, scalar_bytes, DType};
 pub use error::{Error, ErrorKind, Repair, Result, Source};
 pub use events::{ConnectionState, Event, EventKind, WatchMessage, WatchReceiver};
 pub use journal::{actor, now_rfc3339};
-pub use node::{DataOrigin, NodeInfo, Query, TableData, TableInfo};
 pub use locks::{lock_wait, set_lock_wait, LockHolder, LockWaitHook, DEFAULT_LOCK_WAIT};
+pub use node::{DataOrigin, NodeInfo, Query, TableData, TableInfo};
 pub use plan::{
     checked_elements, normalize_path, plan_patch, plan_resize, validate_path, ChunkLoss, PatchPlan,
     ResizePlan,

@@ -75,7 +75,11 @@ fn node_line(n: &NodeEntry, width: usize, specs: &str) -> String {
         // An array at the store's root has the empty path; people address it as `/`.
         NodeKind::Array => format!(
             "{:<width$}  array  {}  {}{specs}\n",
-            if n.path.is_empty() { "/" } else { n.path.as_str() },
+            if n.path.is_empty() {
+                "/"
+            } else {
+                n.path.as_str()
+            },
             n.shape
                 .as_deref()
                 .map(fmt_shape)

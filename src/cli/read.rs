@@ -212,7 +212,11 @@ fn text(data: &ArrayData) -> String {
         .to_json_values()
         .iter()
         .take(MAX)
-        .map(|v| v.to_string())
+        // NaN and the infinities are JSON strings; as text they are plain words.
+        .map(|v| match v {
+            serde_json::Value::String(s) => s.clone(),
+            v => v.to_string(),
+        })
         .collect();
     let width = values.iter().map(|v| v.len()).max().unwrap_or(1);
     let row = data.shape.last().copied().unwrap_or(1).max(1) as usize;
@@ -245,6 +249,21 @@ mod tests {
     use super::*;
     use crate::backend::local::LocalBackend;
     use crate::backend::{CreateRequest, DType};
+
+    #[test]
+    fn text_prints_nan_and_infinities_as_words_not_strings() {
+        let v = [1.5f64, f64::NAN, f64::INFINITY, f64::NEG_INFINITY];
+        let bytes = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+        let out = text(&ArrayData::new(DType::Float64, vec![4], bytes).unwrap());
+        assert!(!out.contains('"'), "{out}");
+        let words: Vec<&str> = out
+            .lines()
+            .nth(1)
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        assert_eq!(words, ["1.5", "NaN", "Infinity", "-Infinity"]);
+    }
 
     #[tokio::test]
     async fn pieces_give_the_same_bytes_as_one_read() {

@@ -2,6 +2,7 @@
 //! `update()` returns. It joins the model (`crate::app`) to the widgets (`crate::ui`) and to
 //! the stores (`crate::stores`); neither of those knows about it.
 
+mod complete;
 pub mod event_loop;
 pub mod jobs;
 mod runner;
@@ -80,6 +81,25 @@ pub fn initial_state(opts: &TuiOptions, stores: &[StoreSpec]) -> (AppState, Vec<
     (state, warnings)
 }
 
+/// The local time zone: the TZif file `TZ` names (`Europe/Berlin`, `:/path`), else
+/// `/etc/localtime`; UTC when neither can be read.
+pub fn local_zone() -> crate::app::clock::Zone {
+    use crate::app::clock::Zone;
+    let named = std::env::var("TZ").ok().filter(|t| !t.is_empty()).map(|t| {
+        let t = t.trim_start_matches(':').to_string();
+        if t.starts_with('/') {
+            std::path::PathBuf::from(t)
+        } else {
+            std::path::Path::new("/usr/share/zoneinfo").join(t)
+        }
+    });
+    named
+        .into_iter()
+        .chain([std::path::PathBuf::from("/etc/localtime")])
+        .find_map(|p| std::fs::read(p).ok().and_then(|b| Zone::from_tzif(&b)))
+        .unwrap_or_else(Zone::utc)
+}
+
 /// Runs the TUI until the user quits. The terminal is restored on every exit path. A config
 /// file that does not parse is an error here, as everywhere.
 pub async fn run(opts: TuiOptions) -> color_eyre::Result<()> {
@@ -100,6 +120,9 @@ pub async fn run(opts: TuiOptions) -> color_eyre::Result<()> {
     if opts.follow_frames {
         state.right_tab = crate::app::layout::Pane::Frame;
         state.follow_next_open = true;
+    }
+    if !config.utc {
+        state.zone = Arc::new(local_zone());
     }
     let dir = crate::config::config_dir();
     let (theme, _) = Theme::load(dir.as_ref().map(|d| d.join("theme.toml")).as_deref());

@@ -88,6 +88,21 @@ impl Runner {
         let key = effect.key();
         match effect {
             Effect::Quit => return ControlFlow::Break(()),
+            Effect::Clipboard(text) => copy_to_clipboard(&text),
+            Effect::CompletePath { target, typed } => {
+                let job = async move {
+                    let t = typed.clone();
+                    let candidates = tokio::task::spawn_blocking(move || super::complete::list(&t))
+                        .await
+                        .unwrap_or_default();
+                    JobResult::PathsListed {
+                        target,
+                        typed,
+                        candidates,
+                    }
+                };
+                self.jobs.submit(key, job.boxed());
+            }
             Effect::UseStore(b) => {
                 self.stop_watch();
                 self.backend = Some(b.0);
@@ -247,6 +262,8 @@ fn backend_job(b: Arc<dyn Backend>, effect: Effect) -> Option<BoxFuture<'static,
         | Effect::UseStore(_)
         | Effect::Watch { .. }
         | Effect::StopWatch
+        | Effect::Clipboard(_)
+        | Effect::CompletePath { .. }
         | Effect::Quit => return None,
     };
     Some(job)
@@ -258,6 +275,8 @@ async fn read_frame(
     path: &str,
     sel: &crate::backend::Selection,
 ) -> crate::backend::Result<Arc<crate::frame::Frame>> {
+    // A read decodes whole chunks: the frame keeps to the same budget as the preview.
+    within_budget(b, path).await?;
     let data = b.read(path, Some(sel)).await?;
     let n = sel.start.len();
     if n < 2 {
@@ -346,4 +365,46 @@ async fn open_demo(
     let b = maker.open_target(&Target::Dir(dir))?;
     crate::demo::make_sample(b.as_ref()).await?;
     Ok(b)
+}
+
+/// Sets the terminal's clipboard with OSC 52 (the terminal, not this host, holds it: it works
+/// over SSH). Terminals that do not support it ignore the sequence; the text is also in the
+/// message log.
+fn copy_to_clipboard(text: &str) {
+    use std::io::Write;
+    let seq = format!("\x1b]52;c;{}\x07", base64(text.as_bytes()));
+    let mut out = std::io::stdout();
+    if let Err(e) = out.write_all(seq.as_bytes()).and_then(|_| out.flush()) {
+        tracing::warn!("cannot write the clipboard sequence: {e}");
+    }
+}
+
+/// Standard base64 with padding (what OSC 52 carries).
+fn base64(b: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(b.len().div_ceil(3) * 4);
+    for c in b.chunks(3) {
+        let n = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod clipboard_tests {
+    #[test]
+    fn base64_pads() {
+        assert_eq!(super::base64(b"extent"), "ZXh0ZW50");
+        assert_eq!(super::base64(b"ab"), "YWI=");
+        assert_eq!(super::base64(b"a"), "YQ==");
+        assert_eq!(super::base64(b""), "");
+    }
 }

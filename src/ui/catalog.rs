@@ -16,7 +16,7 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
     let t = view.theme;
     let c = &s.catalog;
     let focused = s.focus == Pane::Catalog;
-    let title = format!(" Catalog ({}) ", c.loaded());
+    let title = format!(" {} ({}) ", Pane::Catalog.numbered(), c.loaded());
     frame.render_widget(pane_block(title, focused, t), area);
     let inner = inner(area);
     if inner.height == 0 || inner.width == 0 {

@@ -71,8 +71,8 @@ impl ChunkGrid<'_> {
             )
         } else {
             format!(
-                "{WRITTEN} written  {} partly  {MISSING} missing or all fill value  {CHANGED} just changed",
-                PARTIAL[1]
+                "{WRITTEN} written  {}{}{} partly  {MISSING} missing or all fill value  {CHANGED} just changed",
+                PARTIAL[0], PARTIAL[1], PARTIAL[2]
             )
         }
     }
@@ -283,10 +283,11 @@ pub fn draw_pane(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
     let s = view.state;
     let t = view.theme;
     let zoom = s.open.as_ref().map(|o| o.zoom).unwrap_or(0);
+    let name = crate::app::layout::Pane::Grid.numbered();
     let title = if zoom > 0 {
-        format!(" Chunks (zoom {zoom}) ")
+        format!(" {name} (zoom {zoom}) ")
     } else {
-        " Chunks ".to_string()
+        format!(" {name} ")
     };
     frame.render_widget(pane_block(title, focused, t), area);
     let inner = inner(area);
@@ -300,7 +301,8 @@ pub fn draw_pane(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
         msg(frame, "no array open", t.dim);
         return;
     };
-    if let Some(e) = &open.chunks_error {
+    // A failed re-listing keeps the last map on screen (the structure pane says why).
+    if let Some(e) = open.chunks_error.as_ref().filter(|_| open.chunks.is_none()) {
         msg(frame, e, t.error);
         return;
     }

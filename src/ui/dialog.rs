@@ -8,7 +8,7 @@ use ratatui::Frame;
 
 use super::util::{fit, pane_block};
 use super::View;
-use crate::app::dialogs::{Dialog, FieldKind, Stage};
+use crate::app::dialogs::{Dialog, DialogKind, FieldKind, Stage};
 use crate::app::layout::{centered, inner};
 
 pub fn draw(frame: &mut Frame, area: Rect, view: &View, d: &Dialog) {
@@ -22,7 +22,7 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, d: &Dialog) {
         let focused = editing && i == d.focus;
         let mut value = f.display();
         if focused && f.kind == FieldKind::Text {
-            value.push('▏');
+            value = crate::app::text::with_cursor(&value, f.cursor);
         }
         let vw = inner_w.saturating_sub(lw + 1).min(30);
         let value = fit(&value, vw);
@@ -63,6 +63,10 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, d: &Dialog) {
     lines.push(Line::raw(""));
     let confirm = d.plan.as_ref().ok().and_then(|p| p.confirm_text.clone());
     let footer = match (&d.stage, confirm) {
+        (Stage::Edit, _) if d.path_to_complete().is_some() => Line::styled(
+            "Enter review · Tab completes the path · Esc cancel (nothing is written)",
+            t.dim,
+        ),
         (Stage::Edit, _) => Line::styled(
             "Enter review · Tab next field · Esc cancel (nothing is written)",
             t.dim,
@@ -80,20 +84,55 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, d: &Dialog) {
         ),
         (Stage::Running, _) => Line::styled("writing…", t.label),
     };
-    lines.push(footer);
     // Wrapped lines may take more rows than there are lines: count them.
-    let rows: usize = lines
-        .iter()
-        .map(|l| l.width().div_ceil(inner_w.max(1)).max(1))
-        .sum();
+    let rows_of = |l: &Line| l.width().div_ceil(inner_w.max(1)).max(1);
+    let footer_rows = rows_of(&footer);
+    let rows: usize = lines.iter().map(rows_of).sum::<usize>() + footer_rows;
     let h = (rows as u16 + 2).min(area.height);
+    // Too tall for the terminal: the body scrolls (keeping the focused field, or the end of
+    // the preview when confirming, in view) and the confirm line stays on the last row.
+    let avail = (h as usize).saturating_sub(2 + footer_rows);
+    if rows - footer_rows > avail && !lines.is_empty() {
+        let anchor = if editing {
+            d.focus.min(lines.len() - 1)
+        } else {
+            lines.len() - 1
+        };
+        let mut start = anchor;
+        let mut used = rows_of(&lines[anchor]);
+        while start > 0 && used + rows_of(&lines[start - 1]) <= avail {
+            start -= 1;
+            used += rows_of(&lines[start]);
+        }
+        lines.drain(..start);
+    }
     let r = centered(area, w, h);
+    let new_path = d
+        .field(crate::app::dialogs::create::PATH)
+        .filter(|_| d.kind == DialogKind::Create)
+        .map(|f| crate::backend::normalize_path(&f.text));
     let title = match (&d.group, &d.target) {
         (Some(g), _) => format!(" {} group {} ", d.kind.title(), g.path),
+        // Create names the array it makes, never the one open behind it.
+        _ if d.kind == DialogKind::Create => {
+            format!(" {} {} ", d.kind.title(), new_path.unwrap_or_default())
+        }
         (None, Some(info)) => format!(" {} {} ", d.kind.title(), info.path),
         (None, None) => format!(" {} ", d.kind.title()),
     };
     frame.render_widget(Clear, r);
     frame.render_widget(pane_block(title, true, t), r);
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner(r));
+    let body = inner(r);
+    let foot_h = (footer_rows as u16).min(body.height);
+    let top = Rect {
+        height: body.height - foot_h,
+        ..body
+    };
+    let bottom = Rect {
+        y: body.y + body.height - foot_h,
+        height: foot_h,
+        ..body
+    };
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), top);
+    frame.render_widget(Paragraph::new(footer).wrap(Wrap { trim: false }), bottom);
 }

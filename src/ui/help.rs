@@ -60,7 +60,10 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, scroll: usize) {
     let t = view.theme;
     let r = centered(area, 76, area.height.saturating_sub(2));
     frame.render_widget(Clear, r);
-    frame.render_widget(pane_block(" Help: keys (any key closes) ", true, t), r);
+    frame.render_widget(
+        pane_block(" Help: keys (↓↑ scroll, other keys close) ", true, t),
+        r,
+    );
     let inner = inner(r);
     let kw = 16usize;
     let dw = (inner.width as usize).saturating_sub(kw + 1);

@@ -8,7 +8,8 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::View;
-use crate::app::commands::{self, CommandInfo};
+use crate::app::commands::{self, CommandInfo, Keys};
+use crate::app::keymap::Command;
 use crate::app::state::{AppState, Tone};
 use crate::ui::theme::Theme;
 
@@ -30,30 +31,55 @@ pub fn disabled_style(t: &Theme) -> Style {
     }
 }
 
-/// The latest status message comes first (a write's result, an error), then the hints that fit.
+/// `?` help and `q` quit: drawn whatever else must go (the least important hints go first).
+fn pinned(c: &CommandInfo) -> bool {
+    matches!(c.keys, Keys::Mapped(Command::Help | Command::Quit))
+}
+
+/// Columns a hint takes: key, space, label, two spaces.
+fn width(c: &CommandInfo, s: &AppState) -> usize {
+    let k = c.key_hint(&s.keymap).chars().count();
+    k + c.label.chars().count() + if k > 0 { 3 } else { 2 }
+}
+
+/// The latest status message comes first (a write's result, an error), then the hints that
+/// fit, always ending with help and quit.
 pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
     let t = view.theme;
+    let s = view.state;
+    let all = hints(s);
+    let keep: usize = all.iter().filter(|c| pinned(c)).map(|c| width(c, s)).sum();
+    let total = area.width as usize;
     let mut spans = vec![Span::raw(" ")];
     let mut used = 1usize;
-    if let Some(st) = &view.state.status {
+    if let Some(st) = &s.status {
         let style = match st.notice.tone {
             Tone::Error => t.error,
             Tone::Ok => t.ok,
             Tone::Warn => t.warning,
             Tone::Info => t.label,
         };
-        let text = super::util::fit(&st.notice.text, (area.width as usize).saturating_sub(2));
+        // Room for hints stays (the whole line is in the message log).
+        let room = total.saturating_sub(used + 3 + keep).min(total * 3 / 5);
+        let text = super::util::fit(&st.notice.text, room);
         used += text.chars().count() + 3;
         spans.push(Span::styled(text, style));
         spans.push(Span::styled(" │ ", t.dim));
     }
     let off = disabled_style(t);
-    for c in hints(view.state) {
-        let k = c.key_hint(&view.state.keymap);
-        let w = k.chars().count() + c.label.chars().count() + 3;
-        if used + w > area.width as usize {
+    let mut room = total.saturating_sub(used + keep);
+    let mut shown: Vec<&CommandInfo> = Vec::new();
+    for c in all.iter().filter(|c| !pinned(c)) {
+        let w = width(c, s);
+        if w > room {
             break;
         }
+        room -= w;
+        shown.push(c);
+    }
+    shown.extend(all.iter().filter(|c| pinned(c)));
+    for c in shown {
+        let k = c.key_hint(&s.keymap);
         let (key_style, text_style) = if c.enabled {
             (t.hint_key, t.hint_text)
         } else {
@@ -65,7 +91,6 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
         }
         spans.push(Span::styled(c.label, text_style));
         spans.push(Span::raw("  "));
-        used += w;
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

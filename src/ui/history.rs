@@ -10,16 +10,6 @@ use super::View;
 use crate::app::layout::inner;
 use crate::backend::StructureChange;
 
-fn time_of(c: &StructureChange, long: bool) -> String {
-    // RFC 3339: 2024-05-01T12:00:03.123Z
-    let t = c.time.replace('T', " ");
-    if long {
-        t.chars().take(19).collect()
-    } else {
-        t.chars().skip(11).take(8).collect()
-    }
-}
-
 fn shapes(c: &StructureChange) -> String {
     let s = |x: &Option<Vec<u64>>| {
         x.as_deref()
@@ -37,9 +27,16 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
         .as_ref()
         .and_then(|o| o.history.as_ref())
         .map(|h| h.len());
-    let title = match count {
-        Some(n) => format!(" History ({n}) "),
-        None => " History ".into(),
+    let name = crate::app::layout::Pane::History.numbered();
+    // A failed re-read keeps what was read before, marked stale (the error is in the log).
+    let stale = s
+        .open
+        .as_ref()
+        .is_some_and(|o| o.history_error.is_some() && o.history.is_some());
+    let title = match (count, stale) {
+        (Some(n), true) => format!(" {name} ({n}) · stale "),
+        (Some(n), false) => format!(" {name} ({n}) "),
+        (None, _) => format!(" {name} "),
     };
     frame.render_widget(pane_block(title, focused, t), area);
     let inner = inner(area);
@@ -48,7 +45,11 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
         frame.render_widget(Paragraph::new(Line::styled("no array open", t.dim)), inner);
         return;
     };
-    if let Some(e) = &open.history_error {
+    if let Some(e) = open
+        .history_error
+        .as_ref()
+        .filter(|_| open.history.is_none())
+    {
         frame.render_widget(Paragraph::new(Line::styled(fit(e, w), t.error)), inner);
         return;
     }
@@ -56,13 +57,30 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
         frame.render_widget(Paragraph::new(Line::styled("loading…", t.dim)), inner);
         return;
     };
-    let long = w >= 72;
-    let (tw, aw, cw) = if long { (19, 16, 8) } else { (8, 10, 7) };
+    // Local time (UTC with `utc = true` in the config); the zone is named in the header, and
+    // on a row only where it differs (a change of daylight time). Narrow panes cut the year.
+    let long = w >= 56;
+    let zone = &s.zone;
+    let head_zone = zone.name_at(h.first().map(|c| c.time.as_str()));
+    let time_of = |c: &StructureChange| match zone.parts(&c.time) {
+        Some((t, name)) => {
+            let t = if long { t } else { t[5..].to_string() };
+            if name == head_zone {
+                t
+            } else {
+                format!("{t} {name}")
+            }
+        }
+        None => c.time.clone(),
+    };
+    let tw = if long { 19 } else { 14 };
+    let (aw, cw) = if w >= 90 { (16, 8) } else { (10, 8) };
+    let head_time = format!("time ({head_zone})");
     let mut lines = vec![Line::styled(
         fit(
             &format!(
                 "{:<tw$} {:<aw$} {:<cw$} {}",
-                "time (UTC)", "actor", "cause", "old → new shape"
+                head_time, "actor", "cause", "old → new shape"
             ),
             w,
         ),
@@ -95,7 +113,7 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
     {
         let rest = w.saturating_sub(tw + aw + cw + 3);
         lines.push(Line::from(vec![
-            Span::styled(format!("{:<tw$} ", time_of(c, long)), t.dim),
+            Span::styled(format!("{:<tw$} ", time_of(c)), t.dim),
             Span::raw(format!("{:<aw$} ", fit(&c.actor, aw))),
             Span::styled(format!("{:<cw$} ", c.cause.name()), t.value),
             Span::raw(fit(&shapes(c), rest)),

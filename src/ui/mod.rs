@@ -11,6 +11,8 @@ pub mod frame_pane;
 pub mod help;
 pub mod hint_bar;
 pub mod history;
+pub mod messages;
+pub mod metadata;
 pub mod node_view;
 pub mod palette;
 pub mod picker;
@@ -19,6 +21,7 @@ pub mod structure;
 pub mod theme;
 pub mod top_bar;
 mod util;
+pub mod values;
 
 use ratatui::Frame;
 
@@ -43,7 +46,7 @@ pub fn draw(frame: &mut Frame, view: &View) {
         );
         return;
     }
-    let a = layout::areas(area, s.right_tab);
+    let a = layout::areas(area, s.shown_pane(), s.maximised);
     top_bar::draw(frame, a.top, view);
     hint_bar::draw(frame, a.hints, view);
     if s.screen == Screen::Picker {
@@ -55,8 +58,13 @@ pub fn draw(frame: &mut Frame, view: &View) {
         picker::draw(frame, body, view);
         return;
     }
-    catalog::draw(frame, a.catalog, view);
-    structure::draw(frame, a.structure, view);
+    // One pane at a time leaves the others without room: they are not drawn.
+    if !a.catalog.is_empty() {
+        catalog::draw(frame, a.catalog, view);
+    }
+    if !a.structure.is_empty() {
+        structure::draw(frame, a.structure, view);
+    }
     if let Some(t) = a.tabs {
         util::draw_tabs(frame, t, view);
     }
@@ -79,6 +87,8 @@ pub fn draw(frame: &mut Frame, view: &View) {
         Some(Overlay::Help { scroll }) => help::draw(frame, area, view, *scroll),
         Some(Overlay::Palette(p)) => palette::draw(frame, area, view, p),
         Some(Overlay::Dialog(d)) => dialog::draw(frame, area, view, d),
+        Some(Overlay::Messages(v)) => messages::draw(frame, area, view, v),
+        Some(Overlay::Metadata { scroll }) => metadata::draw(frame, area, view, *scroll),
         None => {}
     }
 }

@@ -7,71 +7,18 @@ use ratatui::widgets::{Paragraph, Sparkline};
 use ratatui::Frame;
 
 use super::util::{fit, pane_block};
+use super::values::Values;
 use super::View;
-use crate::app::layout::{inner, PREVIEW_CELL, PREVIEW_LABEL};
+use crate::app::layout::{self, inner, PREVIEW_LABEL};
 use crate::app::state::PreviewData;
-use crate::backend::DType;
 
-/// A value in at most `w` columns.
-pub fn format_value(v: f64, dtype: DType, w: usize) -> String {
-    let s = if dtype == DType::Bool {
-        if v != 0.0 {
-            "true".into()
-        } else {
-            "false".into()
-        }
-    } else if !dtype.is_float() {
-        format!("{v:.0}")
-    } else if v.is_nan() {
-        "nan".into()
-    } else if v.is_infinite() {
-        if v > 0.0 {
-            "inf".into()
-        } else {
-            "-inf".into()
-        }
-    } else if v == 0.0 || (v.abs() >= 1e-3 && v.abs() < 1e6) {
-        let s = format!("{v:.4}");
-        let s = s.trim_end_matches('0').trim_end_matches('.').to_string();
-        if s.is_empty() || s == "-" {
-            "0".into()
-        } else {
-            s
-        }
-    } else {
-        format!("{v:.2e}")
-    };
-    if s.chars().count() > w {
-        let e = format!("{v:.1e}");
-        if e.chars().count() <= w {
-            e
-        } else {
-            fit(&s, w)
-        }
-    } else {
-        s
-    }
-}
-
-/// min, max, mean over finite values (NaN ignored); None when nothing is finite.
-pub fn stats(values: &[f64]) -> Option<(f64, f64, f64)> {
-    let mut n = 0usize;
-    let (mut lo, mut hi, mut sum) = (f64::INFINITY, f64::NEG_INFINITY, 0.0);
-    for &v in values {
-        if v.is_finite() {
-            n += 1;
-            lo = lo.min(v);
-            hi = hi.max(v);
-            sum += v;
-        }
-    }
-    (n > 0).then(|| (lo, hi, sum / n as f64))
-}
+pub use super::values::{format_value, stats};
 
 pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
     let s = view.state;
     let t = view.theme;
-    frame.render_widget(pane_block(" Data ", focused, t), area);
+    let title = format!(" {} ", layout::Pane::Preview.numbered());
+    frame.render_widget(pane_block(title, focused, t), area);
     let inner = inner(area);
     let w = inner.width as usize;
     let msg = |frame: &mut Frame, text: &str, style| {
@@ -100,17 +47,8 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
         );
         return;
     }
-    let values: Vec<f64> = (0..p.data.len()).map(|i| p.data.get_f64(i)).collect();
-    let stat_line = match stats(&values) {
-        Some((lo, hi, mean)) => format!(
-            "min {}  max {}  mean {}  ({} shown)",
-            format_value(lo, info.dtype, 12),
-            format_value(hi, info.dtype, 12),
-            format_value(mean, DType::Float64, 12),
-            values.len()
-        ),
-        None => format!("no finite values ({} shown)", values.len()),
-    };
+    let values = Values::of(&p.data);
+    let stat_line = values.stat_line();
     if info.ndim() == 1 {
         draw_1d(frame, inner, view, p, &values, &stat_line);
     } else {
@@ -132,7 +70,7 @@ fn draw_1d(
     area: Rect,
     view: &View,
     p: &PreviewData,
-    values: &[f64],
+    values: &Values,
     stat_line: &str,
 ) {
     let t = view.theme;
@@ -154,9 +92,12 @@ fn draw_1d(
     y += 1;
     let spark_h = if area.height >= 10 { 3 } else { 1 };
     if area.height > 3 {
-        let (lo, hi) = stats(values).map(|(l, h, _)| (l, h)).unwrap_or((0.0, 1.0));
+        let (lo, hi) = stats(&values.f)
+            .map(|(l, h, _)| (l, h))
+            .unwrap_or((0.0, 1.0));
         let span = if hi > lo { hi - lo } else { 1.0 };
         let scaled: Vec<u64> = values
+            .f
             .iter()
             .map(|v| {
                 if v.is_finite() {
@@ -181,7 +122,8 @@ fn draw_1d(
     }
     // Values in columns below the sparkline.
     let rows_left = (area.y + area.height).saturating_sub(y + 1) as usize;
-    let col_w = 20usize;
+    let vw = (layout::preview_cell(values.dtype) as usize).max(11);
+    let col_w = vw + 9;
     let ncols = (w / col_w).max(1);
     let mut lines = Vec::new();
     for r in 0..rows_left {
@@ -192,12 +134,8 @@ fn draw_1d(
                 break;
             }
             let idx = a + i as u64;
-            let dtype = p.data.dtype;
             spans.push(Span::styled(format!("{idx:>7} "), t.dim));
-            spans.push(Span::raw(format!(
-                "{:<11} ",
-                format_value(values[i], dtype, 11)
-            )));
+            spans.push(Span::raw(format!("{:<vw$} ", values.cell(i, vw))));
         }
         lines.push(Line::from(spans));
     }
@@ -226,7 +164,7 @@ fn draw_2d(
     area: Rect,
     view: &View,
     p: &PreviewData,
-    values: &[f64],
+    values: &Values,
     stat_line: &str,
     ra: usize,
     ca: usize,
@@ -255,7 +193,7 @@ fn draw_2d(
         }
     );
     let lw = PREVIEW_LABEL as usize;
-    let cw = PREVIEW_CELL as usize;
+    let cw = layout::preview_cell(values.dtype) as usize;
     let mut lines = vec![Line::styled(fit(&header, w), t.label)];
     let mut col_head = vec![Span::raw(" ".repeat(lw))];
     for c in c0..c1 {
@@ -276,10 +214,9 @@ fn draw_2d(
         )];
         for j in 0..ncols {
             let k = i * strides[ra] + j * strides[ca];
-            let v = values.get(k).copied().unwrap_or(f64::NAN);
             spans.push(Span::raw(format!(
                 "{:>width$}",
-                format_value(v, p.data.dtype, cw - 1),
+                values.cell(k, cw - 1),
                 width = cw
             )));
         }
@@ -302,25 +239,4 @@ fn draw_2d(
         Paragraph::new(Line::styled(fit(stat_line, w), t.label)),
         last,
     );
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn values_fit() {
-        assert_eq!(format_value(1.5, DType::Float64, 9), "1.5");
-        assert_eq!(format_value(3.0, DType::Int32, 9), "3");
-        assert_eq!(format_value(f64::NAN, DType::Float32, 9), "nan");
-        assert!(format_value(1.0e12, DType::Float64, 9).chars().count() <= 9);
-        assert!(
-            format_value(-123456789012.0, DType::Int64, 9)
-                .chars()
-                .count()
-                <= 9
-        );
-        assert_eq!(stats(&[1.0, f64::NAN, 3.0]), Some((1.0, 3.0, 2.0)));
-        assert_eq!(stats(&[f64::NAN]), None);
-    }
 }

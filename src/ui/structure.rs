@@ -14,7 +14,18 @@ use crate::backend::fmt_shape;
 pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
     let s = view.state;
     let t = view.theme;
-    frame.render_widget(pane_block(" Structure ", false, t), area);
+    // A failed re-read keeps the last known values on screen, marked stale.
+    let stale = s
+        .open
+        .as_ref()
+        .is_some_and(|o| o.error.is_some() && o.info.is_some());
+    let title = if stale {
+        let log = s.keymap.hint(crate::app::keymap::Command::Messages);
+        format!(" Structure · stale: last known ({log} why) ")
+    } else {
+        " Structure ".to_string()
+    };
+    frame.render_widget(pane_block(title, false, t), area);
     let inner = inner(area);
     let w = inner.width as usize;
     let lw = 10;
@@ -32,7 +43,7 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
         return;
     };
     let mut lines = vec![kv("path", fit_left(&open.path, vw), lw, t)];
-    if let Some(e) = &open.error {
+    if let Some(e) = open.error.as_ref().filter(|_| open.info.is_none()) {
         lines.push(Line::styled(fit(e, w), t.error));
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
         return;
@@ -78,7 +89,8 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
         t,
     ));
     let written = match (&open.chunks, &open.chunks_error) {
-        (_, Some(e)) => fit(e, vw),
+        (Some(m), Some(_)) => format!("{} of {} chunks (stale)", m.written(), m.states.len()),
+        (None, Some(e)) => fit(e, vw),
         (Some(m), None) if !s.capabilities.lists_chunks || open.plane.unknown => {
             format!(
                 "≥ {} of {} (seen live; the store lists none)",

@@ -24,6 +24,10 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
             }
             Some(_) if s.paused => "⏸ paused".to_string(),
             Some(ConnectionState::Live) => "● live".to_string(),
+            // Before an array is open nothing is followed live: the catalog is re-listed.
+            Some(ConnectionState::Polling) if s.open.is_none() => {
+                "○ catalog polled, no array open".to_string()
+            }
             Some(ConnectionState::Polling) => "○ polling".to_string(),
             Some(ConnectionState::Offline) => "✗ offline".to_string(),
             Some(ConnectionState::AuthRefused) => "✗ auth refused (401/403)".to_string(),
@@ -35,7 +39,8 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
         left.push_str(&format!(" │ {conn}"));
         let (n, more) = s.catalog.array_count();
         let plural = if n == 1 { "array" } else { "arrays" };
-        left.push_str(&format!(" │ {n}{} {plural} ", if more { "+" } else { "" }));
+        let more = if more { " (more not loaded)" } else { "" };
+        left.push_str(&format!(" │ {n} {plural}{more} "));
         if let Some((per_s, bytes_s)) = s.write_rate() {
             let rate = if bytes_s >= 1e6 {
                 format!("{:.1} MB/s", bytes_s / 1e6)

@@ -70,11 +70,13 @@ pub fn draw_tabs(frame: &mut Frame, area: Rect, view: &View) {
     let t = view.theme;
     let mut spans = Vec::new();
     let mut x = area.x;
-    for (p, x0, x1) in layout::tab_ranges(area) {
+    let single = s.areas().single;
+    let shown = s.shown_pane();
+    for (p, x0, x1, label) in layout::tab_ranges(area, single, shown) {
         if x0 > x {
             spans.push(Span::raw(" ".repeat((x0 - x) as usize)));
         }
-        let style = if p == s.right_tab {
+        let style = if p == shown {
             if s.focus == p {
                 t.selected
             } else {
@@ -83,7 +85,7 @@ pub fn draw_tabs(frame: &mut Frame, area: Rect, view: &View) {
         } else {
             t.dim
         };
-        spans.push(Span::styled(format!(" {} ", p.title()), style));
+        spans.push(Span::styled(format!(" {label} "), style));
         x = x1;
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);

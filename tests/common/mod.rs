@@ -4,8 +4,8 @@
 
 pub mod hostile;
 pub mod order;
-pub mod stopped;
 pub mod soak;
+pub mod stopped;
 pub mod tiled;
 pub mod tmux;
 pub mod tui;

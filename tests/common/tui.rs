@@ -212,3 +212,49 @@ pub fn drive(
         }
     }
 }
+
+/// The app on a `w`×`h` terminal with `info` listed at the root, opened, its structure, an
+/// all-written chunk map and an empty history loaded (no preview yet: see `preview_loaded`).
+pub fn with_array(
+    capabilities: Capabilities,
+    info: &extent::backend::ArrayInfo,
+    w: u16,
+    h: u16,
+) -> AppState {
+    use extent::app::action::Loaded;
+    use extent::backend::{ChunkMap, ChunkState};
+    let mut s = connected("t", "local:/t", capabilities, w, h);
+    page_loaded(
+        &mut s,
+        "",
+        vec![array_entry(&info.path, &info.shape, info.dtype)],
+    );
+    s.update(JobResult::InfoLoaded(Loaded {
+        path: info.path.clone(),
+        result: Ok(info.clone()),
+    }));
+    let map = ChunkMap::new(info.chunk_grid(), ChunkState::Written);
+    s.update(JobResult::ChunksLoaded(Loaded {
+        path: info.path.clone(),
+        result: Ok(std::sync::Arc::new(map)),
+    }));
+    s.update(JobResult::HistoryLoaded(Loaded {
+        path: info.path.clone(),
+        result: Ok(Vec::new()),
+    }));
+    s
+}
+
+/// The preview window the app asks for now arrives, its values from `value(flat index)`.
+pub fn preview_loaded(s: &mut AppState, value: impl Fn(u64) -> Vec<u8>) {
+    let sel = s.preview_selection().expect("a preview window");
+    let info = s.open_info().cloned().expect("an open array");
+    let n: u64 = sel.shape().iter().product();
+    let bytes = (0..n).flat_map(value).collect();
+    let data = extent::backend::ArrayData::new(info.dtype, sel.shape(), bytes).expect("data");
+    s.update(JobResult::PreviewLoaded {
+        path: info.path.clone(),
+        selection: sel,
+        result: Ok(data),
+    });
+}

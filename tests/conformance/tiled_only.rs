@@ -108,6 +108,8 @@ print(json.dumps(out))
         (last.cause, last.old_shape.clone(), last.new_shape.clone()),
         (Cause::Observed, Some(vec![6, 3]), Some(vec![8, 3]))
     );
+    // Another client's change: Tiled does not say whose, and it is not this user's.
+    assert_eq!(last.actor, "", "{last:?}");
     assert_eq!(values(&read_all(b, "a").await)[21..], [9.0, 9.0, 9.0]);
 }
 

@@ -58,7 +58,7 @@ pub fn parse_resizable(text: &str, ndim: usize) -> Result<Vec<bool>, String> {
     Ok(flags)
 }
 
-pub fn plan(fields: &[Field], _ctx: PlanContext<'_>) -> Result<Plan, String> {
+pub fn plan(fields: &[Field], ctx: PlanContext<'_>) -> Result<Plan, String> {
     let get = |l: &str| {
         fields
             .iter()
@@ -84,6 +84,7 @@ pub fn plan(fields: &[Field], _ctx: PlanContext<'_>) -> Result<Plan, String> {
         data: None,
     };
     req.validate().map_err(|e| e.message)?;
+    refused_by_store(&shape, &chunks, ctx.capabilities)?;
     let grid: Vec<u64> = shape
         .iter()
         .zip(&chunks)
@@ -119,6 +120,36 @@ pub fn plan(fields: &[Field], _ctx: PlanContext<'_>) -> Result<Plan, String> {
         op: Operation::Create(CreateRequestEq(req)),
         confirm_text: None,
     })
+}
+
+/// What this store would refuse (Tiled: a zero-length axis, a shape that is not a whole
+/// number of chunks), said as the user types rather than after a round trip.
+fn refused_by_store(
+    shape: &[u64],
+    chunks: &[u64],
+    caps: crate::backend::Capabilities,
+) -> Result<(), String> {
+    if let Some(axis) = shape
+        .iter()
+        .position(|&s| s == 0)
+        .filter(|_| !caps.empty_axes)
+    {
+        return Err(format!(
+            "this store cannot extend an array created with a zero-length axis (axis {axis} of \
+             {}); start with at least one chunk along every axis",
+            fmt_shape(shape)
+        ));
+    }
+    let ragged = shape.iter().zip(chunks).any(|(&s, &c)| c > 0 && s % c != 0);
+    if ragged && !caps.partial_chunks {
+        return Err(format!(
+            "this store needs a shape that is a whole number of chunks: {} is not a multiple \
+             of {}",
+            fmt_shape(shape),
+            fmt_shape(chunks)
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! module holds what they share: the form, key handling, and the stages
 //! edit → confirm → running, so a write always goes Action → confirm → Confirmed (gitui).
 
+pub mod cli;
 pub mod create;
 pub mod delete;
 pub mod extend;
@@ -16,6 +17,7 @@ use crate::backend::{ArrayData, ArrayInfo, Capabilities, ChunkMap};
 
 use super::action::Operation;
 use super::commands::CommandInfo;
+use super::text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DialogKind {
@@ -51,6 +53,8 @@ pub struct Field {
     pub label: &'static str,
     pub kind: FieldKind,
     pub text: String,
+    /// Where typing goes (a char index into `text`).
+    pub cursor: usize,
     pub on: bool,
     /// Shown dimmed after the field.
     pub hint: &'static str,
@@ -58,10 +62,12 @@ pub struct Field {
 
 impl Field {
     pub fn text(label: &'static str, text: impl Into<String>, hint: &'static str) -> Field {
+        let text: String = text.into();
         Field {
             label,
             kind: FieldKind::Text,
-            text: text.into(),
+            cursor: text.chars().count(),
+            text,
             on: false,
             hint,
         }
@@ -72,6 +78,7 @@ impl Field {
             label,
             kind: FieldKind::Toggle,
             text: String::new(),
+            cursor: 0,
             on,
             hint,
         }
@@ -87,6 +94,7 @@ impl Field {
             label,
             kind: FieldKind::Choice(choices),
             text: selected.to_string(),
+            cursor: 0,
             on: false,
             hint,
         }
@@ -170,6 +178,8 @@ pub enum DialogEvent {
     Apply(Box<Operation>),
     /// The `.npy` path field changed: read it.
     NeedsNpy(String),
+    /// Tab in a path field that holds a partial path: list what could complete it.
+    Complete(String),
 }
 
 /// A group a dialog acts on (delete): its path and the arrays under it the catalog has loaded.
@@ -273,12 +283,15 @@ impl Dialog {
     pub fn set_text(&mut self, label: &str, text: &str) {
         if let Some(f) = self.fields.iter_mut().find(|f| f.label == label) {
             f.text = text.to_string();
+            f.cursor = f.text.chars().count();
         }
     }
 
     /// The keys that apply in the current stage, for the hint bar (see `on_key`).
     pub fn commands(&self) -> Vec<CommandInfo> {
         let fixed = CommandInfo::fixed;
+        let copy =
+            fixed("^Y", "copy CLI", "copy the equivalent command line").enabled(self.plan.is_ok());
         match &self.stage {
             Stage::Running => vec![fixed("", "writing…", "the write is running")],
             Stage::Confirm { typed } => {
@@ -296,11 +309,13 @@ impl Dialog {
                     None => vec![
                         fixed("y/Enter", "apply", "apply the change"),
                         fixed("n/Esc", back, "go back without writing"),
+                        copy,
                     ],
                     Some(req) => vec![
                         fixed("type", "the name", "type the name to confirm"),
                         fixed("Enter", "apply", "apply the change").enabled(typed == req),
                         fixed("Esc", back, "go back without writing"),
+                        copy,
                     ],
                 }
             }
@@ -308,12 +323,18 @@ impl Dialog {
                 let kind = self.fields.get(self.focus).map(|f| &f.kind);
                 let choice = matches!(kind, Some(FieldKind::Choice(_)));
                 let toggle = matches!(kind, Some(FieldKind::Toggle));
+                let tab = if self.path_to_complete().is_some() {
+                    fixed("Tab", "complete path", "complete the path, else next field")
+                } else {
+                    fixed("Tab", "next field", "next field").enabled(self.fields.len() > 1)
+                };
                 vec![
-                    fixed("Tab", "next field", "next field").enabled(self.fields.len() > 1),
+                    tab,
                     fixed("Space", "toggle", "toggle the field").enabled(toggle || choice),
                     fixed("←→", "choose", "choose (dtype)").enabled(choice),
                     fixed("Enter", "review", "review the effect").enabled(self.plan.is_ok()),
                     fixed("Esc", "cancel", "cancel: nothing is written"),
+                    copy,
                 ]
             }
         }
@@ -323,10 +344,25 @@ impl Dialog {
     pub fn help_commands() -> Vec<CommandInfo> {
         let fixed = CommandInfo::fixed;
         vec![
-            fixed("Tab ↓", "next field", "next field"),
+            fixed(
+                "Tab ↓",
+                "next field",
+                "next field; in a path field Tab first completes the path",
+            ),
+            fixed(
+                "← → Home End",
+                "cursor",
+                "move in a text field (also ^A ^E)",
+            ),
+            fixed("^W", "delete word", "delete the word before the cursor"),
             fixed("S-Tab ↑", "previous field", "previous field"),
             fixed("Space ← →", "toggle", "toggle, or choose (dtype)"),
             fixed("^U", "clear", "clear the text field"),
+            fixed(
+                "^Y",
+                "copy CLI",
+                "copy the equivalent command line (OSC 52; also in the message log)",
+            ),
             fixed("Enter", "review", "review the effect, then confirm"),
             fixed("y / n", "apply", "apply / go back"),
             fixed("Esc", "cancel", "cancel: nothing is written"),
@@ -380,7 +416,7 @@ impl Dialog {
                     _ => DialogEvent::None,
                 }
             }
-            Stage::Edit => self.on_edit_key(key, ctrl),
+            Stage::Edit => self.on_edit_key(key),
         }
     }
 
@@ -396,7 +432,7 @@ impl Dialog {
         }
     }
 
-    fn on_edit_key(&mut self, key: &KeyEvent, ctrl: bool) -> DialogEvent {
+    fn on_edit_key(&mut self, key: &KeyEvent) -> DialogEvent {
         let n = self.fields.len();
         match key.code {
             KeyCode::Esc => return DialogEvent::Cancel,
@@ -409,6 +445,10 @@ impl Dialog {
                     return DialogEvent::Changed;
                 }
                 return DialogEvent::None;
+            }
+            // Tab completes a partial path first (the field moves on when nothing does).
+            KeyCode::Tab if self.path_to_complete().is_some() => {
+                return DialogEvent::Complete(self.path_to_complete().unwrap_or_default());
             }
             KeyCode::Tab | KeyCode::Down if n > 0 => {
                 self.focus = (self.focus + 1) % n;
@@ -442,15 +482,11 @@ impl Dialog {
                     true
                 }
             }
-            (FieldKind::Text, KeyCode::Backspace) => field.text.pop().is_some(),
-            (FieldKind::Text, KeyCode::Char('u')) if ctrl => {
-                field.text.clear();
-                true
-            }
-            (FieldKind::Text, KeyCode::Char(c)) if !ctrl => {
-                field.text.push(c);
-                true
-            }
+            (FieldKind::Text, _) => match text::edit(&mut field.text, &mut field.cursor, key) {
+                text::Edit::Changed => true,
+                text::Edit::Moved => return DialogEvent::Changed,
+                text::Edit::Ignored => false,
+            },
             _ => false,
         };
         if !changed {
@@ -470,6 +506,45 @@ impl Dialog {
             }
         }
         DialogEvent::Changed
+    }
+
+    /// The focused field's text when it is a path Tab can complete (the `.npy` field,
+    /// not empty).
+    pub fn path_to_complete(&self) -> Option<String> {
+        let f = self.fields.get(self.focus)?;
+        (self.kind == DialogKind::Patch && f.label == patch::NPY && !f.text.trim().is_empty())
+            .then(|| f.text.clone())
+    }
+
+    /// Candidates for the path `typed` arrived: the field takes their common prefix when it
+    /// still holds `typed`; with nothing to add (and no choice to make) Tab moves on.
+    /// Returns the matches when there is a choice to make, and the event for the caller.
+    pub fn completed(&mut self, typed: &str, candidates: &[String]) -> (Vec<String>, DialogEvent) {
+        let focus = self.focus;
+        let Some(f) = self.fields.get_mut(focus).filter(|f| f.text == typed) else {
+            return (Vec::new(), DialogEvent::None);
+        };
+        let (longer, matches) = text::complete(typed, candidates);
+        if let Some(t) = longer {
+            f.text = t;
+            f.cursor = f.text.chars().count();
+            let p = f.text.trim().to_string();
+            self.npy = Some(NpyFile {
+                path: p.clone(),
+                data: None,
+            });
+            let choice = if matches.len() > 1 {
+                matches
+            } else {
+                Vec::new()
+            };
+            return (choice, DialogEvent::NeedsNpy(p));
+        }
+        if matches.len() > 1 {
+            return (matches, DialogEvent::None);
+        }
+        self.focus = (self.focus + 1) % self.fields.len().max(1);
+        (Vec::new(), DialogEvent::Changed)
     }
 
     /// A `.npy` file finished reading; kept only if the field still names it.

@@ -17,7 +17,8 @@ pub const EXTEND: &str = "extend";
 /// Largest block the dialog builds from a value (bigger writes: use a file or the CLI).
 const MAX_FILL_BYTES: u64 = 16 << 20;
 
-/// Defaults append one slab after the end of axis 0, so the obvious patch is an extend.
+/// Defaults name one slab after the end of axis 0; extend is off (as in the CLI), so growing
+/// the array takes the explicit toggle and the preview shows the new shape first.
 pub fn fields(info: Option<&ArrayInfo>) -> Vec<Field> {
     let (offset, shape) = match info {
         Some(i) => {
@@ -36,7 +37,7 @@ pub fn fields(info: Option<&ArrayInfo>) -> Vec<Field> {
         Field::text(VALUE, "1", "every element of the block"),
         Field::text(SHAPE, shape, "block shape, e.g. 2,3"),
         Field::text(NPY, "", "instead of value+shape"),
-        Field::toggle(EXTEND, true, "grow the shape to fit"),
+        Field::toggle(EXTEND, false, "grow the shape to fit (Space)"),
     ]
 }
 
@@ -98,7 +99,13 @@ pub fn plan(fields: &[Field], ctx: PlanContext<'_>) -> Result<Plan, String> {
         let d = ArrayData::filled(info.dtype, &shape, &value).map_err(|e| e.message)?;
         (d, format!("value {value} ({})", info.dtype))
     };
-    let p = plan_patch(info, &offset, &data, extend).map_err(|e| e.message)?;
+    let p = plan_patch(info, &offset, &data, extend).map_err(|e| {
+        // The backend words it for the CLI; here growing is the extend field's toggle.
+        e.message.replace(
+            "pass extend to grow it",
+            "turn extend on (Space on its field) to grow it",
+        )
+    })?;
     let shape_line = if p.grows {
         format!("{} → {}", fmt_shape(&info.shape), fmt_shape(&p.new_shape))
     } else {

@@ -4,6 +4,7 @@
 use crate::backend::{fmt_shape, Error, Repair};
 
 use super::super::keymap::{Command, Keymap};
+use super::super::messages::ErrorDetail;
 
 /// `what: cause: cause; to repair: step, then step`, each step a key or dialog of the TUI. Without a
 /// keymap (outside the model) the dialogs are named without their keys.
@@ -13,6 +14,23 @@ pub fn error_text(e: &Error, keys: Option<&Keymap>) -> String {
         e.chain()
     } else {
         format!("{}; to repair: {}", e.chain(), steps.join(", then "))
+    }
+}
+
+/// The error taken apart for the log's detail view: what failed, each cause, each repair step.
+pub fn error_detail(e: &Error, keys: Option<&Keymap>) -> ErrorDetail {
+    let mut chain = vec![e.message.clone()];
+    let mut next = std::error::Error::source(e);
+    while let Some(cause) = next {
+        let t = cause.to_string();
+        if !t.is_empty() && !chain.iter().any(|c| c.contains(&t)) {
+            chain.push(t);
+        }
+        next = cause.source();
+    }
+    ErrorDetail {
+        chain,
+        repair: e.repair.iter().map(|s| step_text(s, keys)).collect(),
     }
 }
 

@@ -7,10 +7,14 @@ use crate::backend::{
     fmt_shape, ArrayInfo, Capabilities, ChunkMap, ConnectionState, ErrorKind, NodeEntry, NodeKind,
 };
 
-use super::super::action::{Effect, JobResult, Loaded, OpKind, OpOutcome, OpSummary};
+use super::super::action::{
+    CompleteTarget, Effect, JobResult, Loaded, OpKind, OpOutcome, OpSummary,
+};
 use super::super::catalog::{Catalog, SEARCH_NODES, SEARCH_REQUESTS};
+use super::super::dialogs::DialogEvent;
 use super::super::notice::Notice;
 use super::super::state::{AppState, Overlay, PreviewData, Screen, MAX_CHANGES, MAX_SEEN};
+use super::super::text;
 use super::{error_text, newly_written, page_effect, plan_ctx};
 
 impl AppState {
@@ -46,7 +50,14 @@ impl AppState {
                 if let Ok(page) = &result {
                     self.monitor_listing(&page.entries);
                 }
-                let result = result.map_err(|e| error_text(&e, Some(&self.keymap)));
+                let result = result.map_err(|e| {
+                    let what = if parent.is_empty() {
+                        "the store"
+                    } else {
+                        &parent
+                    };
+                    self.log_error(&format!("listing {what}"), &e)
+                });
                 let follow = self.catalog.apply_page(&parent, offset, result);
                 fx.extend(follow.into_iter().map(page_effect));
                 fx.extend(
@@ -79,8 +90,12 @@ impl AppState {
             JobResult::InfoLoaded(Loaded { path, result }) => self.on_info(&path, result, fx),
             JobResult::ChunksLoaded(Loaded { path, result }) => self.on_chunks(&path, result, fx),
             JobResult::HistoryLoaded(Loaded { path, result }) => {
-                let Some(open) = self.open.as_mut().filter(|o| o.path == path) else {
+                if self.open.as_ref().is_none_or(|o| o.path != path) {
                     self.dirty = false;
+                    return;
+                }
+                let result = result.map_err(|e| self.log_error(&format!("history of {path}"), &e));
+                let Some(open) = self.open.as_mut() else {
                     return;
                 };
                 match result {
@@ -92,7 +107,7 @@ impl AppState {
                         open.history = Some(h);
                         open.history_error = None;
                     }
-                    Err(e) => open.history_error = Some(error_text(&e, Some(&self.keymap))),
+                    Err(e) => open.history_error = Some(e),
                 }
             }
             JobResult::PreviewLoaded {
@@ -100,28 +115,34 @@ impl AppState {
                 selection,
                 result,
             } => {
-                let Some(open) = self.open.as_mut().filter(|o| o.path == path) else {
+                if self.open.as_ref().is_none_or(|o| o.path != path) {
                     self.dirty = false;
                     return;
+                }
+                // The server has the frames in its catalog but not in the file yet: a state
+                // that passes, said as such (not an error); the preview is read again later.
+                if result
+                    .as_ref()
+                    .is_err_and(|e| e.kind == ErrorKind::NotReady)
+                {
+                    if let Some(open) = self.open.as_mut() {
+                        open.preview_error = None;
+                    }
+                    self.notify(Notice::info(format!(
+                        "{path}: not ready, the server has no data there yet"
+                    )));
+                    return;
+                }
+                let result = result.map_err(|e| self.log_error(&format!("reading {path}"), &e));
+                let Some(open) = self.open.as_mut() else {
+                    return;
                 };
-                let mut not_ready = false;
                 match result {
                     Ok(data) => {
                         open.preview = Some(PreviewData { selection, data });
                         open.preview_error = None;
                     }
-                    // The server has the frames in its catalog but not in the file yet: a
-                    // state that passes, said as such; the preview is read again later.
-                    Err(e) if e.kind == ErrorKind::NotReady => {
-                        open.preview_error = None;
-                        not_ready = true;
-                    }
-                    Err(e) => open.preview_error = Some(error_text(&e, Some(&self.keymap))),
-                }
-                if not_ready {
-                    self.notify(Notice::info(format!(
-                        "{path}: not ready, the server has no data there yet"
-                    )));
+                    Err(e) => open.preview_error = Some(e),
                 }
             }
             JobResult::FrameLoaded {
@@ -141,6 +162,11 @@ impl AppState {
             }
             JobResult::OpDone { op, result } => self.on_op_done(op, result, fx),
             JobResult::NodeLoaded(loaded) => self.on_node_loaded(loaded),
+            JobResult::PathsListed {
+                target,
+                typed,
+                candidates,
+            } => self.on_paths(target, &typed, &candidates, fx),
         }
     }
 
@@ -173,19 +199,41 @@ impl AppState {
         fx: &mut Vec<Effect>,
     ) {
         let caps = self.capabilities;
-        let Some(open) = self.open.as_mut().filter(|o| o.path == path) else {
+        if self.open.as_ref().is_none_or(|o| o.path != path) {
             self.dirty = false;
             return;
-        };
+        }
         let info = match result {
             Ok(i) => i,
             Err(e) => {
-                open.error = Some(error_text(&e, Some(&self.keymap)));
+                let text = self.log_error(&format!("reading {path}"), &e);
+                let Some(open) = self.open.as_mut() else {
+                    return;
+                };
+                // The last known structure stays on screen, marked stale; the error is in
+                // the status bar once and whole in the log.
+                if open.error.as_ref() != Some(&text) {
+                    let stale = if open.info.is_some() {
+                        " (showing the last known structure)"
+                    } else {
+                        ""
+                    };
+                    self.status = Some(super::super::state::Status {
+                        notice: Notice::error(format!("cannot read {path}{stale}: {text}")),
+                        at: self.now,
+                    });
+                }
+                if let Some(open) = self.open.as_mut() {
+                    open.error = Some(text);
+                }
                 return;
             }
         };
         let size = info.dtype.size() as u64;
         self.monitor.shape(path, &info.shape, size, self.now);
+        let Some(open) = self.open.as_mut() else {
+            return;
+        };
         if open.info.as_ref() == Some(&info) && open.error.is_none() {
             self.dirty = false;
             return;
@@ -242,8 +290,13 @@ impl AppState {
         fx: &mut Vec<Effect>,
     ) {
         let now = self.now;
-        let Some(open) = self.open.as_mut().filter(|o| o.path == path) else {
+        if self.open.as_ref().is_none_or(|o| o.path != path) {
             self.dirty = false;
+            return;
+        }
+        let result =
+            result.map_err(|e| self.log_error(&format!("listing the chunks of {path}"), &e));
+        let Some(open) = self.open.as_mut() else {
             return;
         };
         if let Some(asked) = open.chunks_asked {
@@ -252,7 +305,7 @@ impl AppState {
         let map = match result {
             Ok(m) => m,
             Err(e) => {
-                open.chunks_error = Some(error_text(&e, Some(&self.keymap)));
+                open.chunks_error = Some(e);
                 return;
             }
         };
@@ -289,14 +342,17 @@ impl AppState {
         match result {
             Err(e) => {
                 tracing::info!(verb = op.kind.verb(), path = %op.path, error = %e.chain(), "operation failed");
+                let what = format!("{} {} failed", op.kind.verb(), op.path);
+                let text = self.log_error(&what, &e);
                 match &mut self.overlay {
-                    Some(Overlay::Dialog(d)) => d.failed(error_text(&e, Some(&self.keymap))),
-                    _ => self.notify(Notice::error(format!(
-                        "{} {} failed: {}",
-                        op.kind.verb(),
-                        op.path,
-                        error_text(&e, Some(&self.keymap))
-                    ))),
+                    Some(Overlay::Dialog(d)) => d.failed(text),
+                    // Logged already (with its detail): the status line only.
+                    _ => {
+                        self.status = Some(super::super::state::Status {
+                            notice: Notice::error(format!("{what}: {text}")),
+                            at: self.now,
+                        })
+                    }
                 }
             }
             Ok(OpOutcome::Deleted) => {
@@ -376,6 +432,57 @@ impl AppState {
                 fx.push(Effect::History { path });
                 self.request_preview(fx, true);
             }
+        }
+    }
+
+    /// Candidates for a path typed in a field arrived: the field takes what they share.
+    fn on_paths(
+        &mut self,
+        target: CompleteTarget,
+        typed: &str,
+        candidates: &[String],
+        fx: &mut Vec<Effect>,
+    ) {
+        let choice = match target {
+            CompleteTarget::Npy => {
+                let (open, caps) = (&self.open, self.capabilities);
+                let Some(Overlay::Dialog(d)) = &mut self.overlay else {
+                    return;
+                };
+                let (choice, ev) = d.completed(typed, candidates);
+                match ev {
+                    DialogEvent::NeedsNpy(path) => {
+                        d.replan(plan_ctx(open.as_ref(), caps));
+                        fx.push(Effect::LoadNpy { path });
+                    }
+                    DialogEvent::Changed => d.replan(plan_ctx(open.as_ref(), caps)),
+                    _ => {}
+                }
+                choice
+            }
+            CompleteTarget::Picker => {
+                if self.picker.location != typed {
+                    return;
+                }
+                let (longer, matches) = text::complete(typed, candidates);
+                if let Some(t) = longer {
+                    self.picker.location = t;
+                }
+                matches
+            }
+        };
+        if choice.len() > 1 {
+            let names: Vec<&str> = choice
+                .iter()
+                .take(6)
+                .map(|c| c.trim_end_matches('/').rsplit('/').next().unwrap_or(c))
+                .collect();
+            let more = if choice.len() > 6 { ", …" } else { "" };
+            self.notify(Notice::info(format!(
+                "{} matches: {}{more}",
+                choice.len(),
+                names.join(", ")
+            )));
         }
     }
 }

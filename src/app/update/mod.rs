@@ -10,7 +10,7 @@ mod node_view;
 mod pause;
 mod watch;
 
-pub use errors::error_text;
+pub use errors::{error_detail, error_text};
 pub use watch::newly_written;
 
 use crate::app::state::RATE_WINDOW;
@@ -84,6 +84,9 @@ impl AppState {
                     s.notice.tone == Tone::Error && self.now.duration_since(s.at) < STATUS_TTL
                 });
                 if error_showing && notice.tone != Tone::Error && !notice.sticky {
+                    // Not shown now, but the log keeps every line.
+                    let now = self.now;
+                    self.messages.push(&notice.text, notice.tone, now, None);
                     self.dirty = false;
                     return;
                 }

@@ -75,8 +75,8 @@ impl AppState {
     pub fn preview_selection(&self) -> Option<Selection> {
         let open = self.open.as_ref()?;
         let info = open.info.as_ref()?;
-        let pane = layout::areas(self.size, Pane::Preview).preview?;
-        let (rows, cols) = layout::preview_capacity(pane, info.ndim());
+        let pane = layout::areas(self.size, Pane::Preview, self.maximised).preview?;
+        let (rows, cols) = layout::preview_capacity(pane, info.ndim(), info.dtype);
         let mut start = Vec::with_capacity(info.ndim());
         let mut end = Vec::with_capacity(info.ndim());
         for (a, &n) in info.shape.iter().enumerate() {
@@ -279,6 +279,19 @@ impl AppState {
         open.axes.row_axis = Some(r);
         open.axes.col_axis = c;
         open.axes_auto = false;
+        // The preview starts at the origin of the axes now shown; the others keep their
+        // slice (clamped), and the grid shows the chunk that holds it.
+        if let Some(info) = open.info.clone() {
+            open.index.resize(info.ndim(), 0);
+            for a in 0..info.ndim() {
+                if a == r || a == c {
+                    open.index[a] = 0;
+                } else {
+                    open.index[a] = open.index[a].min(info.shape[a].saturating_sub(1));
+                    open.axes.fixed[a] = open.index[a] / info.chunks[a].max(1);
+                }
+            }
+        }
         open.slice_axis = 0;
         open.zoom = 0;
         open.pan = (0, 0);

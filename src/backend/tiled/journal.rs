@@ -281,7 +281,11 @@ impl TiledBackend {
         old: Option<&[u64]>,
         new: Option<&[u64]>,
     ) -> Result<StructureChange> {
-        let entry = journal::entry(cause, old, new);
+        let mut entry = journal::entry(cause, old, new);
+        if cause == Cause::Observed {
+            // Another client made the change and Tiled does not say who: this user only saw it.
+            entry.actor.clear();
+        }
         self.state.append(key, &self.label(path), &entry)?;
         Ok(entry)
     }
