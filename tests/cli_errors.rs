@@ -245,3 +245,39 @@ fn values_that_do_not_fit_the_dtype_are_refused() {
     let read = extent_ok(home, &["--store", s, "read", "edge", "--json"]);
     assert!(read.contains("-9223372036854775808"), "{read}");
 }
+
+/// A reader that goes away early (`extent read … | head`) ends extent quietly: no panic, no
+/// error, exit 0 — for text and JSON alike.
+#[test]
+fn a_closed_pipe_ends_output_quietly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let store = tmp.path().join("store");
+    let s = store.to_str().unwrap();
+    extent_ok(
+        &home,
+        &[
+            "--store", s, "create", "big", "--shape", "200000", "--dtype", "int64",
+        ],
+    );
+    // Far more than a pipe holds (64 KiB), so the writes after `head` left must fail.
+    for json in ["", "--json"] {
+        let cmd = format!(
+            "set -o pipefail; {} --store {s} read {json} big | head -c 10 >/dev/null",
+            common::extent_bin().display()
+        );
+        let run = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(&cmd)
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_STATE_HOME", home.join("state"))
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(!err.contains("panicked"), "{json}: {err}");
+        assert!(run.status.success(), "{json}: {:?} {err}", run.status);
+    }
+}

@@ -5,8 +5,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 
 use common::{extent, snapshot_dir};
 use extent::backend::{ArrayData, DType};
@@ -15,31 +14,9 @@ use serde_json::Value;
 /// Frames × rows × columns of the test stack; chunks of one frame by 16×16.
 const SHAPE: [u64; 3] = [3, 32, 48];
 
-struct Env {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
-    home: PathBuf,
-    store: String,
-}
-
-fn env() -> Env {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().to_path_buf();
-    Env {
-        home: root.join("home"),
-        store: root.join("store").to_string_lossy().into_owned(),
-        root,
-        _tmp: tmp,
-    }
-}
+use common::cli_env::{env, Env};
 
 impl Env {
-    fn run(&self, args: &[&str]) -> Output {
-        let mut all = vec!["--store", self.store.as_str()];
-        all.extend_from_slice(args);
-        extent(&self.home, &all)
-    }
-
     fn json(&self, args: &[&str]) -> Value {
         common::expect_json(args, &self.run(args))
     }

@@ -5,37 +5,15 @@
 mod common;
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 use common::{extent, snapshot_dir};
 use serde_json::Value;
 
-struct Env {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
-    home: PathBuf,
-    store: String,
-}
-
-fn env() -> Env {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().to_path_buf();
-    Env {
-        home: root.join("home"),
-        store: root.join("store").to_string_lossy().into_owned(),
-        root,
-        _tmp: tmp,
-    }
-}
+use common::cli_env::{env, Env};
 
 impl Env {
-    fn run(&self, args: &[&str]) -> Output {
-        let mut all = vec!["--store", self.store.as_str()];
-        all.extend_from_slice(args);
-        extent(&self.home, &all)
-    }
-
     fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert!(

@@ -6,153 +6,12 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::tmux::{shell_quote, Tmux};
 use extent::backend::local::LocalBackend;
 use extent::backend::{ArrayData, Backend, CreateRequest, DType};
 use serde_json::json;
-
-static NEXT: AtomicUsize = AtomicUsize::new(0);
-
-struct Tmux {
-    socket: String,
-    session: String,
-}
-
-impl Tmux {
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.arg("-L").arg(&self.socket);
-        c
-    }
-
-    fn start(home: &Path, shell_cmd: &str) -> Tmux {
-        let ok = Command::new("tmux")
-            .arg("-V")
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false);
-        assert!(
-            ok,
-            "tmux is not installed: the TUI end-to-end test needs it (apt-get install tmux)"
-        );
-        let t = Tmux {
-            // One server per test: tests run in parallel in this process.
-            socket: format!(
-                "extent-e2e-{}-{}",
-                std::process::id(),
-                NEXT.fetch_add(1, SeqCst)
-            ),
-            session: "e2e".into(),
-        };
-        let status = t
-            .cmd()
-            .args([
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-s",
-                &t.session,
-                "-x",
-                "100",
-                "-y",
-                "30",
-            ])
-            .arg(shell_cmd)
-            .env("HOME", home)
-            .env("TERM", "xterm-256color")
-            .status()
-            .expect("cannot run tmux");
-        assert!(status.success(), "tmux new-session failed");
-        let _ = t
-            .cmd()
-            .args(["set-option", "-t", &t.session, "remain-on-exit", "on"])
-            .status();
-        t
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let status = self
-            .cmd()
-            .args(["send-keys", "-t", &self.session])
-            .args(keys)
-            .status()
-            .expect("send-keys");
-        assert!(status.success());
-    }
-
-    fn text(&self, text: &str) {
-        let status = self
-            .cmd()
-            .args(["send-keys", "-t", &self.session, "-l", text])
-            .status()
-            .expect("send-keys");
-        assert!(status.success());
-    }
-
-    fn screen(&self) -> String {
-        let out = self
-            .cmd()
-            .args(["capture-pane", "-p", "-t", &self.session])
-            .output()
-            .expect("capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Makes the terminal `w`×`h` (the TUI gets the resize like any other).
-    fn resize(&self, w: u16, h: u16) {
-        let status = self
-            .cmd()
-            .args(["resize-window", "-t", &self.session])
-            .args(["-x", &w.to_string(), "-y", &h.to_string()])
-            .status()
-            .expect("tmux resize-window");
-        assert!(status.success(), "tmux resize-window failed");
-    }
-
-    /// Waits until `needle` is no longer on screen.
-    fn wait_gone(&self, needle: &str, secs: u64) {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let s = self.screen();
-            if !s.contains(needle) {
-                return;
-            }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {needle:?} to go; the screen was:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// Waits until every `needle` is on screen; fails with the screen after `secs`.
-    fn wait_for(&self, needles: &[&str], secs: u64) -> String {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let s = self.screen();
-            if needles.iter().all(|n| s.contains(n)) {
-                return s;
-            }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {needles:?}; the screen was:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd().arg("kill-server").status();
-    }
-}
-
-fn shell_quote(p: &Path) -> String {
-    format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
-}
 
 async fn make_store(dir: &Path) -> LocalBackend {
     let b = LocalBackend::open_or_create(dir).expect("store");
@@ -204,7 +63,7 @@ async fn browse_patch_resize_create_help_quit_in_tmux() {
         bin = shell_quote(&common::extent_bin()),
         store = shell_quote(&store_dir),
     );
-    let t = Tmux::start(&home, &cmd);
+    let t = Tmux::start(&home, &cmd, 100, 30);
 
     // Browse: the catalog lists the groups.
     t.wait_for(&["Catalog (3)", "detector/", "scan/", "other/"], 20);
@@ -389,7 +248,7 @@ async fn pause_holds_the_view_and_keys_act_on_the_highlighted_row_in_tmux() {
         bin = shell_quote(&common::extent_bin()),
         store = shell_quote(&store_dir),
     );
-    let t = Tmux::start(&home, &cmd);
+    let t = Tmux::start(&home, &cmd, 100, 30);
     t.wait_for(&["Catalog (3)", "detector/"], 20);
     t.keys(&[":"]);
     t.text("goto detector/frames");

@@ -45,7 +45,7 @@ pub fn completions(args: &CompletionArgs) -> Result<()> {
     if args.shell == clap_complete::Shell::Bash {
         text.push_str(BASH_PATHS);
     }
-    print!("{text}");
+    super::output::print_line(text.trim_end());
     Ok(())
 }
 

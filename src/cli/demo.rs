@@ -165,9 +165,8 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
                 ..
             } => {
                 if json {
-                    println!(
-                        "{}",
-                        serde_json::json!({"event": "frame", "frame": frame, "done": done, "total": total, "missing": missing_count})
+                    super::output::print_line(
+                        &serde_json::json!({"event": "frame", "frame": frame, "done": done, "total": total, "missing": missing_count}).to_string(),
                     );
                 } else if done % 20 == 0 || done == total {
                     eprintln!("  {line}");

@@ -4,6 +4,20 @@ use serde::Serialize;
 
 use crate::backend::{fmt_shape, ArrayInfo, Error, Repair};
 
+/// Prints one line of a result on stdout. A reader that went away (`extent ls | head`) ends
+/// the command quietly: `println!` would panic on the broken pipe.
+pub fn print_line(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{text}").and_then(|_| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot print the result: {e} (io)");
+        std::process::exit(crate::backend::ErrorKind::Io.exit_code());
+    }
+}
+
 /// Where a command's result goes: stdout, for people or as JSON.
 pub struct Output {
     pub json: bool,
@@ -18,13 +32,13 @@ impl Output {
     pub fn emit<T: Serialize>(&self, value: &T, human: impl FnOnce() -> String) {
         if self.json {
             match serde_json::to_string(value) {
-                Ok(s) => println!("{s}"),
+                Ok(s) => print_line(&s),
                 Err(e) => eprintln!("error: cannot encode JSON: {e}"),
             }
         } else {
             let text = human();
             if !text.is_empty() {
-                println!("{}", text.trim_end());
+                print_line(text.trim_end());
             }
         }
     }

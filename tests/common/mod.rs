@@ -2,6 +2,7 @@
 //! request to create an array, builders for TUI tests.
 #![allow(dead_code)]
 
+pub mod cli_env;
 pub mod hostile;
 pub mod order;
 pub mod soak;

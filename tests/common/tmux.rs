@@ -107,6 +107,40 @@ impl Tmux {
         let out = c.output().expect("capture-pane");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
+    pub fn text(&self, text: &str) {
+        let status = self
+            .cmd()
+            .args(["send-keys", "-t", &self.session, "-l", text])
+            .status()
+            .expect("send-keys");
+        assert!(status.success());
+    }
+
+    /// Makes the terminal `w`×`h` (the TUI gets the resize like any other).
+    pub fn resize(&self, w: u16, h: u16) {
+        let status = self
+            .cmd()
+            .args(["resize-window", "-t", &self.session])
+            .args(["-x", &w.to_string(), "-y", &h.to_string()])
+            .status()
+            .expect("tmux resize-window");
+        assert!(status.success(), "tmux resize-window failed");
+    }
+
+    /// Waits until `needle` is no longer on screen.
+    pub fn wait_gone(&self, needle: &str, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.screen();
+            if !s.contains(needle) {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {needle:?} to go; the screen was:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
 
     /// Waits until every `needle` is on screen; fails with the screen after `secs`.
     pub fn wait_for(&self, needles: &[&str], secs: u64) -> String {
