@@ -38,7 +38,7 @@ wait_for() { # text, seconds
 
 # 1. The live demo, mid-run (100x30: the size people first see).
 tmux new -d -s extent-shot -x 100 -y 30 "$bin demo --dir $tmp/demo --rate 20 --frames 160"
-wait_for "frame .* written (60/" 30
+wait_for "arrived ([5-9][0-9]/" 30
 shot live
 wait_for "in-order check passed" 30
 tmux kill-session -t extent-shot
@@ -55,7 +55,7 @@ shot main
 
 # 3. The resize dialog with its preview (a shrink: what is lost, type the name).
 tmux send-keys -t extent-shot r C-u
-tmux send-keys -t extent-shot -l "100,64"
+tmux send-keys -t extent-shot -l "100,128,128"
 sleep 0.3
 tmux send-keys -t extent-shot Enter
 wait_for "Type 'frames'" 10
