@@ -412,3 +412,48 @@ fn snapshots_of_the_small_layout_the_log_and_the_metadata_view() {
     s.update(ch('i'));
     insta::assert_snapshot!("metadata_80x24", render(&s));
 }
+
+#[test]
+fn enter_in_the_history_shows_an_entry_whole_with_its_full_time() {
+    let mut s = with_array(caps(true, true), &frames(), 160, 48);
+    let entry = |time: &str, old: u64, new: u64| StructureChange {
+        time: time.into(),
+        actor: "beamline@ioc".into(),
+        cause: Cause::Patch,
+        old_shape: Some(vec![old, 64, 64]),
+        new_shape: Some(vec![new, 64, 64]),
+    };
+    s.update(JobResult::HistoryLoaded(Loaded {
+        path: "detector/frames".into(),
+        // Oldest first, as the backends give it; the pane shows the newest first.
+        result: Ok(vec![
+            entry("2025-03-14T09:00:05.000Z", 8, 9),
+            entry("2025-03-14T09:00:07.250123Z", 9, 12),
+        ]),
+    }));
+    s.focus = Pane::History;
+    // The second entry: one row down, then Enter.
+    s.update(key(KeyCode::Down));
+    s.update(key(KeyCode::Enter));
+    assert!(
+        matches!(
+            s.overlay,
+            Some(Overlay::Metadata {
+                change: Some(1),
+                ..
+            })
+        ),
+        "{:?}",
+        s.overlay
+    );
+    let screen = render(&s);
+    assert!(screen.contains("History entry of"), "{screen}");
+    assert!(screen.contains("2025-03-14T09:00:05.000Z"), "{screen}");
+    assert!(screen.contains("beamline@ioc"), "{screen}");
+    s.update(key(KeyCode::Esc));
+    assert!(s.overlay.is_none());
+    // The top entry, whole: the time as recorded, to the microsecond.
+    s.update(key(KeyCode::Up));
+    s.update(key(KeyCode::Enter));
+    assert!(render(&s).contains("2025-03-14T09:00:07.250123Z"));
+}

@@ -320,7 +320,20 @@ pub fn pane_commands(s: &AppState) -> Vec<CommandInfo> {
             Command::Help,
             Command::Quit,
         ],
-        Pane::History | Pane::Preview => &[
+        Pane::History => &[
+            Command::Open,
+            Command::NextPane,
+            Command::Patch,
+            Command::Extend,
+            Command::Resize,
+            Command::Pause,
+            Command::Palette,
+            Command::Maximise,
+            Command::Messages,
+            Command::Help,
+            Command::Quit,
+        ],
+        Pane::Preview => &[
             Command::NextPane,
             Command::SliceNext,
             Command::SlicePrev,
@@ -394,6 +407,10 @@ fn on_command(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {
         | Command::Open => match s.focus {
             Pane::Catalog => catalog_move(s, cmd, fx),
             Pane::Grid => grid_move(s, cmd),
+            Pane::History if cmd == Command::Open => {
+                let top = s.open.as_ref().map_or(0, |o| o.history_scroll);
+                s.open_change(top);
+            }
             Pane::History => history_move(s, cmd),
             Pane::Preview => preview_move(s, cmd, fx),
             Pane::Frame => super::frame_view::on_command(s, cmd, fx),

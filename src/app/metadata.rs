@@ -24,11 +24,50 @@ impl AppState {
             ));
             return;
         }
-        self.overlay = Some(Overlay::Metadata { scroll: 0 });
+        self.overlay = Some(Overlay::Metadata {
+            scroll: 0,
+            change: None,
+        });
     }
 
-    /// The lines the view shows: pretty JSON of the structure and the attributes.
+    /// Opens the history entry at `index` of the open array whole.
+    pub fn open_change(&mut self, index: usize) {
+        let known = self
+            .open
+            .as_ref()
+            .and_then(|o| o.history.as_ref())
+            .is_some_and(|h| index < h.len());
+        if known {
+            self.overlay = Some(Overlay::Metadata {
+                scroll: 0,
+                change: Some(index),
+            });
+        } else {
+            self.dirty = false;
+        }
+    }
+
+    /// The history entry the view shows, when it shows one.
+    pub fn shown_change(&self) -> Option<&crate::backend::StructureChange> {
+        let Some(Overlay::Metadata {
+            change: Some(i), ..
+        }) = &self.overlay
+        else {
+            return None;
+        };
+        self.open.as_ref()?.history.as_ref()?.get(*i)
+    }
+
+    /// The lines the view shows: pretty JSON of the structure and the attributes, or of the
+    /// history entry (its time in full, as recorded: RFC 3339, UTC).
     pub fn metadata_lines(&self) -> Vec<String> {
+        if let Some(c) = self.shown_change() {
+            return serde_json::to_string_pretty(c)
+                .unwrap_or_else(|e| format!("cannot show the entry: {e}"))
+                .lines()
+                .map(str::to_string)
+                .collect();
+        }
         let Some(i) = self.open_info() else {
             return Vec::new();
         };
@@ -53,7 +92,7 @@ impl AppState {
 pub fn on_key(s: &mut AppState, key: &KeyEvent) {
     let last = s.metadata_lines().len().saturating_sub(1);
     let cmd = s.keymap.lookup(key);
-    let Some(Overlay::Metadata { scroll }) = s.overlay.as_mut() else {
+    let Some(Overlay::Metadata { scroll, .. }) = s.overlay.as_mut() else {
         return;
     };
     match (key.code, cmd) {

@@ -58,9 +58,11 @@ pub enum Overlay {
     Dialog(Box<Dialog>),
     /// The message log (`m`).
     Messages(super::messages::LogView),
-    /// The open array's metadata as pretty JSON (`i`).
+    /// The open array's metadata as pretty JSON (`i`), or, with `change`, one entry of its
+    /// history whole (Enter in the History pane: the full ISO time, both shapes).
     Metadata {
         scroll: usize,
+        change: Option<usize>,
     },
 }
 

@@ -106,18 +106,25 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
     if h.is_empty() {
         lines.push(Line::styled("no structure changes recorded", t.dim));
     }
-    for c in h
+    // With the keys here, the top row is the one Enter shows whole.
+    for (n, c) in h
         .iter()
         .skip(open.history_scroll)
         .take(inner.height.saturating_sub(1) as usize)
+        .enumerate()
     {
         let rest = w.saturating_sub(tw + aw + cw + 3);
-        lines.push(Line::from(vec![
+        let line = Line::from(vec![
             Span::styled(format!("{:<tw$} ", time_of(c)), t.dim),
             Span::raw(format!("{:<aw$} ", fit(&c.actor, aw))),
             Span::styled(format!("{:<cw$} ", c.cause.name()), t.value),
             Span::raw(fit(&shapes(c), rest)),
-        ]));
+        ]);
+        lines.push(if focused && n == 0 {
+            line.patch_style(t.selected)
+        } else {
+            line
+        });
     }
     frame.render_widget(Paragraph::new(lines), inner);
 }

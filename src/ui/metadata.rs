@@ -41,6 +41,11 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, scroll: usize) {
         .map(|l| Line::styled(fit(l, w), t.value))
         .collect();
     frame.render_widget(Clear, r);
-    frame.render_widget(pane_block(format!(" Metadata {path} {more}"), true, t), r);
+    let what = if s.shown_change().is_some() {
+        "History entry of"
+    } else {
+        "Metadata"
+    };
+    frame.render_widget(pane_block(format!(" {what} {path} {more}"), true, t), r);
     frame.render_widget(Paragraph::new(lines), body);
 }

@@ -88,7 +88,7 @@ pub fn draw(frame: &mut Frame, view: &View) {
         Some(Overlay::Palette(p)) => palette::draw(frame, area, view, p),
         Some(Overlay::Dialog(d)) => dialog::draw(frame, area, view, d),
         Some(Overlay::Messages(v)) => messages::draw(frame, area, view, v),
-        Some(Overlay::Metadata { scroll }) => metadata::draw(frame, area, view, *scroll),
+        Some(Overlay::Metadata { scroll, .. }) => metadata::draw(frame, area, view, *scroll),
         None => {}
     }
 }
