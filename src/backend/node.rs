@@ -151,6 +151,33 @@ impl TableData {
         self.values.iter().map(|c| &c[i]).collect()
     }
 
+    /// Rows `range` as text, one string per cell (text as is, null empty, the rest as JSON).
+    pub fn text_rows(&self, range: std::ops::Range<usize>) -> Vec<Vec<String>> {
+        let cell = |v: &Value| match v {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            v => v.to_string(),
+        };
+        range
+            .map(|i| self.row(i).into_iter().map(cell).collect())
+            .collect()
+    }
+
+    /// The width of each column to fit its name and `rows` (from `text_rows`).
+    pub fn column_widths(&self, rows: &[Vec<String>]) -> Vec<usize> {
+        self.columns
+            .iter()
+            .enumerate()
+            .map(|(c, name)| {
+                rows.iter()
+                    .map(|r| r[c].chars().count())
+                    .chain([name.chars().count()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect()
+    }
+
     /// The columns with their values, checked: every column as long as the first.
     pub fn new(columns: Vec<String>, values: Vec<Vec<Value>>) -> Result<TableData> {
         let n = values.first().map_or(0, Vec::len);

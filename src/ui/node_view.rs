@@ -79,29 +79,12 @@ pub fn draw_rows(frame: &mut Frame, inner: Rect, view: &View) -> bool {
         frame.render_widget(Paragraph::new(Line::styled(fit(&text, w), t.dim)), inner);
         return true;
     };
-    let cell = |v: &serde_json::Value| match v {
-        serde_json::Value::String(s) => s.clone(),
-        v => v.to_string(),
-    };
     let h = inner.height as usize;
     let n = rows.rows();
     // The newest rows, as many as fit under the header.
     let from = n.saturating_sub(h.saturating_sub(1));
-    let body: Vec<Vec<String>> = (from..n)
-        .map(|i| rows.row(i).into_iter().map(cell).collect())
-        .collect();
-    let widths: Vec<usize> = rows
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(c, name)| {
-            body.iter()
-                .map(|r| r[c].chars().count())
-                .chain([name.chars().count()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
+    let body = rows.text_rows(from..n);
+    let widths = rows.column_widths(&body);
     let line = |cells: &[String]| -> String {
         let parts: Vec<String> = cells
             .iter()

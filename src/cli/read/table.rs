@@ -48,15 +48,6 @@ pub async fn run(
     Ok(())
 }
 
-/// A value as a cell: strings without quotes, the rest as JSON.
-fn cell(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        v => v.to_string(),
-    }
-}
-
 /// RFC 4180: a header line, then one line per row; cells with `,`, `"` or line breaks quoted.
 pub fn csv(t: &TableData) -> String {
     let quote = |s: String| {
@@ -70,8 +61,8 @@ pub fn csv(t: &TableData) -> String {
     let header: Vec<String> = t.columns.iter().cloned().map(quote).collect();
     out.push_str(&header.join(","));
     out.push_str("\r\n");
-    for i in 0..t.rows() {
-        let row: Vec<String> = t.row(i).into_iter().map(|v| quote(cell(v))).collect();
+    for row in t.text_rows(0..t.rows()) {
+        let row: Vec<String> = row.into_iter().map(quote).collect();
         out.push_str(&row.join(","));
         out.push_str("\r\n");
     }
@@ -80,21 +71,8 @@ pub fn csv(t: &TableData) -> String {
 
 /// Aligned columns for people.
 fn text(t: &TableData) -> String {
-    let rows: Vec<Vec<String>> = (0..t.rows())
-        .map(|i| t.row(i).into_iter().map(cell).collect())
-        .collect();
-    let widths: Vec<usize> = t
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(c, name)| {
-            rows.iter()
-                .map(|r| r[c].chars().count())
-                .chain([name.chars().count()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
+    let rows = t.text_rows(0..t.rows());
+    let widths = t.column_widths(&rows);
     let line = |cells: Vec<String>| -> String {
         let parts: Vec<String> = cells
             .iter()
