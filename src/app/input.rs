@@ -67,7 +67,10 @@ pub fn on_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
     }
     match s.keymap.lookup(key) {
         Some(cmd) => on_command(s, cmd, fx),
-        None if super::focus::on_number(s, key) => s.request_frame(fx, false),
+        None if super::focus::on_number(s, key) => {
+            s.request_frame(fx, false);
+            s.request_preview(fx, false);
+        }
         None => s.dirty = false,
     }
 }
@@ -251,6 +254,7 @@ use super::focus::set_focus;
 fn focus_pane(s: &mut AppState, p: Pane, fx: &mut Vec<Effect>) {
     set_focus(s, p);
     s.request_frame(fx, false);
+    s.request_preview(fx, false);
 }
 
 /// Whether `cmd` applies to what is open now. The hint bar, the help and the palette grey out

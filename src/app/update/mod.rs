@@ -62,8 +62,9 @@ impl AppState {
             Action::Poll => {
                 self.dirty = false;
                 self.poll(fx);
-                // The Frame pane may have come into view or changed size since.
+                // The Frame or Data pane may have come into view or changed size since.
                 self.request_frame(fx, false);
+                self.request_preview(fx, false);
             }
             Action::Quit => self.quit = true,
             Action::StoreReady {

@@ -101,6 +101,17 @@ impl AppState {
 
     /// Asks for the preview window; `force` re-reads even if the window did not move.
     pub fn request_preview(&mut self, fx: &mut Vec<Effect>, force: bool) {
+        // A Data pane not on screen reads nothing (on a detector stack each of its rows is a
+        // frame's chunk); what it held is dropped when it would have been read again, so it is
+        // read fresh once it is shown.
+        if self.areas().preview.is_none() || self.screen != Screen::Main {
+            if force {
+                if let Some(o) = self.open.as_mut() {
+                    o.preview = None;
+                }
+            }
+            return;
+        }
         let Some(sel) = self.preview_selection() else {
             return;
         };
