@@ -457,3 +457,28 @@ fn enter_in_the_history_shows_an_entry_whole_with_its_full_time() {
     s.update(key(KeyCode::Enter));
     assert!(render(&s).contains("2025-03-14T09:00:07.250123Z"));
 }
+
+/// A Data pane not on screen reads nothing when the stack grows (each of its rows would be a
+/// whole frame's chunk); it reads as soon as it is shown.
+#[test]
+fn a_hidden_data_pane_reads_nothing_until_it_is_shown() {
+    let mut s = with_array(caps(true, true), &frames(), 80, 24);
+    assert!(s.areas().preview.is_none(), "80x24 shows one right pane");
+    let reads = |fx: &[Effect]| {
+        fx.iter()
+            .filter(|e| matches!(e, Effect::Read { .. }))
+            .count()
+    };
+    let fx = s.update(Action::BackendEvent {
+        path: "detector/frames".into(),
+        event: extent::backend::EventKind::ShapeChanged {
+            old: vec![12, 64, 64],
+            new: vec![13, 64, 64],
+        },
+    });
+    assert_eq!(reads(&fx), 0, "{fx:?}");
+    let data = Pane::Preview.number();
+    let fx = s.update(ch(char::from_digit(data as u32, 10).unwrap_or('0')));
+    assert!(s.areas().preview.is_some());
+    assert_eq!(reads(&fx), 1, "{fx:?}");
+}
