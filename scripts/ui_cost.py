@@ -17,7 +17,8 @@ frames: the TUI (120x36) on a 3-D uint16 array of FRAME_SIZE^2 frames, Frame pan
        following the newest frame (F); a writer in the Tiled venv's Python (zarr-python 3)
        appends one 12-bit noise frame at a time for FRAME_SECONDS: the chunk file (encoded
        once, so the writer keeps FRAME_RATE on a busy machine), then the resize. TUI CPU over the run (and idle, following, before it); VmRSS sampled
-       every second against the frames written, so growth with frames shows.
+       every second against the frames written (with the TUI's CPU seconds so far), so growth
+       with frames shows.
 start: spawn on a pty (120x36) -> first frame drawn (the first screen write after the
        alternate screen is entered) and -> the catalog's first page on screen; medians.
 """
@@ -306,7 +307,8 @@ def part_frames():
         samples, last = [], None
         for line in w.stdout:
             last = json.loads(line)
-            samples.append({"frames_written": last["frames"], "rss_mib": status(tui.pid, "VmRSS")})
+            samples.append({"frames_written": last["frames"], "rss_mib": status(tui.pid, "VmRSS"),
+                            "tui_cpu_s": round(cpu_s(tui.pid) - c0, 2), "t": round(time.monotonic() - w0, 2)})
         w.wait()
         w1 = time.monotonic()
         busy = 100 * (cpu_s(tui.pid) - c0) / (w1 - w0)
