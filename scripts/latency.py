@@ -98,8 +98,7 @@ def frames_mode():
         }, indent=1))
     finally:
         subprocess.run(["tmux", "kill-session", "-t", sess])
-        if not a.store:
-            shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if a.frames:
