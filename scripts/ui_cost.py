@@ -2,7 +2,7 @@
 """What the TUI costs, measured on the release binary: CPU while a fast writer works on the
 array it shows, RSS with a 100k-node catalog, and cold start to the first frame.
 
-    scripts/ui_cost.py [cpu] [rss] [start]   (default: all three; prints one JSON object)
+    scripts/ui_cost.py [cpu] [rss] [start] [frames]   (default: the first three; one JSON object)
         [--store URL --api-key KEY]          (cpu part against a Tiled server instead)
         [--rate 1000] [--seconds 10] [--repeats 3] [--nodes 100000]
 
@@ -13,6 +13,12 @@ cpu:   the TUI in tmux (120x36) shows a 2-D array; examples/patch_writer (extent
        EXTENT_DURABILITY=atomic (a durable extend patch waits ~12 ms for the disk here).
 rss:   a store whose group `big` holds NODES arrays (zarr.json files written directly); the
        TUI expands it and pages to the end (End until no "more" row is left); VmRSS/VmHWM.
+frames: the TUI (120x36) on a 3-D uint16 array of FRAME_SIZE^2 frames, Frame pane (4)
+       following the newest frame (F); a writer in the Tiled venv's Python (zarr-python 3)
+       appends one 12-bit noise frame at a time for FRAME_SECONDS: the chunk file (encoded
+       once, so the writer keeps FRAME_RATE on a busy machine), then the resize. TUI CPU over the run (and idle, following, before it); VmRSS sampled
+       every second against the frames written (with the TUI's CPU seconds so far), so growth
+       with frames shows.
 start: spawn on a pty (120x36) -> first frame drawn (the first screen write after the
        alternate screen is entered) and -> the catalog's first page on screen; medians.
 """
@@ -29,6 +35,9 @@ ap.add_argument("--seconds", type=float, default=10)
 ap.add_argument("--in-flight", type=int, default=4)
 ap.add_argument("--repeats", type=int, default=3)
 ap.add_argument("--nodes", type=int, default=100_000)
+ap.add_argument("--frame-size", type=int, default=2048)
+ap.add_argument("--frame-rate", type=float, default=10)
+ap.add_argument("--frame-seconds", type=float, default=30)
 a = ap.parse_args()
 a.bin, a.writer = os.path.abspath(a.bin), os.path.abspath(a.writer)
 tmp = tempfile.mkdtemp(prefix="extent-uicost-")
@@ -234,9 +243,97 @@ def part_start():
             "catalog_page_ms_median": ms(pages), "extent_version_process_ms_median": ms(versions)}
 
 
+# Appends noise frames to a local array at a steady rate; one JSON line per second of progress.
+FRAME_WRITER = r"""
+import json, os, sys, time
+import numpy as np, zarr
+path, rate, seconds = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+z = zarr.open_array(path, mode="r+")
+n = z.shape[1]
+# Two noise frames encoded once by zarr-python; each new frame is one of them written as the
+# chunk file, then the array resized: the rate stays the target however busy the machine.
+rng = np.random.default_rng(0)
+z.resize((2, n, n))
+z[0] = rng.integers(0, 4096, (n, n), dtype=np.uint16)
+z[1] = rng.integers(0, 4096, (n, n), dtype=np.uint16)
+enc = [open(os.path.join(path, "c", str(j), "0", "0"), "rb").read() for j in range(2)]
+i, k, t0, last = 2, 0, time.monotonic(), 0.0
+while time.monotonic() - t0 < seconds:
+    d = os.path.join(path, "c", str(i), "0")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "0.tmp"), "wb") as f:
+        f.write(enc[i % 2])
+    os.replace(os.path.join(d, "0.tmp"), os.path.join(d, "0"))
+    z.resize((i + 1, n, n))
+    i, k = i + 1, k + 1
+    now = time.monotonic()
+    if now - last >= 1:
+        print(json.dumps({"t": now, "frames": k}), flush=True)
+        last = now
+    time.sleep(max(0.0, t0 + k / rate - time.monotonic()))
+print(json.dumps({"t": time.monotonic(), "frames": k, "done": True, "length": i,
+                  "rate": k / (time.monotonic() - t0), "chunk_bytes": len(enc[0])}), flush=True)
+"""
+
+
+def part_frames():
+    venv = subprocess.run([os.path.join(os.path.dirname(os.path.abspath(__file__)), "start-tiled.sh"), "--venv-only"],
+                          capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+    py = os.path.join(venv, "bin", "python")
+    store = os.path.join(tmp, "frames-store")
+    name, n = "det/frames", a.frame_size
+    ext(store, "create", name, "--shape", f"1,{n},{n}", "--chunks", f"1,{n},{n}", "--dtype", "uint16")
+    tui = Tui(store)
+    res = {"store": "local", "frame": [n, n], "dtype": "uint16", "target_rate": a.frame_rate}
+    try:
+        time.sleep(1.5)
+        tui.keys(":", "goto " + name, "Enter")
+        if not tui.wait_for("[1, 2048, 2048]".replace("2048", str(n))):
+            raise SystemExit("the TUI did not show the array:\n" + tui.screen())
+        tui.keys("4")
+        if not tui.wait_for("frame 0 · 1 frame "):
+            raise SystemExit("no Frame pane:\n" + tui.screen())
+        tui.keys("F")
+        if not tui.wait_for("following", 10):
+            raise SystemExit("the Frame pane did not follow:\n" + tui.screen())
+        time.sleep(1.0)
+        res["rss_mib_at_start"] = status(tui.pid, "VmRSS")
+        c0, w0 = cpu_s(tui.pid), time.monotonic()
+        time.sleep(min(a.frame_seconds, 10))
+        res["tui_cpu_percent_idle_following"] = round(100 * (cpu_s(tui.pid) - c0) / (time.monotonic() - w0), 1)
+        c0, w0 = cpu_s(tui.pid), time.monotonic()
+        w = subprocess.Popen([py, "-c", FRAME_WRITER, os.path.join(store, name), str(a.frame_rate), str(a.frame_seconds)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        samples, last = [], None
+        for line in w.stdout:
+            last = json.loads(line)
+            samples.append({"frames_written": last["frames"], "rss_mib": status(tui.pid, "VmRSS"),
+                            "tui_cpu_s": round(cpu_s(tui.pid) - c0, 2), "t": round(time.monotonic() - w0, 2)})
+        w.wait()
+        w1 = time.monotonic()
+        busy = 100 * (cpu_s(tui.pid) - c0) / (w1 - w0)
+        if w.returncode != 0 or not last or not last.get("done"):
+            raise SystemExit("frame writer failed: " + w.stderr.read())
+        length = last["length"]
+        res.update({"writer_frames": last["frames"], "writer_frames_per_s": round(last["rate"], 2),
+                    "writer_mb_per_s": round(last["rate"] * n * n * 2 / 1e6, 1),
+                    "chunk_bytes_on_disk": last["chunk_bytes"],
+                    "seconds": round(w1 - w0, 1),
+                    "tui_cpu_percent_of_one_core": round(busy, 1),
+                    "newest_frame_on_screen": tui.wait_for(f"frame {length - 1} · {length} frames", 5)})
+        time.sleep(1.0)
+        res["rss_mib_after"] = status(tui.pid, "VmRSS")
+        res["vmhwm_mib"] = status(tui.pid, "VmHWM")
+        res["rss_samples"] = samples
+    finally:
+        tui.close()
+        shutil.rmtree(store, ignore_errors=True)
+    return res
+
+
 try:
     for part in a.parts:
-        out[part] = {"cpu": part_cpu, "rss": part_rss, "start": part_start}[part]()
+        out[part] = {"cpu": part_cpu, "rss": part_rss, "start": part_start, "frames": part_frames}[part]()
         print(part, "done", file=sys.stderr)
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
