@@ -8,6 +8,8 @@ clock), and reads the server process's CPU time (/proc/PID/stat) around each pha
   extend_seq     frames 1..N-1 at offset i, extend=true, one after another
   inbounds_seq   the same frames rewritten in place (extend=false), one after another
   inbounds_4     the same, 4 connections in flight (disjoint chunks)
+  extend_shuffled  frames 1..N-1 into a new array in `extent bench`'s "write shuffled" order
+                 (tiled_peer.py --order shuffled), extend=true, one after another
 
 If the server's CPU seconds per patch are about its wall seconds per patch, the server is
 saturated and no client can be faster than this floor. Prints one JSON object.
@@ -33,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from tiled.client import from_uri
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tiled_peer import shuffled  # noqa: E402
 from zarr_peer import frame  # noqa: E402
 
 
@@ -112,16 +115,16 @@ def main():
     rows = shape[0]
     at = lambda i: (rows * i,) + (0,) * (len(shape) - 1)  # noqa: E731
 
-    def phase(label, items, threads, extend):
+    def phase(label, items, threads, extend, target=name):
         conns = [Conn(a.url, key) for _ in range(threads)]
         c0, t0 = server_cpu(a.server_pid), time.perf_counter()
         if threads == 1:
             for i in items:
-                conns[0].patch(name, at(i), shape, bodies[i], extend)
+                conns[0].patch(target, at(i), shape, bodies[i], extend)
         else:
             # Thread k sends items k, k+threads, ... on its own connection.
             with ThreadPoolExecutor(threads) as ex:
-                list(ex.map(lambda k: [conns[k].patch(name, at(i), shape, bodies[i], extend)
+                list(ex.map(lambda k: [conns[k].patch(target, at(i), shape, bodies[i], extend)
                                        for i in items[k::threads]], range(threads)))
         wall, cpu = time.perf_counter() - t0, server_cpu(a.server_pid) - c0
         n = len(items)
@@ -135,6 +138,12 @@ def main():
     arr.refresh()
     ok = tuple(arr.shape) == (rows * a.count,) + shape[1:]
     arr.delete(external_only=False)
+    # A new array, so that the shuffled frames grow it as extent's and the client's runs do.
+    arr2 = client.write_array(frames[0], key=name + "-shuffled")
+    out.append(phase("extend_shuffled", shuffled(a.count), 1, True, target=name + "-shuffled"))
+    arr2.refresh()
+    ok = ok and tuple(arr2.shape) == (rows * a.count,) + shape[1:]
+    arr2.delete(external_only=False)
     print(json.dumps({"shape": list(shape), "count": a.count, "phases": out,
                       "inbounds_speedup_4": out[1]["seconds"] / out[2]["seconds"],
                       "final_shape_ok": ok}))

@@ -41,7 +41,11 @@ if [[ -z ${EXTENT_BIN:-} ]]; then
   cp "${CARGO_TARGET_DIR:-$root/target}/release/extent" "$scratch/extent"
   EXTENT_BIN=$scratch/extent
 fi
-py=$("$here/start-tiled.sh" --venv-only)/bin/python
+# The venv is found before HOME moves to the scratch dir, and kept by its path from then on
+# (start-tiled.sh would otherwise look for, and install, a fresh one under the new HOME).
+TILED_VENV=$("$here/start-tiled.sh" --venv-only)
+export TILED_VENV
+py=$TILED_VENV/bin/python
 home=$scratch/home
 export HOME=$home XDG_CACHE_HOME=$home/cache XDG_DATA_HOME=$home/data XDG_STATE_HOME=$home/state
 
@@ -77,7 +81,7 @@ for profile in $profiles; do
     record "$profile" extent_c4 "$(bench 4)"
     # Four writers, one array each, at once: growing patches of different arrays.
     t0=$("$py" -c 'import time; print(time.perf_counter())')
-    for _ in 1 2 3 4; do bench 1 >"$scratch/four.$_" & done
+    for k in 1 2 3 4; do bench 1 >"$scratch/four.$k" & done
     wait
     t1=$("$py" -c 'import time; print(time.perf_counter())')
     record "$profile" extent_4_arrays "$("$py" -c '
@@ -117,7 +121,7 @@ for prof in sorted({r["profile"] for r in runs}):
         rate4 = med(sum(x["shuffled_patches_per_s_each"]) for x in four)
         print(f"4 processes x 1 array each, shuffled: {rate4:.1f} patches/s together vs one process "
               f"{seq_rate:.1f} -> {rate4/seq_rate:.2f}x")
-    for ph in ("extend_seq", "inbounds_seq", "inbounds_4"):
+    for ph in ("extend_seq", "inbounds_seq", "inbounds_4", "extend_shuffled"):
         xs = [p for f in fl for p in f["phases"] if p["phase"] == ph]
         if xs:
             print(f"floor {ph}: {med(p['ms_per_patch'] for p in xs):.1f} ms/patch, server CPU "
