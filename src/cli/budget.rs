@@ -102,6 +102,16 @@ pub fn apply_lock_wait(flag: Option<&str>, command: bool) -> Result<()> {
     Ok(())
 }
 
+/// `1.5GiB` → (1.5, "gib"): the leading number and the unit after it, lower case.
+fn number_and_unit(text: &str) -> Option<(f64, String)> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    Some((num.parse().ok()?, unit.trim().to_ascii_lowercase()))
+}
+
 /// A wait: seconds (`2`, `0.5`), or with a unit (`500ms`, `30s`, `2m`); at most a day.
 pub fn parse_duration(text: &str) -> Result<Duration> {
     let bad = || {
@@ -109,13 +119,8 @@ pub fn parse_duration(text: &str) -> Result<Duration> {
             "lock timeout '{text}' is not a duration from 0 to 1 day (write e.g. 60, 500ms, 30s or 2m)"
         ))
     };
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let value: f64 = num.parse().map_err(|_| bad())?;
-    let scale = match unit.trim().to_ascii_lowercase().as_str() {
+    let (value, unit) = number_and_unit(text).ok_or_else(bad)?;
+    let scale = match unit.as_str() {
         "" | "s" => 1.0,
         "ms" => 0.001,
         "m" | "min" => 60.0,
@@ -136,13 +141,8 @@ pub fn parse_size(text: &str) -> Result<u64> {
             "memory limit '{text}' is not a size (write e.g. 1073741824, 512M or 2GiB)"
         ))
     };
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let value: f64 = num.parse().map_err(|_| bad())?;
-    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+    let (value, unit) = number_and_unit(text).ok_or_else(bad)?;
+    let shift = match unit.as_str() {
         "" | "b" => 0,
         "k" | "kb" | "kib" => 10,
         "m" | "mb" | "mib" => 20,
