@@ -29,9 +29,9 @@ fn demo_shows_growth_holes_and_frames_and_ends_with_the_in_order_check() {
         store = shell_quote(&store),
         exit = shell_quote(&exit),
     );
-    let t = Tmux::start(&home, &cmd, 100, 30);
+    let t = Tmux::start(&home, &cmd, 160, 48);
     let mut shapes = Vec::new();
-    let (mut missing, mut following) = (false, false);
+    let (mut missing, mut following, mut strip, mut hole) = (false, false, false, false);
     let screen = t.wait_until(60, "the in-order verdict", |s| {
         if let Some(n) = shape_len(s) {
             if shapes.last() != Some(&n) {
@@ -40,6 +40,11 @@ fn demo_shows_growth_holes_and_frames_and_ends_with_the_in_order_check() {
         }
         missing |= s.contains("missing ");
         following |= s.contains("following") && s.contains(" frames ·");
+        // One frame per chunk: the grid is a wrapped strip of frames, holes drawn as `·`.
+        strip |= s.contains("chunks along axis 0");
+        hole |= s
+            .lines()
+            .any(|l| ["█·", "◆·", "·█", "·◆"].iter().any(|pair| l.contains(pair)));
         s.contains("in-order check passed")
     });
     assert!(
@@ -49,6 +54,14 @@ fn demo_shows_growth_holes_and_frames_and_ends_with_the_in_order_check() {
     assert!(shapes.windows(2).all(|w| w[1] > w[0]), "shapes: {shapes:?}");
     assert!(missing, "the status line never named a missing frame");
     assert!(following, "the Frame view never followed the detector");
+    assert!(
+        strip,
+        "the chunk grid was never a strip of frames:\n{screen}"
+    );
+    assert!(
+        hole,
+        "the chunk grid never showed a missing frame between written ones"
+    );
     assert!(screen.contains("detector/frames"));
     assert!(screen.contains('▀'), "no frame image on screen:\n{screen}");
     // The chunk grid, one frame per chunk: every chunk written at the end.

@@ -110,6 +110,9 @@ pub struct ChunkPlane {
     pub unknown: bool,
     /// A 1-D strip that the widget wraps over lines.
     pub wrap: bool,
+    /// The strip is the plane's rows (a stack of one chunk across, such as a detector's one
+    /// frame per chunk): a column of hundreds of cells would show few of them, so it wraps.
+    pub transposed: bool,
 }
 
 impl ChunkPlane {
@@ -125,6 +128,7 @@ impl ChunkPlane {
             written: 0,
             unknown: false,
             wrap: false,
+            transposed: false,
         }
     }
 
@@ -139,8 +143,8 @@ impl ChunkPlane {
         {
             return ChunkPlane::empty();
         }
-        let rows = axes.row_axis.map(|r| map.grid[r]).unwrap_or(1);
-        let cols = map.grid[axes.col_axis];
+        let mut rows = axes.row_axis.map(|r| map.grid[r]).unwrap_or(1);
+        let mut cols = map.grid[axes.col_axis];
         // C-order strides over the grid.
         let mut strides = vec![1u64; n];
         for a in (0..n.saturating_sub(1)).rev() {
@@ -156,8 +160,12 @@ impl ChunkPlane {
                 .min(map.grid[a].saturating_sub(1));
             base += i * strides[a];
         }
-        let rs = axes.row_axis.map(|r| strides[r]).unwrap_or(0);
-        let cs = strides[axes.col_axis];
+        let mut rs = axes.row_axis.map(|r| strides[r]).unwrap_or(0);
+        let mut cs = strides[axes.col_axis];
+        let transposed = rows > 1 && cols == 1;
+        if transposed {
+            (rows, cols, rs, cs) = (1, rows, 0, rs);
+        }
         let cells = rows.saturating_mul(cols);
         let f = if cells > MAX_TABLE_CELLS {
             ((cells as f64 / MAX_TABLE_CELLS as f64).sqrt().ceil() as u64).max(2)
@@ -201,7 +209,8 @@ impl ChunkPlane {
             sat,
             written,
             unknown: any_unknown && !any_missing,
-            wrap: axes.row_axis.is_none(),
+            wrap: axes.row_axis.is_none() || transposed,
+            transposed,
         }
     }
 
@@ -335,6 +344,13 @@ impl ChunkPlane {
     }
 }
 
+/// Plane coordinates (row, col) of a chunk, if it lies on the shown plane; on a transposed
+/// strip (row, 0) becomes (0, row).
+pub fn strip_coords(chunk: &[u64], axes: &PlaneAxes, plane: &ChunkPlane) -> Option<(u64, u64)> {
+    let (r, c) = plane_coords(chunk, axes)?;
+    Some(if plane.transposed { (0, r) } else { (r, c) })
+}
+
 /// Plane coordinates (row, col) of a chunk, if it lies on the shown plane.
 pub fn plane_coords(chunk: &[u64], axes: &PlaneAxes) -> Option<(u64, u64)> {
     for a in axes.others() {
@@ -395,6 +411,28 @@ mod tests {
         let p = ChunkPlane::build(&m, &axes);
         assert_eq!((p.rows, p.cols, p.written), (2, 3, 1));
         assert_eq!(PlaneAxes::pairs(3), vec![(0, 1), (0, 2), (1, 2)]);
+    }
+
+    #[test]
+    fn a_stack_of_one_chunk_across_wraps_as_a_strip_of_frames() {
+        // 6 frames of one chunk each, frames 0, 2 and 5 written.
+        let m = map(&[6, 1, 1], &[0, 2, 5]);
+        let axes = PlaneAxes::for_array(&m.grid, &[true, false, false]);
+        assert_eq!((axes.row_axis, axes.col_axis), (Some(0), 2));
+        let p = ChunkPlane::build(&m, &axes);
+        assert!(p.wrap && p.transposed);
+        assert_eq!((p.rows, p.cols, p.written), (1, 6, 3));
+        assert_eq!(p.count_flat(0, 3), (2, 3));
+        assert_eq!(p.count_flat(5, 6), (1, 1));
+        assert_eq!(strip_coords(&[5, 0, 0], &axes, &p), Some((0, 5)));
+        // Two chunks across: a real plane, not a strip.
+        let m = map(&[6, 1, 2], &[0]);
+        let p = ChunkPlane::build(&m, &PlaneAxes::for_array(&m.grid, &[true, false, false]));
+        assert!(!p.wrap && !p.transposed);
+        assert_eq!(
+            strip_coords(&[3, 0, 1], &PlaneAxes::for_array(&m.grid, &[true; 3]), &p),
+            Some((3, 1))
+        );
     }
 
     #[test]

@@ -282,7 +282,7 @@ impl OpenArray {
     pub fn changed_on_plane(&self) -> Vec<(u64, u64)> {
         self.changed
             .iter()
-            .filter_map(|(c, _)| super::chunk_plane::plane_coords(c, &self.axes))
+            .filter_map(|(c, _)| super::chunk_plane::strip_coords(c, &self.axes, &self.plane))
             .collect()
     }
 }

@@ -160,8 +160,18 @@ impl Widget for ChunkGrid<'_> {
                 n_cells.div_ceil(per_line),
                 n_cells.min(per_line) * cell_w,
                 format!(
-                    "{} chunks along axis {} · cell = {per} · {written}",
-                    p.cols, self.col_axis
+                    "{} chunks along axis {} · cell = {per} · {written}{}",
+                    p.cols,
+                    if p.transposed {
+                        self.row_axis.unwrap_or(0)
+                    } else {
+                        self.col_axis
+                    },
+                    if p.transposed {
+                        self.slice.as_str()
+                    } else {
+                        ""
+                    }
                 ),
                 c0,
                 c1,
