@@ -447,7 +447,11 @@ fn on_a_terminal_the_frame_is_printed_with_half_blocks() {
     let cells = |line: &str| line.matches('▀').count();
     assert!(lines[0].starts_with(bright), "{:?}", lines[0]);
     assert!(lines[15].starts_with(bright), "{:?}", lines[15]);
-    assert!(lines[16].starts_with("\x1b[38;2;249;249;249;48;2;"), "{:?}", lines[16]);
+    assert!(
+        lines[16].starts_with("\x1b[38;2;249;249;249;48;2;"),
+        "{:?}",
+        lines[16]
+    );
     assert!(!lines[16].starts_with(bright), "{:?}", lines[16]);
     assert!(!lines[17].contains(bright), "{:?}", lines[17]);
     let first = &lines[0][bright.len()..];

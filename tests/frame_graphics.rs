@@ -33,7 +33,11 @@ fn with_frame() -> Env {
     let src = e.root.join("f.npy");
     std::fs::write(&src, extent::npy::encode(&frame())).unwrap();
     let out = e.run(&["create", "f", "--from", src.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     e
 }
 
@@ -132,7 +136,10 @@ fn kitty_sends_the_fitted_frame_as_rgba_and_places_it_with_placeholders() {
     assert!(w > W && h > H, "{w}x{h}");
     assert_eq!((cols, rows), (w.div_ceil(10), h.div_ceil(20)), "{w}x{h}");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("frame of f") || text.contains("f (2-D)"), "{text}");
+    assert!(
+        text.contains("frame of f") || text.contains("f (2-D)"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -176,7 +183,10 @@ fn sixel_names_the_colormaps_colours_and_the_fitted_size() {
         .map(|s| s.parse().unwrap())
         .collect();
     let (w, h) = (dims[2], dims[3]);
-    assert!(w > W && (w as f64 / h as f64 - W as f64 / H as f64).abs() < 0.03, "{w}x{h}");
+    assert!(
+        w > W && (w as f64 / h as f64 - W as f64 / H as f64).abs() < 0.03,
+        "{w}x{h}"
+    );
     // Colour registers `#n;2;r;g;b` in percent: the two colours of the frame.
     let regs: Vec<[u64; 3]> = sixel
         .split('#')
@@ -210,6 +220,9 @@ fn auto_piped_is_refused_naming_the_modes() {
     let out = e.run(&["frame", "f"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--graphics halfblocks|kitty|sixel|iterm2"), "{err}");
+    assert!(
+        err.contains("--graphics halfblocks|kitty|sixel|iterm2"),
+        "{err}"
+    );
     assert!(out.stdout.is_empty());
 }

@@ -510,9 +510,15 @@ impl AppState {
 pub enum FrameProtocol {
     #[default]
     Halfblocks,
-    Kitty { cell: (u16, u16) },
-    Sixel { cell: (u16, u16) },
-    Iterm2 { cell: (u16, u16) },
+    Kitty {
+        cell: (u16, u16),
+    },
+    Sixel {
+        cell: (u16, u16),
+    },
+    Iterm2 {
+        cell: (u16, u16),
+    },
 }
 
 impl FrameProtocol {

@@ -11,10 +11,10 @@ use ratatui::style::Color;
 use ratatui::widgets::Widget;
 use serde_json::json;
 
-use crate::backend::{fmt_shape, ArrayInfo, Error, Result};
-use crate::frame::{self, BinMode, Colormap, Contrast, Frame, Stats};
 use crate::app::state::FrameProtocol;
+use crate::backend::{fmt_shape, ArrayInfo, Error, Result};
 use crate::frame::fit::{fit_size, resample};
+use crate::frame::{self, BinMode, Colormap, Contrast, Frame, Stats};
 use crate::ui::frame::{ColorBar, Depth, Graphics, Heatmap};
 use crate::ui::graphics;
 use ratatui_image::protocol::Protocol;

@@ -154,7 +154,11 @@ mod tests {
         assert_eq!(g.row(0).to_vec(), vec![1.0, 1.0, 2.0, 2.0]);
         assert_eq!(g.row(3).to_vec(), vec![3.0, 3.0, 4.0, 4.0]);
         // Not a whole factor: 5 → 3 still covers every input pixel once.
-        let r = resample(array![[1.0, 2.0, 3.0, 4.0, 5.0]].view(), (1, 3), BinMode::Max);
+        let r = resample(
+            array![[1.0, 2.0, 3.0, 4.0, 5.0]].view(),
+            (1, 3),
+            BinMode::Max,
+        );
         assert_eq!(r, array![[1.0, 3.0, 5.0]]);
         let nan = resample(array![[f64::NAN, f64::NAN]].view(), (1, 1), BinMode::Mean);
         assert!(nan[[0, 0]].is_nan());

@@ -94,10 +94,9 @@ fn auto() -> Choice {
 /// The cell size in pixels from the terminal's window size, else [`DEFAULT_CELL`].
 fn cell_size() -> (u16, u16) {
     match crossterm::terminal::window_size() {
-        Ok(w) if w.width > 0 && w.height > 0 && w.columns > 0 && w.rows > 0 => (
-            (w.width / w.columns).max(1),
-            (w.height / w.rows).max(1),
-        ),
+        Ok(w) if w.width > 0 && w.height > 0 && w.columns > 0 && w.rows > 0 => {
+            ((w.width / w.columns).max(1), (w.height / w.rows).max(1))
+        }
         _ => DEFAULT_CELL,
     }
 }
@@ -117,6 +116,8 @@ mod tests {
             FrameProtocol::Kitty { .. }
         ));
         let c = choose(Graphics::Iterm2);
-        assert!(c.describe().starts_with("frame images: iterm2 (--graphics iterm2)"));
+        assert!(c
+            .describe()
+            .starts_with("frame images: iterm2 (--graphics iterm2)"));
     }
 }

@@ -3,8 +3,8 @@
 //! the stores (`crate::stores`); neither of those knows about it.
 
 mod complete;
-pub mod graphics;
 pub mod event_loop;
+pub mod graphics;
 pub mod jobs;
 mod runner;
 
@@ -125,9 +125,12 @@ pub async fn run(opts: TuiOptions) -> color_eyre::Result<()> {
         tracing::info!(protocol = choice.protocol.name(), why = %choice.why, "frame images");
         state.frame_protocol = choice.protocol;
         let now = state.now;
-        state
-            .messages
-            .push(&choice.describe(), crate::app::notice::Tone::Info, now, None);
+        state.messages.push(
+            &choice.describe(),
+            crate::app::notice::Tone::Info,
+            now,
+            None,
+        );
     }
     if opts.follow_frames {
         state.right_tab = crate::app::layout::Pane::Frame;
