@@ -67,10 +67,18 @@ fn auto() -> Choice {
         return half("not a terminal");
     }
     let options = QueryStdioOptions {
-        timeout: QUERY_TIMEOUT,
+        timeout_ms: QUERY_TIMEOUT.as_millis() as i32,
         ..QueryStdioOptions::default()
     };
-    match Picker::from_query_stdio_with_options(options) {
+    // The query changes the terminal's modes and, when the answer does not come in time,
+    // does not put them back: crossterm's raw mode around it saves the user's modes first
+    // and restores them after, whatever the query left.
+    let raw = crossterm::terminal::enable_raw_mode().is_ok();
+    let picked = Picker::from_query_stdio_with_options(options);
+    if raw {
+        let _ = crossterm::terminal::disable_raw_mode();
+    }
+    match picked {
         Ok(p) => {
             let f = p.font_size();
             let cell = (f.width.max(1), f.height.max(1));
