@@ -123,6 +123,44 @@ async fn in_tmux_auto_is_half_blocks_and_a_small_frame_fills_a_big_pane() {
     t.keys(&["Escape", "q"]);
 }
 
+/// `auto` outside tmux asks the terminal (here tmux's pane with `TMUX` unset, which names no
+/// graphics protocol): half blocks, said in the message log, and afterwards every key still
+/// reaches the TUI in raw mode (a query left reading stdin, or cooked modes put back, would
+/// eat keys or echo them); quitting gives the shell its modes back.
+#[tokio::test(flavor = "multi_thread")]
+async fn auto_asks_the_terminal_and_keys_still_work_after() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let dir = tmp.path().join("store.zarr");
+    store(&dir, 16).await;
+    let cmd = format!(
+        "env -u TMUX TERM=xterm-256color {} {} --store {}; stty -a | tr ' ' '\\n' | grep -x -e icanon -e echo; sleep 30",
+        isolated_env(&home),
+        shell_quote(&common::extent_bin()),
+        shell_quote(&dir)
+    );
+    let t = Tmux::start(&home, &cmd, 120, 40);
+    t.wait_for(&["stack", "[1, 16, 16]"], 20);
+    t.keys(&["m"]);
+    let log = t.wait_for(&["frame images: halfblocks ("], 10);
+    assert!(!log.contains("inside tmux"), "{log}");
+    t.keys(&["Escape"]);
+    t.wait_gone("frame images:", 10);
+    for _ in 0..3 {
+        t.keys(&["Tab"]);
+    }
+    t.wait_for(&["frame 0 · 1 frame ·"], 10);
+    t.keys(&["z"]);
+    let screen = t.wait_for(&["Catalog   2 Chunks"], 10);
+    assert!(
+        !screen.contains("zz") && !screen.contains("mz"),
+        "keys echoed:\n{screen}"
+    );
+    t.keys(&["q"]);
+    t.wait_for(&["icanon", "echo"], 10);
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
