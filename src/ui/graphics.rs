@@ -6,7 +6,7 @@
 //! image encoded and sends a new one only when the frame, the view of it or the pane changes.
 
 use std::cell::RefCell;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use image::{DynamicImage, RgbImage};
 use ndarray::ArrayView2;
@@ -85,17 +85,28 @@ pub fn encode(p: FrameProtocol, img: RgbImage, cells: (u16, u16)) -> Result<Prot
     let Some(((cw, ch), kind)) = parts(p) else {
         return Err("half blocks are not a graphics protocol".into());
     };
-    // The cell size is the one measured at start-up; the picker's own guess is not used.
-    #[allow(deprecated)]
-    let mut picker = Picker::from_fontsize(FontSize::new(cw.max(1), ch.max(1)));
-    picker.set_protocol_type(kind);
-    picker
+    picker(p, (cw, ch), kind)
         .new_protocol(
             DynamicImage::ImageRgb8(img),
             Size::new(cells.0, cells.1),
             Resize::Fit(None),
         )
         .map_err(|e| format!("cannot encode the frame for {}: {e}", p.name()))
+}
+
+/// The picker for `p`, made once: making one looks for tmux (and runs `tmux set` there).
+fn picker(p: FrameProtocol, (cw, ch): (u16, u16), kind: ProtocolType) -> Picker {
+    static LAST: Mutex<Option<(FrameProtocol, Picker)>> = Mutex::new(None);
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, picker)) = last.as_ref().filter(|(q, _)| *q == p) {
+        return picker.clone();
+    }
+    // The cell size is the one measured at start-up; the picker's own guess is not used.
+    #[allow(deprecated)]
+    let mut picker = Picker::from_fontsize(FontSize::new(cw.max(1), ch.max(1)));
+    picker.set_protocol_type(kind);
+    *last = Some((p, picker.clone()));
+    picker
 }
 
 /// What the encoded image shows: when any of it changes, the image is encoded again.
