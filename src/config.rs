@@ -45,7 +45,8 @@ pub fn read_key_file(path: &Path) -> crate::backend::Result<Secret> {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Config {
     pub stores: BTreeMap<String, StoreEntry>,
-    /// `graphics = "auto" | "halfblocks" | "none"`: how frame images are drawn.
+    /// `graphics = "auto" | "halfblocks" | "kitty" | "sixel" | "iterm2" | "none"`: how frame
+    /// images are drawn.
     pub graphics: Option<String>,
     /// `[tui] stall_after = SECONDS`: how long a growing array may not grow before the TUI
     /// marks it stalled.
@@ -175,7 +176,7 @@ struct RawEntry {
 }
 
 /// The values of the `graphics` key.
-const GRAPHICS: [&str; 3] = ["auto", "halfblocks", "none"];
+const GRAPHICS: [&str; 6] = ["auto", "halfblocks", "kitty", "sixel", "iterm2", "none"];
 
 /// The 1-based line of byte `offset` in `text`.
 fn line_of(text: &str, offset: usize) -> usize {
@@ -406,7 +407,7 @@ mod tests {
         let c = Config::parse("graphics = \"none\"\n").unwrap();
         assert_eq!(c.graphics.as_deref(), Some("none"));
         assert_eq!(Config::parse("").unwrap().graphics, None);
-        let e = Config::parse("\ngraphics = \"sixel\"\n").unwrap_err();
+        let e = Config::parse("\ngraphics = \"chafa\"\n").unwrap_err();
         assert_eq!(e.line, Some(2));
         assert!(e.message.contains("halfblocks"), "{e}");
     }

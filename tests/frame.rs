@@ -367,8 +367,8 @@ fn bad_requests_are_refused_clearly_and_write_nothing() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    std::fs::write(config.join("config.toml"), "graphics = \"sixel\"\n").unwrap();
-    e.refused(&["frame", "a", "--json"], "invalid_input", "sixel");
+    std::fs::write(config.join("config.toml"), "graphics = \"chafa\"\n").unwrap();
+    e.refused(&["frame", "a", "--json"], "invalid_input", "chafa");
 }
 
 #[test]
@@ -403,44 +403,70 @@ fn bool_is_0_and_1_and_a_2d_array_is_one_frame() {
     check_gray(&png, &src, "", 0.0, 1.0);
 }
 
-/// On a terminal (a pty from `script`) the frame is printed with half blocks in 24-bit colour:
-/// the bright quadrant's cells carry its grey, the rest darker ones.
+/// On a terminal (a pty from `script`) the frame is printed with half blocks in 24-bit colour,
+/// fitted to fill the terminal with its aspect ratio kept: the bright quadrant's cells carry
+/// its grey, the rest darker ones. `auto` inside tmux is half blocks too (no query is sent),
+/// the same text as `--graphics halfblocks`.
 #[test]
 fn on_a_terminal_the_frame_is_printed_with_half_blocks() {
     let e = env().with_stack();
-    let cmd = format!(
-        "stty cols 100 rows 40; {} --store {} frame a --index 2 --colormap gray --contrast 0:4095",
-        common::extent_bin().display(),
-        e.store
-    );
-    let out = std::process::Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .env("HOME", &e.home)
-        .env("XDG_CONFIG_HOME", e.home.join("config"))
-        .env("XDG_STATE_HOME", e.home.join("state"))
-        .env("COLORTERM", "truecolor")
-        .env("TERM", "xterm-256color")
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("script (util-linux) is needed to give the command a terminal");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
+    let run = |graphics: &str, tmux: bool| {
+        let cmd = format!(
+            "stty cols 100 rows 40; {} --store {} --graphics {graphics} frame a --index 2 \
+             --colormap gray --contrast 0:4095",
+            common::extent_bin().display(),
+            e.store
+        );
+        let mut c = std::process::Command::new("script");
+        c.args(["-qec", &cmd, "/dev/null"])
+            .env("HOME", &e.home)
+            .env("XDG_CONFIG_HOME", e.home.join("config"))
+            .env("XDG_STATE_HOME", e.home.join("state"))
+            .env("COLORTERM", "truecolor")
+            .env("TERM", "xterm-256color")
+            .env_remove("TERM_PROGRAM")
+            .env_remove("NO_COLOR");
+        if tmux {
+            c.env("TMUX", "/tmp/tmux-0/default,1,0");
+        } else {
+            c.env_remove("TMUX");
+        }
+        let out = c
+            .output()
+            .expect("script (util-linux) is needed to give the command a terminal");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{text}");
+        text
+    };
+    let text = run("halfblocks", false);
     let lines: Vec<&str> = text.lines().collect();
-    // 32 rows of pixels are 16 lines; the quadrant (4000 of 4095 → level 249) is on the
-    // first 8 of them, from the first column.
-    let bright = "\x1b[38;2;249;249;249;48;2;249;249;249m▀";
+    // 32×48 pixels fill 36 lines × 100 columns as 66×100 pixels: 33 lines. The quadrant
+    // (rows 0–15, columns 0–23; 4000 of 4095 → level 249) is pixel rows 0–32 (lines 0–15
+    // whole, the upper half of line 16) and columns 0–49.
+    let bright = "\x1b[38;2;249;249;249;48;2;249;249;249m";
+    let cells = |line: &str| line.matches('▀').count();
     assert!(lines[0].starts_with(bright), "{:?}", lines[0]);
-    assert!(lines[7].starts_with(bright), "{:?}", lines[7]);
-    assert!(!lines[8].contains(bright), "{:?}", lines[8]);
+    assert!(lines[15].starts_with(bright), "{:?}", lines[15]);
+    assert!(
+        lines[16].starts_with("\x1b[38;2;249;249;249;48;2;"),
+        "{:?}",
+        lines[16]
+    );
+    assert!(!lines[16].starts_with(bright), "{:?}", lines[16]);
+    assert!(!lines[17].contains(bright), "{:?}", lines[17]);
+    let first = &lines[0][bright.len()..];
+    assert_eq!(first.find('\x1b').map(|at| cells(&first[..at])), Some(50));
+    assert_eq!(cells(lines[0]), 100, "{:?}", lines[0]);
     assert_eq!(
         lines.iter().filter(|l| l.contains('▀')).count(),
-        16,
+        33,
         "{text}"
     );
     assert!(
         text.contains("frame 2 of a (3 frames): 32x48 uint16"),
         "{text}"
     );
+    assert_eq!(run("auto", true), text, "auto in tmux is not half blocks");
 }
 
 /// The widget at a small size: half blocks in 24-bit colour (cell by cell), the colour bar with

@@ -340,6 +340,8 @@ pub struct AppState {
     pub follow_next_open: bool,
     /// The Frame pane draws images (`--graphics none`: the numbers only).
     pub frame_images: bool,
+    /// How the Frame pane's image reaches the terminal (chosen once at start-up).
+    pub frame_protocol: FrameProtocol,
     /// Every status line and error since start (the message log).
     pub messages: super::messages::Messages,
     /// When the TUI started (the log's times count from it).
@@ -382,6 +384,7 @@ impl AppState {
             activity_row: 0,
             follow_next_open: false,
             frame_images: true,
+            frame_protocol: FrameProtocol::default(),
             messages: Default::default(),
             started: Instant::now(),
             zone: Arc::new(super::clock::Zone::utc()),
@@ -497,6 +500,35 @@ impl AppState {
         match &self.overlay {
             Some(Overlay::Dialog(d)) => Some(d),
             _ => None,
+        }
+    }
+}
+
+/// How the Frame pane's image reaches the terminal: half blocks, or a graphics protocol with
+/// the size of a cell in pixels (the image is made to fill whole cells).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FrameProtocol {
+    #[default]
+    Halfblocks,
+    Kitty {
+        cell: (u16, u16),
+    },
+    Sixel {
+        cell: (u16, u16),
+    },
+    Iterm2 {
+        cell: (u16, u16),
+    },
+}
+
+impl FrameProtocol {
+    /// The name, as in `--graphics`.
+    pub fn name(self) -> &'static str {
+        match self {
+            FrameProtocol::Halfblocks => "halfblocks",
+            FrameProtocol::Kitty { .. } => "kitty",
+            FrameProtocol::Sixel { .. } => "sixel",
+            FrameProtocol::Iterm2 { .. } => "iterm2",
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `extent frame ARRAY [--index N | --last] [--colormap NAME] [--contrast MODE] [--out F.png]`:
-//! one 2-D frame as a PNG file, or printed inline with half blocks on a terminal.
+//! one 2-D frame as a PNG file, or printed inline on a terminal: through its graphics protocol
+//! (kitty, sixel, iTerm2) or with half blocks, fitted to the terminal.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -10,9 +11,14 @@ use ratatui::style::Color;
 use ratatui::widgets::Widget;
 use serde_json::json;
 
+use crate::app::state::FrameProtocol;
 use crate::backend::{fmt_shape, ArrayInfo, Error, Result};
+use crate::frame::fit::{fit_size, resample};
 use crate::frame::{self, BinMode, Colormap, Contrast, Frame, Stats};
 use crate::ui::frame::{ColorBar, Depth, Graphics, Heatmap};
+use crate::ui::graphics;
+use ratatui_image::protocol::Protocol;
+use ratatui_image::Image;
 
 use super::budget::Budget;
 use super::export::Target;
@@ -58,10 +64,12 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
     let contrast = Contrast::parse(&args.contrast)?;
     let graphics = super::graphics(cli)?;
     let inline = args.out.is_none() && !args.json && graphics != Graphics::None;
-    if inline && !std::io::stdout().is_terminal() {
+    // A mode named outright prints wherever stdout goes (a file to show on a terminal later).
+    if inline && graphics == Graphics::Auto && !std::io::stdout().is_terminal() {
         return Err(Error::invalid_input(
             "stdout is not a terminal, so the frame is not printed as an image; write it with \
-             --out FILE.png, or print its numbers with --json",
+             --out FILE.png, print its numbers with --json, or name the image's form with \
+             --graphics halfblocks|kitty|sixel|iterm2",
         ));
     }
     let budget = Budget::resolve(cli.memory_limit.as_deref())?;
@@ -113,7 +121,9 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
         "out": args.out,
     });
     if inline {
-        print_inline(&frame, args.colormap, &limits)?;
+        let choice = crate::tui::graphics::choose(graphics);
+        tracing::info!(protocol = choice.protocol.name(), why = %choice.why, "frame images");
+        print_inline(&frame, args.colormap, &limits, choice.protocol)?;
     }
     out.emit(&value, || summary(&what, &frame, &limits, &stats, args));
     Ok(())
@@ -225,20 +235,57 @@ fn summary(what: &str, f: &Frame, limits: &frame::Limits, s: &Stats, args: &Args
     text
 }
 
-/// Prints the frame with half blocks, fitted to the terminal (binned by mean when larger),
-/// and a colour bar under it.
-fn print_inline(f: &Frame, map: Colormap, limits: &frame::Limits) -> Result<()> {
+/// Prints the frame fitted to the terminal (its aspect ratio kept: binned by mean when
+/// larger, magnified when smaller) through `protocol`, and a colour bar under it.
+fn print_inline(
+    f: &Frame,
+    map: Colormap,
+    limits: &frame::Limits,
+    protocol: FrameProtocol,
+) -> Result<()> {
     // A terminal that reports no size (0x0) is taken as 80x24.
     let (cols, rows) = match crossterm::terminal::size() {
         Ok((c, r)) if c > 0 && r > 0 => (c, r),
         _ => (80, 24),
     };
-    let (cols, rows) = (cols.max(10) as usize, rows.max(8) as usize);
-    // Leave three lines: the colour bar, its labels and the summary.
-    let factor = frame::fit_factor(f.height(), f.width(), (rows - 4) * 2, cols);
-    let img = frame::bin(f.view(), [factor, factor], BinMode::Mean);
+    // Leave four lines: the colour bar, its labels, the summary and the prompt.
+    let (cols, rows) = (cols.max(10), rows.max(8) - 4);
     let color = crate::color::enabled(crate::color::Stream::Stdout);
     let depth = Depth::detect(color, std::env::var("COLORTERM").ok().as_deref());
+    let (image, w) = match protocol {
+        FrameProtocol::Halfblocks => half_blocks(f, map, limits, depth, (cols, rows)),
+        p => {
+            let img = graphics::fitted_image(p, f.view(), (cols, rows), map, limits, None)
+                .ok_or_else(|| Error::invalid_input("the frame has no pixels to draw"))?;
+            let proto = graphics::encode(p, img, (cols, rows)).map_err(Error::invalid_input)?;
+            (protocol_text(&proto), proto.size().width)
+        }
+    };
+    let bar_w = w.max(24).min(cols);
+    let mut buf = Buffer::empty(Rect::new(0, 0, bar_w, 2));
+    ColorBar {
+        limits: *limits,
+        colormap: map,
+        depth,
+    }
+    .render(buf.area, &mut buf);
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(image.as_bytes())
+        .and_then(|()| stdout.write_all(ansi(&buf, depth != Depth::Mono).as_bytes()))
+        .map_err(|e| Error::io("cannot print the frame").with_source(e))
+}
+
+/// The frame in half blocks fitted to `cells` (columns, rows), as text; and its width.
+fn half_blocks(
+    f: &Frame,
+    map: Colormap,
+    limits: &frame::Limits,
+    depth: Depth,
+    (cols, rows): (u16, u16),
+) -> (String, u16) {
+    let (oh, ow) = fit_size(f.height(), f.width(), rows as usize * 2, cols as usize);
+    let img = resample(f.view(), (oh, ow), BinMode::Mean);
     let heat = Heatmap {
         pixels: img.view(),
         limits: *limits,
@@ -247,20 +294,26 @@ fn print_inline(f: &Frame, map: Colormap, limits: &frame::Limits) -> Result<()> 
         cursor: None,
     };
     let (w, h) = heat.cells();
-    let bar_w = w.max(24).min(cols as u16);
-    let area = Rect::new(0, 0, w.max(bar_w), h + 2);
-    let mut buf = Buffer::empty(area);
-    heat.render(Rect::new(0, 0, w, h), &mut buf);
-    ColorBar {
-        limits: *limits,
-        colormap: map,
-        depth,
+    let mut buf = Buffer::empty(Rect::new(0, 0, w, h));
+    heat.render(buf.area, &mut buf);
+    (ansi(&buf, depth != Depth::Mono), w)
+}
+
+/// The escape sequences that print `proto` at the cursor of a plain terminal (not a TUI):
+/// sixel moves the cursor below the image itself, iTerm2's image leaves it where it was, and
+/// kitty's placeholders are rows of cells.
+fn protocol_text(proto: &Protocol) -> String {
+    let size = proto.size();
+    match proto {
+        Protocol::Sixel(s) => format!("{}\n", s.data),
+        Protocol::ITerm2(i) => format!("{}{}", i.data, "\n".repeat(size.height as usize)),
+        _ => {
+            let area = Rect::new(0, 0, size.width, size.height);
+            let mut buf = Buffer::empty(area);
+            Image::new(proto).render(area, &mut buf);
+            ansi(&buf, true)
+        }
     }
-    .render(Rect::new(0, h, bar_w, 2), &mut buf);
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(ansi(&buf, depth != Depth::Mono).as_bytes())
-        .map_err(|e| Error::io("cannot print the frame").with_source(e))
 }
 
 /// The buffer as lines of text with SGR colour codes (only when colours change).

@@ -67,8 +67,9 @@ pub struct Cli {
     #[arg(long, global = true, env = "EXTENT_MEMORY_LIMIT", value_name = "SIZE")]
     pub memory_limit: Option<String>,
 
-    /// How frame images are drawn (`extent frame`, the TUI's Frame view): halfblocks, or
-    /// none (numbers only); auto is halfblocks. Default: the config file's `graphics`, else auto.
+    /// How frame images are drawn (`extent frame`, the TUI's Frame view): auto asks the
+    /// terminal (half blocks in tmux or when it does not answer); halfblocks, kitty, sixel,
+    /// iterm2 force one; none: numbers only. Default: the config file's `graphics`, else auto.
     #[arg(long, global = true, value_enum, value_name = "MODE")]
     pub graphics: Option<crate::ui::frame::Graphics>,
 

@@ -12,6 +12,7 @@
 pub mod bin;
 pub mod colormap;
 pub mod contrast;
+pub mod fit;
 pub mod png;
 pub mod stats;
 

@@ -4,6 +4,7 @@
 
 mod complete;
 pub mod event_loop;
+pub mod graphics;
 pub mod jobs;
 mod runner;
 
@@ -116,7 +117,21 @@ pub async fn run(opts: TuiOptions) -> color_eyre::Result<()> {
     let graphics = opts
         .graphics
         .or_else(|| config.graphics.as_deref().and_then(Graphics::parse));
-    state.frame_images = graphics != Some(Graphics::None);
+    let graphics = graphics.unwrap_or_default();
+    state.frame_images = graphics != Graphics::None;
+    // Before the terminal is set up and its event stream started: `auto` asks the terminal.
+    if state.frame_images {
+        let choice = graphics::choose(graphics);
+        tracing::info!(protocol = choice.protocol.name(), why = %choice.why, "frame images");
+        state.frame_protocol = choice.protocol;
+        let now = state.now;
+        state.messages.push(
+            &choice.describe(),
+            crate::app::notice::Tone::Info,
+            now,
+            None,
+        );
+    }
     if opts.follow_frames {
         state.right_tab = crate::app::layout::Pane::Frame;
         state.follow_next_open = true;

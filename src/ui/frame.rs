@@ -23,30 +23,53 @@ const RAMP: [char; 10] = [' ', '.', ':', '-', '=', '+', '*', '#', '%', '@'];
 /// How the image reaches the terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Graphics {
-    /// The best this terminal is known to do: half blocks (a graphics protocol is not used).
+    /// Ask the terminal which graphics protocol it speaks (kitty, sixel, iTerm2); half blocks
+    /// in tmux, or when it does not answer.
     #[default]
     Auto,
     /// Unicode half blocks, two pixels per cell: works in tmux and over SSH.
     Halfblocks,
+    /// The kitty graphics protocol (kitty, Ghostty, WezTerm).
+    Kitty,
+    /// Sixel (xterm -ti vt340, foot, mlterm, Windows Terminal).
+    Sixel,
+    /// iTerm2's inline images (iTerm2, WezTerm, mintty).
+    Iterm2,
     /// No image: the numbers only.
     None,
 }
 
 impl Graphics {
+    /// Every mode, in the order of the flag's help.
+    pub const ALL: [Graphics; 6] = [
+        Graphics::Auto,
+        Graphics::Halfblocks,
+        Graphics::Kitty,
+        Graphics::Sixel,
+        Graphics::Iterm2,
+        Graphics::None,
+    ];
+
     /// The name, as in the flag and the config file.
     pub fn name(self) -> &'static str {
         match self {
             Graphics::Auto => "auto",
             Graphics::Halfblocks => "halfblocks",
+            Graphics::Kitty => "kitty",
+            Graphics::Sixel => "sixel",
+            Graphics::Iterm2 => "iterm2",
             Graphics::None => "none",
         }
     }
 
     /// Parses a name (the config file's `graphics` key).
     pub fn parse(text: &str) -> Option<Graphics> {
-        [Graphics::Auto, Graphics::Halfblocks, Graphics::None]
-            .into_iter()
-            .find(|g| g.name() == text.trim())
+        Graphics::ALL.into_iter().find(|g| g.name() == text.trim())
+    }
+
+    /// A graphics protocol named outright (`kitty`, `sixel`, `iterm2`).
+    pub fn is_protocol(self) -> bool {
+        matches!(self, Graphics::Kitty | Graphics::Sixel | Graphics::Iterm2)
     }
 }
 
@@ -281,7 +304,8 @@ mod tests {
         assert_eq!(Depth::detect(true, None), Depth::Ansi256);
         assert_eq!(Depth::detect(false, Some("truecolor")), Depth::Mono);
         assert_eq!(Graphics::parse("none"), Some(Graphics::None));
-        assert_eq!(Graphics::parse("sixel"), None);
+        assert_eq!(Graphics::parse("sixel"), Some(Graphics::Sixel));
+        assert_eq!(Graphics::parse("chafa"), None);
     }
 
     #[test]

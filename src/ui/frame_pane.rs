@@ -1,6 +1,8 @@
-//! The Frame pane: the open array's frame as an image (half blocks, see `ui::frame`), zoomed
-//! and panned, binned to fit or magnified; under it a colour bar with the limits and a line
-//! with the cursor's value and coordinates, min / max / mean / NaN count and a histogram.
+//! The Frame pane: the open array's frame as an image (half blocks, see `ui::frame`, or a
+//! graphics protocol, see `ui::graphics`), zoomed and panned, fitted to fill the pane (binned
+//! when larger, magnified when smaller, the aspect ratio kept); under it a colour bar with the
+//! limits and a line with the cursor's value and coordinates, min / max / mean / NaN count
+//! and a histogram.
 
 use std::sync::OnceLock;
 
@@ -15,7 +17,9 @@ use super::util::{fit, pane_block};
 use super::View;
 use crate::app::frame_view::FrameView;
 use crate::app::layout::inner;
-use crate::frame::{bin, fit_factor, BinMode};
+use crate::app::state::FrameProtocol;
+use crate::frame::fit::{fit_size, resample, to_output};
+use crate::frame::BinMode;
 
 /// Lines under the image: the colour bar (two) and the readout.
 const CHROME: u16 = 3;
@@ -30,7 +34,11 @@ fn depth(color: bool) -> Depth {
 pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
     let s = view.state;
     let t = view.theme;
-    frame.render_widget(pane_block(s.frame_title(), focused, t), area);
+    let mut title = s.frame_title();
+    if s.frame_images && s.frame_protocol != FrameProtocol::Halfblocks {
+        title = format!("{title}· {} ", s.frame_protocol.name());
+    }
+    frame.render_widget(pane_block(title, focused, t), area);
     let inner = inner(area);
     if inner.width == 0 || inner.height == 0 {
         return;
@@ -69,27 +77,27 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
         let p = Paragraph::new(Line::styled("images off (--graphics none)", t.dim));
         frame.render_widget(p, image_area);
     }
-    let (pixels, cursor) = if s.frame_images {
-        fitted(img.view(), f, image_area)
-    } else {
-        (ndarray::Array2::zeros((0, 0)), None)
-    };
-    let heat = Heatmap {
-        pixels: pixels.view(),
-        limits,
-        colormap: f.colormap,
-        depth: depth(t.color),
-        cursor,
-    };
-    let (cw, ch) = heat.cells();
-    // Centred in the pane.
-    let at = Rect {
-        x: image_area.x + image_area.width.saturating_sub(cw) / 2,
-        y: image_area.y + image_area.height.saturating_sub(ch) / 2,
-        width: cw.min(image_area.width),
-        height: ch.min(image_area.height),
-    };
-    frame.render_widget(heat, at);
+    if s.frame_images && s.frame_protocol != FrameProtocol::Halfblocks {
+        protocol_image(frame, view, f, image_area);
+    } else if s.frame_images {
+        let (pixels, cursor) = fitted(img.view(), f, image_area);
+        let heat = Heatmap {
+            pixels: pixels.view(),
+            limits,
+            colormap: f.colormap,
+            depth: depth(t.color),
+            cursor,
+        };
+        let (cw, ch) = heat.cells();
+        // Centred in the pane.
+        let at = Rect {
+            x: image_area.x + image_area.width.saturating_sub(cw) / 2,
+            y: image_area.y + image_area.height.saturating_sub(ch) / 2,
+            width: cw.min(image_area.width),
+            height: ch.min(image_area.height),
+        };
+        frame.render_widget(heat, at);
+    }
     let bar = Rect {
         y: inner.y + image_h,
         height: 2.min(inner.height.saturating_sub(image_h)),
@@ -113,37 +121,78 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
     }
 }
 
-/// The part of the frame the zoom and pan show, binned to fit `area` (two pixels per cell)
-/// or magnified by whole pixels to fill it; and the cursor in those pixels.
-fn fitted(px: ArrayView2<f64>, f: &FrameView, area: Rect) -> (Array2<f64>, Option<(usize, usize)>) {
+/// The part of the frame the zoom and pan show (rows, columns from the top-left pixel) and
+/// the cursor in it.
+fn window<'a>(
+    px: ArrayView2<'a, f64>,
+    f: &FrameView,
+) -> (ArrayView2<'a, f64>, Option<(usize, usize)>) {
     let (h, w) = px.dim();
     let (vh, vw) = ((h >> f.zoom).max(1).min(h), (w >> f.zoom).max(1).min(w));
     let (py, pxl) = (
         (f.pan.0 as usize).min(h - vh.min(h)),
         (f.pan.1 as usize).min(w - vw.min(w)),
     );
-    let window = px.slice(s![py..py + vh, pxl..pxl + vw]);
-    let (rows, cols) = (area.height as usize * 2, area.width as usize);
     let cursor = f
         .cursor
         .map(|(y, x)| (y as usize, x as usize))
         .filter(|&(y, x)| y >= py && y < py + vh && x >= pxl && x < pxl + vw)
         .map(|(y, x)| (y - py, x - pxl));
-    if rows == 0 || cols == 0 || h == 0 || w == 0 {
+    (px.slice_move(s![py..py + vh, pxl..pxl + vw]), cursor)
+}
+
+/// The zoomed part fitted to fill `area` in half blocks (two pixels per cell, square pixels),
+/// and the cursor in the fitted pixels.
+fn fitted(px: ArrayView2<f64>, f: &FrameView, area: Rect) -> (Array2<f64>, Option<(usize, usize)>) {
+    if px.is_empty() {
         return (Array2::zeros((0, 0)), None);
     }
-    let k = fit_factor(vh, vw, rows, cols);
-    if k > 1 {
-        let binned = bin(window, [k, k], BinMode::Mean);
-        return (binned, cursor.map(|(y, x)| (y / k, x / k)));
+    let (win, cursor) = window(px, f);
+    let (vh, vw) = win.dim();
+    let (oh, ow) = fit_size(vh, vw, area.height as usize * 2, area.width as usize);
+    if oh == 0 || ow == 0 {
+        return (Array2::zeros((0, 0)), None);
     }
-    // Smaller than the pane: each pixel becomes m × m.
-    let m = (rows / vh).min(cols / vw).max(1);
-    if m == 1 {
-        return (window.to_owned(), cursor);
+    let out = resample(win, (oh, ow), BinMode::Mean);
+    let cursor = cursor.map(|(y, x)| (to_output(y, vh, oh), to_output(x, vw, ow)));
+    (out, cursor)
+}
+
+/// The frame through the graphics protocol, encoded again only when what it shows changes.
+/// Under an overlay, sixel and iTerm2 images are not drawn: their cells are skipped by the
+/// screen diff, so the image is sent whole again once the overlay closes.
+fn protocol_image(frame: &mut Frame, view: &View, f: &FrameView, area: Rect) {
+    let s = view.state;
+    let (Some(img), Some(limits)) = (&f.image, f.limits) else {
+        return;
+    };
+    let p = s.frame_protocol;
+    if s.overlay.is_some() && !matches!(p, FrameProtocol::Kitty { .. }) {
+        return;
     }
-    let big = Array2::from_shape_fn((vh * m, vw * m), |(y, x)| window[[y / m, x / m]]);
-    (big, cursor.map(|(y, x)| (y * m + m / 2, x * m + m / 2)))
+    if area.width == 0 || area.height == 0 || img.pixels.is_empty() {
+        return;
+    }
+    let key = super::graphics::Key {
+        protocol: p,
+        area,
+        colormap: f.colormap,
+        limits,
+        zoom: f.zoom,
+        pan: f.pan,
+        cursor: f.cursor,
+    };
+    let cells = (area.width, area.height);
+    let drawn = super::graphics::draw_cached(frame, img, key, || {
+        let (win, cursor) = window(img.view(), f);
+        let rgb = super::graphics::fitted_image(p, win, cells, f.colormap, &limits, cursor)
+            .ok_or_else(|| "the frame has no pixels to draw".to_string())?;
+        super::graphics::encode(p, rgb, cells)
+    });
+    if let Err(e) = drawn {
+        let p = Paragraph::new(Line::styled(e, view.theme.error)).wrap(Wrap { trim: true });
+        frame.render_widget(p, area);
+    }
 }
 
 /// `y 64 x 99 = 3063 · min 100 max 3199 mean 812 · NaN 0 ▁▃▇▂`.

@@ -8,6 +8,7 @@ pub mod chunk_grid;
 pub mod dialog;
 pub mod frame;
 pub mod frame_pane;
+pub mod graphics;
 pub mod help;
 pub mod hint_bar;
 pub mod history;
