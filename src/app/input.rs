@@ -61,8 +61,16 @@ pub fn on_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
         super::picker::on_key(s, key, fx);
         return;
     }
+    if s.filter_editing && s.catalog.server_search().is_some() {
+        s.on_search_key(key, fx);
+        return;
+    }
     if s.filter_editing {
         on_filter_key(s, key, fx);
+        return;
+    }
+    if key.code == KeyCode::Esc && s.catalog.server_search().is_some() {
+        s.end_search(fx);
         return;
     }
     match s.keymap.lookup(key) {
@@ -378,6 +386,9 @@ fn on_command(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {
         Command::Filter => {
             s.focus = Pane::Catalog;
             s.filter_editing = true;
+            if s.searches_on_server() {
+                s.start_search();
+            }
         }
         Command::Patch => s.open_dialog(DialogKind::Patch),
         Command::Extend => s.open_dialog(DialogKind::Extend),

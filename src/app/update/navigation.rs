@@ -54,6 +54,7 @@ impl AppState {
         let h = self.catalog_height();
         self.catalog.ensure_visible(h);
         fx.extend(self.catalog.pages_needed(h).into_iter().map(page_effect));
+        self.search_pages(h, fx);
         fx.extend(
             self.catalog
                 .search_requests(SEARCH_NODES, SEARCH_REQUESTS)
