@@ -13,9 +13,18 @@ impl Catalog {
         self.insert_node(entry, true);
     }
 
-    /// A node the store announced (a live event): a group may already hold anything.
+    /// A node the store announced (a live event): a group may already hold anything. Only
+    /// where every child is loaded; elsewhere the "more" row brings it in its place.
     pub fn announced(&mut self, entry: NodeEntry) {
-        self.insert_node(entry, false);
+        let parent = entry.path.rsplit_once('/').map_or("", |(p, _)| p);
+        let complete = |c: &Catalog| {
+            c.by_path
+                .get(parent)
+                .is_some_and(|&id| c.nodes[id].complete)
+        };
+        if complete(self) || self.browse.as_deref().is_some_and(complete) {
+            self.insert_node(entry, false);
+        }
     }
 
     pub(super) fn insert_node(&mut self, entry: NodeEntry, known_empty: bool) {

@@ -9,6 +9,8 @@ mod navigation;
 mod node_view;
 mod pause;
 mod search;
+#[cfg(test)]
+mod search_tests;
 mod watch;
 
 pub use errors::{error_detail, error_text};

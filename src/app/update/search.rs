@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use super::super::action::Effect;
 use super::super::notice::Notice;
-use super::super::state::AppState;
+use super::super::state::{AppState, Status};
 use super::super::text;
 use crate::backend::{Error, NodeEntry, NodeKind, Page};
 
@@ -80,7 +80,15 @@ impl AppState {
             self.dirty = false;
             return;
         }
-        let result = result.map_err(|e| self.log_error("searching the server", &e));
+        let result = result.map_err(|e| {
+            let text = self.log_error("searching the server", &e);
+            // Logged whole above; the status line says it once.
+            self.status = Some(Status {
+                notice: Notice::error(format!("searching the server: {text}")),
+                at: self.now,
+            });
+            text
+        });
         self.catalog.apply_search(generation, offset, result);
         self.after_selection_change(fx);
     }
