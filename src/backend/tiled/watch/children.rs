@@ -36,8 +36,10 @@ const RECONNECTS: u32 = 20;
 /// else (the schema sent first, metadata updates, bytes that are not a message) is `None`.
 /// Pure, so the message forms can be tested one by one.
 pub(in crate::backend::tiled) fn decode_child(bytes: &[u8], parent: &str) -> Option<NodeEntry> {
+    // JSON text is a valid msgpack number too (`{` is 123): a message is a map.
     let v: Value = rmp_serde::from_slice(bytes)
         .ok()
+        .filter(Value::is_object)
         .or_else(|| serde_json::from_slice(bytes).ok())?;
     if v["type"].as_str()? != "container-child-created" {
         return None;
