@@ -17,7 +17,15 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
     let t = view.theme;
     let c = &s.catalog;
     let focused = s.focus == Pane::Catalog;
-    let title = format!(" {} ({}) ", Pane::Catalog.numbered(), c.loaded());
+    let title = match c.server_search() {
+        // Where the server searches: the level the selection was at.
+        Some(search) => format!(
+            " {}: search in {}/ ",
+            Pane::Catalog.numbered(),
+            search.scope
+        ),
+        None => format!(" {} ({}) ", Pane::Catalog.numbered(), c.loaded()),
+    };
     frame.render_widget(pane_block(title, focused, t), area);
     let inner = inner(area);
     if inner.height == 0 || inner.width == 0 {
@@ -196,16 +204,7 @@ fn search_line<'a>(
         (_, Some(n)) => format!(" {loaded} of {n} {}", c.hits_noun()),
         (_, None) => format!(" {loaded} {}", c.hits_noun()),
     };
-    let scope = if search.scope.is_empty() {
-        String::new()
-    } else {
-        format!(" in {}/", search.scope)
-    };
-    let text = if editing {
-        format!("/{}▏", search.text)
-    } else {
-        format!("search '{}'{scope}:", search.text)
-    };
+    let text = format!("/{}{}", search.text, if editing { "▏" } else { "" });
     let style = if editing { t.input_focused } else { t.input };
     let count_style = match search.state {
         SearchState::Invalid(_) | SearchState::Failed(_) => t.error,
