@@ -211,8 +211,17 @@ fn search_line<'a>(
         _ => t.dim,
     };
     let count_w = count.chars().count();
+    let room = w.saturating_sub(count_w);
+    let n = text.chars().count();
+    // While typing, the end of a long line shows (where the cursor is).
+    let text = if editing && n > room && room > 1 {
+        let tail: String = text.chars().skip(n + 1 - room).collect();
+        format!("…{tail}")
+    } else {
+        fit(&text, room)
+    };
     Line::from(vec![
-        Span::styled(fit(&text, w.saturating_sub(count_w)), style),
+        Span::styled(text, style),
         Span::styled(count, count_style),
     ])
 }
