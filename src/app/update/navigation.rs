@@ -219,6 +219,9 @@ impl AppState {
             ));
             return;
         }
+        // A path is found in the tree, not among a search's hits.
+        self.filter_editing = false;
+        self.catalog.end_search();
         self.focus = Pane::Catalog;
         if self.catalog.select_path(&path) {
             self.after_selection_change(fx);

@@ -285,3 +285,16 @@ fn announced_nodes_appear_in_followed_groups_and_only_there() {
     let fx = local.update(Action::Poll);
     assert!(!fx.iter().any(|e| matches!(e, Effect::WatchChildren { .. })));
 }
+
+#[test]
+fn goto_leaves_the_search_for_the_tree() {
+    let mut s = store("tiled:http://h:1/");
+    s.update(key(KeyCode::Char('/')));
+    typed(&mut s, "x");
+    s.update(Action::Goto("runs/run-0007".into()));
+    assert!(s.catalog.server_search().is_none() && !s.filter_editing);
+    assert_eq!(
+        s.catalog.selected_node().unwrap().entry.path,
+        "runs/run-0007"
+    );
+}
