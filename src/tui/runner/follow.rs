@@ -88,3 +88,61 @@ impl Runner {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::app::catalog::SEARCH_DEBOUNCE;
+    use crate::backend::{Backend, Query};
+    use crate::stores::Opener;
+    use crate::tui::jobs::Jobs;
+
+    fn request(generation: u64, debounce: Option<Duration>) -> SearchRequest {
+        SearchRequest {
+            scope: String::new(),
+            query: Query {
+                text: Some("a".into()),
+                equal: Vec::new(),
+            },
+            offset: 0,
+            generation,
+            debounce,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_newer_search_drops_the_one_waiting_or_in_flight() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = crate::backend::local::LocalBackend::open_or_create(dir.path()).unwrap();
+        let b: Arc<dyn Backend> = Arc::new(b);
+        let (live_tx, mut live) = tokio::sync::mpsc::unbounded_channel();
+        let (jobs_tx, _jobs) = tokio::sync::mpsc::unbounded_channel();
+        let mut r = Runner::new(
+            Some(b),
+            Opener::new(None),
+            Jobs::new(jobs_tx),
+            live_tx,
+            Arc::new(Mutex::new(Vec::new())),
+        );
+        // Three lines typed in a row: only the last is asked, after its debounce.
+        r.search(request(1, Some(SEARCH_DEBOUNCE)));
+        r.search(request(2, Some(SEARCH_DEBOUNCE)));
+        r.search(request(3, Some(Duration::from_millis(20))));
+        let answered = tokio::time::timeout(Duration::from_secs(5), live.recv())
+            .await
+            .expect("an answer")
+            .expect("the channel is open");
+        assert!(
+            matches!(
+                answered,
+                Action::Done(JobResult::SearchPage { generation: 3, .. })
+            ),
+            "{answered:?}"
+        );
+        tokio::time::sleep(SEARCH_DEBOUNCE * 2).await;
+        assert!(live.try_recv().is_err(), "the older searches never answer");
+    }
+}
