@@ -61,16 +61,11 @@ pub fn on_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
         super::picker::on_key(s, key, fx);
         return;
     }
-    if s.filter_editing && s.catalog.server_search().is_some() {
-        s.on_search_key(key, fx);
+    if s.search_took_key(key, fx) {
         return;
     }
     if s.filter_editing {
         on_filter_key(s, key, fx);
-        return;
-    }
-    if key.code == KeyCode::Esc && s.catalog.server_search().is_some() {
-        s.end_search(fx);
         return;
     }
     match s.keymap.lookup(key) {
@@ -249,7 +244,11 @@ fn on_filter_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
 /// The filter's keys while it is being typed.
 pub fn filter_commands() -> Vec<CommandInfo> {
     vec![
-        CommandInfo::fixed("type", "filter", "narrow the catalog to matching paths"),
+        CommandInfo::fixed(
+            "type",
+            "filter",
+            "match paths; a server searches: words, k=v",
+        ),
         CommandInfo::fixed("↑↓", "move", "move in the filtered catalog"),
         CommandInfo::fixed("Enter", "keep", "keep the filter and go back to the keys"),
         CommandInfo::fixed("Esc", "clear", "clear the filter"),

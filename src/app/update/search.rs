@@ -43,8 +43,25 @@ impl AppState {
         }
     }
 
+    /// Keys while a server search is shown: its line while typed, Esc to leave it. True when
+    /// the key was taken.
+    pub fn search_took_key(&mut self, key: &KeyEvent, fx: &mut Vec<Effect>) -> bool {
+        if self.catalog.server_search().is_none() {
+            return false;
+        }
+        if self.filter_editing {
+            self.on_search_key(key, fx);
+            return true;
+        }
+        if key.code == KeyCode::Esc {
+            self.end_search(fx);
+            return true;
+        }
+        false
+    }
+
     /// A key while the search line is being typed.
-    pub fn on_search_key(&mut self, key: &KeyEvent, fx: &mut Vec<Effect>) {
+    fn on_search_key(&mut self, key: &KeyEvent, fx: &mut Vec<Effect>) {
         match key.code {
             KeyCode::Enter => self.filter_editing = false,
             KeyCode::Esc => return self.end_search(fx),
