@@ -11,9 +11,10 @@ use std::time::Instant;
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
+use super::catalog::SearchRequest;
 use crate::backend::{
     ArrayData, ArrayInfo, Backend, Capabilities, Cause, ChunkMap, ConnectionState, CreateRequest,
-    Error, EventKind, NodeInfo, Page, Selection, StructureChange, TableData,
+    Error, EventKind, NodeEntry, NodeInfo, Page, Selection, StructureChange, TableData,
 };
 use crate::config::StoreSpec;
 
@@ -55,6 +56,8 @@ pub enum Action {
     Goto(String),
     /// A line for the status bar from outside the UI (the demo's writer).
     Notice(Notice),
+    /// The store announced a new node in a group the catalog follows.
+    NodeAnnounced(NodeEntry),
     /// A job started for an [`Effect`] finished.
     Done(JobResult),
 }
@@ -74,6 +77,12 @@ pub enum JobResult {
     /// A page of a group's children (for the catalog tree).
     PageLoaded {
         parent: String,
+        offset: u64,
+        result: Result<Page, Error>,
+    },
+    /// A page of a server search's hits (`generation` tells which line it answers).
+    SearchPage {
+        generation: u64,
         offset: u64,
         result: Result<Page, Error>,
     },
@@ -198,6 +207,13 @@ pub enum Effect {
     Node {
         path: String,
     },
+    /// Ask the server for a page of hits, after the debounce if any; a newer search drops
+    /// this one, waiting or in flight.
+    Search(SearchRequest),
+    /// Follow exactly these groups for the nodes the store announces in them.
+    WatchChildren {
+        parents: Vec<String>,
+    },
 }
 
 /// Coalescing slot of an effect: at most one running and one pending per key.
@@ -237,6 +253,8 @@ impl Effect {
             | Effect::Watch { .. }
             | Effect::StopWatch
             | Effect::Clipboard(_)
+            | Effect::Search(_)
+            | Effect::WatchChildren { .. }
             | Effect::Quit => None,
         }
     }

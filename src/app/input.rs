@@ -61,6 +61,9 @@ pub fn on_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
         super::picker::on_key(s, key, fx);
         return;
     }
+    if s.search_took_key(key, fx) {
+        return;
+    }
     if s.filter_editing {
         on_filter_key(s, key, fx);
         return;
@@ -241,7 +244,11 @@ fn on_filter_key(s: &mut AppState, key: &KeyEvent, fx: &mut Vec<Effect>) {
 /// The filter's keys while it is being typed.
 pub fn filter_commands() -> Vec<CommandInfo> {
     vec![
-        CommandInfo::fixed("type", "filter", "narrow the catalog to matching paths"),
+        CommandInfo::fixed(
+            "type",
+            "filter",
+            "match paths; a server searches: words, k=v",
+        ),
         CommandInfo::fixed("↑↓", "move", "move in the filtered catalog"),
         CommandInfo::fixed("Enter", "keep", "keep the filter and go back to the keys"),
         CommandInfo::fixed("Esc", "clear", "clear the filter"),
@@ -378,6 +385,9 @@ fn on_command(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {
         Command::Filter => {
             s.focus = Pane::Catalog;
             s.filter_editing = true;
+            if s.searches_on_server() {
+                s.start_search();
+            }
         }
         Command::Patch => s.open_dialog(DialogKind::Patch),
         Command::Extend => s.open_dialog(DialogKind::Extend),

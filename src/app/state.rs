@@ -299,6 +299,8 @@ pub struct AppState {
     pub connection: Option<ConnectionState>,
     pub catalog: Catalog,
     pub filter_editing: bool,
+    /// The groups followed for nodes the store announces (the last `WatchChildren` asked).
+    pub groups_followed: Vec<String>,
     pub focus: Pane,
     /// Right pane shown in the compact layout.
     pub right_tab: Pane,
@@ -361,6 +363,7 @@ impl AppState {
             connection: Some(ConnectionState::Connecting),
             catalog: Catalog::new(),
             filter_editing: false,
+            groups_followed: Vec::new(),
             focus: Pane::Catalog,
             right_tab: Pane::Grid,
             maximised: false,

@@ -118,6 +118,9 @@ pub enum WatchMessage {
 /// Where a watch delivers its messages.
 pub type WatchReceiver = tokio::sync::mpsc::Receiver<WatchMessage>;
 
+/// The nodes a group's follower announces as they are made (`Backend::watch_children`).
+pub type ChildReceiver = tokio::sync::mpsc::Receiver<super::NodeEntry>;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,7 +27,7 @@ use serde::Serialize;
 pub use data::ArrayData;
 pub use dtype::{element_f64, element_json, parse_scalar, scalar_bytes, DType};
 pub use error::{Error, ErrorKind, Repair, Result, Source};
-pub use events::{ConnectionState, Event, EventKind, WatchMessage, WatchReceiver};
+pub use events::{ChildReceiver, ConnectionState, Event, EventKind, WatchMessage, WatchReceiver};
 pub use journal::{actor, now_rfc3339};
 pub use locks::{lock_wait, set_lock_wait, LockHolder, LockWaitHook, DEFAULT_LOCK_WAIT};
 pub use node::{DataOrigin, NodeInfo, Query, TableData, TableInfo};
@@ -252,6 +252,16 @@ pub trait Backend: Send + Sync {
     async fn watch(&self, path: &str) -> Result<WatchReceiver> {
         Err(Error::unsupported(format!(
             "{} cannot follow '{path}' live",
+            self.describe()
+        )))
+    }
+
+    /// Follows a group (`""` is the root): the children the store announces as they are made,
+    /// until the receiver is dropped or the store stops announcing (the channel closes).
+    /// `unsupported` where the store announces none: listing the group again finds them.
+    async fn watch_children(&self, parent: &str) -> Result<ChildReceiver> {
+        Err(Error::unsupported(format!(
+            "{} does not announce new nodes in '{parent}'",
             self.describe()
         )))
     }

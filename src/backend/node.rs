@@ -209,15 +209,38 @@ impl Query {
     /// Parses `KEY=VALUE`: the value is JSON when it parses as a number, a boolean or null,
     /// else the text as it is.
     pub fn parse_where(s: &str) -> Result<(String, Value)> {
+        Query::equality(s, "--where ")
+    }
+
+    /// A search line as typed in a front end: `key=value` words (dotted keys) are metadata
+    /// equalities read as [`Query::parse_where`] reads them; the other words are full text.
+    pub fn parse_line(line: &str) -> Result<Query> {
+        let mut words = Vec::new();
+        let mut equal = Vec::new();
+        for w in line.split_whitespace() {
+            if w.contains('=') {
+                equal.push(Query::equality(w, "")?);
+            } else {
+                words.push(w);
+            }
+        }
+        Ok(Query {
+            text: (!words.is_empty()).then(|| words.join(" ")),
+            equal,
+        })
+    }
+
+    /// `KEY=VALUE`, with `what` naming where it was typed in the errors.
+    fn equality(s: &str, what: &str) -> Result<(String, Value)> {
         let Some((key, value)) = s.split_once('=') else {
             return Err(Error::invalid_input(format!(
-                "--where '{s}' is not KEY=VALUE (e.g. scan_id=42)"
+                "{what}'{s}' is not KEY=VALUE (e.g. scan_id=42)"
             )));
         };
         let key = key.trim();
         if key.is_empty() || key.split('.').any(str::is_empty) {
             return Err(Error::invalid_input(format!(
-                "--where '{s}': the key must be a name or dotted names (e.g. sample.name)"
+                "{what}'{s}': the key must be a name or dotted names (e.g. sample.name)"
             )));
         }
         let value = match serde_json::from_str::<Value>(value) {
@@ -277,6 +300,30 @@ mod tests {
         }
         let bad: KindRepr = serde_json::from_value(json!({"kind": "broken"})).unwrap();
         assert!(NodeKind::try_from(bad).is_err());
+    }
+
+    #[test]
+    fn a_search_line_is_text_and_equalities() {
+        let q = Query::parse_line("  sample3 scan_id=42 beam  sample.name=x ").unwrap();
+        assert_eq!(q.text.as_deref(), Some("sample3 beam"));
+        assert_eq!(
+            q.equal,
+            vec![
+                ("scan_id".to_string(), json!(42)),
+                ("sample.name".to_string(), json!("x"))
+            ]
+        );
+        assert_eq!(
+            Query::parse_line("plan_name=scan").unwrap().text,
+            None,
+            "equalities alone have no text"
+        );
+        assert!(Query::parse_line("   ").unwrap().is_empty());
+        for bad in ["=5", "a..b=1", "x .b=1"] {
+            let e = Query::parse_line(bad).unwrap_err();
+            assert!(!e.to_string().contains("--where"), "{e}");
+            assert!(e.to_string().contains("key"), "{e}");
+        }
     }
 
     #[test]

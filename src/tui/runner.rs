@@ -18,6 +18,8 @@ use crate::stores::{expand_home, Opener, Target};
 
 use super::jobs::Jobs;
 
+mod follow;
+
 /// The memory the preview may hold (`--memory-limit`), when set: a read decodes whole chunks.
 static MEMORY_BUDGET: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
 
@@ -56,6 +58,8 @@ pub struct Runner {
     /// Live events of the open array become actions here.
     live_tx: mpsc::UnboundedSender<Action>,
     watch: Option<tokio::task::JoinHandle<()>>,
+    /// The server search and the groups followed.
+    followers: follow::Followers,
     /// Demo stores made by this process, removed at exit.
     demo_dirs: Arc<Mutex<Vec<PathBuf>>>,
 }
@@ -74,6 +78,7 @@ impl Runner {
             jobs,
             live_tx,
             watch: None,
+            followers: follow::Followers::default(),
             demo_dirs,
         }
     }
@@ -105,10 +110,13 @@ impl Runner {
             }
             Effect::UseStore(b) => {
                 self.stop_watch();
+                self.followers.stop();
                 self.backend = Some(b.0);
             }
             Effect::Watch { path } => self.start_watch(path),
             Effect::StopWatch => self.stop_watch(),
+            Effect::Search(req) => self.search(req),
+            Effect::WatchChildren { parents } => self.follow_groups(parents),
             Effect::OpenStore(target) => {
                 let job = open_store(target, self.opener.clone(), self.demo_dirs.clone());
                 self.jobs.submit(key, job.boxed());
@@ -187,6 +195,7 @@ impl Runner {
 impl Drop for Runner {
     fn drop(&mut self) {
         self.stop_watch();
+        self.followers.stop();
     }
 }
 
@@ -264,6 +273,8 @@ fn backend_job(b: Arc<dyn Backend>, effect: Effect) -> Option<BoxFuture<'static,
         | Effect::StopWatch
         | Effect::Clipboard(_)
         | Effect::CompletePath { .. }
+        | Effect::Search(_)
+        | Effect::WatchChildren { .. }
         | Effect::Quit => return None,
     };
     Some(job)

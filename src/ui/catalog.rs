@@ -5,9 +5,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
+use super::theme::Theme;
 use super::util::{fit, pane_block, shape_compact};
 use super::View;
-use crate::app::catalog::Row;
+use crate::app::catalog::{Catalog, Row, SearchState, ServerSearch};
 use crate::app::layout::{inner, Pane};
 use crate::backend::NodeKind;
 
@@ -16,7 +17,15 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
     let t = view.theme;
     let c = &s.catalog;
     let focused = s.focus == Pane::Catalog;
-    let title = format!(" {} ({}) ", Pane::Catalog.numbered(), c.loaded());
+    let title = match c.server_search() {
+        // Where the server searches: the level the selection was at.
+        Some(search) => format!(
+            " {}: search in {}/ ",
+            Pane::Catalog.numbered(),
+            search.scope
+        ),
+        None => format!(" {} ({}) ", Pane::Catalog.numbered(), c.loaded()),
+    };
     frame.render_widget(pane_block(title, focused, t), area);
     let inner = inner(area);
     if inner.height == 0 || inner.width == 0 {
@@ -27,7 +36,9 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
     let mut lines: Vec<Line> = Vec::with_capacity(list_h + 1);
     let rows = c.rows();
     if rows.is_empty() {
-        let msg = if !c.filter().is_empty() {
+        let msg = if let Some(search) = c.server_search() {
+            search_empty(search)
+        } else if !c.filter().is_empty() {
             "no loaded node matches".to_string()
         } else if let Some(e) = c.node(0).and_then(|n| n.error.as_ref()) {
             e.clone()
@@ -128,7 +139,9 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
     while lines.len() < list_h {
         lines.push(Line::raw(""));
     }
-    let filter_line = if s.filter_editing || !c.filter().is_empty() {
+    let filter_line = if let Some(search) = c.server_search() {
+        search_line(c, search, s.filter_editing, w, t)
+    } else if s.filter_editing || !c.filter().is_empty() {
         let cursor = if s.filter_editing { "▏" } else { "" };
         let text = format!("/{}{cursor}", c.filter());
         let count = format!(
@@ -162,4 +175,53 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
     };
     lines.push(filter_line);
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// What the pane says when a search has no hits to show.
+fn search_empty(search: &ServerSearch) -> String {
+    match &search.state {
+        SearchState::Empty => "type to search the server: words, or key=value".into(),
+        SearchState::Searching => "searching…".into(),
+        SearchState::Done => format!("nothing matches '{}' on the server", search.text),
+        SearchState::Invalid(e) | SearchState::Failed(e) => e.clone(),
+    }
+}
+
+/// The search line: what is typed, and what is shown of how many hits.
+fn search_line<'a>(
+    c: &Catalog,
+    search: &ServerSearch,
+    editing: bool,
+    w: usize,
+    t: &Theme,
+) -> Line<'a> {
+    let (loaded, total) = c.search_counts();
+    let count = match (&search.state, total) {
+        (SearchState::Searching, _) if loaded == 0 => " searching…".to_string(),
+        (SearchState::Invalid(_), _) => " not a query".to_string(),
+        (SearchState::Failed(_), _) => " failed".to_string(),
+        (SearchState::Empty, _) => String::new(),
+        (_, Some(n)) => format!(" {loaded} of {n} {}", c.hits_noun()),
+        (_, None) => format!(" {loaded} {}", c.hits_noun()),
+    };
+    let text = format!("/{}{}", search.text, if editing { "▏" } else { "" });
+    let style = if editing { t.input_focused } else { t.input };
+    let count_style = match search.state {
+        SearchState::Invalid(_) | SearchState::Failed(_) => t.error,
+        _ => t.dim,
+    };
+    let count_w = count.chars().count();
+    let room = w.saturating_sub(count_w);
+    let n = text.chars().count();
+    // While typing, the end of a long line shows (where the cursor is).
+    let text = if editing && n > room && room > 1 {
+        let tail: String = text.chars().skip(n + 1 - room).collect();
+        format!("…{tail}")
+    } else {
+        fit(&text, room)
+    };
+    Line::from(vec![
+        Span::styled(text, style),
+        Span::styled(count, count_style),
+    ])
 }

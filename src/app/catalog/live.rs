@@ -13,11 +13,44 @@ impl Catalog {
         self.insert_node(entry, true);
     }
 
+    /// A node the store announced (a live event): a group may already hold anything. Only
+    /// where every child is loaded; elsewhere the "more" row brings it in its place.
+    pub fn announced(&mut self, entry: NodeEntry) {
+        let parent = entry.path.rsplit_once('/').map_or("", |(p, _)| p);
+        let complete = |c: &Catalog| {
+            c.by_path
+                .get(parent)
+                .is_some_and(|&id| c.nodes[id].complete)
+        };
+        if complete(self) || self.browse.as_deref().is_some_and(complete) {
+            self.insert_node(entry, false);
+        }
+    }
+
     pub(super) fn insert_node(&mut self, entry: NodeEntry, known_empty: bool) {
         if self.by_path.contains_key(&entry.path) {
             return;
         }
-        let parent_path = entry.path.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
+        let parent_path = entry
+            .path
+            .rsplit_once('/')
+            .map(|(p, _)| p)
+            .unwrap_or("")
+            .to_string();
+        if self.server_search().is_some() {
+            // The browse tree takes it; the hits only below a hit already shown.
+            if self.by_path.contains_key(&parent_path) && !parent_path.is_empty() {
+                self.insert_here(entry.clone(), &parent_path, known_empty);
+            }
+            if let Some(browse) = self.browse_mut() {
+                browse.insert_node(entry, known_empty);
+            }
+            return;
+        }
+        self.insert_here(entry, &parent_path, known_empty);
+    }
+
+    fn insert_here(&mut self, entry: NodeEntry, parent_path: &str, known_empty: bool) {
         // Missing intermediate groups: insert them first.
         if !self.by_path.contains_key(parent_path) {
             self.insert_node(
@@ -62,11 +95,14 @@ impl Catalog {
     /// groups whose children are all loaded, at most `max`. Bigger groups are not re-listed
     /// whole; their first page tells whether more nodes arrived.
     pub fn rescan_targets(&self, max: usize) -> Vec<String> {
+        // While searching, the root holds the hits: the server's answer, not a listing.
+        let searching = self.server_search().is_some();
         self.nodes
             .iter()
             .enumerate()
             .filter(|&(id, n)| {
-                n.entry.kind == NodeKind::Group
+                !(searching && id == 0)
+                    && n.entry.kind == NodeKind::Group
                     && n.expanded
                     && !n.loading
                     && n.error.is_none()
@@ -79,10 +115,37 @@ impl Catalog {
             .collect()
     }
 
+    /// Groups to follow for the nodes the store announces: those shown expanded (the root
+    /// first), at most `max`.
+    pub fn watch_targets(&self, max: usize) -> Vec<String> {
+        let searching = self.server_search().is_some();
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter(|&(id, n)| {
+                !(searching && id == 0)
+                    && n.entry.kind == NodeKind::Group
+                    && n.expanded
+                    && self.is_live(id)
+                    && self.is_shown(id)
+            })
+            .map(|(_, n)| n.entry.path.clone())
+            .take(max)
+            .collect()
+    }
+
     /// Applies a re-listing of `parent` (its first page): adds new nodes, drops the ones that
     /// are gone (only when the page holds all children) and refreshes array shapes. Returns
     /// what changed.
     pub fn apply_rescan(&mut self, parent: &str, page: Page) -> Rescan {
+        if self.server_search().is_some()
+            && (parent.is_empty() || !self.by_path.contains_key(parent))
+        {
+            return match self.browse_mut() {
+                Some(browse) => browse.apply_rescan(parent, page),
+                None => Rescan::default(),
+            };
+        }
         let Some(&pid) = self.by_path.get(parent) else {
             return Rescan::default();
         };
@@ -206,6 +269,9 @@ impl Catalog {
 
     /// Removes a node (and what is below it) from the tree.
     pub fn remove(&mut self, path: &str) {
+        if let Some(browse) = self.browse_mut() {
+            browse.remove(path);
+        }
         let Some(&id) = self.by_path.get(path) else {
             return;
         };
@@ -241,6 +307,9 @@ impl Catalog {
 
     /// Updates the shape shown for an array.
     pub fn set_shape(&mut self, path: &str, shape: &[u64]) {
+        if let Some(browse) = self.browse_mut() {
+            browse.set_shape(path, shape);
+        }
         if let Some(&id) = self.by_path.get(path) {
             self.nodes[id].entry.shape = Some(shape.to_vec());
         }

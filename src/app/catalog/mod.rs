@@ -7,11 +7,14 @@
 
 mod live;
 mod rows;
+mod search;
 #[cfg(test)]
 mod tests;
 mod tree;
 
 use std::collections::{HashMap, HashSet};
+
+pub use search::{SearchRequest, SearchState, ServerSearch, SEARCH_DEBOUNCE, SEARCH_PAGE};
 
 use crate::backend::{NodeEntry, NodeKind};
 
@@ -95,6 +98,10 @@ pub struct Catalog {
     /// Arrays loaded and whether a group has unloaded pages (kept by `rebuild_rows`, so the
     /// top bar does not walk 100k nodes per frame).
     array_count: (usize, bool),
+    /// The server search shown instead of the tree (then this catalog holds its hits).
+    search: Option<ServerSearch>,
+    /// While searching: the browse tree, set aside as it was.
+    browse: Option<Box<Catalog>>,
 }
 
 impl Default for Catalog {
@@ -134,6 +141,8 @@ impl Catalog {
             want_expanded: HashSet::new(),
             want_selected: None,
             array_count: (0, true),
+            search: None,
+            browse: None,
         };
         c.rebuild_rows();
         c
@@ -141,6 +150,7 @@ impl Catalog {
 
     /// Forgets everything but remembers what was expanded and selected, for a refresh.
     pub fn reset_keeping_view(&mut self) {
+        self.end_search();
         let expanded: HashSet<String> = self
             .nodes
             .iter()

@@ -21,6 +21,20 @@ impl Catalog {
         offset: u64,
         result: Result<Page, String>,
     ) -> Vec<PageRequest> {
+        if self.server_search().is_some() && !self.for_hits(parent) {
+            if let Some(browse) = self.browse_mut() {
+                return browse.apply_page(parent, offset, result);
+            }
+        }
+        self.apply_page_here(parent, offset, result)
+    }
+
+    pub(super) fn apply_page_here(
+        &mut self,
+        parent: &str,
+        offset: u64,
+        result: Result<Page, String>,
+    ) -> Vec<PageRequest> {
         let Some(&pid) = self.by_path.get(parent) else {
             return Vec::new();
         };
@@ -85,6 +99,9 @@ impl Catalog {
         let mut out = Vec::new();
         for r in lo..hi {
             if let Row::More(pid) = self.rows[r] {
+                if pid == 0 && self.server_search().is_some() {
+                    continue; // the hits' next page: `search_more`
+                }
                 let p = &mut self.nodes[pid];
                 if !p.loading && !p.complete && p.error.is_none() {
                     p.loading = true;

@@ -68,6 +68,11 @@ impl AppState {
                 );
                 self.after_selection_change(fx);
             }
+            JobResult::SearchPage {
+                generation,
+                offset,
+                result,
+            } => self.on_search_page(generation, offset, result, fx),
             JobResult::Rescanned { parent, result } => match result {
                 Ok(page) => {
                     self.monitor_listing(&page.entries);
@@ -184,6 +189,7 @@ impl AppState {
         self.capabilities = capabilities;
         self.connection = Some(ConnectionState::Polling);
         self.catalog = Catalog::new();
+        self.groups_followed.clear();
         self.monitor.clear();
         self.close_array(fx);
         self.overlay = None;

@@ -8,6 +8,9 @@ mod jobs;
 mod navigation;
 mod node_view;
 mod pause;
+mod search;
+#[cfg(test)]
+mod search_tests;
 mod watch;
 
 pub use errors::{error_detail, error_text};
@@ -56,6 +59,7 @@ impl AppState {
                 let hgt = self.catalog_height();
                 self.catalog.ensure_visible(hgt);
                 fx.extend(self.catalog.pages_needed(hgt).into_iter().map(page_effect));
+                self.search_pages(hgt, fx);
                 self.request_preview(fx, false);
             }
             Action::Tick(now) => self.on_tick(now),
@@ -93,6 +97,7 @@ impl AppState {
                 }
                 self.notify(notice);
             }
+            Action::NodeAnnounced(entry) => self.on_node_announced(entry),
             Action::Done(result) => self.on_job(result, fx),
         }
     }
@@ -143,6 +148,9 @@ impl AppState {
                     .into_iter()
                     .map(|parent| Effect::Rescan { parent }),
             );
+        }
+        if self.searches_on_server() {
+            self.follow_groups(fx);
         }
         if let Some(open) = &mut self.open {
             // A live watch drives this array: only its structure is re-read (cheap), because

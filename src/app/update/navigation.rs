@@ -54,6 +54,7 @@ impl AppState {
         let h = self.catalog_height();
         self.catalog.ensure_visible(h);
         fx.extend(self.catalog.pages_needed(h).into_iter().map(page_effect));
+        self.search_pages(h, fx);
         fx.extend(
             self.catalog
                 .search_requests(SEARCH_NODES, SEARCH_REQUESTS)
@@ -218,6 +219,9 @@ impl AppState {
             ));
             return;
         }
+        // A path is found in the tree, not among a search's hits.
+        self.filter_editing = false;
+        self.catalog.end_search();
         self.focus = Pane::Catalog;
         if self.catalog.select_path(&path) {
             self.after_selection_change(fx);

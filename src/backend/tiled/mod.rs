@@ -40,9 +40,9 @@ use async_trait::async_trait;
 use reqwest::Url;
 
 use crate::backend::{
-    normalize_path, validate_path, ArrayData, ArrayInfo, Backend, Capabilities, Cause, ChunkMap,
-    ChunkState, CreateRequest, Error, ErrorKind, Finding, NodeEntry, NodeInfo, Page, Query, Result,
-    Secret, Selection, StructureChange, TableData, WatchReceiver,
+    normalize_path, validate_path, ArrayData, ArrayInfo, Backend, Capabilities, Cause,
+    ChildReceiver, ChunkMap, ChunkState, CreateRequest, Error, ErrorKind, Finding, NodeEntry,
+    NodeInfo, Page, Query, Result, Secret, Selection, StructureChange, TableData, WatchReceiver,
 };
 use cache::Cache;
 use http::Http;
@@ -288,6 +288,26 @@ impl Backend for TiledBackend {
 
     async fn watch(&self, path: &str) -> Result<WatchReceiver> {
         self.start_watch(path)
+    }
+
+    async fn watch_children(&self, parent: &str) -> Result<ChildReceiver> {
+        let parent = normalize_path(parent);
+        if !parent.is_empty() {
+            validate_path(&parent)?;
+        }
+        let mut stream_url = self.url("stream/single", &self.full(&parent));
+        // Plain http only, as for arrays: extent's websocket client does not carry TLS.
+        if stream_url.scheme() != "http" || stream_url.set_scheme("ws").is_err() {
+            return Err(Error::unsupported(format!(
+                "{} streams over https, which extent does not follow",
+                self.describe()
+            )));
+        }
+        Ok(watch::spawn_children(watch::ChildTarget {
+            http: self.http.clone(),
+            stream_url,
+            parent,
+        }))
     }
 
     /// Reads only: the catalog's own consistency, and whether the shape changed outside

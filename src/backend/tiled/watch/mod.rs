@@ -8,6 +8,7 @@
 //! reconnect and whenever the stream goes quiet. Requests go through the backend's [`Http`]
 //! (timeouts, redaction, the key) and the metadata is read with the backend's own parsing.
 
+mod children;
 mod stream;
 
 use std::time::Duration;
@@ -20,6 +21,7 @@ use super::structure;
 use crate::backend::{
     now_rfc3339, ConnectionState, ErrorKind, Event, EventKind, WatchMessage, WatchReceiver,
 };
+pub(super) use children::{spawn as spawn_children, ChildTarget};
 use stream::{StreamEnd, Written};
 
 /// What the watcher needs to reach one array. No `Debug`: the URLs may hold user-info.
