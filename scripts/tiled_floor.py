@@ -11,6 +11,10 @@ clock), and reads the server process's CPU time (/proc/PID/stat) around each pha
   extend_shuffled  frames 1..N-1 into a new array in `extent bench`'s "write shuffled" order
                  (tiled_peer.py --order shuffled), extend=true, one after another
 
+The arrays are made inside the container --prefix (default `extent-bench`), at the depth of
+`extent bench`'s arrays (see tiled_peer.py: each level of the path costs the server a catalog
+query on every request); `--prefix ""` writes at the root.
+
 If the server's CPU seconds per patch are about its wall seconds per patch, the server is
 saturated and no client can be faster than this floor. Prints one JSON object.
 
@@ -19,7 +23,7 @@ service (the workers' manager, PostgreSQL's postmaster, redis-server): each is c
 all its descendants, so "server CPU" is the whole back end's.
 
 usage: tiled_floor.py URL --server-pid PID [--server-pid PID ...] [--shape 1,2048,2048]
-                      [--count 40] [--inbounds-threads 4]
+                      [--count 40] [--inbounds-threads 4] [--prefix extent-bench]
 (API key: TILED_API_KEY; needs the pinned venv's tiled and numpy for set-up only)
 """
 import argparse
@@ -35,7 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 from tiled.client import from_uri
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tiled_peer import shuffled  # noqa: E402
+from tiled_peer import container, shuffled  # noqa: E402
 from zarr_peer import frame  # noqa: E402
 
 
@@ -104,6 +108,7 @@ def main():
     ap.add_argument("--shape", default="1,2048,2048")
     ap.add_argument("--count", type=int, default=40)
     ap.add_argument("--inbounds-threads", type=int, default=4)
+    ap.add_argument("--prefix", default="extent-bench")
     a = ap.parse_args()
     shape = tuple(int(s) for s in a.shape.split(","))
     key = os.environ.get("TILED_API_KEY")
@@ -111,11 +116,13 @@ def main():
     bodies = [f.tobytes() for f in frames]
     name = f"tiled-floor-{uuid.uuid4().hex[:8]}"
     client = from_uri(a.url, api_key=key)
-    arr = client.write_array(frames[0], key=name)
+    parent = container(client, a.prefix)
+    at_prefix = "/".join(filter(None, a.prefix.split("/") + [name]))
+    arr = parent.write_array(frames[0], key=name)
     rows = shape[0]
     at = lambda i: (rows * i,) + (0,) * (len(shape) - 1)  # noqa: E731
 
-    def phase(label, items, threads, extend, target=name):
+    def phase(label, items, threads, extend, target=at_prefix):
         conns = [Conn(a.url, key) for _ in range(threads)]
         c0, t0 = server_cpu(a.server_pid), time.perf_counter()
         if threads == 1:
@@ -139,12 +146,12 @@ def main():
     ok = tuple(arr.shape) == (rows * a.count,) + shape[1:]
     arr.delete(external_only=False)
     # A new array, so that the shuffled frames grow it as extent's and the client's runs do.
-    arr2 = client.write_array(frames[0], key=name + "-shuffled")
-    out.append(phase("extend_shuffled", shuffled(a.count), 1, True, target=name + "-shuffled"))
+    arr2 = parent.write_array(frames[0], key=name + "-shuffled")
+    out.append(phase("extend_shuffled", shuffled(a.count), 1, True, target=at_prefix + "-shuffled"))
     arr2.refresh()
     ok = ok and tuple(arr2.shape) == (rows * a.count,) + shape[1:]
     arr2.delete(external_only=False)
-    print(json.dumps({"shape": list(shape), "count": a.count, "phases": out,
+    print(json.dumps({"shape": list(shape), "count": a.count, "prefix": a.prefix, "phases": out,
                       "inbounds_speedup_4": out[1]["seconds"] / out[2]["seconds"],
                       "final_shape_ok": ok}))
 

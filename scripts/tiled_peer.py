@@ -8,7 +8,13 @@ right shape (concurrent extends are not safe on Tiled 0.2.20, see shared tiled n
 With --order shuffled the frames 1..N-1 go in the order of `extent bench`'s "write shuffled"
 phase (the same deterministic shuffle within windows of 16).
 
+The array is made inside the container --prefix (default `extent-bench`, made if missing), at
+the depth of `extent bench`'s arrays: Tiled looks a path up one segment at a time, so each
+level costs the server a catalog query on every request (about 12 ms of its CPU per 2 MiB
+patch on the bench machine). `--prefix ""` writes at the root.
+
 usage: tiled_peer.py URL --shape 1,2048,2048 --count 100 [--threads 4] [--order shuffled]
+                     [--prefix extent-bench]
 (API key: TILED_API_KEY)
 """
 import argparse
@@ -41,6 +47,14 @@ def shuffled(count):
     return v
 
 
+def container(client, prefix):
+    """The container at `prefix` (slash-separated), made where missing; the root for ""."""
+    node = client
+    for seg in filter(None, prefix.split("/")):
+        node = node[seg] if seg in node else node.create_container(seg)
+    return node
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("url")
@@ -49,13 +63,14 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--dtype", default="uint16")
     ap.add_argument("--order", choices=["in-order", "shuffled"], default="in-order")
+    ap.add_argument("--prefix", default="extent-bench")
     a = ap.parse_args()
     shape = tuple(int(s) for s in a.shape.split(","))
     rows = shape[0]
     client = from_uri(a.url, api_key=os.environ.get("TILED_API_KEY"))
     frames = [frame(shape, a.dtype, i) for i in range(a.count)]
     key = f"tiled-peer-{uuid.uuid4().hex[:8]}"
-    arr = client.write_array(frames[0], key=key)
+    arr = container(client, a.prefix).write_array(frames[0], key=key)
 
     def one(i):
         t = time.perf_counter()

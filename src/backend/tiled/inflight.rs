@@ -46,15 +46,20 @@ impl InFlight {
     }
 
     /// Waits while another registered patch of the same array reaches at least as far along
-    /// every axis (of two reaching equally far, the earlier goes first). The farthest patch
-    /// never waits, so every chain of waits ends.
-    pub async fn wait_for_farther(&self, reg: &Registration<'_>) {
+    /// every axis (of two reaching equally far, the earlier goes first), unless `fits` says
+    /// the patch fits the array's shape now. The farthest patch never waits, so every chain of
+    /// waits ends.
+    ///
+    /// `fits` is asked at every wake-up: once a farther patch has grown the array, the nearer
+    /// ones that fit in it go, even while newer farther patches are registered (waiting for
+    /// those would hold every nearer patch back until the last one, one at a time).
+    pub async fn wait_for_farther(&self, reg: &Registration<'_>, fits: impl Fn() -> bool) {
         loop {
             let notified = self.changed.notified();
             tokio::pin!(notified);
             // Registered before the check: a change between the check and the await wakes it.
             notified.as_mut().enable();
-            if !self.dominated(reg) {
+            if fits() || !self.dominated(reg) {
                 return;
             }
             notified.await;
@@ -98,7 +103,7 @@ mod tests {
 
     /// Whether `reg` may go now (its wait ends within a moment).
     async fn goes(f: &InFlight, reg: &Registration<'_>) -> bool {
-        tokio::time::timeout(QUICK, f.wait_for_farther(reg))
+        tokio::time::timeout(QUICK, f.wait_for_farther(reg, || false))
             .await
             .is_ok()
     }
@@ -119,11 +124,45 @@ mod tests {
             "a patch reaching farther is in flight"
         );
         // Once the far one is done (or failed, or was dropped), the near one goes.
-        let waiting = f.wait_for_farther(&near);
+        let waiting = f.wait_for_farther(&near, || false);
         tokio::pin!(waiting);
         assert!(tokio::time::timeout(QUICK, &mut waiting).await.is_err());
         drop(far);
         assert!(tokio::time::timeout(QUICK, &mut waiting).await.is_ok());
+    }
+
+    /// Frames 1..4 in flight, 4 grew the array and is done, 5 has come in meanwhile: 1, 2 and
+    /// 3 fit now and go together, though 5 (and 3, for 1 and 2) reach farther.
+    #[tokio::test]
+    async fn patches_that_fit_do_not_wait_for_farther_ones() {
+        let f = InFlight::default();
+        let rows = AtomicU64::new(1);
+        let fits = |corner: u64| {
+            let rows = &rows;
+            move || corner <= rows.load(Ordering::SeqCst)
+        };
+        let near: Vec<_> = (2..=4).map(|c| f.register("a", vec![c])).collect();
+        let four = f.register("a", vec![5]);
+        for (r, c) in near.iter().zip(2..) {
+            let wait = f.wait_for_farther(r, fits(c));
+            assert!(tokio::time::timeout(QUICK, wait).await.is_err());
+        }
+        let waiting: Vec<_> = near
+            .iter()
+            .zip(2..)
+            .map(|(r, c)| Box::pin(f.wait_for_farther(r, fits(c))))
+            .collect();
+        // 4 grows the array to 5 rows and is done; 5 registers before the others wake.
+        rows.store(5, Ordering::SeqCst);
+        let five = f.register("a", vec![6]);
+        drop(four);
+        for w in waiting {
+            assert!(
+                tokio::time::timeout(QUICK, w).await.is_ok(),
+                "a patch that fits waits"
+            );
+        }
+        assert!(goes(&f, &five).await);
     }
 
     #[tokio::test]

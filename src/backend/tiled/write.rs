@@ -171,7 +171,7 @@ impl TiledBackend {
         };
         loop {
             if let Some(reg) = &registration {
-                self.in_flight.wait_for_farther(reg).await;
+                self.in_flight.wait_for_farther(reg, hinted_fit).await;
             }
             if !extend || hinted_fit() {
                 let mut lock = self.state.lock_shared(&key).await?;
