@@ -74,8 +74,14 @@ impl AppState {
                     });
                     // The values shown may be among those just written.
                     self.request_preview(fx, true);
-                    let newest = offset.first().map(|o| o + shape.first().unwrap_or(&1));
-                    self.follow_newest(newest.map(|n| n.saturating_sub(1)), fx);
+                    // A chunk seen past the end (a writer that stores the chunk, then grows
+                    // the array over it) wrote no frame yet: it does not move follow.
+                    let newest = match (offset.first(), shape.first()) {
+                        (Some(o), Some(&n)) if n > 0 => Some(o + n - 1),
+                        (Some(o), None) => Some(*o),
+                        _ => None,
+                    };
+                    self.follow_newest(newest, fx);
                     // The frame shown is read again when the write touched it (once).
                     let asked = fx.iter().any(|e| matches!(e, Effect::ReadFrame { .. }));
                     let shown = self.frame_touched(&offset, &shape);
