@@ -30,11 +30,17 @@ impl AppState {
                     )));
                 }
             }
-            EventKind::ShapeChanged { new, .. } => {
+            EventKind::ShapeChanged { old, new } => {
                 self.monitor_shape(path, &new, 0);
                 self.set_current_shape(path, &new);
                 if is_open {
-                    self.follow_newest(None, fx);
+                    // Grown along axis 0: its new last frame is the newest (chunks written in
+                    // the same look, in any order, say otherwise after this).
+                    let grown = match (old.first(), new.first()) {
+                        (Some(&o), Some(&n)) if n > o => Some(n - 1),
+                        _ => None,
+                    };
+                    self.follow_newest(grown, fx);
                     self.request_preview(fx, true);
                     fx.push(Effect::Show {
                         path: path.to_string(),
