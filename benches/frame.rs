@@ -1,6 +1,7 @@
 //! The frame view's cost: a 4096×4096 uint16 frame turned into f64 pixels, binned to fit a
 //! 200×100-cell pane (200×200 pixels with half blocks) and given contrast limits; then the
-//! binned image drawn into the pane. Targets: binning + limits ≤ 40 ms, drawing ≤ 5 ms.
+//! binned image drawn into the pane. Targets: binning + limits ≤ 40 ms, drawing ≤ 5 ms. The
+//! conversion of the raw frame is timed both ways: into a fresh buffer and into a kept one.
 //!
 //! Times are the CPU time of the benchmark thread (`/proc/thread-self/schedstat`), not wall
 //! time: on a shared, loaded machine wall time measures the other processes too. Where that
@@ -89,6 +90,11 @@ fn bench(c: &mut Criterion) {
     };
     g.bench_function("decode_uint16_4096", |b| {
         b.iter_custom(|n| timed(n, || Frame::from_data(&raw, vec![0], [0, 0]).unwrap()))
+    });
+    // What the TUI does while following: each frame converted into the buffer of one before.
+    let mut kept = Frame::from_data(&raw, vec![0], [0, 0]).unwrap();
+    g.bench_function("decode_uint16_4096_into_kept_buffer", |b| {
+        b.iter_custom(|n| timed(n, || kept.refill(&raw, vec![0], [0, 0]).unwrap()))
     });
     g.finish();
 

@@ -19,10 +19,13 @@ frames: the TUI (120x36) on a 3-D uint16 array of FRAME_SIZE^2 frames, Frame pan
        once, so the writer keeps FRAME_RATE on a busy machine), then the resize. TUI CPU over the run (and idle, following, before it); VmRSS sampled
        every second against the frames written (with the TUI's CPU seconds so far), so growth
        with frames shows.
+       --trace-reads: the same run with strace attached to the TUI (openat) and its log at
+       debug: every chunk file it opens, by frame, and every frame/preview read it asks for.
+       strace slows the TUI: the CPU figure of such a run is not the TUI's cost.
 start: spawn on a pty (120x36) -> first frame drawn (the first screen write after the
        alternate screen is entered) and -> the catalog's first page on screen; medians.
 """
-import argparse, json, os, pty, select, shutil, statistics, struct, subprocess, sys, tempfile, time, fcntl, termios
+import argparse, collections, json, os, pty, re, select, shlex, shutil, statistics, struct, subprocess, sys, tempfile, time, fcntl, termios
 
 ap = argparse.ArgumentParser()
 ap.add_argument("parts", nargs="*", default=["cpu", "rss", "start"])
@@ -38,6 +41,7 @@ ap.add_argument("--nodes", type=int, default=100_000)
 ap.add_argument("--frame-size", type=int, default=2048)
 ap.add_argument("--frame-rate", type=float, default=10)
 ap.add_argument("--frame-seconds", type=float, default=30)
+ap.add_argument("--trace-reads", action="store_true")
 a = ap.parse_args()
 a.bin, a.writer = os.path.abspath(a.bin), os.path.abspath(a.writer)
 tmp = tempfile.mkdtemp(prefix="extent-uicost-")
@@ -67,10 +71,16 @@ def status(pid, key):
 
 class Tui:
     """The release binary in a detached tmux session."""
-    def __init__(self, store):
+    def __init__(self, store, extra_env=None):
         self.sess = "uicost%d" % os.getpid()
+        # The variables go on the command line: a tmux server already running would otherwise
+        # give the pane its own environment.
+        tenv = {k: v for k, v in env.items() if k.startswith("XDG_") or k == "TILED_API_KEY"}
+        tenv.update(extra_env or {})
+        assign = " ".join(f"{k}={shlex.quote(v)}" for k, v in tenv.items())
         subprocess.run(["tmux", "new-session", "-d", "-s", self.sess, "-x", "120", "-y", "36",
-                        f"exec {a.bin} --store {store}"], env=env, check=True)
+                        f"exec env {assign} {shlex.quote(a.bin)} --store {shlex.quote(store)}"],
+                       env=env, check=True)
         self.pid = int(subprocess.run(["tmux", "display", "-p", "-t", self.sess, "#{pane_pid}"],
                                       capture_output=True, text=True).stdout)
         # The pane's shell execs extent: wait for it, so /proc is extent's.
@@ -276,6 +286,34 @@ print(json.dumps({"t": time.monotonic(), "frames": k, "done": True, "length": i,
 """
 
 
+def trace_summary(trace_file, log_file, first_frame):
+    """What the TUI read while frames arrived: chunk files opened (strace), reads asked for (log)."""
+    opens = collections.Counter()
+    meta = 0
+    chunk = re.compile(r'openat\([^"]*"[^"]*/c/(\d+)/0/0", (O_[A-Z_|]+)')
+    for line in open(trace_file, errors="replace"):
+        m = chunk.search(line)
+        if m and "O_DIRECTORY" not in m.group(2):
+            opens[int(m.group(1))] += 1
+        elif '/zarr.json"' in line:
+            meta += 1
+    asked = collections.Counter()
+    if os.path.exists(log_file):
+        for line in open(log_file, errors="replace"):
+            m = re.search(r'(frame|preview) read path=\S+ start=\[(\d+)', line)
+            if m:
+                asked[(m.group(1), int(m.group(2)))] += 1
+    per_frame = collections.Counter(opens.values())
+    return {"chunk_file_opens": sum(opens.values()), "frames_opened": len(opens),
+            "opens_per_frame": {str(k): v for k, v in sorted(per_frame.items())},
+            "frames_opened_twice_or_more": sorted(f for f, n in opens.items() if n > 1)[:40],
+            "frames_before_the_run_opened": sorted(f for f in opens if f < first_frame),
+            "zarr_json_opens": meta,
+            "frame_reads_asked": sum(n for (k, _), n in asked.items() if k == "frame"),
+            "frames_asked_twice_or_more": sorted(f for (k, f), n in asked.items() if k == "frame" and n > 1)[:40],
+            "preview_reads_asked": sum(n for (k, _), n in asked.items() if k == "preview")}
+
+
 def part_frames():
     venv = subprocess.run([os.path.join(os.path.dirname(os.path.abspath(__file__)), "start-tiled.sh"), "--venv-only"],
                           capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
@@ -283,8 +321,10 @@ def part_frames():
     store = os.path.join(tmp, "frames-store")
     name, n = "det/frames", a.frame_size
     ext(store, "create", name, "--shape", f"1,{n},{n}", "--chunks", f"1,{n},{n}", "--dtype", "uint16")
-    tui = Tui(store)
+    log_env = {"EXTENT_LOG": "info,extent::tui=debug"} if a.trace_reads else None
+    tui = Tui(store, log_env)
     res = {"store": "local", "frame": [n, n], "dtype": "uint16", "target_rate": a.frame_rate}
+    tracer, trace_file = None, os.path.join(tmp, "reads.strace")
     try:
         time.sleep(1.5)
         tui.keys(":", "goto " + name, "Enter")
@@ -301,6 +341,10 @@ def part_frames():
         c0, w0 = cpu_s(tui.pid), time.monotonic()
         time.sleep(min(a.frame_seconds, 10))
         res["tui_cpu_percent_idle_following"] = round(100 * (cpu_s(tui.pid) - c0) / (time.monotonic() - w0), 1)
+        if a.trace_reads:
+            tracer = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=openat", "-o", trace_file,
+                                       "-p", str(tui.pid)], stderr=subprocess.DEVNULL)
+            time.sleep(1.0)
         c0, w0 = cpu_s(tui.pid), time.monotonic()
         w = subprocess.Popen([py, "-c", FRAME_WRITER, os.path.join(store, name), str(a.frame_rate), str(a.frame_seconds)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -325,7 +369,13 @@ def part_frames():
         res["rss_mib_after"] = status(tui.pid, "VmRSS")
         res["vmhwm_mib"] = status(tui.pid, "VmHWM")
         res["rss_samples"] = samples
+        if tracer:
+            tracer.terminate()
+            tracer.wait(10)
+            res["reads"] = trace_summary(trace_file, os.path.join(tmp, "state/extent/extent.log"), 2)
     finally:
+        if tracer and tracer.poll() is None:
+            tracer.kill()
         tui.close()
         shutil.rmtree(store, ignore_errors=True)
     return res

@@ -220,3 +220,40 @@ fn follow_needs_an_array_and_a_two_d_array_shows_a_window_of_rows() {
     let sel = s.frame_selection().unwrap().unwrap();
     assert_eq!(sel.end[0], 1000, "following shows the newest rows: {sel:?}");
 }
+
+#[test]
+fn one_look_at_the_store_reads_the_followed_frame_once_and_a_chunk_past_the_end_moves_nothing() {
+    let mut s = state();
+    s.update(key('F'));
+    let grown = |n: u64| Action::BackendEvent {
+        path: "a".into(),
+        event: EventKind::ShapeChanged {
+            old: vec![n - 1, 8, 8],
+            new: vec![n, 8, 8],
+        },
+    };
+    let chunk = |i: u64, len: u64| Action::BackendEvent {
+        path: "a".into(),
+        event: EventKind::ChunksWritten {
+            offset: vec![i, 0, 0],
+            shape: vec![len, 8, 8],
+        },
+    };
+    // The array grew over frame 4 and its chunk was listed in the same look: one read.
+    let fx = s.update_batch([grown(5), chunk(4, 1)]);
+    assert_eq!(frame_reads(&fx), vec![vec![4, 0, 0]], "{fx:?}");
+    // Applied one at a time (as two bursts), the chunk event reads it again.
+    let fx: Vec<Effect> = [grown(6), chunk(5, 1)]
+        .into_iter()
+        .flat_map(|a| s.update(a))
+        .collect();
+    assert_eq!(frame_reads(&fx), vec![vec![5, 0, 0], vec![5, 0, 0]]);
+    // A writer that stores frame 6's chunk before growing the array: the chunk, listed past
+    // the end, moves nothing; the growth then shows frame 6, read once.
+    assert!(frame_reads(&s.update_batch([chunk(6, 0)])).is_empty());
+    assert_eq!(
+        frame_reads(&s.update_batch([grown(7)])),
+        vec![vec![6, 0, 0]]
+    );
+    assert_eq!(s.open.as_ref().unwrap().frame.index, 6);
+}

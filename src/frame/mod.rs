@@ -44,23 +44,32 @@ impl Frame {
     /// Builds a frame from a read of [`selection`]: the block's last two axes are the image,
     /// every leading axis must have length 1. `index` and `origin` say where it came from.
     pub fn from_data(data: &ArrayData, index: Vec<u64>, origin: [u64; 2]) -> Result<Frame> {
-        let n = data.shape.len();
-        if n < 2 || data.shape[..n - 2].iter().any(|&l| l != 1) {
-            return Err(Error::invalid_input(format!(
-                "a block of shape {} is not one 2-D frame",
-                fmt_shape(&data.shape)
-            )));
-        }
-        let (h, w) = (data.shape[n - 2] as usize, data.shape[n - 1] as usize);
-        let values = to_f64(data)?;
-        let pixels = Array2::from_shape_vec((h, w), values)
-            .map_err(|e| Error::invalid_input(format!("frame of {h}x{w}: {e}")))?;
-        Ok(Frame {
-            pixels,
+        let mut frame = Frame {
+            pixels: Array2::zeros((0, 0)),
             dtype: data.dtype,
-            index,
+            index: Vec::new(),
             origin,
-        })
+        };
+        frame.refill(data, index, origin)?;
+        Ok(frame)
+    }
+
+    /// Converts `data` (as for [`Frame::from_data`]) into this frame, reusing its pixel
+    /// buffer: a frame no larger than the last allocates nothing, so a viewer that follows a
+    /// writer touches the same pages every frame instead of faulting in fresh ones. After an
+    /// error its pixels may be left empty (0×0).
+    pub fn refill(&mut self, data: &ArrayData, index: Vec<u64>, origin: [u64; 2]) -> Result<()> {
+        let (h, w) = frame_dims(data)?;
+        let (mut buf, _) = std::mem::take(&mut self.pixels).into_raw_vec_and_offset();
+        // A buffer far larger than this frame (a big frame seen before) is not kept alive.
+        if buf.capacity() > 2 * h * w {
+            buf = Vec::new();
+        }
+        convert_into(data, &mut buf)?;
+        self.pixels = Array2::from_shape_vec((h, w), buf)
+            .map_err(|e| Error::invalid_input(format!("frame of {h}x{w}: {e}")))?;
+        (self.dtype, self.index, self.origin) = (data.dtype, index, origin);
+        Ok(())
     }
 
     /// Rows (height) of the image.
@@ -177,28 +186,42 @@ pub fn last_index(shape: &[u64]) -> Option<Vec<u64>> {
     (shape[1..n - 2].iter().all(|&l| l > 0)).then_some(at)
 }
 
-/// Every element as f64, the dtype matched once per block rather than per element.
-fn to_f64(data: &ArrayData) -> Result<Vec<f64>> {
+/// The image's height and width of a block that is one frame, or why it is not one.
+fn frame_dims(data: &ArrayData) -> Result<(usize, usize)> {
+    let n = data.shape.len();
+    if n < 2 || data.shape[..n - 2].iter().any(|&l| l != 1) {
+        return Err(Error::invalid_input(format!(
+            "a block of shape {} is not one 2-D frame",
+            fmt_shape(&data.shape)
+        )));
+    }
+    Ok((data.shape[n - 2] as usize, data.shape[n - 1] as usize))
+}
+
+/// Every element as f64 into `out` (emptied first, its allocation kept), the dtype matched
+/// once per block rather than per element.
+fn convert_into(data: &ArrayData, out: &mut Vec<f64>) -> Result<()> {
     check_dtype(data.dtype)?;
     let b = &data.bytes;
-    fn conv<const N: usize>(b: &[u8], f: impl Fn([u8; N]) -> f64) -> Vec<f64> {
-        b.chunks_exact(N)
-            .map(|c| f(c.try_into().unwrap_or([0; N])))
-            .collect()
+    out.clear();
+    out.reserve_exact(b.len() / data.dtype.size().max(1));
+    fn conv<const N: usize>(b: &[u8], out: &mut Vec<f64>, f: impl Fn([u8; N]) -> f64) {
+        out.extend(b.chunks_exact(N).map(|c| f(c.try_into().unwrap_or([0; N]))));
     }
-    Ok(match data.dtype {
-        DType::Bool => b.iter().map(|&v| (v != 0) as u8 as f64).collect(),
-        DType::Int8 => b.iter().map(|&v| v as i8 as f64).collect(),
-        DType::UInt8 => b.iter().map(|&v| v as f64).collect(),
-        DType::Int16 => conv(b, |c| i16::from_le_bytes(c) as f64),
-        DType::UInt16 => conv(b, |c| u16::from_le_bytes(c) as f64),
-        DType::Int32 => conv(b, |c| i32::from_le_bytes(c) as f64),
-        DType::UInt32 => conv(b, |c| u32::from_le_bytes(c) as f64),
-        DType::Int64 => conv(b, |c| i64::from_le_bytes(c) as f64),
-        DType::UInt64 => conv(b, |c| u64::from_le_bytes(c) as f64),
-        DType::Float32 => conv(b, |c| f32::from_le_bytes(c) as f64),
-        DType::Float64 => conv(b, f64::from_le_bytes),
-    })
+    match data.dtype {
+        DType::Bool => out.extend(b.iter().map(|&v| (v != 0) as u8 as f64)),
+        DType::Int8 => out.extend(b.iter().map(|&v| v as i8 as f64)),
+        DType::UInt8 => out.extend(b.iter().map(|&v| v as f64)),
+        DType::Int16 => conv(b, out, |c| i16::from_le_bytes(c) as f64),
+        DType::UInt16 => conv(b, out, |c| u16::from_le_bytes(c) as f64),
+        DType::Int32 => conv(b, out, |c| i32::from_le_bytes(c) as f64),
+        DType::UInt32 => conv(b, out, |c| u32::from_le_bytes(c) as f64),
+        DType::Int64 => conv(b, out, |c| i64::from_le_bytes(c) as f64),
+        DType::UInt64 => conv(b, out, |c| u64::from_le_bytes(c) as f64),
+        DType::Float32 => conv(b, out, |c| f32::from_le_bytes(c) as f64),
+        DType::Float64 => conv(b, out, f64::from_le_bytes),
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -236,6 +259,92 @@ mod tests {
         assert_eq!(f.pixels[[1, 0]], -2.0);
         let d = ArrayData::new(DType::UInt8, vec![2, 2, 1], vec![0; 4]).unwrap();
         assert!(Frame::from_data(&d, vec![0], [0, 0]).is_err());
+    }
+
+    /// Four values of `dtype` (its extremes among them) as little-endian bytes, and the
+    /// pixels they must become.
+    fn sample(dtype: DType) -> (Vec<u8>, [f64; 4]) {
+        fn le<T: Copy, const N: usize>(v: [T; 4], f: fn(T) -> [u8; N]) -> Vec<u8> {
+            v.iter().flat_map(|&x| f(x)).collect()
+        }
+        match dtype {
+            DType::Bool => (vec![0, 1, 7, 0], [0.0, 1.0, 1.0, 0.0]),
+            DType::Int8 => (
+                le([-128i8, -1, 0, 127], i8::to_le_bytes),
+                [-128.0, -1.0, 0.0, 127.0],
+            ),
+            DType::UInt8 => (vec![0, 1, 128, 255], [0.0, 1.0, 128.0, 255.0]),
+            DType::Int16 => (
+                le([i16::MIN, -1, 0, i16::MAX], i16::to_le_bytes),
+                [-32768.0, -1.0, 0.0, 32767.0],
+            ),
+            DType::UInt16 => (
+                le([0u16, 1, 4095, u16::MAX], u16::to_le_bytes),
+                [0.0, 1.0, 4095.0, 65535.0],
+            ),
+            DType::Int32 => (
+                le([i32::MIN, -1, 0, i32::MAX], i32::to_le_bytes),
+                [i32::MIN as f64, -1.0, 0.0, i32::MAX as f64],
+            ),
+            DType::UInt32 => (
+                le([0u32, 1, 1 << 31, u32::MAX], u32::to_le_bytes),
+                [0.0, 1.0, 2147483648.0, u32::MAX as f64],
+            ),
+            DType::Int64 => (
+                le([i64::MIN, -1, 0, i64::MAX], i64::to_le_bytes),
+                [i64::MIN as f64, -1.0, 0.0, i64::MAX as f64],
+            ),
+            DType::UInt64 => (
+                le([0u64, 1, 1 << 53, u64::MAX], u64::to_le_bytes),
+                [0.0, 1.0, 9007199254740992.0, u64::MAX as f64],
+            ),
+            DType::Float32 => (
+                le([-1.5f32, f32::NAN, f32::INFINITY, 3.25], f32::to_le_bytes),
+                [-1.5, f64::NAN, f64::INFINITY, 3.25],
+            ),
+            DType::Float64 => (
+                le([-1e300, f64::NAN, f64::NEG_INFINITY, 0.1], f64::to_le_bytes),
+                [-1e300, f64::NAN, f64::NEG_INFINITY, 0.1],
+            ),
+        }
+    }
+
+    #[test]
+    fn a_frame_converted_into_again_holds_the_same_numbers_in_the_same_buffer() {
+        let same = |a: &Array2<f64>, b: &[f64]| {
+            a.iter()
+                .zip(b)
+                .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
+        };
+        // A 2x3 frame of uint16 first: every dtype's 2x2 frame then goes into its buffer.
+        let big = ArrayData::new(DType::UInt16, vec![1, 2, 3], vec![9; 12]).unwrap();
+        let mut reused = Frame::from_data(&big, vec![0], [0, 0]).unwrap();
+        let buffer = reused.pixels.as_ptr();
+        for dtype in DType::ALL {
+            let (bytes, want) = sample(dtype);
+            let data = ArrayData::new(dtype, vec![1, 2, 2], bytes).unwrap();
+            let fresh = Frame::from_data(&data, vec![5], [1, 2]).unwrap();
+            assert!(same(&fresh.pixels, &want), "{dtype}: {:?}", fresh.pixels);
+            reused.refill(&data, vec![5], [1, 2]).unwrap();
+            assert!(same(&reused.pixels, &want), "{dtype} refilled");
+            assert_eq!(reused.pixels.dim(), (2, 2));
+            assert_eq!(reused.pixels.as_ptr(), buffer, "{dtype}: a new buffer");
+            assert_eq!(
+                (reused.dtype, &reused.index, reused.origin),
+                (dtype, &vec![5], [1, 2])
+            );
+        }
+        // A block that is not one frame is refused, as by from_data.
+        let bad = ArrayData::new(DType::UInt8, vec![2, 1, 2], vec![0; 4]).unwrap();
+        assert!(reused.refill(&bad, vec![0], [0, 0]).is_err());
+        // A much smaller frame does not keep a big buffer alive.
+        let big = ArrayData::new(DType::UInt8, vec![64, 64], vec![1; 4096]).unwrap();
+        let mut f = Frame::from_data(&big, vec![], [0, 0]).unwrap();
+        let tiny = ArrayData::new(DType::UInt8, vec![2, 2], vec![1; 4]).unwrap();
+        f.refill(&tiny, vec![], [0, 0]).unwrap();
+        let (kept, _) = std::mem::take(&mut f.pixels).into_raw_vec_and_offset();
+        assert_eq!(kept, vec![1.0; 4]);
+        assert!(kept.capacity() < 4096, "{}", kept.capacity());
     }
 
     #[test]

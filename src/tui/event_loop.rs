@@ -69,8 +69,54 @@ fn handle(state: &mut AppState, runner: &mut Runner, action: impl Into<Action>) 
     }
 }
 
+/// Several actions that arrived together, as one turn (`AppState::update_batch`): their
+/// effects are carried out once all of them are applied, each request once.
+fn handle_batch(state: &mut AppState, runner: &mut Runner, actions: Vec<Action>) -> Turn {
+    let mut flow = ControlFlow::Continue(());
+    for effect in state.update_batch(actions) {
+        if runner.run(effect).is_break() {
+            flow = ControlFlow::Break(());
+        }
+    }
+    Turn {
+        flow,
+        dirty: state.dirty,
+    }
+}
+
+/// Jobs finished: `first` and whatever else is ready, applied as one batch.
+pub(super) fn on_done(
+    state: &mut AppState,
+    runner: &mut Runner,
+    first: Done<JobResult>,
+    rx: &mut mpsc::UnboundedReceiver<Done<JobResult>>,
+) -> Turn {
+    let mut batch = Vec::new();
+    let mut next = Some(first);
+    while let Some(done) = next {
+        runner.jobs.finished(&done.key);
+        batch.push(Action::Done(done.result));
+        next = rx.try_recv().ok();
+    }
+    handle_batch(state, runner, batch)
+}
+
+/// Live events: `first` and all others ready (a fast writer sends many), as one batch.
+pub(super) fn on_live(
+    state: &mut AppState,
+    runner: &mut Runner,
+    first: Action,
+    rx: &mut mpsc::UnboundedReceiver<Action>,
+) -> Turn {
+    let mut batch = vec![first];
+    while let Ok(a) = rx.try_recv() {
+        batch.push(a);
+    }
+    handle_batch(state, runner, batch)
+}
+
 /// What one turn asks of the loop: go on or leave, and whether the screen changed.
-struct Turn {
+pub(super) struct Turn {
     flow: ControlFlow<()>,
     dirty: bool,
 }
@@ -154,23 +200,14 @@ pub async fn run(
             },
             Some(done) = done_rx.recv() => {
                 // Drain what else is ready before drawing (television's recv_many idea).
-                let mut next = Some(done);
-                while let Some(done) = next {
-                    runner.jobs.finished(&done.key);
-                    turn.merge(handle(&mut state, &mut runner, done.result));
-                    next = done_rx.try_recv().ok();
-                }
+                turn = on_done(&mut state, &mut runner, done, &mut done_rx);
             }
             Some(notice) = next_notice(&mut notices) => {
                 turn = handle(&mut state, &mut runner, Action::Notice(notice));
             }
             Some(a) = live_rx.recv() => {
                 // A fast writer sends many events: take all that are ready, draw once.
-                let mut next = Some(a);
-                while let Some(a) = next {
-                    turn.merge(handle(&mut state, &mut runner, a));
-                    next = live_rx.try_recv().ok();
-                }
+                turn = on_live(&mut state, &mut runner, a, &mut live_rx);
             }
             _ = tick.tick() => turn = handle(&mut state, &mut runner, Action::Tick(Instant::now())),
             _ = poll.tick() => turn = handle(&mut state, &mut runner, Action::Poll),
@@ -192,16 +229,6 @@ pub async fn run(
     Ok(())
 }
 
-impl Turn {
-    /// Several turns drained at once: leave if any says so, draw if any changed the screen.
-    fn merge(&mut self, other: Turn) {
-        if other.flow.is_break() {
-            self.flow = ControlFlow::Break(());
-        }
-        self.dirty |= other.dirty;
-    }
-}
-
 /// The next notice, or never when there is no notice source.
 async fn next_notice(notices: &mut Option<mpsc::UnboundedReceiver<Notice>>) -> Option<Notice> {
     match notices {
@@ -217,3 +244,7 @@ fn draw(tui: &mut Tui, state: &AppState, theme: &Theme) -> std::io::Result<()> {
     let _ = crossterm::execute!(std::io::stdout(), EndSynchronizedUpdate);
     r.map(|_| ())
 }
+
+#[cfg(test)]
+#[path = "follow_reads_tests.rs"]
+mod follow_reads_tests;

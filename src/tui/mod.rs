@@ -4,6 +4,7 @@
 
 mod complete;
 pub mod event_loop;
+mod frame_pool;
 pub mod graphics;
 pub mod jobs;
 mod runner;

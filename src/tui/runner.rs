@@ -3,6 +3,7 @@
 
 use std::ops::ControlFlow;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
@@ -13,9 +14,10 @@ use crate::app::action::{
     Action, BackendHandle, Effect, JobResult, Loaded, OpOutcome, Operation, StoreTarget,
 };
 use crate::app::catalog::PAGE_SIZE;
-use crate::backend::{Backend, Error, WatchMessage};
+use crate::backend::{Backend, Error, Selection, WatchMessage};
 use crate::stores::{expand_home, Opener, Target};
 
+use super::frame_pool::FramePool;
 use super::jobs::Jobs;
 
 mod follow;
@@ -62,6 +64,10 @@ pub struct Runner {
     followers: follow::Followers,
     /// Demo stores made by this process, removed at exit.
     demo_dirs: Arc<Mutex<Vec<PathBuf>>>,
+    /// Frame buffers reused from one frame read to the next.
+    frames: Arc<FramePool>,
+    /// The frame read asked for last, and whether it has begun reading the store.
+    last_frame: Option<(String, Selection, Arc<AtomicBool>)>,
 }
 
 impl Runner {
@@ -80,6 +86,8 @@ impl Runner {
             watch: None,
             followers: follow::Followers::default(),
             demo_dirs,
+            frames: Arc::default(),
+            last_frame: None,
         }
     }
 
@@ -111,6 +119,7 @@ impl Runner {
             Effect::UseStore(b) => {
                 self.stop_watch();
                 self.followers.stop();
+                self.frames.clear();
                 self.backend = Some(b.0);
             }
             Effect::Watch { path } => self.start_watch(path),
@@ -133,17 +142,33 @@ impl Runner {
                 };
                 self.jobs.submit(key, job.boxed());
             }
+            Effect::ReadFrame { path, selection } if self.frame_read_pending(&path, &selection) => {
+                // Two events of one look at the store can reach the model in two bursts: the
+                // read asked for after the first has not begun, so it sees what both report.
+                tracing::debug!(%path, start = ?selection.start, "frame read already on its way");
+            }
             other => {
                 let Some(b) = self.backend.clone() else {
                     tracing::warn!(effect = ?other, "no store open; effect dropped");
                     return ControlFlow::Continue(());
                 };
-                if let Some(job) = backend_job(b, other) {
+                let begun = Arc::new(AtomicBool::new(false));
+                if let Effect::ReadFrame { path, selection } = &other {
+                    self.last_frame = Some((path.clone(), selection.clone(), begun.clone()));
+                }
+                if let Some(job) = backend_job(b, other, &self.frames, begun) {
                     self.jobs.submit(key, job);
                 }
             }
         }
         ControlFlow::Continue(())
+    }
+
+    /// Whether the frame read asked for last is of `selection` and has not begun reading.
+    fn frame_read_pending(&self, path: &str, selection: &Selection) -> bool {
+        self.last_frame.as_ref().is_some_and(|(p, s, begun)| {
+            p == path && s == selection && !begun.load(Ordering::SeqCst)
+        })
     }
 
     /// Follows `path` live (replacing the watch of another array); its messages become
@@ -189,6 +214,8 @@ impl Runner {
         if let Some(task) = self.watch.take() {
             task.abort();
         }
+        // Another array (or none) comes next: its frames need not be this one's size.
+        self.frames.clear();
     }
 }
 
@@ -201,7 +228,12 @@ impl Drop for Runner {
 
 /// The job for a read or a write on the open store; `None` for effects that are not backend
 /// calls (`Runner::run` carries those out itself).
-fn backend_job(b: Arc<dyn Backend>, effect: Effect) -> Option<BoxFuture<'static, JobResult>> {
+fn backend_job(
+    b: Arc<dyn Backend>,
+    effect: Effect,
+    frames: &Arc<FramePool>,
+    begun: Arc<AtomicBool>,
+) -> Option<BoxFuture<'static, JobResult>> {
     let job = match effect {
         Effect::LoadPage { parent, offset } => async move {
             let result = b.list_page(&parent, offset, PAGE_SIZE).await;
@@ -245,6 +277,7 @@ fn backend_job(b: Arc<dyn Backend>, effect: Effect) -> Option<BoxFuture<'static,
         }
         .boxed(),
         Effect::Read { path, selection } => async move {
+            tracing::debug!(%path, start = ?selection.start, end = ?selection.end, "preview read");
             let result = match within_budget(&*b, &path).await {
                 Ok(()) => b.read(&path, Some(&selection)).await,
                 Err(e) => Err(e),
@@ -256,15 +289,19 @@ fn backend_job(b: Arc<dyn Backend>, effect: Effect) -> Option<BoxFuture<'static,
             }
         }
         .boxed(),
-        Effect::ReadFrame { path, selection } => async move {
-            let result = read_frame(b.as_ref(), &path, &selection).await;
-            JobResult::FrameLoaded {
-                path,
-                selection,
-                result,
+        Effect::ReadFrame { path, selection } => {
+            let frames = frames.clone();
+            async move {
+                let result = read_frame(b.as_ref(), &frames, &path, &selection, &begun).await;
+                begun.store(true, Ordering::SeqCst);
+                JobResult::FrameLoaded {
+                    path,
+                    selection,
+                    result,
+                }
             }
+            .boxed()
         }
-        .boxed(),
         Effect::Run(op) => run_operation(b, *op).boxed(),
         Effect::LoadNpy { .. }
         | Effect::OpenStore(_)
@@ -283,11 +320,15 @@ fn backend_job(b: Arc<dyn Backend>, effect: Effect) -> Option<BoxFuture<'static,
 /// One frame's region, read and turned into pixels here, off the UI thread.
 async fn read_frame(
     b: &dyn Backend,
+    frames: &FramePool,
     path: &str,
-    sel: &crate::backend::Selection,
+    sel: &Selection,
+    begun: &AtomicBool,
 ) -> crate::backend::Result<Arc<crate::frame::Frame>> {
+    tracing::debug!(%path, start = ?sel.start, end = ?sel.end, "frame read");
     // A read decodes whole chunks: the frame keeps to the same budget as the preview.
     within_budget(b, path).await?;
+    begun.store(true, Ordering::SeqCst);
     let data = b.read(path, Some(sel)).await?;
     let n = sel.start.len();
     if n < 2 {
@@ -295,12 +336,11 @@ async fn read_frame(
             "a frame needs at least 2 dimensions",
         ));
     }
-    let frame = crate::frame::Frame::from_data(
+    frames.make(
         &data,
         sel.start[..n - 2].to_vec(),
         [sel.start[n - 2], sel.start[n - 1]],
-    )?;
-    Ok(Arc::new(frame))
+    )
 }
 
 /// A confirmed write.

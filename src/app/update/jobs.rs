@@ -261,7 +261,10 @@ impl AppState {
         open.error = None;
         open.forget_seen_past(&grid);
         self.catalog.set_shape(path, &info.shape);
-        if shape_changed || first {
+        // Under a live watch the watch's own event moves the view, with the chunks written
+        // in the same look: the frame is read once, not here and again for those chunks.
+        let watched = self.watched.as_deref() == Some(path);
+        if first || (shape_changed && !watched) {
             self.follow_newest(None, fx);
             self.request_frame(fx, false);
         }

@@ -18,7 +18,7 @@ pub use watch::newly_written;
 
 use crate::app::state::RATE_WINDOW;
 
-use super::action::{Action, Effect};
+use super::action::{Action, Effect, JobKey};
 use super::catalog::{PageRequest, CATALOG_POLL, RESCAN_GROUPS};
 use super::dialogs::PlanContext;
 use super::state::{AppState, OpenArray, Screen, Tone, FADE, STATUS_TTL};
@@ -42,6 +42,26 @@ impl AppState {
             fx.push(Effect::Quit);
         }
         fx
+    }
+
+    /// Applies actions that arrived together (a burst of live events, jobs that finished at
+    /// once) as one turn: the work they ask for is returned once, after all of them. Two
+    /// events from one look at the store (a shape change and the chunk it wrote) read the
+    /// frame once, and a view moved on within the burst reads nothing for where it was.
+    pub fn update_batch(&mut self, actions: impl IntoIterator<Item = Action>) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        let quitting = self.quit;
+        let mut dirty = false;
+        for action in actions {
+            self.dirty = true;
+            self.apply(action, &mut fx);
+            dirty |= self.dirty;
+        }
+        self.dirty = dirty;
+        if self.quit && !quitting {
+            fx.push(Effect::Quit);
+        }
+        coalesce(fx)
     }
 
     fn apply(&mut self, action: Action, fx: &mut Vec<Effect>) {
@@ -182,6 +202,35 @@ impl AppState {
     }
 }
 
+/// The effects of a batch with repeats dropped: an identical request (a keyed job) once, and
+/// of the frame and preview reads only the last, the region on screen now. Effects that are
+/// not requests (a write, a store switch) keep their place and nothing moves across them.
+fn coalesce(fx: Vec<Effect>) -> Vec<Effect> {
+    let mut out: Vec<Effect> = Vec::with_capacity(fx.len());
+    let mut since = 0;
+    for e in fx {
+        let Some(key) = e.key() else {
+            out.push(e);
+            since = out.len();
+            continue;
+        };
+        if matches!(key, JobKey::Frame | JobKey::Read) {
+            let mut i = since;
+            while i < out.len() {
+                if out[i].key().as_ref() == Some(&key) {
+                    out.remove(i);
+                } else {
+                    i += 1;
+                }
+            }
+        } else if out[since..].contains(&e) {
+            continue;
+        }
+        out.push(e);
+    }
+    out
+}
+
 /// What a dialog may look at.
 pub fn plan_ctx(
     open: Option<&OpenArray>,
@@ -259,6 +308,35 @@ mod tests {
             event: EventKind::Deleted,
         });
         assert_eq!(fx, vec![Effect::StopWatch]);
+    }
+
+    #[test]
+    fn a_batch_asks_for_each_read_once_and_for_the_frame_shown_last() {
+        use crate::backend::Selection;
+        let sel = |i: u64| Selection {
+            start: vec![i, 0, 0],
+            end: vec![i + 1, 4, 4],
+        };
+        let frame = |i| Effect::ReadFrame {
+            path: "a".into(),
+            selection: sel(i),
+        };
+        let chunks = Effect::Chunks { path: "a".into() };
+        let fx = coalesce(vec![
+            frame(1),
+            chunks.clone(),
+            Effect::Show { path: "a".into() },
+            chunks.clone(),
+            frame(2),
+            frame(2),
+        ]);
+        assert_eq!(
+            fx,
+            vec![chunks.clone(), Effect::Show { path: "a".into() }, frame(2)]
+        );
+        // Nothing moves across a store switch or a write: those requests may differ.
+        let fx = coalesce(vec![frame(1), Effect::StopWatch, frame(1), chunks.clone()]);
+        assert_eq!(fx, vec![frame(1), Effect::StopWatch, frame(1), chunks]);
     }
 
     #[test]

@@ -30,11 +30,17 @@ impl AppState {
                     )));
                 }
             }
-            EventKind::ShapeChanged { new, .. } => {
+            EventKind::ShapeChanged { old, new } => {
                 self.monitor_shape(path, &new, 0);
                 self.set_current_shape(path, &new);
                 if is_open {
-                    self.follow_newest(None, fx);
+                    // Grown along axis 0: its new last frame is the newest (chunks written in
+                    // the same look, in any order, say otherwise after this).
+                    let grown = match (old.first(), new.first()) {
+                        (Some(&o), Some(&n)) if n > o => Some(n - 1),
+                        _ => None,
+                    };
+                    self.follow_newest(grown, fx);
                     self.request_preview(fx, true);
                     fx.push(Effect::Show {
                         path: path.to_string(),
@@ -74,8 +80,14 @@ impl AppState {
                     });
                     // The values shown may be among those just written.
                     self.request_preview(fx, true);
-                    let newest = offset.first().map(|o| o + shape.first().unwrap_or(&1));
-                    self.follow_newest(newest.map(|n| n.saturating_sub(1)), fx);
+                    // A chunk seen past the end (a writer that stores the chunk, then grows
+                    // the array over it) wrote no frame yet: it does not move follow.
+                    let newest = match (offset.first(), shape.first()) {
+                        (Some(o), Some(&n)) if n > 0 => Some(o + n - 1),
+                        (Some(o), None) => Some(*o),
+                        _ => None,
+                    };
+                    self.follow_newest(newest, fx);
                     // The frame shown is read again when the write touched it (once).
                     let asked = fx.iter().any(|e| matches!(e, Effect::ReadFrame { .. }));
                     let shown = self.frame_touched(&offset, &shape);
