@@ -3,11 +3,11 @@
 
 mod common;
 
-use common::tui::{array_entry, caps, connected, key, mouse, page_loaded};
+use common::tui::{array_entry, caps, connected, group_entry, key, mouse, page_loaded};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEventKind};
 use extent::app::action::{Action, Effect, JobResult, Loaded};
 use extent::app::state::AppState;
-use extent::backend::{ArrayInfo, DType, EventKind};
+use extent::backend::{ArrayInfo, DType, EventKind, Page};
 use serde_json::json;
 
 fn info(path: &str) -> ArrayInfo {
@@ -173,6 +173,43 @@ fn palette_goto_and_unknown_command() {
     assert!(
         matches!(&s.overlay, Some(extent::app::state::Overlay::Palette(p)) if p.error.is_some())
     );
+}
+
+/// `goto` a run (a group) that is not loaded yet: the way is loaded and the run described, not
+/// opened as an array (which said "is a group, not an array").
+#[test]
+fn goto_a_group_not_loaded_yet_describes_it_instead_of_opening_it() {
+    let mut s = connected("t", "tiled:http://h:1/", caps(false, true), 100, 30);
+    page_loaded(&mut s, "", vec![group_entry("runs")]);
+    let fx = s.update(Action::Goto("runs/run-0010".into()));
+    assert!(
+        fx.contains(&Effect::LoadPage {
+            parent: "runs".into(),
+            offset: 0
+        }),
+        "{fx:?}"
+    );
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Show { .. })), "{fx:?}");
+    let fx = s.update(JobResult::PageLoaded {
+        parent: "runs".into(),
+        offset: 0,
+        result: Ok(Page {
+            entries: vec![group_entry("runs/run-0009"), group_entry("runs/run-0010")],
+            total: Some(2),
+        }),
+    });
+    assert_eq!(
+        s.catalog.selected_node().map(|n| n.entry.path.as_str()),
+        Some("runs/run-0010")
+    );
+    assert!(s.open.is_none(), "a group was opened as an array");
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Show { .. })), "{fx:?}");
+    assert!(s.status.as_ref().is_none_or(|st| !st.notice.text.contains("not an array")));
+    // A path that is not there still says so.
+    let fx = s.update(Action::Goto("runs/run-9999".into()));
+    assert!(fx.contains(&Effect::Show {
+        path: "runs/run-9999".into()
+    }));
 }
 
 #[test]

@@ -228,8 +228,12 @@ impl AppState {
             return;
         }
         if let Some(r) = self.catalog.goto(&path) {
+            // The way is loading: once the node is listed it is selected, then opened if it is
+            // an array or described if not (a run is a group, not an array to open).
             fx.push(page_effect(r));
+            return;
         }
+        // Nothing left to load on the way: open it, so a path that is not there says so.
         self.open_path(&path, fx);
     }
 
