@@ -189,7 +189,10 @@ fn goto_a_group_not_loaded_yet_describes_it_instead_of_opening_it() {
         }),
         "{fx:?}"
     );
-    assert!(!fx.iter().any(|e| matches!(e, Effect::Show { .. })), "{fx:?}");
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::Show { .. })),
+        "{fx:?}"
+    );
     let fx = s.update(JobResult::PageLoaded {
         parent: "runs".into(),
         offset: 0,
@@ -203,8 +206,14 @@ fn goto_a_group_not_loaded_yet_describes_it_instead_of_opening_it() {
         Some("runs/run-0010")
     );
     assert!(s.open.is_none(), "a group was opened as an array");
-    assert!(!fx.iter().any(|e| matches!(e, Effect::Show { .. })), "{fx:?}");
-    assert!(s.status.as_ref().is_none_or(|st| !st.notice.text.contains("not an array")));
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::Show { .. })),
+        "{fx:?}"
+    );
+    assert!(s
+        .status
+        .as_ref()
+        .is_none_or(|st| !st.notice.text.contains("not an array")));
     // A path that is not there still says so.
     let fx = s.update(Action::Goto("runs/run-9999".into()));
     assert!(fx.contains(&Effect::Show {

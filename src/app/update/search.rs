@@ -19,16 +19,21 @@ impl AppState {
         self.store_describe.starts_with("tiled:")
     }
 
-    /// `/` on a server: a search among the children of the level the selection is at (kept
-    /// when one is already shown, to edit its line).
+    /// `/` on a server: a search among the children of the level the selection is at, or
+    /// inside the selected group when it is expanded (the cursor on an open `runs/` searches
+    /// the runs); kept when one is already shown, to edit its line.
     pub fn start_search(&mut self) {
         if self.catalog.server_search().is_none() {
-            let scope = self
-                .catalog
-                .selected_node()
-                .and_then(|n| n.parent)
-                .and_then(|p| self.catalog.node(p))
-                .map(|p| p.entry.path.clone())
+            let selected = self.catalog.selected_node();
+            let scope = selected
+                .filter(|n| n.entry.kind == NodeKind::Group && n.expanded)
+                .map(|n| n.entry.path.clone())
+                .or_else(|| {
+                    selected
+                        .and_then(|n| n.parent)
+                        .and_then(|p| self.catalog.node(p))
+                        .map(|p| p.entry.path.clone())
+                })
                 .unwrap_or_default();
             self.catalog.begin_search(&scope);
         }

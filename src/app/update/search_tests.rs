@@ -298,3 +298,16 @@ fn goto_leaves_the_search_for_the_tree() {
         "runs/run-0007"
     );
 }
+
+#[test]
+fn on_an_expanded_group_the_search_is_inside_it_else_at_the_selections_level() {
+    let mut s = store("tiled:http://h:1/");
+    assert!(s.catalog.select_path("runs"));
+    s.update(key(KeyCode::Char('/')));
+    assert_eq!(s.catalog.server_search().unwrap().scope, "runs");
+    s.update(key(KeyCode::Esc));
+    // Collapsed, `runs/` is one of the root's children: the root is searched.
+    s.catalog.toggle_selected();
+    s.update(key(KeyCode::Char('/')));
+    assert_eq!(s.catalog.server_search().unwrap().scope, "");
+}
