@@ -1,6 +1,6 @@
 //! What a frame holds in numbers: min, max, mean, NaN count and a small histogram.
 
-use ndarray::ArrayView2;
+use ndarray::{s, ArrayView2};
 
 /// Statistics of a frame's pixels. Min, max and mean are over the non-NaN pixels (`None`
 /// when there are none).
@@ -23,6 +23,20 @@ pub struct Stats {
 impl Stats {
     /// The statistics of `pixels`, with a histogram of `bins` bins.
     pub fn of(pixels: ArrayView2<f64>, bins: usize) -> Stats {
+        Stats::with_histogram_of(pixels, bins, 1)
+    }
+
+    /// As [`Stats::of`] (min, max, mean and NaN count exact), but the histogram counts only an
+    /// evenly spaced grid of at most about `sample` pixels: its shape, for a live view, at a
+    /// small part of the cost; the counts are of the sample, not of the frame.
+    pub fn sampled(pixels: ArrayView2<f64>, bins: usize, sample: usize) -> Stats {
+        let n = pixels.len() as f64;
+        let step = ((n / sample.max(1) as f64).sqrt().ceil() as usize).max(1);
+        Stats::with_histogram_of(pixels, bins, step)
+    }
+
+    /// The statistics with the histogram over every `step`-th row and column.
+    fn with_histogram_of(pixels: ArrayView2<f64>, bins: usize, step: usize) -> Stats {
         let s = match pixels.as_slice() {
             Some(flat) => summary(flat),
             None => {
@@ -38,7 +52,8 @@ impl Stats {
             nan: s.nan,
             pixels: pixels.len() as u64,
             histogram: if found {
-                histogram(pixels, s.lo, s.hi, bins)
+                let grid = pixels.slice(s![..;step, ..;step]);
+                histogram(grid, s.lo, s.hi, bins)
             } else {
                 vec![0; bins]
             },
@@ -153,6 +168,30 @@ mod tests {
             histogram(array![[5.0, 5.0]].view(), 5.0, 5.0, 2),
             vec![2, 0]
         );
+    }
+
+    #[test]
+    fn a_sampled_histogram_has_the_shape_and_exact_summary() {
+        // 300×300: a ramp 0..299 along the columns, one NaN.
+        let mut a = ndarray::Array2::from_shape_fn((300, 300), |(_, c)| c as f64);
+        a[[1, 1]] = f64::NAN;
+        let exact = Stats::of(a.view(), 3);
+        let s = Stats::sampled(a.view(), 3, 10_000);
+        assert_eq!(
+            (s.min, s.max, s.mean, s.nan, s.pixels),
+            (exact.min, exact.max, exact.mean, exact.nan, exact.pixels)
+        );
+        // Every 3rd row and column: a ninth of the pixels, in the same proportions.
+        assert_eq!(s.histogram.iter().sum::<u64>(), 100 * 100);
+        assert_eq!(exact.histogram.iter().sum::<u64>(), 300 * 300 - 1);
+        for (s, e) in s.histogram.iter().zip(&exact.histogram) {
+            assert!(
+                (*s as f64 * 9.0 - *e as f64).abs() < 0.05 * *e as f64,
+                "{s} {e}"
+            );
+        }
+        // A frame smaller than the sample is counted whole.
+        assert_eq!(Stats::sampled(a.view(), 3, 1 << 20), exact);
     }
 
     #[test]
