@@ -84,7 +84,7 @@ impl FrameView {
             (self.stats, self.limits) = (None, None);
             return;
         };
-        let stats = Stats::sampled(img.view(), HISTOGRAM_BINS, HISTOGRAM_SAMPLE);
+        let stats = img.sampled_stats(HISTOGRAM_BINS, HISTOGRAM_SAMPLE);
         // Min-max limits are the statistics' own extremes: no second pass over the frame.
         self.limits = Some(match (self.contrast, stats.min, stats.max) {
             (Contrast::MinMax, Some(lo), Some(hi)) => Limits::new(lo, hi, false),

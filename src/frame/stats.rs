@@ -23,25 +23,42 @@ pub struct Stats {
 impl Stats {
     /// The statistics of `pixels`, with a histogram of `bins` bins.
     pub fn of(pixels: ArrayView2<f64>, bins: usize) -> Stats {
-        Stats::with_histogram_of(pixels, bins, 1)
+        Stats::with_histogram_of(pixels, bins, 1, None)
     }
 
     /// As [`Stats::of`] (min, max, mean and NaN count exact), but the histogram counts only an
     /// evenly spaced grid of at most about `sample` pixels: its shape, for a live view, at a
     /// small part of the cost; the counts are of the sample, not of the frame.
     pub fn sampled(pixels: ArrayView2<f64>, bins: usize, sample: usize) -> Stats {
+        Stats::sampled_with(pixels, bins, sample, None)
+    }
+
+    /// As [`Stats::sampled`], with the [`Summary`] of `pixels` when it is known already (taken
+    /// as they were converted): no pass over the pixels but the histogram's sample.
+    pub fn sampled_with(
+        pixels: ArrayView2<f64>,
+        bins: usize,
+        sample: usize,
+        known: Option<Summary>,
+    ) -> Stats {
         let n = pixels.len() as f64;
         let step = ((n / sample.max(1) as f64).sqrt().ceil() as usize).max(1);
-        Stats::with_histogram_of(pixels, bins, step)
+        Stats::with_histogram_of(pixels, bins, step, known)
     }
 
     /// The statistics with the histogram over every `step`-th row and column.
-    fn with_histogram_of(pixels: ArrayView2<f64>, bins: usize, step: usize) -> Stats {
-        let s = match pixels.as_slice() {
-            Some(flat) => summary(flat),
-            None => {
+    fn with_histogram_of(
+        pixels: ArrayView2<f64>,
+        bins: usize,
+        step: usize,
+        known: Option<Summary>,
+    ) -> Stats {
+        let s = match (known, pixels.as_slice()) {
+            (Some(s), _) => s,
+            (None, Some(flat)) => Summary::of(flat),
+            (None, None) => {
                 let flat: Vec<f64> = pixels.iter().copied().collect();
-                summary(&flat)
+                Summary::of(&flat)
             }
         };
         let found = s.n > 0;
@@ -61,8 +78,10 @@ impl Stats {
     }
 }
 
-/// Smallest, largest, sum and count of the non-NaN values, and the NaN count.
-struct Summary {
+/// Smallest, largest, sum and count of the non-NaN values, and the NaN count: what
+/// [`Stats`] needs of every pixel, mergeable, so it can be taken block by block.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
     lo: f64,
     hi: f64,
     sum: f64,
@@ -75,6 +94,33 @@ const LANES: usize = 8;
 
 /// One pass over `v`, in [`LANES`] lanes (a comparison with NaN is false, so NaN is never the
 /// smallest or the largest; it adds 0 to the sum and 1 to the NaN count).
+impl Summary {
+    /// Nothing seen yet.
+    pub const EMPTY: Summary = Summary {
+        lo: f64::INFINITY,
+        hi: f64::NEG_INFINITY,
+        sum: 0.0,
+        n: 0,
+        nan: 0,
+    };
+
+    /// The summary of `v`.
+    pub fn of(v: &[f64]) -> Summary {
+        summary(v)
+    }
+
+    /// The summary of both parts.
+    pub fn merge(self, o: Summary) -> Summary {
+        Summary {
+            lo: self.lo.min(o.lo),
+            hi: self.hi.max(o.hi),
+            sum: self.sum + o.sum,
+            n: self.n + o.n,
+            nan: self.nan + o.nan,
+        }
+    }
+}
+
 fn summary(v: &[f64]) -> Summary {
     let (mut lo, mut hi) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
     let (mut sum, mut nan) = ([0.0f64; LANES], [0u64; LANES]);
@@ -190,6 +236,16 @@ mod tests {
                 "{s} {e}"
             );
         }
+        // A summary taken in blocks gives the same statistics.
+        let flat = a.as_slice().unwrap();
+        let blocks = flat.chunks(777).map(Summary::of);
+        let merged = blocks.fold(Summary::EMPTY, Summary::merge);
+        let m = Stats::sampled_with(a.view(), 3, 10_000, Some(merged));
+        assert_eq!(
+            (m.min, m.max, m.nan, m.histogram),
+            (s.min, s.max, s.nan, s.histogram)
+        );
+        assert!((m.mean.unwrap() - s.mean.unwrap()).abs() < 1e-9);
         // A frame smaller than the sample is counted whole.
         assert_eq!(Stats::sampled(a.view(), 3, 1 << 20), exact);
     }
