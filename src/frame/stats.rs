@@ -92,8 +92,6 @@ pub struct Summary {
 /// Independent accumulators per pass: the loop vectorises instead of waiting on one sum.
 const LANES: usize = 8;
 
-/// One pass over `v`, in [`LANES`] lanes (a comparison with NaN is false, so NaN is never the
-/// smallest or the largest; it adds 0 to the sum and 1 to the NaN count).
 impl Summary {
     /// Nothing seen yet.
     pub const EMPTY: Summary = Summary {
@@ -121,6 +119,8 @@ impl Summary {
     }
 }
 
+/// One pass over `v`, in [`LANES`] lanes (a comparison with NaN is false, so NaN is never the
+/// smallest or the largest; it adds 0 to the sum and 1 to the NaN count).
 fn summary(v: &[f64]) -> Summary {
     let (mut lo, mut hi) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
     let (mut sum, mut nan) = ([0.0f64; LANES], [0u64; LANES]);
