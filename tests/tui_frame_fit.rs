@@ -2,7 +2,8 @@
 //! message log) a 128×128 frame fills most of a big pane with its bright quadrant in place;
 //! the cursor still names the array element under it after the fit, zoomed or not; through a
 //! graphics protocol (kitty, drawn on a TestBackend) the image is encoded again only when the
-//! frame, the view or the pane changes.
+//! frame, the view or the pane changes; in half blocks the frame is binned to the pane only
+//! when the frame, the view or the pane changes.
 
 mod common;
 
@@ -297,4 +298,47 @@ fn a_graphics_protocol_image_is_encoded_only_when_it_changes() {
     let text: String = buf.content().iter().map(|c| c.symbol()).collect();
     assert!(text.contains("\x1b_G"), "the new image is sent");
     assert_eq!(extent::ui::graphics::encoded(), before + 3);
+}
+
+#[test]
+fn half_blocks_bin_a_frame_once_per_frame_and_view() {
+    let rt = runtime();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let b: Arc<dyn Backend> = Arc::new(rt.block_on(store(tmp.path(), 16)));
+    let mut s = frame_view(&rt, &b, 120, 40);
+    assert_eq!(s.frame_protocol, FrameProtocol::Halfblocks);
+    let before = extent::ui::frame_pane::binnings();
+    // Monochrome: the bright quadrant is drawn with the ramp's brightest glyph (the colour
+    // bar, the line with the whole ramp, is left out).
+    let bright = |screen: &str| -> usize {
+        let image = screen.lines().filter(|l| !l.contains(":::"));
+        image.map(|l| l.matches('@').count()).sum()
+    };
+    let first = render(&s);
+    assert!(bright(&first) > 10, "{first}");
+    // Redraws of the same frame (a tick, a live event, a cursor move) bin nothing.
+    for _ in 0..4 {
+        draw(&s);
+    }
+    s.open.as_mut().unwrap().frame.cursor = Some((5, 9));
+    assert!(render(&s).contains("y 5 x 9 = 30000"));
+    assert_eq!(extent::ui::frame_pane::binnings(), before + 1);
+    // A new frame (here: all pixels 100) is binned once, and drawn, not the old one.
+    let f = &mut s.open.as_mut().unwrap().frame;
+    let mut next = (**f.image.as_ref().unwrap()).clone();
+    next.pixels.fill(100.0);
+    f.image = Some(Arc::new(next));
+    let flat = render(&s);
+    draw(&s);
+    assert_eq!(extent::ui::frame_pane::binnings(), before + 2);
+    assert_eq!(bright(&flat), 0, "the new frame is drawn:\n{flat}");
+    // Another pane size, a zoom: one binning each.
+    drive(&rt, &b, &mut s, Action::Resize(100, 36));
+    draw(&s);
+    draw(&s);
+    assert_eq!(extent::ui::frame_pane::binnings(), before + 3);
+    s.open.as_mut().unwrap().frame.zoom = 1;
+    draw(&s);
+    draw(&s);
+    assert_eq!(extent::ui::frame_pane::binnings(), before + 4);
 }

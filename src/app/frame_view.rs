@@ -21,6 +21,8 @@ use super::state::AppState;
 pub const MAX_ZOOM: u32 = 6;
 /// Bins of the small histogram under the image.
 pub const HISTOGRAM_BINS: usize = 16;
+/// Pixels the pane's histogram counts at most (a grid sample): the sparkline shows its shape.
+pub const HISTOGRAM_SAMPLE: usize = 1 << 16;
 
 /// Follow mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -50,6 +52,8 @@ pub struct FrameView {
     /// The frame read last, and the region it came from.
     pub image: Option<Arc<Frame>>,
     /// The frame's statistics and contrast limits, computed once per frame read (or mode).
+    /// Min, max, mean and NaN count are exact; the histogram is of a sample
+    /// ([`HISTOGRAM_SAMPLE`] pixels), enough for the sparkline's shape.
     pub stats: Option<Stats>,
     pub limits: Option<Limits>,
     pub selection: Option<Selection>,
@@ -80,8 +84,13 @@ impl FrameView {
             (self.stats, self.limits) = (None, None);
             return;
         };
-        self.stats = Some(Stats::of(img.view(), HISTOGRAM_BINS));
-        self.limits = Some(self.contrast.limits(img.view()));
+        let stats = img.sampled_stats(HISTOGRAM_BINS, HISTOGRAM_SAMPLE);
+        // Min-max limits are the statistics' own extremes: no second pass over the frame.
+        self.limits = Some(match (self.contrast, stats.min, stats.max) {
+            (Contrast::MinMax, Some(lo), Some(hi)) => Limits::new(lo, hi, false),
+            (c, ..) => c.limits(img.view()),
+        });
+        self.stats = Some(stats);
     }
 }
 

@@ -25,7 +25,7 @@ use crate::backend::{fmt_shape, ArrayData, DType, Error, Result, Selection};
 pub use bin::{bin, fit_factor, BinMode};
 pub use colormap::{Colormap, NAN_RGB};
 pub use contrast::{Contrast, Limits};
-pub use stats::Stats;
+pub use stats::{Stats, Summary};
 
 /// One 2-D frame: pixels `[row, column]` of the last two axes.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +38,9 @@ pub struct Frame {
     pub index: Vec<u64>,
     /// Where the pixels start on the last two axes (non-zero for a window of a 2-D array).
     pub origin: [u64; 2],
+    /// The summary of `pixels` taken as they were converted (while each block was still in
+    /// the cache), so the statistics need no pass of their own.
+    summary: Summary,
 }
 
 impl Frame {
@@ -49,6 +52,7 @@ impl Frame {
             dtype: data.dtype,
             index: Vec::new(),
             origin,
+            summary: Summary::EMPTY,
         };
         frame.refill(data, index, origin)?;
         Ok(frame)
@@ -65,7 +69,7 @@ impl Frame {
         if buf.capacity() > 2 * h * w {
             buf = Vec::new();
         }
-        convert_into(data, &mut buf)?;
+        self.summary = convert_into(data, &mut buf)?;
         self.pixels = Array2::from_shape_vec((h, w), buf)
             .map_err(|e| Error::invalid_input(format!("frame of {h}x{w}: {e}")))?;
         (self.dtype, self.index, self.origin) = (data.dtype, index, origin);
@@ -85,6 +89,12 @@ impl Frame {
     /// The pixels as a view.
     pub fn view(&self) -> ArrayView2<'_, f64> {
         self.pixels.view()
+    }
+
+    /// The statistics of the pixels as converted, the histogram of a sample of at most about
+    /// `sample` pixels (see [`Stats::sampled`]); no pass over the whole frame.
+    pub fn sampled_stats(&self, bins: usize, sample: usize) -> Stats {
+        Stats::sampled_with(self.view(), bins, sample, Some(self.summary))
     }
 }
 
@@ -198,17 +208,31 @@ fn frame_dims(data: &ArrayData) -> Result<(usize, usize)> {
     Ok((data.shape[n - 2] as usize, data.shape[n - 1] as usize))
 }
 
-/// Every element as f64 into `out` (emptied first, its allocation kept), the dtype matched
-/// once per block rather than per element.
-fn convert_into(data: &ArrayData, out: &mut Vec<f64>) -> Result<()> {
+/// Elements converted at a time: a block's pixels are still in the cache for its summary.
+const BLOCK: usize = 1 << 13;
+
+/// Every element as f64 into `out` (emptied first, its allocation kept), block by block, the
+/// dtype matched once per block rather than per element; the summary of what was written.
+fn convert_into(data: &ArrayData, out: &mut Vec<f64>) -> Result<Summary> {
     check_dtype(data.dtype)?;
-    let b = &data.bytes;
+    let size = data.dtype.size().max(1);
     out.clear();
-    out.reserve_exact(b.len() / data.dtype.size().max(1));
+    out.reserve_exact(data.bytes.len() / size);
+    let mut total = Summary::EMPTY;
+    for b in data.bytes.chunks(BLOCK * size) {
+        let start = out.len();
+        convert_block(data.dtype, b, out);
+        total = total.merge(Summary::of(&out[start..]));
+    }
+    Ok(total)
+}
+
+/// The elements of `b` (whole elements of `dtype`) appended to `out` as f64.
+fn convert_block(dtype: DType, b: &[u8], out: &mut Vec<f64>) {
     fn conv<const N: usize>(b: &[u8], out: &mut Vec<f64>, f: impl Fn([u8; N]) -> f64) {
         out.extend(b.chunks_exact(N).map(|c| f(c.try_into().unwrap_or([0; N]))));
     }
-    match data.dtype {
+    match dtype {
         DType::Bool => out.extend(b.iter().map(|&v| (v != 0) as u8 as f64)),
         DType::Int8 => out.extend(b.iter().map(|&v| v as i8 as f64)),
         DType::UInt8 => out.extend(b.iter().map(|&v| v as f64)),
@@ -221,7 +245,6 @@ fn convert_into(data: &ArrayData, out: &mut Vec<f64>) -> Result<()> {
         DType::Float32 => conv(b, out, |c| f32::from_le_bytes(c) as f64),
         DType::Float64 => conv(b, out, f64::from_le_bytes),
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -333,6 +356,12 @@ mod tests {
                 (reused.dtype, &reused.index, reused.origin),
                 (dtype, &vec![5], [1, 2])
             );
+            // The summary taken while converting gives the statistics of a pass of their own.
+            let exact = Stats::of(reused.view(), 4);
+            assert_eq!(
+                format!("{:?}", reused.sampled_stats(4, 1 << 20)),
+                format!("{exact:?}")
+            );
         }
         // A block that is not one frame is refused, as by from_data.
         let bad = ArrayData::new(DType::UInt8, vec![2, 1, 2], vec![0; 4]).unwrap();
@@ -345,6 +374,24 @@ mod tests {
         let (kept, _) = std::mem::take(&mut f.pixels).into_raw_vec_and_offset();
         assert_eq!(kept, vec![1.0; 4]);
         assert!(kept.capacity() < 4096, "{}", kept.capacity());
+    }
+
+    #[test]
+    fn a_frame_of_many_blocks_is_summarised_whole() {
+        // 3 blocks and a part: the summary spans them all.
+        let n = 3 * BLOCK + 5;
+        let bytes = (0..n)
+            .flat_map(|k| ((k % 4000) as u16).to_le_bytes())
+            .collect();
+        let d = ArrayData::new(DType::UInt16, vec![1, 1, n as u64], bytes).unwrap();
+        let f = Frame::from_data(&d, vec![0], [0, 0]).unwrap();
+        let (s, exact) = (f.sampled_stats(8, n), Stats::of(f.view(), 8));
+        assert_eq!(
+            (s.min, s.max, s.nan, s.pixels),
+            (Some(0.0), Some(3999.0), 0, n as u64)
+        );
+        assert_eq!(s.histogram, exact.histogram);
+        assert!((s.mean.unwrap() - exact.mean.unwrap()).abs() < 1e-9);
     }
 
     #[test]

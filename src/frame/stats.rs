@@ -1,6 +1,6 @@
 //! What a frame holds in numbers: min, max, mean, NaN count and a small histogram.
 
-use ndarray::ArrayView2;
+use ndarray::{s, ArrayView2};
 
 /// Statistics of a frame's pixels. Min, max and mean are over the non-NaN pixels (`None`
 /// when there are none).
@@ -23,11 +23,42 @@ pub struct Stats {
 impl Stats {
     /// The statistics of `pixels`, with a histogram of `bins` bins.
     pub fn of(pixels: ArrayView2<f64>, bins: usize) -> Stats {
-        let s = match pixels.as_slice() {
-            Some(flat) => summary(flat),
-            None => {
+        Stats::with_histogram_of(pixels, bins, 1, None)
+    }
+
+    /// As [`Stats::of`] (min, max, mean and NaN count exact), but the histogram counts only an
+    /// evenly spaced grid of at most about `sample` pixels: its shape, for a live view, at a
+    /// small part of the cost; the counts are of the sample, not of the frame.
+    pub fn sampled(pixels: ArrayView2<f64>, bins: usize, sample: usize) -> Stats {
+        Stats::sampled_with(pixels, bins, sample, None)
+    }
+
+    /// As [`Stats::sampled`], with the [`Summary`] of `pixels` when it is known already (taken
+    /// as they were converted): no pass over the pixels but the histogram's sample.
+    pub fn sampled_with(
+        pixels: ArrayView2<f64>,
+        bins: usize,
+        sample: usize,
+        known: Option<Summary>,
+    ) -> Stats {
+        let n = pixels.len() as f64;
+        let step = ((n / sample.max(1) as f64).sqrt().ceil() as usize).max(1);
+        Stats::with_histogram_of(pixels, bins, step, known)
+    }
+
+    /// The statistics with the histogram over every `step`-th row and column.
+    fn with_histogram_of(
+        pixels: ArrayView2<f64>,
+        bins: usize,
+        step: usize,
+        known: Option<Summary>,
+    ) -> Stats {
+        let s = match (known, pixels.as_slice()) {
+            (Some(s), _) => s,
+            (None, Some(flat)) => Summary::of(flat),
+            (None, None) => {
                 let flat: Vec<f64> = pixels.iter().copied().collect();
-                summary(&flat)
+                Summary::of(&flat)
             }
         };
         let found = s.n > 0;
@@ -38,7 +69,8 @@ impl Stats {
             nan: s.nan,
             pixels: pixels.len() as u64,
             histogram: if found {
-                histogram(pixels, s.lo, s.hi, bins)
+                let grid = pixels.slice(s![..;step, ..;step]);
+                histogram(grid, s.lo, s.hi, bins)
             } else {
                 vec![0; bins]
             },
@@ -46,8 +78,10 @@ impl Stats {
     }
 }
 
-/// Smallest, largest, sum and count of the non-NaN values, and the NaN count.
-struct Summary {
+/// Smallest, largest, sum and count of the non-NaN values, and the NaN count: what
+/// [`Stats`] needs of every pixel, mergeable, so it can be taken block by block.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
     lo: f64,
     hi: f64,
     sum: f64,
@@ -57,6 +91,33 @@ struct Summary {
 
 /// Independent accumulators per pass: the loop vectorises instead of waiting on one sum.
 const LANES: usize = 8;
+
+impl Summary {
+    /// Nothing seen yet.
+    pub const EMPTY: Summary = Summary {
+        lo: f64::INFINITY,
+        hi: f64::NEG_INFINITY,
+        sum: 0.0,
+        n: 0,
+        nan: 0,
+    };
+
+    /// The summary of `v`.
+    pub fn of(v: &[f64]) -> Summary {
+        summary(v)
+    }
+
+    /// The summary of both parts.
+    pub fn merge(self, o: Summary) -> Summary {
+        Summary {
+            lo: self.lo.min(o.lo),
+            hi: self.hi.max(o.hi),
+            sum: self.sum + o.sum,
+            n: self.n + o.n,
+            nan: self.nan + o.nan,
+        }
+    }
+}
 
 /// One pass over `v`, in [`LANES`] lanes (a comparison with NaN is false, so NaN is never the
 /// smallest or the largest; it adds 0 to the sum and 1 to the NaN count).
@@ -153,6 +214,40 @@ mod tests {
             histogram(array![[5.0, 5.0]].view(), 5.0, 5.0, 2),
             vec![2, 0]
         );
+    }
+
+    #[test]
+    fn a_sampled_histogram_has_the_shape_and_exact_summary() {
+        // 300×300: a ramp 0..299 along the columns, one NaN.
+        let mut a = ndarray::Array2::from_shape_fn((300, 300), |(_, c)| c as f64);
+        a[[1, 1]] = f64::NAN;
+        let exact = Stats::of(a.view(), 3);
+        let s = Stats::sampled(a.view(), 3, 10_000);
+        assert_eq!(
+            (s.min, s.max, s.mean, s.nan, s.pixels),
+            (exact.min, exact.max, exact.mean, exact.nan, exact.pixels)
+        );
+        // Every 3rd row and column: a ninth of the pixels, in the same proportions.
+        assert_eq!(s.histogram.iter().sum::<u64>(), 100 * 100);
+        assert_eq!(exact.histogram.iter().sum::<u64>(), 300 * 300 - 1);
+        for (s, e) in s.histogram.iter().zip(&exact.histogram) {
+            assert!(
+                (*s as f64 * 9.0 - *e as f64).abs() < 0.05 * *e as f64,
+                "{s} {e}"
+            );
+        }
+        // A summary taken in blocks gives the same statistics.
+        let flat = a.as_slice().unwrap();
+        let blocks = flat.chunks(777).map(Summary::of);
+        let merged = blocks.fold(Summary::EMPTY, Summary::merge);
+        let m = Stats::sampled_with(a.view(), 3, 10_000, Some(merged));
+        assert_eq!(
+            (m.min, m.max, m.nan, m.histogram),
+            (s.min, s.max, s.nan, s.histogram)
+        );
+        assert!((m.mean.unwrap() - s.mean.unwrap()).abs() < 1e-9);
+        // A frame smaller than the sample is counted whole.
+        assert_eq!(Stats::sampled(a.view(), 3, 1 << 20), exact);
     }
 
     #[test]

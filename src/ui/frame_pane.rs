@@ -2,9 +2,16 @@
 //! graphics protocol, see `ui::graphics`), zoomed and panned, fitted to fill the pane (binned
 //! when larger, magnified when smaller, the aspect ratio kept); under it a colour bar with the
 //! limits and a line with the cursor's value and coordinates, min / max / mean / NaN count
-//! and a histogram.
+//! and a histogram (of a sample of the frame's pixels: its shape, not exact counts; see
+//! `app::frame_view`).
+//!
+//! Binning a large frame to the pane is the costly part of a draw, and the screen is drawn
+//! several times per frame while following a writer: the binned image is kept (a render cache
+//! of the drawing thread, not state) and made again only when the frame, the zoom, the pan,
+//! the pane's size or the binning mode changes.
 
-use std::sync::OnceLock;
+use std::cell::{Cell, RefCell};
+use std::sync::{Arc, OnceLock};
 
 use ndarray::{s, Array2, ArrayView2};
 use ratatui::layout::Rect;
@@ -19,7 +26,7 @@ use crate::app::frame_view::FrameView;
 use crate::app::layout::inner;
 use crate::app::state::FrameProtocol;
 use crate::frame::fit::{fit_size, resample, to_output};
-use crate::frame::BinMode;
+use crate::frame::{BinMode, Frame as Image};
 
 /// Lines under the image: the colour bar (two) and the readout.
 const CHROME: u16 = 3;
@@ -80,23 +87,24 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
     if s.frame_images && s.frame_protocol != FrameProtocol::Halfblocks {
         protocol_image(frame, view, f, image_area);
     } else if s.frame_images {
-        let (pixels, cursor) = fitted(img.view(), f, image_area);
-        let heat = Heatmap {
-            pixels: pixels.view(),
-            limits,
-            colormap: f.colormap,
-            depth: depth(t.color),
-            cursor,
-        };
-        let (cw, ch) = heat.cells();
-        // Centred in the pane.
-        let at = Rect {
-            x: image_area.x + image_area.width.saturating_sub(cw) / 2,
-            y: image_area.y + image_area.height.saturating_sub(ch) / 2,
-            width: cw.min(image_area.width),
-            height: ch.min(image_area.height),
-        };
-        frame.render_widget(heat, at);
+        with_fitted(img, f, image_area, |pixels, cursor| {
+            let heat = Heatmap {
+                pixels,
+                limits,
+                colormap: f.colormap,
+                depth: depth(t.color),
+                cursor,
+            };
+            let (cw, ch) = heat.cells();
+            // Centred in the pane.
+            let at = Rect {
+                x: image_area.x + image_area.width.saturating_sub(cw) / 2,
+                y: image_area.y + image_area.height.saturating_sub(ch) / 2,
+                width: cw.min(image_area.width),
+                height: ch.min(image_area.height),
+            };
+            frame.render_widget(heat, at);
+        });
     }
     let bar = Rect {
         y: inner.y + image_h,
@@ -141,21 +149,82 @@ fn window<'a>(
     (px.slice_move(s![py..py + vh, pxl..pxl + vw]), cursor)
 }
 
-/// The zoomed part fitted to fill `area` in half blocks (two pixels per cell, square pixels),
-/// and the cursor in the fitted pixels.
-fn fitted(px: ArrayView2<f64>, f: &FrameView, area: Rect) -> (Array2<f64>, Option<(usize, usize)>) {
-    if px.is_empty() {
-        return (Array2::zeros((0, 0)), None);
+/// What a binned image was made from, besides the frame: when any of it changes, the frame
+/// is binned again.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct BinKey {
+    zoom: u32,
+    pan: (u64, u64),
+    /// The image area (columns, rows).
+    area: (u16, u16),
+    mode: BinMode,
+}
+
+struct Binned {
+    /// Held so that a kept buffer refilled with a newer frame is never mistaken for this one.
+    frame: Arc<Image>,
+    key: BinKey,
+    pixels: Array2<f64>,
+}
+
+thread_local! {
+    static BINNED: RefCell<Option<Binned>> = const { RefCell::new(None) };
+    static BINNINGS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// How many times this thread has binned a frame for the half-block image (tests: redraws of
+/// the same frame and view bin nothing).
+pub fn binnings() -> u64 {
+    BINNINGS.with(|c| c.get())
+}
+
+/// Calls `show` with the zoomed part of `img` fitted to fill `area` in half blocks (two
+/// pixels per cell, square pixels) and the cursor in the fitted pixels; binned only when the
+/// frame or the view changed since the last call.
+fn with_fitted(
+    img: &Arc<Image>,
+    f: &FrameView,
+    area: Rect,
+    show: impl FnOnce(ArrayView2<f64>, Option<(usize, usize)>),
+) {
+    if img.pixels.is_empty() {
+        return;
     }
-    let (win, cursor) = window(px, f);
+    let (win, cursor) = window(img.view(), f);
     let (vh, vw) = win.dim();
-    let (oh, ow) = fit_size(vh, vw, area.height as usize * 2, area.width as usize);
-    if oh == 0 || ow == 0 {
-        return (Array2::zeros((0, 0)), None);
-    }
-    let out = resample(win, (oh, ow), BinMode::Mean);
-    let cursor = cursor.map(|(y, x)| (to_output(y, vh, oh), to_output(x, vw, ow)));
-    (out, cursor)
+    let key = BinKey {
+        zoom: f.zoom,
+        pan: f.pan,
+        area: (area.width, area.height),
+        mode: BinMode::Mean,
+    };
+    BINNED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let fresh = cache
+            .as_ref()
+            .is_some_and(|b| Arc::ptr_eq(&b.frame, img) && b.key == key);
+        if !fresh {
+            BINNINGS.with(|c| c.set(c.get() + 1));
+            let (oh, ow) = fit_size(vh, vw, area.height as usize * 2, area.width as usize);
+            let pixels = if oh == 0 || ow == 0 {
+                Array2::zeros((0, 0))
+            } else {
+                resample(win, (oh, ow), key.mode)
+            };
+            *cache = Some(Binned {
+                frame: img.clone(),
+                key,
+                pixels,
+            });
+        }
+        let Some(b) = cache.as_ref() else { return };
+        let (oh, ow) = b.pixels.dim();
+        if oh == 0 || ow == 0 {
+            return;
+        }
+        let cursor = cursor.map(|(y, x)| (to_output(y, vh, oh), to_output(x, vw, ow)));
+        show(b.pixels.view(), cursor);
+    });
 }
 
 /// The frame through the graphics protocol, encoded again only when what it shows changes.
