@@ -53,33 +53,7 @@ pub fn bin(pixels: ArrayView2<f64>, [fy, fx]: [usize; 2], mode: BinMode) -> Arra
             acc.fill(start);
             count.fill(0);
         }
-        let row: &[f64] = match row.as_slice() {
-            Some(s) => s,
-            None => {
-                copy.clear();
-                copy.extend(row.iter().copied());
-                &copy
-            }
-        };
-        let lanes = acc.iter_mut().zip(count.iter_mut()).zip(row);
-        match mode {
-            BinMode::Mean => {
-                for ((a, n), &v) in lanes {
-                    let ok = !v.is_nan();
-                    *a += if ok { v } else { 0.0 };
-                    // At most `fy` per band: cannot wrap; wrapping keeps the loop branch-free.
-                    *n = n.wrapping_add(ok as u32);
-                }
-            }
-            BinMode::Max => {
-                for ((a, n), &v) in lanes {
-                    // A comparison with NaN is false, so NaN never wins; the count only
-                    // tells "any value at all".
-                    *a = if v > *a { v } else { *a };
-                    *n = n.wrapping_add(!v.is_nan() as u32);
-                }
-            }
-        }
+        accumulate(&mut acc, &mut count, row_slice(&row, &mut copy), mode);
         if r % fy == fy - 1 || r == h - 1 {
             let mut o = out.row_mut(r / fy);
             let blocks = acc.chunks(fx).zip(count.chunks(fx));
@@ -95,6 +69,43 @@ pub fn bin(pixels: ArrayView2<f64>, [fy, fx]: [usize; 2], mode: BinMode) -> Arra
         }
     }
     out
+}
+
+/// A row as a slice (copied into `copy` when the view is not contiguous).
+pub(super) fn row_slice<'a>(
+    row: &'a ndarray::ArrayView1<'_, f64>,
+    copy: &'a mut Vec<f64>,
+) -> &'a [f64] {
+    match row.as_slice() {
+        Some(s) => s,
+        None => {
+            copy.clear();
+            copy.extend(row.iter().copied());
+            copy
+        }
+    }
+}
+
+/// Adds one row into the per-column accumulators: the sum (mean) or the largest value (max),
+/// and how many values were not NaN. A comparison with NaN is false, so NaN never wins a max.
+/// Branch-free so the loop vectorises; counts stay far below `u32::MAX` (one per row summed).
+pub(super) fn accumulate(acc: &mut [f64], count: &mut [u32], row: &[f64], mode: BinMode) {
+    let lanes = acc.iter_mut().zip(count.iter_mut()).zip(row);
+    match mode {
+        BinMode::Mean => {
+            for ((a, n), &v) in lanes {
+                let ok = !v.is_nan();
+                *a += if ok { v } else { 0.0 };
+                *n = n.wrapping_add(ok as u32);
+            }
+        }
+        BinMode::Max => {
+            for ((a, n), &v) in lanes {
+                *a = if v > *a { v } else { *a };
+                *n = n.wrapping_add(!v.is_nan() as u32);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -89,31 +89,12 @@ pub fn resample(
         count.fill(0);
         for r in r0..r1 {
             let row = pixels.row(r);
-            let row: &[f64] = match row.as_slice() {
-                Some(s) => s,
-                None => {
-                    copy.clear();
-                    copy.extend(row.iter().copied());
-                    &copy
-                }
-            };
-            let lanes = acc.iter_mut().zip(count.iter_mut()).zip(row);
-            match mode {
-                BinMode::Mean => {
-                    for ((a, n), &v) in lanes {
-                        let ok = !v.is_nan();
-                        *a += if ok { v } else { 0.0 };
-                        *n += ok as u32;
-                    }
-                }
-                BinMode::Max => {
-                    for ((a, n), &v) in lanes {
-                        // NaN never wins a comparison.
-                        *a = if v > *a { v } else { *a };
-                        *n += !v.is_nan() as u32;
-                    }
-                }
-            }
+            super::bin::accumulate(
+                &mut acc,
+                &mut count,
+                super::bin::row_slice(&row, &mut copy),
+                mode,
+            );
         }
         let mut o = out.row_mut(i);
         for (slot, &(c0, c1)) in o.iter_mut().zip(&spans) {
