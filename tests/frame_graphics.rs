@@ -226,3 +226,37 @@ fn auto_piped_is_refused_naming_the_modes() {
     );
     assert!(out.stdout.is_empty());
 }
+
+/// A reader that goes away (`extent frame f --graphics kitty | head -c 10`) ends the command
+/// quietly, as every other command: exit 0, nothing on stderr.
+#[test]
+fn a_reader_that_goes_away_ends_the_print_quietly() {
+    use std::io::Read;
+    let e = with_frame();
+    let mut child = common::extent_command(
+        &e.home,
+        &["--store", &e.store, "--graphics", "kitty", "frame", "f"],
+    )
+    .env("TERM", "xterm-256color")
+    .env_remove("TMUX")
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .expect("cannot run extent");
+    let mut first = [0u8; 10];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The pipe's read end is closed here, long before the image's megabytes are written.
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(&first[..3], b"\x1b[3", "{first:?}");
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

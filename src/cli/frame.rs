@@ -273,7 +273,12 @@ fn print_inline(
     stdout
         .write_all(image.as_bytes())
         .and_then(|()| stdout.write_all(ansi(&buf, depth != Depth::Mono).as_bytes()))
-        .map_err(|e| Error::io("cannot print the frame").with_source(e))
+        .and_then(|()| stdout.flush())
+        .or_else(|e| match e.kind() {
+            // A reader that went away (`extent frame A | head`) ends the command quietly.
+            std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+            _ => Err(Error::io("cannot print the frame").with_source(e)),
+        })
 }
 
 /// The frame in half blocks fitted to `cells` (columns, rows), as text; and its width.
