@@ -95,25 +95,17 @@ async fn follow(t: &ChildTarget, tx: &mpsc::Sender<NodeEntry>) -> End {
     let mut url = t.stream_url.clone();
     url.query_pairs_mut()
         .append_pair("envelope_format", "msgpack");
-    let Ok(req) = t.http.ws_request(&url) else {
-        return End::Refused;
-    };
-    let connected = tokio::time::timeout(
-        Duration::from_secs(10),
-        tokio_tungstenite::connect_async(req),
-    )
-    .await;
-    let mut ws = match connected {
-        Ok(Ok((ws, _))) => ws,
-        Ok(Err(tokio_tungstenite::tungstenite::Error::Http(resp))) => {
+    let mut ws = match super::connect(&t.http, &url).await {
+        Ok(ws) => ws,
+        Err(super::NoSocket::Refused(status)) => {
             tracing::info!(
-                status = resp.status().as_u16(),
+                status,
                 parent = t.parent,
                 "container stream refused; the catalog's re-listing covers it"
             );
             return End::Refused;
         }
-        _ => return End::Dropped,
+        Err(super::NoSocket::Dropped) => return End::Dropped,
     };
     loop {
         let msg = match tokio::time::timeout(QUIET, ws.next()).await {

@@ -298,3 +298,39 @@ impl Watcher {
         true
     }
 }
+
+/// A websocket to the server's stream.
+pub(super) type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Why a stream could not be opened.
+pub(super) enum NoSocket {
+    /// The server said no (its HTTP status; 0 when the request could not be built): polling
+    /// or re-listing stands in for it.
+    Refused(u16),
+    /// The connection failed or took over 10 s: try again later.
+    Dropped,
+}
+
+/// Opens the stream at `url` with the backend's headers (the key in a sensitive header).
+pub(super) async fn connect(http: &Http, url: &Url) -> Result<Socket, NoSocket> {
+    let req = match http.ws_request(url) {
+        Ok(req) => req,
+        Err(e) => {
+            tracing::info!("{}", e.chain());
+            return Err(NoSocket::Refused(0));
+        }
+    };
+    let connected = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio_tungstenite::connect_async(req),
+    )
+    .await;
+    match connected {
+        Ok(Ok((ws, _))) => Ok(ws),
+        Ok(Err(tokio_tungstenite::tungstenite::Error::Http(resp))) => {
+            Err(NoSocket::Refused(resp.status().as_u16()))
+        }
+        _ => Err(NoSocket::Dropped),
+    }
+}

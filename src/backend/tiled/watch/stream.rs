@@ -1,8 +1,6 @@
 //! The websocket side of a watch: decoding stream messages (untrusted bytes) and following
 //! the stream until it ends.
 
-use std::time::Duration;
-
 use futures::StreamExt;
 use serde::Deserialize;
 use tokio_tungstenite::tungstenite::Message;
@@ -122,28 +120,13 @@ impl Watcher {
         if replaying {
             url.query_pairs_mut().append_pair("start", "0");
         }
-        let req = match self.t.http.ws_request(&url) {
-            Ok(req) => req,
-            Err(e) => {
-                tracing::info!("{}; polling instead", e.chain());
+        let mut ws = match super::connect(&self.t.http, &url).await {
+            Ok(ws) => ws,
+            Err(super::NoSocket::Refused(status)) => {
+                tracing::info!(status, "stream refused; polling instead");
                 return StreamEnd::Refused;
             }
-        };
-        let connected = tokio::time::timeout(
-            Duration::from_secs(10),
-            tokio_tungstenite::connect_async(req),
-        )
-        .await;
-        let mut ws = match connected {
-            Ok(Ok((ws, _))) => ws,
-            Ok(Err(tokio_tungstenite::tungstenite::Error::Http(resp))) => {
-                tracing::info!(
-                    status = resp.status().as_u16(),
-                    "stream refused; polling instead"
-                );
-                return StreamEnd::Refused;
-            }
-            _ => return StreamEnd::Dropped,
+            Err(super::NoSocket::Dropped) => return StreamEnd::Dropped,
         };
         if !self.state(ConnectionState::Live).await {
             return StreamEnd::ReceiverGone;
