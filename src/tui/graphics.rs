@@ -1,13 +1,14 @@
 //! Which way frame images reach this terminal: `--graphics` names one, or `auto` asks the
-//! terminal (ratatui-image's query: kitty, sixel, iTerm2 and the cell size) before anything
+//! terminal (kitty, sixel, iTerm2 and the cell size; see [`terminal_query`]) before anything
 //! reads the keyboard, with a bounded wait. Inside tmux, on a terminal that does not answer,
 //! or when stdin / stdout is not a terminal, `auto` is half blocks.
 
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use ratatui_image::picker::cap_parser::QueryStdioOptions;
-use ratatui_image::picker::{Picker, ProtocolType};
+use ratatui_image::picker::ProtocolType;
+
+use super::terminal_query;
 
 use crate::app::state::FrameProtocol;
 use crate::ui::frame::Graphics;
@@ -66,47 +67,68 @@ fn auto() -> Choice {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         return half("not a terminal");
     }
-    let options = QueryStdioOptions {
-        timeout_ms: QUERY_TIMEOUT.as_millis() as i32,
-        ..QueryStdioOptions::default()
-    };
-    // The query changes the terminal's modes and, when the answer does not come in time,
-    // does not put them back: crossterm's raw mode around it saves the user's modes first
-    // and restores them after, whatever the query left.
+    // The query changes the terminal's modes: crossterm's raw mode around it saves the
+    // user's modes first and restores them after, whatever the answer.
     let raw = crossterm::terminal::enable_raw_mode().is_ok();
-    let picked = Picker::from_query_stdio_with_options(options);
+    let answer = terminal_query::query(QUERY_TIMEOUT);
     if raw {
         let _ = crossterm::terminal::disable_raw_mode();
     }
-    match picked {
-        Ok(p) => {
-            let f = p.font_size();
-            let cell = (f.width.max(1), f.height.max(1));
-            let protocol = match p.protocol_type() {
-                ProtocolType::Kitty => FrameProtocol::Kitty { cell },
-                ProtocolType::Sixel => FrameProtocol::Sixel { cell },
-                ProtocolType::Iterm2 => FrameProtocol::Iterm2 { cell },
-                ProtocolType::Halfblocks => {
-                    return half("the terminal named no graphics protocol in time")
-                }
-            };
-            Choice {
-                protocol,
-                why: "the terminal answered the query".into(),
-            }
+    let answer = match answer {
+        Ok(a) => a,
+        Err(e) => return half(&format!("the terminal query failed: {e}")),
+    };
+    let named = if answer.kitty {
+        Some(("kitty", ProtocolType::Kitty))
+    } else if answer.sixel {
+        Some(("sixel", ProtocolType::Sixel))
+    } else if terminal_query::iterm2_from_env() {
+        Some(("iterm2", ProtocolType::Iterm2))
+    } else {
+        None
+    };
+    let Some((name, kind)) = named else {
+        return half(if answer.complete {
+            "the terminal named no graphics protocol"
+        } else {
+            "the terminal did not answer in time"
+        });
+    };
+    // The cell size: the terminal's answer, else the window's pixel size from the kernel.
+    let (cell, how) = match (answer.cell, window_cell()) {
+        (Some(c), _) => (c, "the terminal answered the query"),
+        (None, Some(c)) => (
+            c,
+            "the terminal named it; cell size from the window's pixels",
+        ),
+        (None, None) => return half(&format!(
+            "the terminal named {name} but not its cell size, nor does the window's size give it"
+        )),
+    };
+    let protocol = match kind {
+        ProtocolType::Kitty => FrameProtocol::Kitty { cell },
+        ProtocolType::Sixel => FrameProtocol::Sixel { cell },
+        _ => FrameProtocol::Iterm2 { cell },
+    };
+    Choice {
+        protocol,
+        why: how.into(),
+    }
+}
+
+/// The cell size from the window's size in pixels, when the terminal tells the kernel.
+fn window_cell() -> Option<(u16, u16)> {
+    match crossterm::terminal::window_size() {
+        Ok(w) if w.width > 0 && w.height > 0 && w.columns > 0 && w.rows > 0 => {
+            Some(((w.width / w.columns).max(1), (w.height / w.rows).max(1)))
         }
-        Err(e) => half(&format!("the terminal query failed: {e}")),
+        _ => None,
     }
 }
 
 /// The cell size in pixels from the terminal's window size, else [`DEFAULT_CELL`].
 fn cell_size() -> (u16, u16) {
-    match crossterm::terminal::window_size() {
-        Ok(w) if w.width > 0 && w.height > 0 && w.columns > 0 && w.rows > 0 => {
-            ((w.width / w.columns).max(1), (w.height / w.rows).max(1))
-        }
-        _ => DEFAULT_CELL,
-    }
+    window_cell().unwrap_or(DEFAULT_CELL)
 }
 
 #[cfg(test)]

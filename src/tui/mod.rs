@@ -11,6 +11,7 @@ mod runner;
 
 pub use runner::set_memory_budget;
 pub mod terminal;
+mod terminal_query;
 
 use std::sync::{Arc, Mutex};
 

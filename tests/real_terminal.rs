@@ -1,0 +1,297 @@
+//! Frame images in a real graphics terminal: xterm emulating a VT340 (sixel) on a virtual X
+//! display. `--graphics auto` must find sixel there, although xterm keeps its cell size to
+//! itself (its window operations are off by default), and the picture on the X screen must
+//! have the frame's bright quadrant where the array has it — for `extent frame` printing
+//! inline and for the TUI's Frame pane.
+//!
+//! Needs Xvfb, xterm and xdotool (`.ci/run` installs them); without them the tests fail
+//! saying so.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::tmux::{isolated_env, shell_quote};
+use extent::backend::local::LocalBackend;
+use extent::backend::{ArrayData, Backend, DType};
+
+/// A `side`² uint16 frame of 100 with the top-right quadrant at 60000.
+fn frame(side: u64) -> ArrayData {
+    let bytes = (0..side * side)
+        .flat_map(|k| {
+            let (y, x) = (k / side, k % side);
+            let v: u16 = if y < side / 2 && x >= side / 2 {
+                60_000
+            } else {
+                100
+            };
+            v.to_le_bytes()
+        })
+        .collect();
+    ArrayData::new(DType::UInt16, vec![1, side, side], bytes).expect("frame")
+}
+
+async fn store(dir: &Path) {
+    let b = LocalBackend::open_or_create(dir).expect("store");
+    let req = extent::backend::CreateRequest {
+        resizable: vec![true, false, false],
+        data: Some(frame(128)),
+        ..common::create_request("stack", &[1, 128, 128], &[1, 128, 128], DType::UInt16)
+    };
+    b.create(&req).await.expect("create");
+}
+
+fn need(tool: &str, package: &str) {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        found,
+        "{tool} is not installed: the real-terminal tests need it (apt-get install {package})"
+    );
+}
+
+/// A virtual X display (Xvfb), stopped when dropped.
+struct Display {
+    xvfb: Child,
+    name: String,
+}
+
+impl Display {
+    fn start() -> Display {
+        need("Xvfb", "xvfb");
+        need("xterm", "xterm");
+        need("xdotool", "xdotool");
+        let mut xvfb = Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cannot start Xvfb");
+        let mut line = String::new();
+        BufReader::new(xvfb.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("Xvfb's display number");
+        assert!(!line.trim().is_empty(), "Xvfb did not start");
+        Display {
+            xvfb,
+            name: format!(":{}", line.trim()),
+        }
+    }
+
+    /// xterm as a VT340 with 256 sixel colour registers, white on black, running `cmd`.
+    fn xterm(&self, home: &Path, cmd: &str) -> Child {
+        Command::new("xterm")
+            .args(["-ti", "vt340", "-xrm", "XTerm*decTerminalID: vt340"])
+            .args(["-xrm", "XTerm*numColorRegisters: 256"])
+            .args(["-bg", "black", "-fg", "white", "-geometry", "160x48+0+0"])
+            .args(["-e", "sh", "-c", cmd])
+            .env("DISPLAY", &self.name)
+            .env("HOME", home)
+            .env_remove("TMUX")
+            .env_remove("TERM_PROGRAM")
+            .env_remove("LC_TERMINAL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cannot start xterm")
+    }
+
+    fn key(&self, key: &str) {
+        let ok = Command::new("xdotool")
+            .args(["key", key])
+            .env("DISPLAY", &self.name)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(ok, "xdotool key {key} failed");
+    }
+
+    /// Where the frame is on the X screen: the bounding box of viridis' darkest colour, and the
+    /// mean position of its brightest, from a screenshot (Pillow in the test venv).
+    fn picture(&self) -> serde_json::Value {
+        let out = common::python(
+            r#"
+import json, sys
+from PIL import ImageGrab
+im = ImageGrab.grab(xdisplay=sys.argv[1]).convert("RGB")
+w, h = im.size
+px = im.load()
+dark, bright = [], []
+for y in range(0, h, 2):
+    for x in range(0, w, 2):
+        r, g, b = px[x, y]
+        if abs(r - 68) < 24 and g < 40 and abs(b - 84) < 30:
+            dark.append((x, y))
+        elif r > 200 and g > 190 and b < 90:
+            bright.append((x, y))
+def box(p):
+    if not p:
+        return None
+    xs = [q[0] for q in p]; ys = [q[1] for q in p]
+    return [min(xs), min(ys), max(xs), max(ys), len(p)]
+d = box(dark)
+quads = [0, 0, 0, 0]  # bright pixels in the dark box's top left, top right, bottom left, bottom right
+if d:
+    mx, my = (d[0] + d[2]) / 2, (d[1] + d[3]) / 2
+    for x, y in bright:
+        if d[0] <= x <= d[2] and d[1] <= y <= d[3]:
+            quads[(2 if y > my else 0) + (1 if x > mx else 0)] += 1
+print(json.dumps({"dark": d, "bright": quads}))
+"#,
+            &[&self.name],
+        );
+        serde_json::from_str(out.trim()).expect("picture json")
+    }
+
+    /// Waits until the screenshot shows both colours of the frame, the picture at least
+    /// `min_height` pixels tall.
+    fn wait_picture(&self, secs: u64, min_height: i64) -> serde_json::Value {
+        let start = Instant::now();
+        loop {
+            let p = self.picture();
+            let height = p["dark"][3].as_i64().unwrap_or(0) - p["dark"][1].as_i64().unwrap_or(0);
+            if height >= min_height && p["bright"][1].as_i64().unwrap_or(0) > 0 {
+                return p;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(secs),
+                "no frame on the X screen after {secs} s: {p}"
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+}
+
+impl Drop for Display {
+    fn drop(&mut self) {
+        let _ = self.xvfb.kill();
+        let _ = self.xvfb.wait();
+    }
+}
+
+/// The bright part of the picture is its top-right quarter: nearly all the bright pixels in
+/// the picture's box are there, and the picture is image-sized, not a few cells.
+fn assert_bright_top_right(p: &serde_json::Value) {
+    let v = |k: &str, i: usize| p[k][i].as_i64().expect("number");
+    let (w, h) = (v("dark", 2) - v("dark", 0), v("dark", 3) - v("dark", 1));
+    assert!(w >= 60 && h >= 60, "picture too small: {p}");
+    let (tl, tr, bl, br) = (
+        v("bright", 0),
+        v("bright", 1),
+        v("bright", 2),
+        v("bright", 3),
+    );
+    // A quarter of the box, sampled every 2 pixels, is w*h/16 points.
+    assert!(
+        tr * 16 >= w * h / 2,
+        "the top-right quarter is not bright: {p}"
+    );
+    assert!(
+        tl + bl + br <= tr / 10,
+        "bright pixels outside the top right: {p}"
+    );
+}
+
+fn log_text(home: &Path) -> String {
+    let path: PathBuf = home.join("state/extent/extent.log");
+    std::fs::read_to_string(&path).unwrap_or_default()
+}
+
+fn wait_log(home: &Path, needle: &str, secs: u64) -> String {
+    let start = Instant::now();
+    loop {
+        let log = log_text(home);
+        if log.contains(needle) {
+            return log;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(secs),
+            "no {needle:?} in the log after {secs} s:\n{log}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn extent_frame_auto_prints_sixel_in_xterm() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let dir = tmp.path().join("store.zarr");
+    store(&dir).await;
+    let x = Display::start();
+    let done = tmp.path().join("done");
+    let cmd = format!(
+        "{} {} frame stack --store {} --last --colormap viridis --graphics auto; echo $? > {}; sleep 60",
+        isolated_env(&home),
+        shell_quote(&common::extent_bin()),
+        shell_quote(&dir),
+        shell_quote(&done)
+    );
+    let mut term = x.xterm(&home, &cmd);
+    let start = Instant::now();
+    while !done.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "extent frame did not end"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let code = std::fs::read_to_string(&done).expect("exit code");
+    let log = log_text(&home);
+    assert_eq!(code.trim(), "0", "extent frame failed:\n{log}");
+    assert!(log.contains("protocol=\"sixel\""), "{log}");
+    assert!(log.contains("the window's pixels"), "{log}");
+    let p = x.wait_picture(10, 60);
+    assert_bright_top_right(&p);
+    let _ = term.kill();
+    let _ = term.wait();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_frame_pane_draws_sixel_in_xterm() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let dir = tmp.path().join("store.zarr");
+    store(&dir).await;
+    let x = Display::start();
+    let cmd = format!(
+        "{} {} --store {} --graphics auto; sleep 60",
+        isolated_env(&home),
+        shell_quote(&common::extent_bin()),
+        shell_quote(&dir)
+    );
+    let mut term = x.xterm(&home, &cmd);
+    wait_log(&home, "frame images protocol=\"sixel\"", 20);
+    // Catalog → Chunks → History → Frame; then viridis (gray → viridis is one `c`), maximised.
+    std::thread::sleep(Duration::from_millis(800));
+    for k in ["Tab", "Tab", "Tab"] {
+        x.key(k);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    x.key("c");
+    std::thread::sleep(Duration::from_millis(300));
+    x.key("z");
+    // Maximised, the pane is most of the 160×48 window: the image is hundreds of pixels tall.
+    let p = x.wait_picture(15, 300);
+    assert_bright_top_right(&p);
+    x.key("q");
+    let _ = term.kill();
+    let _ = term.wait();
+}
