@@ -3,7 +3,8 @@
 //! the whole width), the title names the rows and columns shown, `>` pans to the end of the long
 //! axis; a hot pixel binned away by mean shows with max binning (`b`); a window or a frame over
 //! `--memory-limit` is refused with its size named, and zooming into the window reads a smaller
-//! one that fits. A snapshot of the wide array's view at its end, max-binned (TestBackend).
+//! one that fits; from Tiled the window is the server-side slice at its place. A snapshot of
+//! the wide array's view at its end, max-binned (TestBackend).
 
 mod common;
 
@@ -255,4 +256,56 @@ fn wide_array_at_its_end_max_binned_snapshot() {
     assert!(screen.contains("–5 999 of 6 000"), "{screen}");
     assert!(screen.contains("bin max"), "{screen}");
     insta::assert_snapshot!("frame_2d_wide_end_max_100x30", screen);
+}
+
+/// From a Tiled server the window is the server-side slice: after `>` the frame read holds the
+/// last columns of a wide array, element for element, and nothing more.
+#[test]
+fn from_tiled_the_window_is_the_slice_read_at_its_place() {
+    use extent::backend::tiled::TiledBackend;
+    let rt = runtime();
+    let server = common::tiled::server();
+    let group = common::tiled::unique("frame2d");
+    server.make_groups(&group);
+    let store = format!("{}/{group}", server.url);
+    let b: Arc<dyn Backend> =
+        Arc::new(TiledBackend::new(&store, Some(server.api_key.as_str().into())).unwrap());
+    let (h, w) = (40u64, 3000u64);
+    let value = |y: u64, x: u64| (y * 7 + x) as u16;
+    let bytes = (0..h * w)
+        .flat_map(|k| value(k / w, k % w).to_le_bytes())
+        .collect();
+    let req = extent::backend::CreateRequest {
+        data: Some(ArrayData::new(DType::UInt16, vec![h, w], bytes).unwrap()),
+        ..common::create_request("wide", &[h, w], &[h, 500], DType::UInt16)
+    };
+    rt.block_on(b.create(&req)).expect("create on tiled");
+    let mut s = connected("tiled", &store, b.capabilities(), 100, 30);
+    let ready = Action::StoreReady {
+        label: "tiled".into(),
+        describe: b.describe(),
+        capabilities: b.capabilities(),
+    };
+    drive(&rt, &b, &mut s, ready);
+    drive(&rt, &b, &mut s, Action::Goto("wide".into()));
+    for _ in 0..3 {
+        drive(&rt, &b, &mut s, key(KeyCode::Tab));
+    }
+    drive(&rt, &b, &mut s, ch('>'));
+    let f = &s.open.as_ref().expect("open").frame;
+    assert!(f.error.is_none(), "{:?}", f.error);
+    let img = f.image.as_ref().expect("the window read");
+    let cols = img.width() as u64;
+    assert!(
+        cols > 10 && cols < 1000,
+        "a window, not all {w} columns: {cols}"
+    );
+    assert_eq!(img.height() as u64, h);
+    assert_eq!(img.origin, [0, w - cols]);
+    for (y, x) in [(0, 0), (h - 1, cols - 1), (17, cols / 2)] {
+        let want = value(y, w - cols + x) as f64;
+        assert_eq!(img.pixels[[y as usize, x as usize]], want, "at ({y}, {x})");
+    }
+    let screen = render(&s);
+    assert!(screen.contains("–2 999 of 3 000"), "{screen}");
 }
