@@ -132,8 +132,17 @@ fn pane_pixels(s: &AppState) -> (u64, u64) {
 /// A 2-D array's window now: (first row, rows, first column, columns).
 fn window_2d(s: &AppState, shape: &[u64], f: &FrameView) -> (u64, u64, u64, u64) {
     let (h, w) = (shape[0], shape[1]);
+    if h == 0 || w == 0 {
+        return (0, 0, 0, 0);
+    }
     let (rows, cols) = window_size(h, w, pane_pixels(s), f.zoom);
-    let r0 = f.index.min(h - rows);
+    // Following, the window ends at the newest row whatever its size now (the pane may have
+    // been hidden or resized since the last write).
+    let start = match f.follow {
+        Follow::On => (f.newest.unwrap_or(u64::MAX).min(h - 1) + 1).saturating_sub(rows),
+        _ => f.index,
+    };
+    let r0 = start.min(h - rows);
     let c0 = f.column.min(w - cols);
     (r0, rows, c0, cols)
 }

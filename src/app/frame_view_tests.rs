@@ -333,6 +333,13 @@ fn a_long_waterfall_reads_only_its_window_and_follows_its_newest_rows() {
     });
     let sel = last_read(&fx).expect("the newest rows read");
     assert_eq!((sel.start[0], sel.end[0]), (100_500 - rows, 100_500));
+    // Maximised, the window is larger and still ends at the newest row.
+    let fx = s.update(key('z'));
+    let sel = last_read(&fx).expect("the larger window read");
+    assert!(sel.end[0] - sel.start[0] > rows, "{sel:?}");
+    assert_eq!(sel.end[0], 100_500);
+    let fx = s.update(key('z'));
+    let rows = last_read(&fx).map(|sel| sel.end[0] - sel.start[0]).unwrap();
     // A page back leaves follow.
     let sel = last_read(&s.update(Action::Key(KeyEvent::new(
         KeyCode::PageUp,
@@ -397,4 +404,19 @@ fn one_look_at_the_store_reads_the_followed_frame_once_and_a_chunk_past_the_end_
         vec![vec![6, 0, 0]]
     );
     assert_eq!(s.open.as_ref().unwrap().frame.index, 6);
+}
+
+#[test]
+fn an_empty_two_d_array_asks_for_nothing_and_keys_do_not_panic() {
+    let (mut s, sel) = open_2d(&[0, 2048]);
+    assert_eq!((sel.start, sel.end), (vec![0, 0], vec![0, 0]));
+    assert!(
+        s.frame_title().contains("rows none of 0"),
+        "{}",
+        s.frame_title()
+    );
+    for c in ['F', '.', ',', '>', '<', '+', '-', 'l', 'j', 'b'] {
+        s.update(key(c));
+    }
+    assert_eq!(s.frame_selection().unwrap().unwrap().end, vec![0, 0]);
 }
