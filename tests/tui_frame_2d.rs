@@ -1,7 +1,8 @@
 //! The Frame view of long 2-D arrays and of large frames, from real stores: in tmux, a tall
 //! waterfall and a wide one fill the pane (a window with the pane's aspect, not a thin strip of
 //! the whole width), the title names the rows and columns shown, `>` pans to the end of the long
-//! axis; a hot pixel binned away by mean shows with max binning (`b`); a window or a frame over
+//! axis, following a growing waterfall keeps its newest rows in view; a hot pixel binned away by
+//! mean shows with max binning (`b`); a window or a frame over
 //! `--memory-limit` is refused with its size named, and zooming into the window reads a smaller
 //! one that fits; from Tiled the window is the server-side slice at its place. A snapshot of
 //! the wide array's view at its end, max-binned (TestBackend).
@@ -308,4 +309,67 @@ fn from_tiled_the_window_is_the_slice_read_at_its_place() {
     }
     let screen = render(&s);
     assert!(screen.contains("–2 999 of 3 000"), "{screen}");
+}
+
+/// A waterfall growing along axis 0, followed in tmux: each append moves the window to the
+/// newest rows with no key pressed, and the rows appended are the ones drawn (they are bright).
+#[tokio::test(flavor = "multi_thread")]
+async fn following_a_growing_waterfall_shows_its_newest_rows() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let dir = tmp.path().join("store.zarr");
+    let b = LocalBackend::open_or_create(&dir).expect("store");
+    let req = extent::backend::CreateRequest {
+        data: Some(block(3000, 256, (0, 0))),
+        resizable: vec![true, false],
+        ..common::create_request("fall", &[3000, 256], &[100, 256], DType::UInt16)
+    };
+    b.create(&req).await.expect("create");
+    let cmd = format!(
+        "{} {} --store {}; sleep 30",
+        isolated_env(&home),
+        shell_quote(&common::extent_bin()),
+        shell_quote(&dir)
+    );
+    let t = Tmux::start(&home, &cmd, 120, 40);
+    t.wait_for(&["fall", "[3000, 256]"], 20);
+    for _ in 0..3 {
+        t.keys(&["Tab"]);
+    }
+    t.wait_for(&["rows 0–", "of 3 000", "▀"], 10);
+    t.keys(&["F"]);
+    t.wait_for(&["–2 999 of 3 000", "following"], 10);
+    // Append bright rows (20 at a time, a fifth of a chunk): the window ends at them, and
+    // the image's bottom is bright, its top the older dim rows.
+    let bright = ArrayData::new(
+        DType::UInt16,
+        vec![20, 256],
+        [60_000u16.to_le_bytes(); 20 * 256].concat(),
+    )
+    .expect("rows");
+    for (n, end) in [(0u64, "3 019 of 3 020"), (1, "3 039 of 3 040")] {
+        b.patch("fall", &[3000 + n * 20, 0], &bright, true)
+            .await
+            .expect("append");
+        t.wait_for(&[end, "following"], 20);
+    }
+    t.wait_for(&["max 60000"], 10);
+    let img = image_cells(&t);
+    let (y0, y1) = (
+        img.iter().map(|p| p.0).min().unwrap(),
+        img.iter().map(|p| p.0).max().unwrap(),
+    );
+    let row_mean = |y: usize| {
+        let v: Vec<f64> = img.iter().filter(|p| p.0 == y).map(|p| p.2).collect();
+        v.iter().sum::<f64>() / v.len().max(1) as f64
+    };
+    assert!(
+        row_mean(y1) > 200.0 && row_mean(y0) < 60.0,
+        "top {:.0}, bottom {:.0}:\n{}",
+        row_mean(y0),
+        row_mean(y1),
+        t.screen()
+    );
+    t.keys(&["q"]);
 }
