@@ -523,3 +523,62 @@ fn widget_snapshots() {
     );
     insta::assert_debug_snapshot!("frame_widget_truecolor", draw(Depth::TrueColor));
 }
+
+/// `--bin max` keeps a single hot element visible in a frame binned to the terminal, where
+/// `--bin mean` (the default) averages it away; `--json` names the binning.
+#[test]
+fn max_binning_keeps_a_hot_pixel_in_the_printed_frame() {
+    let e = env();
+    let side = 400u64;
+    let bytes = (0..side * side)
+        .flat_map(|k| (if k == 201 * side + 203 { 4000u16 } else { 0 }).to_le_bytes())
+        .collect();
+    let data = ArrayData::new(DType::UInt16, vec![side, side], bytes).unwrap();
+    let src = e.root.join("hot.npy");
+    std::fs::write(&src, extent::npy::encode(&data)).unwrap();
+    let out = e.run(&["create", "hot", "--from", src.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = |bin: &str| {
+        let cmd = format!(
+            "stty cols 60 rows 30; {} --store {} --graphics halfblocks frame hot --colormap gray \
+             --contrast 0:4000 --bin {bin}",
+            common::extent_bin().display(),
+            e.store
+        );
+        let out = std::process::Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .env("HOME", &e.home)
+            .env("XDG_CONFIG_HOME", e.home.join("config"))
+            .env("XDG_STATE_HOME", e.home.join("state"))
+            .env("COLORTERM", "truecolor")
+            .env("TERM", "xterm-256color")
+            .env_remove("TMUX")
+            .env_remove("NO_COLOR")
+            .output()
+            .expect("script (util-linux) is needed to give the command a terminal");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{text}");
+        // The image's lines only (the colour bar under it runs to white by itself).
+        let image: Vec<&str> = text.lines().take_while(|l| l.contains('▀')).collect();
+        assert!(image.len() > 10, "{text}");
+        image.join("\n")
+    };
+    // 400² fitted into 52×60 pixels is binned about 8×8: a mean of 4000/64 is nearly black.
+    let white = "255;255;255";
+    assert!(
+        !run("mean").contains(white),
+        "mean binning kept the hot pixel"
+    );
+    assert_eq!(run("max").matches(white).count(), 1, "max binning lost it");
+    let v = e.json(&["frame", "hot", "--json", "--bin", "max"]);
+    assert_eq!(v["bin"], "max");
+    e.refused(
+        &["frame", "hot", "--json", "--bin", "median"],
+        "invalid_input",
+        "median",
+    );
+}

@@ -215,6 +215,7 @@ pub const PALETTE: &[PaletteWord] = &[
     cmd("follow", &[], "follow the newest frame as the array grows", Command::Follow),
     cmd("colormap", &[], "frame view: the next colormap", Command::Colormap),
     cmd("contrast", &[], "frame view: the next contrast mode", Command::Contrast),
+    cmd("binning", &["bin"], "frame view: bin by mean or by max", Command::Binning),
     cmd("messages", &["log"], "every status line and error since start", Command::Messages),
     cmd("metadata", &["info", "attrs"], "the array's metadata as JSON", Command::Metadata),
     cmd("help", &[], "list every key", Command::Help),

@@ -1,6 +1,11 @@
 //! The Frame pane's model: which frame is shown (an index along axis 0 of a ≥3-D array, a
-//! window of rows of a 2-D one), follow mode, colormap, contrast, cursor, zoom and pan; and
+//! window of a 2-D one), follow mode, colormap, contrast, binning, cursor, zoom and pan; and
 //! asking for the frame's region only (`Effect::ReadFrame`, run off the UI thread).
+//!
+//! A ≥3-D frame is read whole and zoomed and panned in memory. A 2-D array (a line detector's
+//! waterfall) can be far longer than any frame, so only a window of it is read: one with the
+//! pane's aspect ratio (see `frame_window`); zoom shrinks the window and pan moves it, each
+//! reading the new window.
 //!
 //! **Follow** pins the view to the newest frame written as the array grows; it applies to the
 //! Frame pane, the Data pane and the chunk grid. A manual move leaves it.
@@ -8,10 +13,11 @@
 use std::sync::Arc;
 
 use crate::backend::{Error, Selection};
-use crate::frame::{Colormap, Contrast, Frame, Limits, Stats};
+use crate::frame::{BinMode, Colormap, Contrast, Frame, Limits, Stats};
 
 use super::action::Effect;
 use super::commands::CommandInfo;
+use super::frame_window::{fmt_span, moved, window_size};
 use super::keymap::Command;
 use super::layout::{self, Pane};
 use super::notice::Notice;
@@ -40,9 +46,16 @@ pub struct FrameView {
     /// ≥3-D: the frame's index along axis 0 (other leading axes at 0). 2-D: the first row of
     /// the window shown.
     pub index: u64,
+    /// 2-D: the first column of the window shown.
+    pub column: u64,
+    /// Whether the image is a window of a 2-D array: its zoom and pan are those of the window
+    /// read, and the image is shown whole.
+    pub windowed: bool,
     pub follow: Follow,
     pub colormap: Colormap,
     pub contrast: Contrast,
+    /// How a frame larger than the pane is binned to it: mean, or max (a hot pixel shows).
+    pub bin: BinMode,
     /// Pixel under the cursor (row, column of the frame), when it was moved.
     pub cursor: Option<(u64, u64)>,
     /// 0 shows the whole frame; each step doubles the magnification.
@@ -72,6 +85,16 @@ impl FrameView {
         }
     }
 
+    /// The zoom and pan applied to the image held: none for a 2-D window (the window read is
+    /// already what is shown).
+    pub fn image_zoom(&self) -> (u32, (u64, u64)) {
+        if self.windowed {
+            (0, (0, 0))
+        } else {
+            (self.zoom, self.pan)
+        }
+    }
+
     fn leave_follow(&mut self) {
         if self.follow == Follow::On {
             self.follow = Follow::Left;
@@ -94,13 +117,34 @@ impl FrameView {
     }
 }
 
-/// Rows of a 2-D array's window: the pane's height in pixels (two per cell).
-fn window_rows(s: &AppState) -> u64 {
+/// The image's box in pixels (rows, columns): the pane less its border and the three lines
+/// under the image, two pixel rows per cell.
+fn pane_pixels(s: &AppState) -> (u64, u64) {
     let pane = layout::areas(s.size, Pane::Frame, s.maximised)
         .frame
         .unwrap_or_default();
-    // Border (2) and the two lines of readout below the image.
-    (pane.height.saturating_sub(4) as u64 * 2).max(2)
+    (
+        (pane.height.saturating_sub(5) as u64 * 2).max(2),
+        (pane.width.saturating_sub(2) as u64).max(1),
+    )
+}
+
+/// A 2-D array's window now: (first row, rows, first column, columns).
+fn window_2d(s: &AppState, shape: &[u64], f: &FrameView) -> (u64, u64, u64, u64) {
+    let (h, w) = (shape[0], shape[1]);
+    if h == 0 || w == 0 {
+        return (0, 0, 0, 0);
+    }
+    let (rows, cols) = window_size(h, w, pane_pixels(s), f.zoom);
+    // Following, the window ends at the newest row whatever its size now (the pane may have
+    // been hidden or resized since the last write).
+    let start = match f.follow {
+        Follow::On => (f.newest.unwrap_or(u64::MAX).min(h - 1) + 1).saturating_sub(rows),
+        _ => f.index,
+    };
+    let r0 = start.min(h - rows);
+    let c0 = f.column.min(w - cols);
+    (r0, rows, c0, cols)
 }
 
 impl AppState {
@@ -113,9 +157,8 @@ impl AppState {
         Some(match shape.len() {
             0 | 1 => crate::frame::selection(shape, &[], None),
             2 => {
-                let rows = window_rows(self).min(shape[0]);
-                let start = f.index.min(shape[0] - rows);
-                crate::frame::selection(shape, &[], Some([start..start + rows, 0..shape[1]]))
+                let (r0, rows, c0, cols) = window_2d(self, shape, f);
+                crate::frame::selection(shape, &[], Some([r0..r0 + rows, c0..c0 + cols]))
             }
             n => {
                 let mut at = vec![0; n - 2];
@@ -136,6 +179,7 @@ impl AppState {
         let Some(open) = self.open.as_mut() else {
             return;
         };
+        open.frame.windowed = open.info.as_ref().is_some_and(|i| i.ndim() == 2);
         match sel {
             Ok(sel) => {
                 if !force && open.frame.selection.as_ref() == Some(&sel) {
@@ -207,12 +251,12 @@ impl AppState {
         match info.ndim() {
             0 | 1 => parts.push("Frame".to_string()),
             2 => {
-                let (r0, r1) = f
-                    .selection
-                    .as_ref()
-                    .map(|sel| (sel.start[0], sel.end[0]))
-                    .unwrap_or((f.index, f.index));
-                parts.push(format!("rows {r0}..{r1} of {}", info.shape[0]));
+                let (h, w) = (info.shape[0], info.shape[1]);
+                let (r0, rows, c0, cols) = window_2d(self, &info.shape, f);
+                parts.push(fmt_span("rows", r0, r0 + rows, h));
+                if cols < w {
+                    parts.push(fmt_span("columns", c0, c0 + cols, w));
+                }
             }
             _ => {
                 let n = info.shape[0];
@@ -223,6 +267,9 @@ impl AppState {
         parts.push(info.dtype.to_string());
         parts.push(f.contrast.name());
         parts.push(f.colormap.name().to_string());
+        if f.bin == BinMode::Max {
+            parts.push("bin max".to_string());
+        }
         if f.zoom > 0 {
             parts.push(format!("zoom {}x", 1u32 << f.zoom));
         }
@@ -245,7 +292,6 @@ impl AppState {
             return;
         };
         let limit = match info.ndim() {
-            2 => info.shape[0].saturating_sub(window_rows(self)),
             n if n > 2 => info.shape[0].saturating_sub(1),
             _ => 0,
         };
@@ -253,6 +299,51 @@ impl AppState {
             o.frame.index = i.clamp(0, limit as i64) as u64;
             o.frame.leave_follow();
         }
+        self.request_frame(fx, false);
+    }
+
+    /// A 2-D array's window now (first row, rows, first column, columns), when one is open.
+    fn open_window(&self) -> Option<(u64, u64, u64, u64)> {
+        let o = self.open.as_ref()?;
+        let info = o.info.as_ref().filter(|i| i.ndim() == 2)?;
+        Some(window_2d(self, &info.shape, &o.frame))
+    }
+
+    /// Moves a 2-D array's window by hand (leaves follow): `windows` of its own length along
+    /// the long axis (the one it does not cover whole; rows when it covers neither), or to an
+    /// end (`to_end`: the start when negative, the end when positive).
+    fn pan_window(&mut self, windows: f64, to_end: Option<bool>, fx: &mut Vec<Effect>) {
+        let (Some((r0, rows, c0, cols)), Some(info)) = (self.open_window(), self.open_info())
+        else {
+            return;
+        };
+        let (h, w) = (info.shape[0], info.shape[1]);
+        let along_columns = rows >= h && cols < w;
+        let (start, len, total) = if along_columns {
+            (c0, cols, w)
+        } else {
+            (r0, rows, h)
+        };
+        let delta = match to_end {
+            Some(true) => i64::MAX / 2,
+            Some(false) => i64::MIN / 2,
+            None => {
+                let step = ((len as f64 * windows.abs()).round() as i64).max(1);
+                if windows < 0.0 {
+                    -step
+                } else {
+                    step
+                }
+            }
+        };
+        let next = moved(start, delta, len, total);
+        let Some(o) = self.open.as_mut() else { return };
+        if along_columns {
+            o.frame.column = next;
+        } else {
+            o.frame.index = next;
+        }
+        o.frame.leave_follow();
         self.request_frame(fx, false);
     }
 
@@ -309,7 +400,7 @@ impl AppState {
         let last = newest
             .unwrap_or(len.saturating_sub(1))
             .min(len.saturating_sub(1));
-        let rows_2d = window_rows(self);
+        let rows_2d = self.open_window().map(|(_, rows, _, _)| rows).unwrap_or(1);
         let preview_rows = layout::areas(self.size, Pane::Preview, self.maximised)
             .preview
             .map(|p| layout::preview_capacity(p, info.ndim(), info.dtype).0)
@@ -349,6 +440,20 @@ impl AppState {
         self.request_frame(fx, false);
     }
 
+    /// `b`: bins by max instead of mean, or back.
+    fn toggle_binning(&mut self) {
+        let Some(o) = self.open.as_mut() else { return };
+        o.frame.bin = match o.frame.bin {
+            BinMode::Mean => BinMode::Max,
+            BinMode::Max => BinMode::Mean,
+        };
+        let text = match o.frame.bin {
+            BinMode::Mean => "frame binning: mean (noise averages out)",
+            BinMode::Max => "frame binning: max (a single hot pixel stays visible)",
+        };
+        self.notify(Notice::info(text));
+    }
+
     /// Cycles the colormap (`c`) or the contrast mode (`C`).
     fn cycle_look(&mut self, colormap: bool) {
         if let Some(o) = self.open.as_mut() {
@@ -374,6 +479,9 @@ fn image_size(s: &AppState) -> (u64, u64) {
 /// Keys of the Frame view (frame steps work from any pane while an array is open).
 pub(super) fn on_command(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {
     let cur = s.open.as_ref().map(|o| o.frame.index as i64).unwrap_or(0);
+    if s.open_window().is_some() {
+        return on_window_command(s, cmd, fx);
+    }
     match cmd {
         Command::Follow => s.toggle_follow(fx),
         Command::FrameNext => s.goto_frame(cur + 1, fx),
@@ -382,6 +490,7 @@ pub(super) fn on_command(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {
         Command::FrameLast => s.goto_frame(i64::MAX / 2, fx),
         Command::Colormap => s.cycle_look(true),
         Command::Contrast => s.cycle_look(false),
+        Command::Binning => s.toggle_binning(),
         Command::ZoomIn | Command::ZoomOut => zoom(s, cmd == Command::ZoomIn),
         Command::Up | Command::Down | Command::Left | Command::Right => move_cursor(s, cmd),
         Command::PageUp => s.goto_frame(cur - 10, fx),
@@ -395,6 +504,123 @@ pub(super) fn on_command(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {
             }
         }
         _ => s.dirty = false,
+    }
+}
+
+/// Keys of the Frame view on a 2-D array: steps, pages and ends move the window along the
+/// long axis; zoom and the cursor change the window read.
+fn on_window_command(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {
+    match cmd {
+        Command::Follow => s.toggle_follow(fx),
+        Command::FrameNext => s.pan_window(0.5, None, fx),
+        Command::FramePrev => s.pan_window(-0.5, None, fx),
+        Command::PageDown => s.pan_window(1.0, None, fx),
+        Command::PageUp => s.pan_window(-1.0, None, fx),
+        Command::FrameFirst | Command::Top => s.pan_window(0.0, Some(false), fx),
+        Command::FrameLast | Command::Bottom => s.pan_window(0.0, Some(true), fx),
+        Command::Colormap => s.cycle_look(true),
+        Command::Contrast => s.cycle_look(false),
+        Command::Binning => s.toggle_binning(),
+        Command::ZoomIn | Command::ZoomOut => zoom_window(s, cmd == Command::ZoomIn, fx),
+        Command::Up | Command::Down | Command::Left | Command::Right => {
+            move_window_cursor(s, cmd, fx)
+        }
+        Command::Open => {
+            // Enter: back to the widest window, about the same centre.
+            if s.open.as_ref().is_some_and(|o| o.frame.zoom > 0) {
+                zoom_window_to(s, 0, fx);
+            } else {
+                s.dirty = false;
+            }
+        }
+        _ => s.dirty = false,
+    }
+}
+
+/// Zooms a 2-D array's window a step in or out.
+fn zoom_window(s: &mut AppState, inwards: bool, fx: &mut Vec<Effect>) {
+    let Some(z) = s.open.as_ref().map(|o| o.frame.zoom) else {
+        return;
+    };
+    let to = if inwards {
+        (z + 1).min(MAX_ZOOM)
+    } else {
+        z.saturating_sub(1)
+    };
+    if to == z {
+        s.dirty = false;
+        return;
+    }
+    zoom_window_to(s, to, fx);
+}
+
+/// Sets a 2-D array's window's zoom, keeping the element under the cursor (or the window's
+/// centre) where it was, and reads the new window.
+fn zoom_window_to(s: &mut AppState, to: u32, fx: &mut Vec<Effect>) {
+    let (Some((r0, rows, c0, cols)), Some(info)) = (s.open_window(), s.open_info().cloned()) else {
+        return;
+    };
+    let (h, w) = (info.shape[0], info.shape[1]);
+    let (nr, nc) = window_size(h, w, pane_pixels(s), to);
+    let Some(o) = s.open.as_mut() else { return };
+    let f = &mut o.frame;
+    // The element kept in place, in array coordinates.
+    let (ay, ax) = match f.cursor {
+        Some((y, x)) => (
+            r0 + y.min(rows.saturating_sub(1)),
+            c0 + x.min(cols.saturating_sub(1)),
+        ),
+        None => (r0 + rows / 2, c0 + cols / 2),
+    };
+    f.zoom = to;
+    f.index = moved(ay, -((nr / 2) as i64), nr, h);
+    f.column = moved(ax, -((nc / 2) as i64), nc, w);
+    if let Some(c) = f.cursor.as_mut() {
+        *c = (ay - f.index, ax - f.column);
+    }
+    s.request_frame(fx, false);
+}
+
+/// Moves the cursor of a 2-D array's window a step (a sixteenth of the window, at least an
+/// element); past the window's edge the window moves (leaving follow) and is read again.
+fn move_window_cursor(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {
+    let (Some((r0, rows, c0, cols)), Some(info)) = (s.open_window(), s.open_info().cloned()) else {
+        return;
+    };
+    if rows == 0 || cols == 0 {
+        s.dirty = false;
+        return;
+    }
+    let (h, w) = (info.shape[0], info.shape[1]);
+    let Some(o) = s.open.as_mut() else { return };
+    let f = &mut o.frame;
+    let (sy, sx) = ((rows / 16).max(1), (cols / 16).max(1));
+    let (y, x) = f.cursor.unwrap_or((rows / 2, cols / 2));
+    // In array coordinates.
+    let (mut ay, mut ax) = (r0 + y.min(rows - 1), c0 + x.min(cols - 1));
+    match cmd {
+        Command::Up => ay = ay.saturating_sub(sy),
+        Command::Down => ay = (ay + sy).min(h - 1),
+        Command::Left => ax = ax.saturating_sub(sx),
+        Command::Right => ax = (ax + sx).min(w - 1),
+        _ => {}
+    }
+    let (mut nr0, mut nc0) = (r0, c0);
+    if ay < nr0 {
+        nr0 = ay;
+    } else if ay >= nr0 + rows {
+        nr0 = ay + 1 - rows;
+    }
+    if ax < nc0 {
+        nc0 = ax;
+    } else if ax >= nc0 + cols {
+        nc0 = ax + 1 - cols;
+    }
+    f.cursor = Some((ay - nr0, ax - nc0));
+    if (nr0, nc0) != (r0, c0) {
+        (f.index, f.column) = (nr0, nc0);
+        f.leave_follow();
+        s.request_frame(fx, false);
     }
 }
 
@@ -455,7 +681,7 @@ fn move_cursor(s: &mut AppState, cmd: Command) {
 }
 
 /// The commands of the Frame view (they work from any pane while an array is open).
-pub(super) const COMMANDS: [Command; 7] = [
+pub(super) const COMMANDS: [Command; 8] = [
     Command::Follow,
     Command::FrameNext,
     Command::FramePrev,
@@ -463,6 +689,7 @@ pub(super) const COMMANDS: [Command; 7] = [
     Command::FrameLast,
     Command::Colormap,
     Command::Contrast,
+    Command::Binning,
 ];
 
 /// Whether a Frame command applies now.
@@ -472,7 +699,7 @@ pub(super) fn applies(s: &AppState, cmd: Command) -> bool {
     match cmd {
         Command::Follow => open.is_some(),
         Command::FrameNext | Command::FramePrev | Command::FrameFirst | Command::FrameLast => stack,
-        Command::Colormap | Command::Contrast => stack,
+        Command::Colormap | Command::Contrast | Command::Binning => stack,
         _ => true,
     }
 }
@@ -491,6 +718,7 @@ pub(super) fn commands(s: &AppState) -> Vec<CommandInfo> {
         Command::FrameLast,
         Command::Colormap,
         Command::Contrast,
+        Command::Binning,
         Command::ZoomIn,
         Command::ZoomOut,
     ]

@@ -379,7 +379,7 @@ fn on_command(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {
         Command::Follow | Command::FrameNext | Command::FramePrev | Command::FrameFirst => {
             super::frame_view::on_command(s, cmd, fx)
         }
-        Command::FrameLast | Command::Colormap | Command::Contrast => {
+        Command::FrameLast | Command::Colormap | Command::Contrast | Command::Binning => {
             super::frame_view::on_command(s, cmd, fx)
         }
         Command::Filter => {
@@ -399,7 +399,11 @@ fn on_command(s: &mut AppState, cmd: Command, fx: &mut Vec<Effect>) {
         Command::Stores => s.screen = Screen::Picker,
         Command::Messages => s.open_messages(),
         Command::Metadata => s.open_metadata(),
-        Command::Maximise => super::focus::toggle_maximise(s),
+        Command::Maximise => {
+            super::focus::toggle_maximise(s);
+            // A 2-D array's window follows the Frame pane's size.
+            s.request_frame(fx, false);
+        }
         Command::ZoomIn | Command::ZoomOut => zoom(s, cmd == Command::ZoomIn),
         Command::CycleAxes => s.cycle_axes(fx),
         Command::SliceNext => s.step_slice(1, fx),

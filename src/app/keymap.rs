@@ -53,13 +53,14 @@ pub enum Command {
     FrameLast,
     Colormap,
     Contrast,
+    Binning,
     Messages,
     Metadata,
     Maximise,
 }
 
 impl Command {
-    pub const ALL: [Command; 40] = [
+    pub const ALL: [Command; 41] = [
         Command::Quit,
         Command::Up,
         Command::Down,
@@ -97,6 +98,7 @@ impl Command {
         Command::FrameLast,
         Command::Colormap,
         Command::Contrast,
+        Command::Binning,
         Command::Messages,
         Command::Metadata,
         Command::Maximise,
@@ -142,6 +144,7 @@ impl Command {
             Command::FrameLast => "last frame",
             Command::Colormap => "colormap",
             Command::Contrast => "contrast",
+            Command::Binning => "binning",
             Command::Messages => "messages",
             Command::Metadata => "metadata",
             Command::Maximise => "maximise",
@@ -188,6 +191,7 @@ impl Command {
             Command::FrameLast => "frame view: the last frame",
             Command::Colormap => "frame view: the next colormap",
             Command::Contrast => "frame view: the next contrast mode",
+            Command::Binning => "frame view: bin by mean or max (max keeps hot pixels)",
             Command::Messages => "the message log: every status line and error, whole",
             Command::Metadata => "the array's metadata and attributes as JSON",
             Command::Maximise => "the focused pane takes the whole screen (again: back)",

@@ -11,6 +11,7 @@ pub mod commands;
 pub mod dialogs;
 pub mod focus;
 pub mod frame_view;
+pub mod frame_window;
 mod input;
 pub mod keymap;
 pub mod layout;

@@ -1,4 +1,5 @@
-//! `extent frame ARRAY [--index N | --last] [--colormap NAME] [--contrast MODE] [--out F.png]`:
+//! `extent frame ARRAY [--index N | --last] [--colormap NAME] [--contrast MODE] [--bin MODE]
+//! [--out F.png]`:
 //! one 2-D frame as a PNG file, or printed inline on a terminal: through its graphics protocol
 //! (kitty, sixel, iTerm2) or with half blocks, fitted to the terminal.
 
@@ -48,14 +49,18 @@ pub struct Args {
         allow_hyphen_values = true
     )]
     pub contrast: String,
+    /// How the printed image bins a frame larger than the terminal: mean, or max (a single
+    /// hot pixel stays visible). The PNG file has one pixel per element, so it is not binned.
+    #[arg(long, value_enum, default_value_t = BinMode::Mean, value_name = "MODE")]
+    pub bin: BinMode,
     /// Write the frame as a PNG file (one pixel per element). It must not be inside the store.
     #[arg(long, value_name = "FILE.png")]
     pub out: Option<PathBuf>,
     /// Replace the --out file if it exists.
     #[arg(long, requires = "out")]
     pub force: bool,
-    /// Print JSON: {"array","index","frames","shape","dtype","colormap","contrast","limits",
-    /// "stats","out"}.
+    /// Print JSON: {"array","index","frames","shape","dtype","colormap","contrast","bin",
+    /// "limits","stats","out"}.
     #[arg(long)]
     pub json: bool,
 }
@@ -116,6 +121,7 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
         "dtype": info.dtype,
         "colormap": args.colormap.name(),
         "contrast": contrast.name(),
+        "bin": args.bin.name(),
         "limits": limits,
         "stats": stats,
         "out": args.out,
@@ -123,7 +129,12 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
     if inline {
         let choice = crate::tui::graphics::choose(graphics);
         tracing::info!(protocol = choice.protocol.name(), why = %choice.why, "frame images");
-        print_inline(&frame, args.colormap, &limits, choice.protocol)?;
+        let look = graphics::Look {
+            colormap: args.colormap,
+            limits: &limits,
+            bin: args.bin,
+        };
+        print_inline(&frame, &look, choice.protocol)?;
     }
     out.emit(&value, || summary(&what, &frame, &limits, &stats, args));
     Ok(())
@@ -235,14 +246,10 @@ fn summary(what: &str, f: &Frame, limits: &frame::Limits, s: &Stats, args: &Args
     text
 }
 
-/// Prints the frame fitted to the terminal (its aspect ratio kept: binned by mean when
+/// Prints the frame fitted to the terminal (its aspect ratio kept: binned by mean or max when
 /// larger, magnified when smaller) through `protocol`, and a colour bar under it.
-fn print_inline(
-    f: &Frame,
-    map: Colormap,
-    limits: &frame::Limits,
-    protocol: FrameProtocol,
-) -> Result<()> {
+fn print_inline(f: &Frame, look: &graphics::Look, protocol: FrameProtocol) -> Result<()> {
+    let (map, limits) = (look.colormap, look.limits);
     // A terminal that reports no size (0x0) is taken as 80x24.
     let (cols, rows) = match crossterm::terminal::size() {
         Ok((c, r)) if c > 0 && r > 0 => (c, r),
@@ -253,9 +260,9 @@ fn print_inline(
     let color = crate::color::enabled(crate::color::Stream::Stdout);
     let depth = Depth::detect(color, std::env::var("COLORTERM").ok().as_deref());
     let (image, w) = match protocol {
-        FrameProtocol::Halfblocks => half_blocks(f, map, limits, depth, (cols, rows)),
+        FrameProtocol::Halfblocks => half_blocks(f, look, depth, (cols, rows)),
         p => {
-            let img = graphics::fitted_image(p, f.view(), (cols, rows), map, limits, None)
+            let img = graphics::fitted_image(p, f.view(), (cols, rows), look, None)
                 .ok_or_else(|| Error::invalid_input("the frame has no pixels to draw"))?;
             let proto = graphics::encode(p, img, (cols, rows)).map_err(Error::invalid_input)?;
             (protocol_text(&proto), proto.size().width)
@@ -284,17 +291,16 @@ fn print_inline(
 /// The frame in half blocks fitted to `cells` (columns, rows), as text; and its width.
 fn half_blocks(
     f: &Frame,
-    map: Colormap,
-    limits: &frame::Limits,
+    look: &graphics::Look,
     depth: Depth,
     (cols, rows): (u16, u16),
 ) -> (String, u16) {
     let (oh, ow) = fit_size(f.height(), f.width(), rows as usize * 2, cols as usize);
-    let img = resample(f.view(), (oh, ow), BinMode::Mean);
+    let img = resample(f.view(), (oh, ow), look.bin);
     let heat = Heatmap {
         pixels: img.view(),
-        limits: *limits,
-        colormap: map,
+        limits: *look.limits,
+        colormap: look.colormap,
         depth,
         cursor: None,
     };

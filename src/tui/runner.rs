@@ -30,24 +30,78 @@ pub fn set_memory_budget(bytes: u64) {
     let _ = MEMORY_BUDGET.set(bytes);
 }
 
+fn mib(b: u64) -> f64 {
+    b as f64 / (1u64 << 20) as f64
+}
+
 /// Refuses a preview of an array one chunk of which is over the memory budget.
 async fn within_budget(b: &dyn Backend, path: &str) -> crate::backend::Result<()> {
     let Some(&budget) = MEMORY_BUDGET.get() else {
         return Ok(());
     };
-    let info = b.show(path).await?;
-    let chunk = info
-        .chunks
-        .iter()
-        .try_fold(info.dtype.size() as u64, |a, &c| a.checked_mul(c))
-        .unwrap_or(u64::MAX);
+    chunk_within(&b.show(path).await?, budget)
+}
+
+/// Refuses an array one chunk of which is over `budget`.
+fn chunk_within(info: &crate::backend::ArrayInfo, budget: u64) -> crate::backend::Result<()> {
+    let chunk = chunk_bytes(info);
     if chunk <= budget {
         return Ok(());
     }
-    let mib = |b: u64| b as f64 / (1u64 << 20) as f64;
     Err(Error::invalid_input(format!(
         "one chunk is {:.1} MiB, over the memory budget of {:.1} MiB (--memory-limit): not previewed",
         mib(chunk),
+        mib(budget)
+    )))
+}
+
+/// The bytes of one chunk decoded whole.
+fn chunk_bytes(info: &crate::backend::ArrayInfo) -> u64 {
+    info.chunks
+        .iter()
+        .try_fold(info.dtype.size() as u64, |a, &c| a.checked_mul(c))
+        .unwrap_or(u64::MAX)
+}
+
+/// Refuses a frame (or a 2-D array's window) whose read would not fit the memory budget: its
+/// elements as read, their f64 copy, and one chunk decoded whole. The chunk alone over the
+/// budget is refused first, as for the preview.
+async fn frame_within_budget(
+    b: &dyn Backend,
+    path: &str,
+    sel: &Selection,
+) -> crate::backend::Result<()> {
+    let Some(&budget) = MEMORY_BUDGET.get() else {
+        return Ok(());
+    };
+    let info = b.show(path).await?;
+    chunk_within(&info, budget)?;
+    let n = sel.start.len();
+    let (h, w) = (
+        sel.end[n - 2].saturating_sub(sel.start[n - 2]),
+        sel.end[n - 1].saturating_sub(sel.start[n - 1]),
+    );
+    let need = h
+        .saturating_mul(w)
+        .saturating_mul(info.dtype.size() as u64 + 8)
+        .saturating_add(chunk_bytes(&info));
+    if need <= budget {
+        return Ok(());
+    }
+    let (what, way_out) = if info.ndim() == 2 {
+        (
+            format!("a window of {h} × {w} elements"),
+            "zoom in (+) to read a smaller window",
+        )
+    } else {
+        (
+            format!("one frame of {h} × {w} pixels"),
+            "not shown; raise --memory-limit if this machine has the memory",
+        )
+    };
+    Err(Error::invalid_input(format!(
+        "{what} needs about {:.1} MiB, over the memory budget of {:.1} MiB (--memory-limit): {way_out}",
+        mib(need),
         mib(budget)
     )))
 }
@@ -326,16 +380,16 @@ async fn read_frame(
     begun: &AtomicBool,
 ) -> crate::backend::Result<Arc<crate::frame::Frame>> {
     tracing::debug!(%path, start = ?sel.start, end = ?sel.end, "frame read");
-    // A read decodes whole chunks: the frame keeps to the same budget as the preview.
-    within_budget(b, path).await?;
-    begun.store(true, Ordering::SeqCst);
-    let data = b.read(path, Some(sel)).await?;
     let n = sel.start.len();
     if n < 2 {
         return Err(crate::backend::Error::invalid_input(
             "a frame needs at least 2 dimensions",
         ));
     }
+    // A read decodes whole chunks: the frame keeps to the same budget as the preview.
+    frame_within_budget(b, path, sel).await?;
+    begun.store(true, Ordering::SeqCst);
+    let data = b.read(path, Some(sel)).await?;
     frames.make(
         &data,
         sel.start[..n - 2].to_vec(),

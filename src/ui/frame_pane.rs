@@ -136,10 +136,11 @@ fn window<'a>(
     f: &FrameView,
 ) -> (ArrayView2<'a, f64>, Option<(usize, usize)>) {
     let (h, w) = px.dim();
-    let (vh, vw) = ((h >> f.zoom).max(1).min(h), (w >> f.zoom).max(1).min(w));
+    let (zoom, pan) = f.image_zoom();
+    let (vh, vw) = ((h >> zoom).max(1).min(h), (w >> zoom).max(1).min(w));
     let (py, pxl) = (
-        (f.pan.0 as usize).min(h - vh.min(h)),
-        (f.pan.1 as usize).min(w - vw.min(w)),
+        (pan.0 as usize).min(h - vh.min(h)),
+        (pan.1 as usize).min(w - vw.min(w)),
     );
     let cursor = f
         .cursor
@@ -192,11 +193,12 @@ fn with_fitted(
     }
     let (win, cursor) = window(img.view(), f);
     let (vh, vw) = win.dim();
+    let (zoom, pan) = f.image_zoom();
     let key = BinKey {
-        zoom: f.zoom,
-        pan: f.pan,
+        zoom,
+        pan,
         area: (area.width, area.height),
-        mode: BinMode::Mean,
+        mode: f.bin,
     };
     BINNED.with(|cache| {
         let mut cache = cache.borrow_mut();
@@ -247,14 +249,20 @@ fn protocol_image(frame: &mut Frame, view: &View, f: &FrameView, area: Rect) {
         area,
         colormap: f.colormap,
         limits,
-        zoom: f.zoom,
-        pan: f.pan,
+        bin: f.bin,
+        zoom: f.image_zoom().0,
+        pan: f.image_zoom().1,
         cursor: f.cursor,
     };
     let cells = (area.width, area.height);
     let drawn = super::graphics::draw_cached(frame, img, key, || {
         let (win, cursor) = window(img.view(), f);
-        let rgb = super::graphics::fitted_image(p, win, cells, f.colormap, &limits, cursor)
+        let look = super::graphics::Look {
+            colormap: f.colormap,
+            limits: &limits,
+            bin: f.bin,
+        };
+        let rgb = super::graphics::fitted_image(p, win, cells, &look, cursor)
             .ok_or_else(|| "the frame has no pixels to draw".to_string())?;
         super::graphics::encode(p, rgb, cells)
     });

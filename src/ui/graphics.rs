@@ -30,6 +30,14 @@ fn parts(p: FrameProtocol) -> Option<((u16, u16), ProtocolType)> {
     }
 }
 
+/// How pixels become the image's colours: the colormap, the limits and the binning of a
+/// frame larger than the image.
+pub struct Look<'a> {
+    pub colormap: Colormap,
+    pub limits: &'a Limits,
+    pub bin: BinMode,
+}
+
 /// The frame (or the part zoomed into) fitted to `cells` (columns, rows) of the protocol's
 /// cell size, coloured; the cursor pixel `(row, column)` of `pixels` marked with a cross.
 /// `None` for half blocks or an empty frame.
@@ -37,8 +45,7 @@ pub fn fitted_image(
     p: FrameProtocol,
     pixels: ArrayView2<f64>,
     cells: (u16, u16),
-    map: Colormap,
-    limits: &Limits,
+    look: &Look,
     cursor: Option<(usize, usize)>,
 ) -> Option<RgbImage> {
     let ((cw, ch), _) = parts(p)?;
@@ -51,8 +58,8 @@ pub fn fitted_image(
     if oh == 0 || ow == 0 {
         return None;
     }
-    let px = resample(pixels, (oh, ow), BinMode::Mean);
-    let rgb = frame::png::rgb(px.view(), map, limits);
+    let px = resample(pixels, (oh, ow), look.bin);
+    let rgb = frame::png::rgb(px.view(), look.colormap, look.limits);
     let mut img = RgbImage::from_raw(ow as u32, oh as u32, rgb)?;
     if let Some((y, x)) = cursor.filter(|&(y, x)| y < h && x < w) {
         let at = (to_output(y, h, oh), to_output(x, w, ow));
@@ -116,6 +123,7 @@ pub struct Key {
     pub area: Rect,
     pub colormap: Colormap,
     pub limits: Limits,
+    pub bin: BinMode,
     pub zoom: u32,
     pub pan: (u64, u64),
     pub cursor: Option<(u64, u64)>,

@@ -81,6 +81,8 @@ impl AppState {
                 fx.extend(self.catalog.pages_needed(hgt).into_iter().map(page_effect));
                 self.search_pages(hgt, fx);
                 self.request_preview(fx, false);
+                // A 2-D array's window follows the Frame pane's size.
+                self.request_frame(fx, false);
             }
             Action::Tick(now) => self.on_tick(now),
             Action::Poll => {
