@@ -4,7 +4,10 @@
 //! have the frame's bright quadrant where the array has it — for `extent frame` printing
 //! inline and for the TUI's Frame pane.
 //!
-//! Needs Xvfb, xterm and xdotool (`.ci/run` installs them); without them the tests fail
+//! kitty too: an old kitty (before 0.28) answers kitty's query but cannot draw the image's
+//! placeholders, so `auto` must fall back to half blocks there.
+//!
+//! Needs Xvfb, xterm, kitty and xdotool (`.ci/run` installs them); without them the tests fail
 //! saying so.
 
 mod common;
@@ -109,6 +112,29 @@ impl Display {
             .stderr(Stdio::null())
             .spawn()
             .expect("cannot start xterm")
+    }
+
+    /// kitty (the real one: OpenGL through Mesa's software renderer) running `cmd`.
+    fn kitty(&self, home: &Path, cmd: &str) -> Child {
+        Command::new("kitty")
+            .args(["--config", "NONE", "-o", "initial_window_width=900"])
+            .args([
+                "-o",
+                "initial_window_height=700",
+                "-o",
+                "background=#000000",
+            ])
+            .args(["sh", "-c", cmd])
+            .env("DISPLAY", &self.name)
+            .env("HOME", home)
+            .env("LIBGL_ALWAYS_SOFTWARE", "1")
+            .env_remove("TMUX")
+            .env_remove("TERM_PROGRAM")
+            .env_remove("LC_TERMINAL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cannot start kitty")
     }
 
     fn key(&self, key: &str) {
@@ -258,6 +284,76 @@ async fn extent_frame_auto_prints_sixel_in_xterm() {
     assert!(log.contains("protocol=\"sixel\""), "{log}");
     assert!(log.contains("the window's pixels"), "{log}");
     let p = x.wait_picture(10, 60);
+    assert_bright_top_right(&p);
+    let _ = term.kill();
+    let _ = term.wait();
+}
+
+/// kitty's version as `(major, minor)`, from `kitty --version` ("kitty 0.26.5 created by …").
+fn kitty_version() -> (u32, u32) {
+    need("kitty", "kitty");
+    let out = Command::new("kitty")
+        .arg("--version")
+        .output()
+        .expect("kitty --version");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let v = text
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
+/// In kitty, `auto` uses kitty's protocol where kitty can draw its placeholders (0.28 and
+/// later) and half blocks before that (older kittys answer the query but show boxes where
+/// the image should be); either way the frame is on the screen, bright quadrant in place.
+#[tokio::test(flavor = "multi_thread")]
+async fn extent_frame_auto_in_kitty_draws_the_frame() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let dir = tmp.path().join("store.zarr");
+    store(&dir).await;
+    let version = kitty_version();
+    let x = Display::start();
+    let done = tmp.path().join("done");
+    let cmd = format!(
+        "{} {} frame stack --store {} --last --colormap viridis --graphics auto; echo $? > {}; sleep 60",
+        isolated_env(&home),
+        shell_quote(&common::extent_bin()),
+        shell_quote(&dir),
+        shell_quote(&done)
+    );
+    let mut term = x.kitty(&home, &cmd);
+    let start = Instant::now();
+    while !done.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "extent frame did not end in kitty"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let code = std::fs::read_to_string(&done).expect("exit code");
+    let log = log_text(&home);
+    assert_eq!(code.trim(), "0", "extent frame failed:\n{log}");
+    if version >= (0, 28) {
+        assert!(
+            log.contains("protocol=\"kitty\""),
+            "kitty {version:?}:\n{log}"
+        );
+    } else {
+        assert!(
+            log.contains("protocol=\"halfblocks\""),
+            "kitty {version:?}:\n{log}"
+        );
+        assert!(
+            log.contains("cannot draw kitty images by placeholders"),
+            "{log}"
+        );
+    }
+    let p = x.wait_picture(20, 60);
     assert_bright_top_right(&p);
     let _ = term.kill();
     let _ = term.wait();

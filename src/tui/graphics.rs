@@ -70,14 +70,31 @@ fn auto() -> Choice {
     // The query changes the terminal's modes: crossterm's raw mode around it saves the
     // user's modes first and restores them after, whatever the answer.
     let raw = crossterm::terminal::enable_raw_mode().is_ok();
-    let answer = terminal_query::query(QUERY_TIMEOUT);
+    let answer = terminal_query::query(QUERY_TIMEOUT).and_then(|mut a| {
+        // kitty before 0.28 answers the query but cannot draw the placeholders kitty images
+        // are drawn with here (it shows boxes); ask for its version only when it said kitty.
+        let mut old_kitty = None;
+        if a.kitty {
+            let v = terminal_query::version(QUERY_TIMEOUT)?;
+            if !terminal_query::kitty_draws_placeholders(v.as_deref()) {
+                a.kitty = false;
+                old_kitty = v;
+            }
+        }
+        Ok((a, old_kitty))
+    });
     if raw {
         let _ = crossterm::terminal::disable_raw_mode();
     }
-    let answer = match answer {
+    let (answer, old_kitty) = match answer {
         Ok(a) => a,
         Err(e) => return half(&format!("the terminal query failed: {e}")),
     };
+    if let (Some(v), false) = (&old_kitty, answer.sixel) {
+        return half(&format!(
+            "{v} cannot draw kitty images by placeholders (kitty 0.28 or later can)"
+        ));
+    }
     let named = if answer.kitty {
         Some(("kitty", ProtocolType::Kitty))
     } else if answer.sixel {
@@ -101,9 +118,11 @@ fn auto() -> Choice {
             c,
             "the terminal named it; cell size from the window's pixels",
         ),
-        (None, None) => return half(&format!(
+        (None, None) => {
+            return half(&format!(
             "the terminal named {name} but not its cell size, nor does the window's size give it"
-        )),
+        ))
+        }
     };
     let protocol = match kind {
         ProtocolType::Kitty => FrameProtocol::Kitty { cell },

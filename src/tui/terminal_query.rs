@@ -64,30 +64,14 @@ pub fn iterm2_from_env() -> bool {
         || lc.contains("iTerm")
 }
 
-/// Writes the query to stdout and reads stdin until the terminal's status report ends its
-/// answers or `timeout` passes. The caller has put the terminal in raw mode. Reads stop at
-/// the status report, so keys typed after it stay for the event stream.
-pub fn query(timeout: Duration) -> std::io::Result<Answer> {
-    use std::io::Write;
-    let mut options = QueryStdioOptions::default();
-    if distrusted_terminal() {
-        options.blacklist_protocols = vec![ProtocolType::Kitty, ProtocolType::Sixel];
-    }
-    let text = Parser::query(false, options);
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
-    out.flush()?;
-    drop(out);
-
-    let stdin = std::io::stdin();
-    let fd = stdin.as_raw_fd();
-    let deadline = Instant::now() + timeout;
-    let mut parser = Parser::new();
-    let mut responses = Vec::new();
+/// Reads stdin one byte at a time until `done` says the answer is whole or `deadline` passes.
+/// One byte at a time: nothing past the answer's end is taken from the keyboard.
+fn read_until(deadline: Instant, mut done: impl FnMut(u8) -> bool) -> std::io::Result<()> {
+    let fd = std::io::stdin().as_raw_fd();
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Ok(Answer::from_responses(&responses));
+            return Ok(());
         }
         let mut pfd = libc::pollfd {
             fd,
@@ -106,20 +90,73 @@ pub fn query(timeout: Duration) -> std::io::Result<Answer> {
         if n == 0 {
             continue;
         }
-        // One byte at a time: nothing past the status report is taken from the keyboard.
         let mut byte = [0u8; 1];
         // SAFETY: reads at most one byte into a one-byte buffer.
         let got = unsafe { libc::read(fd, byte.as_mut_ptr().cast(), 1) };
-        if got <= 0 {
-            return Ok(Answer::from_responses(&responses));
-        }
-        let more = parser.push(char::from(byte[0]));
-        let done = more.contains(&Response::Status);
-        responses.extend(more);
-        if done {
-            return Ok(Answer::from_responses(&responses));
+        if got <= 0 || done(byte[0]) {
+            return Ok(());
         }
     }
+}
+
+fn write_out(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// The terminal's name and version (XTVERSION, e.g. `kitty(0.26.5)`), when it tells.
+pub fn version(timeout: Duration) -> std::io::Result<Option<String>> {
+    // XTVERSION, then a status report that every terminal answers, to end the wait.
+    write_out("\x1b[>q\x1b[5n")?;
+    let mut text = Vec::new();
+    read_until(Instant::now() + timeout, |b| {
+        text.push(b);
+        text.ends_with(b"\x1b[0n")
+    })?;
+    Ok(parse_version(&String::from_utf8_lossy(&text)))
+}
+
+/// The text of an XTVERSION answer (`ESC P > | TEXT ESC \`) in `answers`.
+fn parse_version(answers: &str) -> Option<String> {
+    let start = answers.find("\x1bP>|")? + 4;
+    let len = answers[start..].find("\x1b\\")?;
+    Some(answers[start..start + len].to_string())
+}
+
+/// Whether a kitty of this XTVERSION text draws images by Unicode placeholders, as
+/// ratatui-image's kitty images are drawn (kitty 0.28 and later). Other terminals that answer
+/// kitty's query are taken at their word.
+pub fn kitty_draws_placeholders(version: Option<&str>) -> bool {
+    let Some(v) = version.and_then(|v| v.strip_prefix("kitty(")) else {
+        return true;
+    };
+    let mut parts = v.trim_end_matches(')').split('.').map(|p| p.parse::<u32>());
+    match (parts.next(), parts.next()) {
+        (Some(Ok(major)), Some(Ok(minor))) => (major, minor) >= (0, 28),
+        _ => true,
+    }
+}
+
+/// Writes the query to stdout and reads stdin until the terminal's status report ends its
+/// answers or `timeout` passes. The caller has put the terminal in raw mode. Reads stop at
+/// the status report, so keys typed after it stay for the event stream.
+pub fn query(timeout: Duration) -> std::io::Result<Answer> {
+    let mut options = QueryStdioOptions::default();
+    if distrusted_terminal() {
+        options.blacklist_protocols = vec![ProtocolType::Kitty, ProtocolType::Sixel];
+    }
+    write_out(&Parser::query(false, options))?;
+    let mut parser = Parser::new();
+    let mut responses = Vec::new();
+    read_until(Instant::now() + timeout, |b| {
+        let more = parser.push(char::from(b));
+        let done = more.contains(&Response::Status);
+        responses.extend(more);
+        done
+    })?;
+    Ok(Answer::from_responses(&responses))
 }
 
 #[cfg(test)]
@@ -148,6 +185,18 @@ mod tests {
         let a = parse("\x1b_Gi=31;OK\x1b\\\x1b[?62;c\x1b[6;20;10t\x1b[0n");
         assert!(a.kitty && a.complete, "{a:?}");
         assert_eq!(a.cell, Some((10, 20)));
+    }
+
+    #[test]
+    fn old_kittys_cannot_draw_placeholders() {
+        let v = parse_version("\x1bP>|kitty(0.26.5)\x1b\\\x1b[0n");
+        assert_eq!(v.as_deref(), Some("kitty(0.26.5)"));
+        assert!(!kitty_draws_placeholders(v.as_deref()));
+        assert!(kitty_draws_placeholders(Some("kitty(0.28.0)")));
+        assert!(kitty_draws_placeholders(Some("kitty(0.39.1)")));
+        assert!(kitty_draws_placeholders(Some("ghostty 1.1.3")));
+        assert!(kitty_draws_placeholders(None));
+        assert_eq!(parse_version("\x1b[0n"), None);
     }
 
     #[test]
