@@ -24,7 +24,7 @@ use tokio_tungstenite::tungstenite::Message;
 use super::super::http::Http;
 use super::super::kinds;
 use super::relist::{relist, Relisted};
-use crate::backend::{validate_path, ErrorKind, NodeEntry};
+use crate::backend::{validate_path, ChildNews, ErrorKind, NodeEntry};
 
 /// What the follower needs to reach one container. No `Debug`: the URLs may hold user-info.
 pub(in crate::backend::tiled) struct ChildTarget {
@@ -94,7 +94,7 @@ pub(super) fn child_path(parent: &str, key: &str) -> Option<String> {
 
 /// Starts following the container; entries arrive until the receiver is dropped, or the
 /// server will not stream it (then the channel closes).
-pub(in crate::backend::tiled) fn spawn(t: ChildTarget) -> mpsc::Receiver<NodeEntry> {
+pub(in crate::backend::tiled) fn spawn(t: ChildTarget) -> mpsc::Receiver<ChildNews> {
     let (tx, rx) = mpsc::channel(256);
     tokio::spawn(async move {
         let mut f = Follower {
@@ -111,7 +111,7 @@ pub(in crate::backend::tiled) fn spawn(t: ChildTarget) -> mpsc::Receiver<NodeEnt
 
 struct Follower {
     t: ChildTarget,
-    tx: mpsc::Sender<NodeEntry>,
+    tx: mpsc::Sender<ChildNews>,
     /// The last message handled: older ones in a replay were seen.
     last: Option<Stamp>,
     /// Children known to exist (listed or announced): where a listing, newest first, stops.
@@ -209,7 +209,7 @@ impl Follower {
             if let Some(known) = self.known.as_mut() {
                 known.insert(entry.path.clone());
             }
-            if self.tx.send(entry).await.is_err() {
+            if self.tx.send(ChildNews::Created(entry)).await.is_err() {
                 return End::ReceiverGone;
             }
         }
@@ -244,11 +244,12 @@ impl Follower {
         for entry in fresh {
             known.insert(entry.path.clone());
             self.relisted.insert(entry.path.clone());
-            if self.tx.send(entry).await.is_err() {
+            if self.tx.send(ChildNews::Created(entry)).await.is_err() {
                 return Ok(false);
             }
         }
-        Ok(true)
+        // Subscribed and caught up: what is made from now on comes on the stream.
+        Ok(self.tx.send(ChildNews::Following).await.is_ok())
     }
 }
 
