@@ -1,6 +1,7 @@
 //! `extent watch` against a real Tiled server: every shape change made by another process, in
 //! order; a server restarted mid-watch (reconnect and replay); a server without a streaming
-//! cache (ETag polling).
+//! cache (ETag polling). A container's follower across a cut connection and a restarted
+//! server: every child made meanwhile announced once; `extent watch` on a container.
 
 mod common;
 
@@ -8,6 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::watch::{patch_rows, read_until, shape_changes, spawn_watch};
+use extent::backend::ChildNews;
 
 struct OwnServer {
     url: String,
@@ -146,4 +148,123 @@ fn tiled_watch_polls_without_a_streaming_cache() {
     }
     drop(watch);
     assert_eq!(shape_changes(&events), expected, "events: {events:#?}");
+}
+
+/// Children announced by a container's follower, as paths, until `want` are in (or `secs`
+/// pass), then 4 s more for any late duplicate.
+fn announced(
+    rt: &tokio::runtime::Runtime,
+    rx: &mut extent::backend::ChildReceiver,
+    want: &[String],
+    secs: u64,
+) -> Vec<String> {
+    rt.block_on(async {
+        let mut got: Vec<String> = Vec::new();
+        let until = tokio::time::Instant::now() + Duration::from_secs(secs);
+        while !want.iter().all(|w| got.contains(w)) {
+            match tokio::time::timeout_at(until, rx.recv()).await {
+                Ok(Some(ChildNews::Created(e))) => got.push(e.path),
+                Ok(Some(ChildNews::Following)) => {}
+                Ok(None) | Err(_) => return got,
+            }
+        }
+        // A duplicate would come with the replay, right behind the listing.
+        let settle = tokio::time::Instant::now() + Duration::from_secs(4);
+        while let Ok(Some(news)) = tokio::time::timeout_at(settle, rx.recv()).await {
+            if let ChildNews::Created(e) = news {
+                got.push(e.path);
+            }
+        }
+        got
+    })
+}
+
+#[test]
+fn a_followed_container_misses_no_child_across_a_cut_and_a_restart() {
+    use extent::backend::tiled::TiledBackend;
+    use extent::backend::Backend;
+
+    let data = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let (port_s, data_dir) = (port.to_string(), data.path().to_str().unwrap().to_string());
+    let key = "followtestkey0123456789";
+    let env = [
+        ("TILED_PORT", port_s.as_str()),
+        ("TILED_DATA_DIR", data_dir.as_str()),
+        ("TILED_API_KEY", key),
+    ];
+    let s = start_server(&env);
+    let direct = common::tiled::Server {
+        url: s.url.clone(),
+        api_key: key.to_string(),
+        data_dir: None,
+        pid: None,
+    };
+    direct.make_groups("c/old");
+    let relay = common::relay::Relay::start(port);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let b = TiledBackend::new(&relay.url, Some(key.into())).unwrap();
+    let mut rx = rt.block_on(b.watch_children("c")).expect("following 'c'");
+    // Live first: once the follower says it listens, a child made comes on the stream.
+    let first = rt.block_on(async {
+        tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .ok()
+            .flatten()
+    });
+    assert_eq!(first, Some(ChildNews::Following));
+    direct.make_groups("c/live");
+    let got = announced(&rt, &mut rx, &["c/live".to_string()], 30);
+    assert_eq!(got, ["c/live"]);
+
+    // The link is cut; a child is made; the server restarts (its cache starts empty, so only
+    // a listing can tell about the first); another child is made; the link comes back.
+    relay.cut();
+    direct.make_groups("c/during-cut");
+    stop_server(&s);
+    std::thread::sleep(Duration::from_secs(1));
+    let s2 = start_server(&env);
+    direct.make_groups("c/after-restart");
+    relay.restore();
+    let want = ["c/during-cut".to_string(), "c/after-restart".to_string()];
+    let got = announced(&rt, &mut rx, &want, 60);
+    assert_eq!(got, want, "each child made meanwhile, once, in order");
+
+    // Live again after the reconnect: a new child comes once.
+    direct.make_groups("c/later");
+    let got = announced(&rt, &mut rx, &["c/later".to_string()], 30);
+    assert_eq!(got, ["c/later"]);
+    std::mem::forget(s); // same server as s2: stopped once, by s2
+    drop(s2);
+}
+
+#[test]
+fn extent_watch_on_a_group_prints_each_new_child() {
+    let s = common::tiled::server();
+    let home = tempfile::tempdir().unwrap();
+    let group = common::tiled::unique("runs");
+    s.make_groups(&format!("{group}/old"));
+    let store = ["--store", s.url.as_str(), "--api-key", s.api_key.as_str()];
+    let mut watch = spawn_watch(home.path(), &store, &group);
+    assert_eq!(watch.ready["kind"], "group", "{}", watch.ready);
+    assert_eq!(watch.ready["state"], "live", "{}", watch.ready);
+    s.python(&format!(
+        "g = c[{group:?}]\n\
+         g.create_container('run-1', metadata={{'scan_id': 1}}, specs=['BlueskyRun'])\n\
+         g.write_array(np.zeros((2, 3), dtype='uint8'), key='det')\n"
+    ));
+    let first = watch.next_event(30);
+    assert_eq!(first["event"], "created", "{first}");
+    assert_eq!(first["path"], format!("{group}/run-1"), "{first}");
+    assert_eq!(first["kind"], "group", "{first}");
+    assert_eq!(first["specs"][0], "BlueskyRun", "{first}");
+    assert_eq!(first["sequence"], 1, "{first}");
+    let second = watch.next_event(30);
+    assert_eq!(second["path"], format!("{group}/det"), "{second}");
+    assert_eq!(second["kind"], "array", "{second}");
+    assert_eq!(second["shape"], serde_json::json!([2, 3]), "{second}");
+    assert_eq!(second["sequence"], 2, "{second}");
 }

@@ -1,5 +1,6 @@
-//! The TUI on a facility catalog, in tmux against the real Tiled server: `/` asks the server
-//! (debounced, a page of hits at a time: the server's access log counts the requests), and
+//! The TUI on a facility catalog, in tmux against the real Tiled server: `/` and the palette's
+//! `filter` ask the server (debounced, a page of hits at a time: the server's access log counts
+//! the requests; the title and the top bar give the server's count of matches), and
 //! new runs appear in an open container as the server announces them, without a key press.
 
 mod common;
@@ -75,7 +76,16 @@ fn slash_asks_the_server_debounced_and_a_page_at_a_time() {
     // Typed at once: one request for the whole line, its first page of hits only.
     t.keys(&["/"]);
     t.text("plan_name=count");
-    t.wait_for(&["/plan_name=count", "100 of 150 runs"], 30);
+    // The title and the top bar give the server's count, not what is loaded of it.
+    t.wait_for(
+        &[
+            "/plan_name=count",
+            "100 of 150 runs",
+            "Catalog: 150 matches in runs/",
+            "│ search: 150 matches",
+        ],
+        30,
+    );
     let logged = wait_logged(&group, 1);
     assert_eq!(
         logged.len(),
@@ -93,7 +103,7 @@ fn slash_asks_the_server_debounced_and_a_page_at_a_time() {
     t.keys(&["Enter"]);
     t.wait_for(
         &[
-            "Catalog: search in runs/",
+            "Catalog: 150 matches in runs/",
             "/plan_name=count ",
             "100 of 150 runs",
         ],
@@ -111,7 +121,10 @@ fn slash_asks_the_server_debounced_and_a_page_at_a_time() {
     t.text("scan_id=4");
     std::thread::sleep(Duration::from_millis(50));
     t.text("2");
-    t.wait_for(&["1 of 1 runs", "run-0042"], 30);
+    t.wait_for(
+        &["1 of 1 runs", "run-0042", "Catalog: 1 match in runs/"],
+        30,
+    );
     let logged = wait_logged(&group, 3);
     assert_eq!(logged.len(), 3, "{}", logged.join("\n"));
 
@@ -125,6 +138,28 @@ fn slash_asks_the_server_debounced_and_a_page_at_a_time() {
     t.keys(&["Escape"]);
     let screen = t.wait_for(&["/ filter", "run-0005"], 10);
     assert!(!screen.contains("of 150"), "{screen}");
+    assert!(!screen.contains("search:"), "{screen}");
+
+    // The palette's filter asks the server the same way: one request, the server's count.
+    t.keys(&[":"]);
+    t.text("filter scan_id=7");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for(
+        &[
+            "/scan_id=7 ",
+            "1 of 1 runs",
+            "run-0007",
+            "Catalog: 1 match in runs/",
+            "│ search: 1 match",
+        ],
+        30,
+    );
+    assert!(!screen.contains("run-0005"), "{screen}");
+    let logged = wait_logged(&group, 4);
+    assert_eq!(logged.len(), 4, "{}", logged.join("\n"));
+    assert!(logged[3].contains("scan_id"), "{}", logged[3]);
+    t.keys(&["Escape"]);
+    t.wait_for(&["/ filter", "run-0005"], 10);
 }
 
 #[test]

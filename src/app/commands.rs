@@ -154,7 +154,8 @@ pub enum PaletteTarget {
     Goto,
     /// `store NAME`: switch to a named store, a path or a URL.
     Store,
-    /// `filter TEXT`: set the catalog filter at once.
+    /// `filter TEXT`: set the catalog filter at once (on a server that searches, the search
+    /// `/` runs).
     FilterText,
 }
 
@@ -208,7 +209,7 @@ pub const PALETTE: &[PaletteWord] = &[
     cmd("delete", &["rm"], "delete the open array", Command::Delete),
     word("store", &[], "NAME", "switch to a named store (or a path)", PaletteTarget::Store),
     cmd("stores", &[], "open the store picker", Command::Stores),
-    word("filter", &[], "TEXT", "filter the catalog", PaletteTarget::FilterText),
+    word("filter", &[], "TEXT", "filter the catalog (a server searches)", PaletteTarget::FilterText),
     cmd("refresh", &[], "reload everything", Command::Refresh),
     cmd("pause", &["resume"], "pause / resume live updates", Command::Pause),
     cmd("activity", &[], "every array that changed recently", Command::Activity),

@@ -157,9 +157,14 @@ pub fn run_palette(s: &mut AppState, input: &str, fx: &mut Vec<Effect>) {
         Ok(Some(Invocation::Goto(path))) => s.goto(&path, fx),
         Ok(Some(Invocation::Store(name))) => s.switch_store(&name, fx),
         Ok(Some(Invocation::FilterText(text))) => {
-            s.catalog.set_filter(&text);
             s.focus = Pane::Catalog;
-            s.after_selection_change(fx);
+            // A server searches itself: the same search as `/`, with the line given whole.
+            if s.searches_on_server() {
+                s.search_for(&text, fx);
+            } else {
+                s.catalog.set_filter(&text);
+                s.after_selection_change(fx);
+            }
         }
         Err(error) => {
             s.overlay = Some(Overlay::Palette(Palette {

@@ -118,8 +118,17 @@ pub enum WatchMessage {
 /// Where a watch delivers its messages.
 pub type WatchReceiver = tokio::sync::mpsc::Receiver<WatchMessage>;
 
-/// The nodes a group's follower announces as they are made (`Backend::watch_children`).
-pub type ChildReceiver = tokio::sync::mpsc::Receiver<super::NodeEntry>;
+/// What a group's follower sends (`Backend::watch_children`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChildNews {
+    /// The follower listens (again, after a reconnect): every child made from now on comes.
+    Following,
+    /// A child made in the group.
+    Created(super::NodeEntry),
+}
+
+/// Where a group's follower delivers the nodes it announces as they are made.
+pub type ChildReceiver = tokio::sync::mpsc::Receiver<ChildNews>;
 
 #[cfg(test)]
 mod tests {

@@ -27,7 +27,9 @@ use serde::Serialize;
 pub use data::ArrayData;
 pub use dtype::{element_f64, element_json, parse_scalar, scalar_bytes, DType};
 pub use error::{Error, ErrorKind, Repair, Result, Source};
-pub use events::{ChildReceiver, ConnectionState, Event, EventKind, WatchMessage, WatchReceiver};
+pub use events::{
+    ChildNews, ChildReceiver, ConnectionState, Event, EventKind, WatchMessage, WatchReceiver,
+};
 pub use journal::{actor, now_rfc3339};
 pub use locks::{lock_wait, set_lock_wait, LockHolder, LockWaitHook, DEFAULT_LOCK_WAIT};
 pub use node::{DataOrigin, NodeInfo, Query, TableData, TableInfo};

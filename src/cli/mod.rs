@@ -21,6 +21,7 @@ mod rm;
 mod show;
 mod tui;
 mod watch;
+mod watch_group;
 
 use std::sync::Arc;
 

@@ -1,19 +1,22 @@
 //! `extent watch ARRAY [--json] [--count N] [--timeout SECONDS]`: a ready line once the watch
-//! is established, then one line per event.
+//! is established, then one line per event. A group on a store that announces new nodes
+//! (Tiled) is followed for its new children instead (`watch_group`).
 
 use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::backend::{
-    fmt_shape, now_rfc3339, Backend, ConnectionState, Error, ErrorKind, EventKind, Result,
-    WatchMessage,
+    fmt_shape, now_rfc3339, Backend, ConnectionState, Error, ErrorKind, EventKind, NodeKind,
+    Result, WatchMessage,
 };
 
 use super::{array_path, open_store, Cli, Output};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The array to follow; on a store that announces new nodes (Tiled), a group: the
+    /// children made in it.
     pub array: String,
     /// One JSON object per line: first {"event":"ready",...}, then {"time","event","shape",...}.
     #[arg(long)]
@@ -59,6 +62,15 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<i32> {
     };
     let store = open_store(cli, false)?;
     let path = array_path(&args.array)?;
+    // A group on a store that announces new nodes: its children as they are made.
+    if matches!(store.node(&path).await, Ok(n) if n.kind == NodeKind::Group) {
+        match store.watch_children(&path).await {
+            Ok(rx) => return super::watch_group::run(rx, &path, args, deadline, out).await,
+            // Followed as a path, as before.
+            Err(e) if e.kind == ErrorKind::Unsupported => {}
+            Err(e) => return Err(e),
+        }
+    }
     let mut rx = store.watch(&path).await?;
     let mut ready = false;
     let mut seen = 0u64;

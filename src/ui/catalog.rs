@@ -18,12 +18,19 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
     let c = &s.catalog;
     let focused = s.focus == Pane::Catalog;
     let title = match c.server_search() {
-        // Where the server searches: the level the selection was at.
-        Some(search) => format!(
-            " {}: search in {}/ ",
-            Pane::Catalog.numbered(),
-            search.scope
-        ),
+        // Where the server searches (the level the selection was at), and how many match
+        // there once it answered.
+        Some(search) => {
+            let what = match search.state {
+                SearchState::Searching | SearchState::Done => search_summary(c, search),
+                _ => "search".to_string(),
+            };
+            format!(
+                " {}: {what} in {}/ ",
+                Pane::Catalog.numbered(),
+                search.scope
+            )
+        }
         None => format!(" {} ({}) ", Pane::Catalog.numbered(), c.loaded()),
     };
     frame.render_widget(pane_block(title, focused, t), area);
@@ -184,6 +191,23 @@ fn search_empty(search: &ServerSearch) -> String {
         SearchState::Searching => "searching…".into(),
         SearchState::Done => format!("nothing matches '{}' on the server", search.text),
         SearchState::Invalid(e) | SearchState::Failed(e) => e.clone(),
+    }
+}
+
+/// How many nodes a server search matches, in a few words: the server's count once it
+/// answered (not what is loaded of it), "searching…" while the first page is asked for.
+pub fn search_summary(c: &Catalog, search: &ServerSearch) -> String {
+    let matches = |n: u64| format!("{n} match{}", if n == 1 { "" } else { "es" });
+    let (loaded, total) = c.search_counts();
+    match (&search.state, total) {
+        (SearchState::Empty, _) => "type a query".into(),
+        (SearchState::Searching, _) => "searching…".into(),
+        (SearchState::Invalid(_), _) => "not a query".into(),
+        (SearchState::Failed(_), _) => "failed".into(),
+        (SearchState::Done, Some(n)) => matches(n),
+        // A server that does not count: what came, and whether more may.
+        (SearchState::Done, None) if c.node(0).is_some_and(|r| r.complete) => matches(loaded),
+        (SearchState::Done, None) => format!("{loaded}+ matches"),
     }
 }
 

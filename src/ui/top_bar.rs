@@ -1,4 +1,4 @@
-//! The top bar: store, connection state, array count.
+//! The top bar: store, connection state, array count (or a server search's count of matches).
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -37,10 +37,16 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
             None => "… no store".to_string(),
         };
         left.push_str(&format!(" │ {conn}"));
-        let (n, more) = s.catalog.array_count();
-        let plural = if n == 1 { "array" } else { "arrays" };
-        let more = if more { " (more not loaded)" } else { "" };
-        left.push_str(&format!(" │ {n} {plural}{more} "));
+        if let Some(search) = s.catalog.server_search() {
+            // The hits are not the store: what the server counts for the search.
+            let summary = super::catalog::search_summary(&s.catalog, search);
+            left.push_str(&format!(" │ search: {summary} "));
+        } else {
+            let (n, more) = s.catalog.array_count();
+            let plural = if n == 1 { "array" } else { "arrays" };
+            let more = if more { " (more not loaded)" } else { "" };
+            left.push_str(&format!(" │ {n} {plural}{more} "));
+        }
         if let Some((per_s, bytes_s)) = s.write_rate() {
             let rate = if bytes_s >= 1e6 {
                 format!("{:.1} MB/s", bytes_s / 1e6)

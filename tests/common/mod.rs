@@ -5,6 +5,7 @@
 pub mod cli_env;
 pub mod hostile;
 pub mod order;
+pub mod relay;
 pub mod soak;
 pub mod stopped;
 pub mod tiled;

@@ -40,6 +40,18 @@ impl AppState {
         self.filter_editing = true;
     }
 
+    /// `:filter TEXT` on a server: the search `/` runs, with the line given whole and shown
+    /// rather than edited; an empty line ends the search.
+    pub fn search_for(&mut self, text: &str, fx: &mut Vec<Effect>) {
+        if text.trim().is_empty() {
+            return self.end_search(fx);
+        }
+        self.start_search();
+        self.filter_editing = false;
+        fx.extend(self.catalog.set_search_text(text).map(Effect::Search));
+        self.after_selection_change(fx);
+    }
+
     /// Esc: the search ends and the tree comes back where it was.
     pub fn end_search(&mut self, fx: &mut Vec<Effect>) {
         self.filter_editing = false;

@@ -311,3 +311,46 @@ fn on_an_expanded_group_the_search_is_inside_it_else_at_the_selections_level() {
     s.update(key(KeyCode::Char('/')));
     assert_eq!(s.catalog.server_search().unwrap().scope, "");
 }
+
+/// `:filter TEXT` typed in the palette and run.
+fn palette_filter(s: &mut AppState, text: &str) -> Vec<Effect> {
+    let mut fx = s.update(key(KeyCode::Char(':')));
+    fx.extend(typed(s, &format!("filter {text}")));
+    fx.extend(s.update(key(KeyCode::Enter)));
+    fx
+}
+
+#[test]
+fn the_palettes_filter_asks_a_server_like_slash() {
+    let mut s = store("tiled:http://h:1/");
+    let fx = palette_filter(&mut s, "plan_name=count");
+    let asked = searches(&fx);
+    assert_eq!(asked.len(), 1, "{fx:?}");
+    assert_eq!(asked[0].scope, "runs");
+    assert_eq!(asked[0].offset, 0);
+    assert_eq!(
+        asked[0].query,
+        Query::parse_line("plan_name=count").unwrap()
+    );
+    let search = s.catalog.server_search().expect("a server search is shown");
+    assert_eq!(search.text, "plan_name=count");
+    assert!(!s.filter_editing, "shown, not being typed");
+    assert_eq!(s.catalog.filter(), "", "nothing filtered locally");
+    // Another line replaces it; an empty one ends the search and the tree comes back.
+    let fx = palette_filter(&mut s, "scan_id=4");
+    assert_eq!(searches(&fx).len(), 1);
+    assert_eq!(s.catalog.server_search().unwrap().text, "scan_id=4");
+    palette_filter(&mut s, "");
+    assert!(s.catalog.server_search().is_none());
+    assert!(s.catalog.select_path("runs/run-0150"));
+}
+
+#[test]
+fn the_palettes_filter_on_a_local_store_filters_what_is_loaded() {
+    let mut s = store("local:/t");
+    let fx = palette_filter(&mut s, "run-015");
+    assert!(searches(&fx).is_empty());
+    assert!(s.catalog.server_search().is_none());
+    assert_eq!(s.catalog.filter(), "run-015");
+    assert_eq!(s.catalog.matches(), 10);
+}

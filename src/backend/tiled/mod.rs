@@ -303,9 +303,11 @@ impl Backend for TiledBackend {
                 self.describe()
             )));
         }
+        let search_url = self.url("search", &self.full(&parent));
         Ok(watch::spawn_children(watch::ChildTarget {
             http: self.http.clone(),
             stream_url,
+            search_url,
             parent,
         }))
     }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use crate::app::action::{Action, JobResult};
 use crate::app::catalog::{SearchRequest, SEARCH_PAGE};
+use crate::backend::ChildNews;
 
 use super::Runner;
 
@@ -77,7 +78,10 @@ impl Runner {
                     let Ok(mut rx) = b.watch_children(&parent).await else {
                         return;
                     };
-                    while let Some(entry) = rx.recv().await {
+                    while let Some(news) = rx.recv().await {
+                        let ChildNews::Created(entry) = news else {
+                            continue;
+                        };
                         if tx.send(Action::NodeAnnounced(entry)).is_err() {
                             return;
                         }

@@ -9,6 +9,7 @@
 //! (timeouts, redaction, the key) and the metadata is read with the backend's own parsing.
 
 mod children;
+mod relist;
 mod stream;
 
 use std::time::Duration;
