@@ -8,7 +8,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::tmux::{cells, isolated_env, luma, shell_quote, Tmux};
+use common::tmux::{cells, luma, Tmux};
 use common::tui::{ch, connected, drive, key, render};
 use crossterm::event::KeyCode;
 use extent::app::action::{Action, JobResult};
@@ -63,18 +63,10 @@ async fn following_a_growing_stack_moves_the_frame_and_draws_a_bright_quadrant()
     std::fs::create_dir_all(&home).expect("home");
     let dir = tmp.path().join("store.zarr");
     let b = store(&dir).await;
-    let cmd = format!(
-        "{} {} --store {}; sleep 30",
-        isolated_env(&home),
-        shell_quote(&common::extent_bin()),
-        shell_quote(&dir)
-    );
-    let t = Tmux::start(&home, &cmd, 120, 40);
+    let t = Tmux::extent(&home, &dir, "", 120, 40);
     t.wait_for(&["stack", "[1, 32, 32]"], 20);
     // Catalog → Chunks → History → Frame, then follow.
-    for _ in 0..3 {
-        t.keys(&["Tab"]);
-    }
+    t.to_frame_pane();
     t.wait_for(&["frame 0 · 1 frame ·", "gray", "▀"], 10);
     t.keys(&["F"]);
     t.wait_for(&["following"], 10);

@@ -11,7 +11,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::tmux::{cells, isolated_env, luma, shell_quote, Tmux};
+use common::tmux::{cells, luma, Tmux};
 use common::tui::{ch, connected, drive, key, render};
 use crossterm::event::KeyCode;
 use extent::app::action::Action;
@@ -94,22 +94,14 @@ async fn long_two_d_arrays_fill_the_pane_and_max_binning_shows_a_hot_pixel() {
         block(64, 20_000, (0, 0)),
     )
     .await;
-    let cmd = format!(
-        "{} {} --store {}; sleep 30",
-        isolated_env(&home),
-        shell_quote(&common::extent_bin()),
-        shell_quote(&dir)
-    );
-    let t = Tmux::start(&home, &cmd, 120, 40);
+    let t = Tmux::extent(&home, &dir, "", 120, 40);
     t.wait_for(&["tall", "wide"], 20);
     t.keys(&[":"]);
     t.text("goto tall");
     t.keys(&["Enter"]);
     t.wait_for(&["[4000, 512]"], 20);
     // Catalog → Chunks → History → Frame, maximised; min-max contrast.
-    for _ in 0..3 {
-        t.keys(&["Tab"]);
-    }
+    t.to_frame_pane();
     t.keys(&["z"]);
     t.wait_for(&["rows 0–", "of 4 000", "auto", "▀"], 10);
     t.keys(&["C"]);
@@ -172,21 +164,13 @@ async fn a_window_or_frame_over_the_memory_limit_is_refused_and_zooming_in_reads
         ..common::create_request("stack", &[1, 1024, 1024], &[1, 256, 256], DType::UInt16)
     };
     b.create(&req).await.expect("create");
-    let cmd = format!(
-        "{} {} --store {} --memory-limit 1MiB; sleep 30",
-        isolated_env(&home),
-        shell_quote(&common::extent_bin()),
-        shell_quote(&dir)
-    );
-    let t = Tmux::start(&home, &cmd, 120, 40);
+    let t = Tmux::extent(&home, &dir, "--memory-limit 1MiB", 120, 40);
     t.wait_for(&["big", "stack"], 20);
     t.keys(&[":"]);
     t.text("goto big");
     t.keys(&["Enter"]);
     t.wait_for(&["[2048, 2048]"], 20);
-    for _ in 0..3 {
-        t.keys(&["Tab"]);
-    }
+    t.to_frame_pane();
     t.keys(&["z"]);
     let screen = t.wait_for(&["over the memory budget of 1.0 MiB", "--memory-limit"], 10);
     assert!(screen.contains("× 2048 elements needs about"), "{screen}");
@@ -326,17 +310,9 @@ async fn following_a_growing_waterfall_shows_its_newest_rows() {
         ..common::create_request("fall", &[3000, 256], &[100, 256], DType::UInt16)
     };
     b.create(&req).await.expect("create");
-    let cmd = format!(
-        "{} {} --store {}; sleep 30",
-        isolated_env(&home),
-        shell_quote(&common::extent_bin()),
-        shell_quote(&dir)
-    );
-    let t = Tmux::start(&home, &cmd, 120, 40);
+    let t = Tmux::extent(&home, &dir, "", 120, 40);
     t.wait_for(&["fall", "[3000, 256]"], 20);
-    for _ in 0..3 {
-        t.keys(&["Tab"]);
-    }
+    t.to_frame_pane();
     t.wait_for(&["rows 0–", "of 3 000", "▀"], 10);
     t.keys(&["F"]);
     t.wait_for(&["–2 999 of 3 000", "following"], 10);

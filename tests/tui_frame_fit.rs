@@ -54,18 +54,10 @@ async fn in_tmux_auto_is_half_blocks_and_a_small_frame_fills_a_big_pane() {
     std::fs::create_dir_all(&home).expect("home");
     let dir = tmp.path().join("store.zarr");
     store(&dir, 128).await;
-    let cmd = format!(
-        "{} {} --store {} --graphics auto; sleep 30",
-        isolated_env(&home),
-        shell_quote(&common::extent_bin()),
-        shell_quote(&dir)
-    );
-    let t = Tmux::start(&home, &cmd, 200, 60);
+    let t = Tmux::extent(&home, &dir, "--graphics auto", 200, 60);
     t.wait_for(&["stack", "[1, 128, 128]"], 20);
     // Catalog → Chunks → History → Frame, maximised.
-    for _ in 0..3 {
-        t.keys(&["Tab"]);
-    }
+    t.to_frame_pane();
     t.wait_for(&["frame 0 · 1 frame ·", "▀"], 10);
     t.keys(&["z"]);
     let screen = t.wait_until(10, "the Frame pane maximised", |s| {
@@ -148,9 +140,7 @@ async fn auto_asks_the_terminal_and_keys_still_work_after() {
     assert!(!log.contains("inside tmux"), "{log}");
     t.keys(&["Escape"]);
     t.wait_gone("frame images:", 10);
-    for _ in 0..3 {
-        t.keys(&["Tab"]);
-    }
+    t.to_frame_pane();
     t.wait_for(&["frame 0 · 1 frame ·"], 10);
     t.keys(&["z"]);
     let screen = t.wait_for(&["Catalog   2 Chunks"], 10);

@@ -27,7 +27,30 @@ pub fn isolated_env(home: &Path) -> String {
     )
 }
 
+/// The shell command that runs extent's TUI on the store `dir` with `args` appended (e.g.
+/// `--graphics auto`), isolated under `home`; the pane then stays so its last screen can be read.
+pub fn extent_tui(home: &Path, dir: &Path, args: &str) -> String {
+    format!(
+        "{} {} --store {} {args}; sleep 30",
+        isolated_env(home),
+        shell_quote(&super::extent_bin()),
+        shell_quote(dir)
+    )
+}
+
 impl Tmux {
+    /// The TUI on the store `dir` (see [`extent_tui`]) in a `w`×`h` session.
+    pub fn extent(home: &Path, dir: &Path, args: &str, w: u16, h: u16) -> Tmux {
+        Tmux::start(home, &extent_tui(home, dir, args), w, h)
+    }
+
+    /// Catalog → Chunks → History → Frame: the Frame pane focused from the catalog.
+    pub fn to_frame_pane(&self) {
+        for _ in 0..3 {
+            self.keys(&["Tab"]);
+        }
+    }
+
     fn cmd(&self) -> Command {
         let mut c = Command::new("tmux");
         c.arg("-L").arg(&self.socket);
