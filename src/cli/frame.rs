@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::app::state::FrameProtocol;
 use crate::backend::{fmt_shape, ArrayInfo, Error, Result};
-use crate::frame::fit::{fit_size, resample};
+use crate::frame::fit::fit_size;
 use crate::frame::{self, BinMode, Colormap, Contrast, Frame, Stats};
 use crate::ui::frame::{ColorBar, Depth, Graphics, Heatmap};
 use crate::ui::graphics;
@@ -255,7 +255,7 @@ fn print_inline(
     let (image, w) = match protocol {
         FrameProtocol::Halfblocks => half_blocks(f, map, limits, depth, (cols, rows)),
         p => {
-            let img = graphics::fitted_image(p, f.view(), (cols, rows), map, limits, None)
+            let img = graphics::fitted_image(p, f.pixels(), (cols, rows), map, limits, None)
                 .ok_or_else(|| Error::invalid_input("the frame has no pixels to draw"))?;
             let proto = graphics::encode(p, img, (cols, rows)).map_err(Error::invalid_input)?;
             (protocol_text(&proto), proto.size().width)
@@ -290,7 +290,7 @@ fn half_blocks(
     (cols, rows): (u16, u16),
 ) -> (String, u16) {
     let (oh, ow) = fit_size(f.height(), f.width(), rows as usize * 2, cols as usize);
-    let img = resample(f.view(), (oh, ow), BinMode::Mean);
+    let img = f.pixels().resample((oh, ow), BinMode::Mean);
     let heat = Heatmap {
         pixels: img.view(),
         limits: *limits,
