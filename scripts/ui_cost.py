@@ -19,6 +19,8 @@ frames: the TUI (120x36) on a 3-D uint16 array of FRAME_SIZE^2 frames, Frame pan
        once, so the writer keeps FRAME_RATE on a busy machine), then the resize. TUI CPU over the run (and idle, following, before it); VmRSS sampled
        every second against the frames written (with the TUI's CPU seconds so far), so growth
        with frames shows.
+       --tui-args '--graphics kitty': the TUI started with these arguments too (it encodes
+       the image either way; tmux shows it only with `allow-passthrough on`).
        --trace-reads: the same run with strace attached to the TUI (openat) and its log at
        debug: every chunk file it opens, by frame, and every frame/preview read it asks for.
        strace slows the TUI: the CPU figure of such a run is not the TUI's cost.
@@ -42,6 +44,7 @@ ap.add_argument("--frame-size", type=int, default=2048)
 ap.add_argument("--frame-rate", type=float, default=10)
 ap.add_argument("--frame-seconds", type=float, default=30)
 ap.add_argument("--trace-reads", action="store_true")
+ap.add_argument("--tui-args", default="", help="more arguments for the TUI, e.g. '--graphics kitty'")
 a = ap.parse_args()
 a.bin, a.writer = os.path.abspath(a.bin), os.path.abspath(a.writer)
 tmp = tempfile.mkdtemp(prefix="extent-uicost-")
@@ -79,7 +82,8 @@ class Tui:
         tenv.update(extra_env or {})
         assign = " ".join(f"{k}={shlex.quote(v)}" for k, v in tenv.items())
         subprocess.run(["tmux", "new-session", "-d", "-s", self.sess, "-x", "120", "-y", "36",
-                        f"exec env {assign} {shlex.quote(a.bin)} --store {shlex.quote(store)}"],
+                        f"exec env {assign} {shlex.quote(a.bin)} --store {shlex.quote(store)} "
+                        + " ".join(shlex.quote(x) for x in shlex.split(a.tui_args))],
                        env=env, check=True)
         self.pid = int(subprocess.run(["tmux", "display", "-p", "-t", self.sess, "#{pane_pid}"],
                                       capture_output=True, text=True).stdout)

@@ -315,9 +315,11 @@ fn half_blocks_bin_a_frame_once_per_frame_and_view() {
     assert_eq!(extent::ui::frame_pane::binnings(), before + 1);
     // A new frame (here: all pixels 100) is binned once, and drawn, not the old one.
     let f = &mut s.open.as_mut().unwrap().frame;
-    let mut next = (**f.image.as_ref().unwrap()).clone();
-    next.pixels.fill(100.0);
-    f.image = Some(Arc::new(next));
+    let old = f.image.as_ref().unwrap();
+    let dims = [1, old.height() as u64, old.width() as u64];
+    let flat = ArrayData::filled(old.dtype, &dims, &serde_json::json!(100)).expect("flat");
+    let next = extent::frame::Frame::from_data(&flat, old.index.clone(), old.origin);
+    f.image = Some(Arc::new(next.expect("frame")));
     let flat = render(&s);
     draw(&s);
     assert_eq!(extent::ui::frame_pane::binnings(), before + 2);

@@ -107,13 +107,9 @@ impl FrameView {
             (self.stats, self.limits) = (None, None);
             return;
         };
-        let stats = img.sampled_stats(HISTOGRAM_BINS, HISTOGRAM_SAMPLE);
-        // Min-max limits are the statistics' own extremes: no second pass over the frame.
-        self.limits = Some(match (self.contrast, stats.min, stats.max) {
-            (Contrast::MinMax, Some(lo), Some(hi)) => Limits::new(lo, hi, false),
-            (c, ..) => c.limits(img.view()),
-        });
-        self.stats = Some(stats);
+        self.stats = Some(img.sampled_stats(HISTOGRAM_BINS, HISTOGRAM_SAMPLE));
+        // Min-max limits are the summary's own extremes: no second pass over the frame.
+        self.limits = Some(img.limits(self.contrast));
     }
 }
 

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::app::state::FrameProtocol;
 use crate::backend::{fmt_shape, ArrayInfo, Error, Result};
-use crate::frame::fit::{fit_size, resample};
+use crate::frame::fit::fit_size;
 use crate::frame::{self, BinMode, Colormap, Contrast, Frame, Stats};
 use crate::ui::frame::{ColorBar, Depth, Graphics, Heatmap};
 use crate::ui::graphics;
@@ -262,7 +262,7 @@ fn print_inline(f: &Frame, look: &graphics::Look, protocol: FrameProtocol) -> Re
     let (image, w) = match protocol {
         FrameProtocol::Halfblocks => half_blocks(f, look, depth, (cols, rows)),
         p => {
-            let img = graphics::fitted_image(p, f.view(), (cols, rows), look, None)
+            let img = graphics::fitted_image(p, f.pixels(), (cols, rows), look, None)
                 .ok_or_else(|| Error::invalid_input("the frame has no pixels to draw"))?;
             let proto = graphics::encode(p, img, (cols, rows)).map_err(Error::invalid_input)?;
             (protocol_text(&proto), proto.size().width)
@@ -296,7 +296,7 @@ fn half_blocks(
     (cols, rows): (u16, u16),
 ) -> (String, u16) {
     let (oh, ow) = fit_size(f.height(), f.width(), rows as usize * 2, cols as usize);
-    let img = resample(f.view(), (oh, ow), look.bin);
+    let img = f.pixels().resample((oh, ow), look.bin);
     let heat = Heatmap {
         pixels: img.view(),
         limits: *look.limits,

@@ -2,6 +2,8 @@
 
 use ndarray::{Array2, ArrayView2};
 
+use super::pixels::Pixel;
+
 /// How a block of pixels becomes one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum BinMode {
@@ -31,11 +33,11 @@ pub fn fit_factor(h: usize, w: usize, rows: usize, cols: usize) -> usize {
 
 /// Bins `pixels` by `[fy, fx]` (rows, columns; at least 1): each output pixel is one block,
 /// the last ones partial. A block of only NaN stays NaN.
-pub fn bin(pixels: ArrayView2<f64>, [fy, fx]: [usize; 2], mode: BinMode) -> Array2<f64> {
+pub fn bin<T: Pixel>(pixels: ArrayView2<T>, [fy, fx]: [usize; 2], mode: BinMode) -> Array2<f64> {
     let (fy, fx) = (fy.max(1), fx.max(1));
     let (h, w) = pixels.dim();
     if fy == 1 && fx == 1 {
-        return pixels.to_owned();
+        return pixels.mapv(T::to_f64);
     }
     let (oh, ow) = (h.div_ceil(fy), w.div_ceil(fx));
     let mut out = Array2::from_elem((oh, ow), f64::NAN);
@@ -72,10 +74,10 @@ pub fn bin(pixels: ArrayView2<f64>, [fy, fx]: [usize; 2], mode: BinMode) -> Arra
 }
 
 /// A row as a slice (copied into `copy` when the view is not contiguous).
-pub(super) fn row_slice<'a>(
-    row: &'a ndarray::ArrayView1<'_, f64>,
-    copy: &'a mut Vec<f64>,
-) -> &'a [f64] {
+pub(super) fn row_slice<'a, T: Pixel>(
+    row: &'a ndarray::ArrayView1<'_, T>,
+    copy: &'a mut Vec<T>,
+) -> &'a [T] {
     match row.as_slice() {
         Some(s) => s,
         None => {
@@ -89,11 +91,12 @@ pub(super) fn row_slice<'a>(
 /// Adds one row into the per-column accumulators: the sum (mean) or the largest value (max),
 /// and how many values were not NaN. A comparison with NaN is false, so NaN never wins a max.
 /// Branch-free so the loop vectorises; counts stay far below `u32::MAX` (one per row summed).
-pub(super) fn accumulate(acc: &mut [f64], count: &mut [u32], row: &[f64], mode: BinMode) {
+pub(super) fn accumulate<T: Pixel>(acc: &mut [f64], count: &mut [u32], row: &[T], mode: BinMode) {
     let lanes = acc.iter_mut().zip(count.iter_mut()).zip(row);
     match mode {
         BinMode::Mean => {
             for ((a, n), &v) in lanes {
+                let v = v.to_f64();
                 let ok = !v.is_nan();
                 *a += if ok { v } else { 0.0 };
                 *n = n.wrapping_add(ok as u32);
@@ -101,6 +104,7 @@ pub(super) fn accumulate(acc: &mut [f64], count: &mut [u32], row: &[f64], mode: 
         }
         BinMode::Max => {
             for ((a, n), &v) in lanes {
+                let v = v.to_f64();
                 *a = if v > *a { v } else { *a };
                 *n = n.wrapping_add(!v.is_nan() as u32);
             }

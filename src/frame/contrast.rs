@@ -2,6 +2,7 @@
 
 use ndarray::{s, ArrayView2};
 
+use super::pixels::Pixel;
 use crate::backend::{Error, Result};
 
 /// At most about this many pixels feed a percentile (a grid sample): a 4096² frame stays fast.
@@ -65,16 +66,17 @@ impl Contrast {
     }
 
     /// The limits for these pixels.
-    pub fn limits(&self, pixels: ArrayView2<f64>) -> Limits {
+    pub fn limits<T: Pixel>(&self, pixels: ArrayView2<T>) -> Limits {
+        let values = || pixels.iter().map(|&v| v.to_f64());
         let lin = |lo, hi| Limits::new(lo, hi, false);
         match *self {
             Contrast::Manual(lo, hi) => lin(lo, hi),
             Contrast::MinMax => {
-                let (lo, hi) = min_max(pixels.iter().copied());
+                let (lo, hi) = min_max(values());
                 lin(lo, hi)
             }
             Contrast::Log => {
-                let (lo, hi) = min_max(pixels.iter().copied().filter(|&v| v > 0.0));
+                let (lo, hi) = min_max(values().filter(|&v| v > 0.0));
                 Limits::new(lo, hi, true)
             }
             Contrast::Auto => {
@@ -83,7 +85,7 @@ impl Contrast {
                 match (lo, hi) {
                     (Some(lo), Some(hi)) if lo < hi => lin(lo, hi),
                     _ => {
-                        let (lo, hi) = min_max(pixels.iter().copied());
+                        let (lo, hi) = min_max(values());
                         lin(lo, hi)
                     }
                 }
@@ -180,12 +182,15 @@ fn min_max(values: impl Iterator<Item = f64>) -> (f64, f64) {
 }
 
 /// The non-NaN pixels of an evenly spaced grid of at most about [`SAMPLE`] of them.
-fn sample(pixels: ArrayView2<f64>) -> Vec<f64> {
+fn sample<T: Pixel>(pixels: ArrayView2<T>) -> Vec<f64> {
     let (h, w) = pixels.dim();
     let n = h * w;
     let step = ((n as f64 / SAMPLE as f64).sqrt().ceil() as usize).max(1);
     let grid = pixels.slice(s![..;step, ..;step]);
-    grid.iter().copied().filter(|v| !v.is_nan()).collect()
+    grid.iter()
+        .map(|&v| v.to_f64())
+        .filter(|v| !v.is_nan())
+        .collect()
 }
 
 /// The `p`-th percentile (nearest rank) of `v`, reordering it; `None` when empty.

@@ -4,6 +4,7 @@
 
 use ndarray::{Array2, ArrayView2};
 
+use super::pixels::Pixel;
 use super::BinMode;
 
 /// The largest `(rows, columns)` inside `rows`×`cols` with the aspect ratio of `h`×`w`
@@ -60,8 +61,8 @@ pub fn to_input(i: usize, n_in: usize, n_out: usize) -> usize {
 /// Resamples `pixels` to exactly `rows`×`cols`: each output pixel is the mean (or max) of the
 /// non-NaN input pixels its block covers, a block of only NaN stays NaN; growing repeats
 /// pixels (nearest neighbour).
-pub fn resample(
-    pixels: ArrayView2<f64>,
+pub fn resample<T: Pixel>(
+    pixels: ArrayView2<T>,
     (rows, cols): (usize, usize),
     mode: BinMode,
 ) -> Array2<f64> {
@@ -70,7 +71,7 @@ pub fn resample(
         return Array2::zeros((0, 0));
     }
     if (rows, cols) == (h, w) {
-        return pixels.to_owned();
+        return pixels.mapv(T::to_f64);
     }
     let start = match mode {
         BinMode::Mean => 0.0,

@@ -1,8 +1,8 @@
 //! Frames: the 2-D image of the last two axes of an array at one index of the leading axes,
-//! as `f64` pixels, with what turns them into colours (contrast, colormap, binning), their
-//! statistics and a PNG encoder. Pure: no terminal, no I/O. A caller reads the frame's region
-//! with the backend's own read (so only the chunks the frame spans are read) and hands the
-//! block to [`Frame::from_data`]:
+//! its pixels kept in their own element type (see [`pixels`]) and read as `f64`, with what
+//! turns them into colours (contrast, colormap, binning), their statistics and a PNG encoder.
+//! Pure: no terminal, no I/O. A caller reads the frame's region with the backend's own read
+//! (so only the chunks the frame spans are read) and hands the block to [`Frame::from_data`]:
 //!
 //! ```ignore
 //! let sel = frame::selection(&info.shape, &at, None)?;
@@ -13,10 +13,12 @@ pub mod bin;
 pub mod colormap;
 pub mod contrast;
 pub mod fit;
+pub mod pixels;
 pub mod png;
 pub mod stats;
 
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use ndarray::{Array2, ArrayView2};
 
@@ -25,22 +27,33 @@ use crate::backend::{fmt_shape, ArrayData, DType, Error, Result, Selection};
 pub use bin::{bin, fit_factor, BinMode};
 pub use colormap::{Colormap, NAN_RGB};
 pub use contrast::{Contrast, Limits};
+pub use pixels::{Pixel, Pixels, PixelsView};
 pub use stats::{Stats, Summary};
 
 /// One 2-D frame: pixels `[row, column]` of the last two axes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Frame {
-    /// The pixels; bool is 0/1, NaN stays NaN.
-    pub pixels: Array2<f64>,
+    /// The pixels in the array's element type; bool is 0/1, NaN stays NaN.
+    pixels: Pixels,
     /// The array's element type.
     pub dtype: DType,
     /// The index on each leading axis (empty for a 2-D array).
     pub index: Vec<u64>,
     /// Where the pixels start on the last two axes (non-zero for a window of a 2-D array).
     pub origin: [u64; 2],
-    /// The summary of `pixels` taken as they were converted (while each block was still in
+    /// The summary of the pixels taken as they were converted (while each block was still in
     /// the cache), so the statistics need no pass of their own.
     summary: Summary,
+    /// Every pixel as f64, made on the first [`Frame::view`] (the CLI's whole-frame work);
+    /// the viewer works from the typed pixels and never makes it.
+    wide: OnceLock<Array2<f64>>,
+}
+
+impl PartialEq for Frame {
+    fn eq(&self, o: &Frame) -> bool {
+        (self.dtype, &self.index, self.origin) == (o.dtype, &o.index, o.origin)
+            && self.pixels == o.pixels
+    }
 }
 
 impl Frame {
@@ -48,53 +61,81 @@ impl Frame {
     /// every leading axis must have length 1. `index` and `origin` say where it came from.
     pub fn from_data(data: &ArrayData, index: Vec<u64>, origin: [u64; 2]) -> Result<Frame> {
         let mut frame = Frame {
-            pixels: Array2::zeros((0, 0)),
+            pixels: Pixels::empty(),
             dtype: data.dtype,
             index: Vec::new(),
             origin,
             summary: Summary::EMPTY,
+            wide: OnceLock::new(),
         };
         frame.refill(data, index, origin)?;
         Ok(frame)
     }
 
     /// Converts `data` (as for [`Frame::from_data`]) into this frame, reusing its pixel
-    /// buffer: a frame no larger than the last allocates nothing, so a viewer that follows a
-    /// writer touches the same pages every frame instead of faulting in fresh ones. After an
-    /// error its pixels may be left empty (0×0).
+    /// buffer: a frame of the same element type no larger than the last allocates nothing, so
+    /// a viewer that follows a writer touches the same pages every frame instead of faulting
+    /// in fresh ones. After an error its pixels may be left empty (0×0).
     pub fn refill(&mut self, data: &ArrayData, index: Vec<u64>, origin: [u64; 2]) -> Result<()> {
-        let (h, w) = frame_dims(data)?;
-        let (mut buf, _) = std::mem::take(&mut self.pixels).into_raw_vec_and_offset();
-        // A buffer far larger than this frame (a big frame seen before) is not kept alive.
-        if buf.capacity() > 2 * h * w {
-            buf = Vec::new();
-        }
-        self.summary = convert_into(data, &mut buf)?;
-        self.pixels = Array2::from_shape_vec((h, w), buf)
-            .map_err(|e| Error::invalid_input(format!("frame of {h}x{w}: {e}")))?;
+        let dims = frame_dims(data)?;
+        check_dtype(data.dtype)?;
+        self.wide = OnceLock::new();
+        self.summary = Summary::EMPTY;
+        self.summary = self.pixels.refill(data.dtype, &data.bytes, dims)?;
         (self.dtype, self.index, self.origin) = (data.dtype, index, origin);
         Ok(())
     }
 
     /// Rows (height) of the image.
     pub fn height(&self) -> usize {
-        self.pixels.nrows()
+        self.pixels.dim().0
     }
 
     /// Columns (width) of the image.
     pub fn width(&self) -> usize {
-        self.pixels.ncols()
+        self.pixels.dim().1
     }
 
-    /// The pixels as a view.
-    pub fn view(&self) -> ArrayView2<'_, f64> {
+    /// Whether the frame has no pixels.
+    pub fn is_empty(&self) -> bool {
+        self.pixels.view().is_empty()
+    }
+
+    /// The pixels in their own element type.
+    pub fn pixels(&self) -> PixelsView<'_> {
         self.pixels.view()
+    }
+
+    /// The pixel at `(row, column)` as f64, `None` outside the frame.
+    pub fn get(&self, at: (usize, usize)) -> Option<f64> {
+        self.pixels.view().get(at)
+    }
+
+    /// Every pixel as f64, widened on the first call and kept: for whole-frame work done once
+    /// (the CLI's PNG and exact statistics); a viewer uses [`Frame::pixels`].
+    pub fn view(&self) -> ArrayView2<'_, f64> {
+        self.wide.get_or_init(|| self.pixels.view().to_f64()).view()
+    }
+
+    /// Where the pixel buffer lives (tests: a kept buffer is converted into again).
+    pub fn buffer_addr(&self) -> usize {
+        self.pixels.buffer_addr()
     }
 
     /// The statistics of the pixels as converted, the histogram of a sample of at most about
     /// `sample` pixels (see [`Stats::sampled`]); no pass over the whole frame.
     pub fn sampled_stats(&self, bins: usize, sample: usize) -> Stats {
-        Stats::sampled_with(self.view(), bins, sample, Some(self.summary))
+        self.pixels
+            .view()
+            .sampled_stats(bins, sample, Some(self.summary))
+    }
+
+    /// The contrast limits of the whole frame; min-max from the summary, no pass of its own.
+    pub fn limits(&self, contrast: Contrast) -> Limits {
+        match (contrast, self.summary.min_max()) {
+            (Contrast::MinMax, Some((lo, hi))) => Limits::new(lo, hi, false),
+            (c, ..) => self.pixels.view().limits(c),
+        }
     }
 }
 
@@ -208,45 +249,6 @@ fn frame_dims(data: &ArrayData) -> Result<(usize, usize)> {
     Ok((data.shape[n - 2] as usize, data.shape[n - 1] as usize))
 }
 
-/// Elements converted at a time: a block's pixels are still in the cache for its summary.
-const BLOCK: usize = 1 << 13;
-
-/// Every element as f64 into `out` (emptied first, its allocation kept), block by block, the
-/// dtype matched once per block rather than per element; the summary of what was written.
-fn convert_into(data: &ArrayData, out: &mut Vec<f64>) -> Result<Summary> {
-    check_dtype(data.dtype)?;
-    let size = data.dtype.size().max(1);
-    out.clear();
-    out.reserve_exact(data.bytes.len() / size);
-    let mut total = Summary::EMPTY;
-    for b in data.bytes.chunks(BLOCK * size) {
-        let start = out.len();
-        convert_block(data.dtype, b, out);
-        total = total.merge(Summary::of(&out[start..]));
-    }
-    Ok(total)
-}
-
-/// The elements of `b` (whole elements of `dtype`) appended to `out` as f64.
-fn convert_block(dtype: DType, b: &[u8], out: &mut Vec<f64>) {
-    fn conv<const N: usize>(b: &[u8], out: &mut Vec<f64>, f: impl Fn([u8; N]) -> f64) {
-        out.extend(b.chunks_exact(N).map(|c| f(c.try_into().unwrap_or([0; N]))));
-    }
-    match dtype {
-        DType::Bool => out.extend(b.iter().map(|&v| (v != 0) as u8 as f64)),
-        DType::Int8 => out.extend(b.iter().map(|&v| v as i8 as f64)),
-        DType::UInt8 => out.extend(b.iter().map(|&v| v as f64)),
-        DType::Int16 => conv(b, out, |c| i16::from_le_bytes(c) as f64),
-        DType::UInt16 => conv(b, out, |c| u16::from_le_bytes(c) as f64),
-        DType::Int32 => conv(b, out, |c| i32::from_le_bytes(c) as f64),
-        DType::UInt32 => conv(b, out, |c| u32::from_le_bytes(c) as f64),
-        DType::Int64 => conv(b, out, |c| i64::from_le_bytes(c) as f64),
-        DType::UInt64 => conv(b, out, |c| u64::from_le_bytes(c) as f64),
-        DType::Float32 => conv(b, out, |c| f32::from_le_bytes(c) as f64),
-        DType::Float64 => conv(b, out, f64::from_le_bytes),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,15 +273,21 @@ mod tests {
     fn blocks_become_f64_frames_bool_as_0_1_and_nan_kept() {
         let d = ArrayData::new(DType::Bool, vec![1, 2, 2], vec![0, 1, 2, 0]).unwrap();
         let f = Frame::from_data(&d, vec![3], [0, 0]).unwrap();
-        assert_eq!(f.pixels, ndarray::array![[0.0, 1.0], [1.0, 0.0]]);
+        assert_eq!(f.view(), ndarray::array![[0.0, 1.0], [1.0, 0.0]]);
+        assert!(matches!(f.pixels(), PixelsView::U8(_)));
         let bytes: Vec<u8> = [1.5f32, f32::NAN, -2.0, 7.0]
             .iter()
             .flat_map(|v| v.to_le_bytes())
             .collect();
         let d = ArrayData::new(DType::Float32, vec![2, 2], bytes).unwrap();
         let f = Frame::from_data(&d, vec![], [0, 0]).unwrap();
-        assert!(f.pixels[[0, 1]].is_nan());
-        assert_eq!(f.pixels[[1, 0]], -2.0);
+        assert!(f.view()[[0, 1]].is_nan());
+        assert!(f.get((0, 1)).unwrap().is_nan());
+        assert_eq!(
+            (f.view()[[1, 0]], f.get((1, 0)), f.get((2, 0))),
+            (-2.0, Some(-2.0), None)
+        );
+        assert!(matches!(f.pixels(), PixelsView::F32(_)));
         let d = ArrayData::new(DType::UInt8, vec![2, 2, 1], vec![0; 4]).unwrap();
         assert!(Frame::from_data(&d, vec![0], [0, 0]).is_err());
     }
@@ -334,24 +342,39 @@ mod tests {
 
     #[test]
     fn a_frame_converted_into_again_holds_the_same_numbers_in_the_same_buffer() {
-        let same = |a: &Array2<f64>, b: &[f64]| {
+        let same = |a: ArrayView2<f64>, b: &[f64]| {
             a.iter()
                 .zip(b)
                 .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
         };
-        // A 2x3 frame of uint16 first: every dtype's 2x2 frame then goes into its buffer.
-        let big = ArrayData::new(DType::UInt16, vec![1, 2, 3], vec![9; 12]).unwrap();
-        let mut reused = Frame::from_data(&big, vec![0], [0, 0]).unwrap();
-        let buffer = reused.pixels.as_ptr();
+        // A frame of another element type first: its buffer is let go of.
+        let other = ArrayData::new(DType::Float64, vec![1, 1, 1], vec![0; 8]).unwrap();
+        let mut changing = Frame::from_data(&other, vec![0], [0, 0]).unwrap();
         for dtype in DType::ALL {
+            // A 2x3 frame of `dtype` first: its 2x2 frame then goes into the same buffer.
+            let size = dtype.size();
+            let big = ArrayData::new(dtype, vec![1, 2, 3], vec![0; 6 * size]).unwrap();
+            let mut reused = Frame::from_data(&big, vec![0], [0, 0]).unwrap();
+            let buffer = reused.buffer_addr();
             let (bytes, want) = sample(dtype);
             let data = ArrayData::new(dtype, vec![1, 2, 2], bytes).unwrap();
             let fresh = Frame::from_data(&data, vec![5], [1, 2]).unwrap();
-            assert!(same(&fresh.pixels, &want), "{dtype}: {:?}", fresh.pixels);
+            assert!(same(fresh.view(), &want), "{dtype}: {:?}", fresh.view());
+            // Widened once, then refilled: the widened copy is of the new pixels.
+            assert_eq!(reused.view().dim(), (2, 3));
             reused.refill(&data, vec![5], [1, 2]).unwrap();
-            assert!(same(&reused.pixels, &want), "{dtype} refilled");
-            assert_eq!(reused.pixels.dim(), (2, 2));
-            assert_eq!(reused.pixels.as_ptr(), buffer, "{dtype}: a new buffer");
+            assert!(same(reused.view(), &want), "{dtype} refilled");
+            assert_eq!((reused.height(), reused.width()), (2, 2));
+            assert_eq!(reused.buffer_addr(), buffer, "{dtype}: a new buffer");
+            changing.refill(&data, vec![5], [1, 2]).unwrap();
+            assert!(
+                same(changing.view(), &want),
+                "{dtype} after another element type"
+            );
+            assert_eq!(
+                format!("{:?}", changing.pixels()),
+                format!("{:?}", fresh.pixels())
+            );
             assert_eq!(
                 (reused.dtype, &reused.index, reused.origin),
                 (dtype, &vec![5], [1, 2])
@@ -365,21 +388,24 @@ mod tests {
         }
         // A block that is not one frame is refused, as by from_data.
         let bad = ArrayData::new(DType::UInt8, vec![2, 1, 2], vec![0; 4]).unwrap();
-        assert!(reused.refill(&bad, vec![0], [0, 0]).is_err());
+        assert!(changing.refill(&bad, vec![0], [0, 0]).is_err());
         // A much smaller frame does not keep a big buffer alive.
         let big = ArrayData::new(DType::UInt8, vec![64, 64], vec![1; 4096]).unwrap();
         let mut f = Frame::from_data(&big, vec![], [0, 0]).unwrap();
         let tiny = ArrayData::new(DType::UInt8, vec![2, 2], vec![1; 4]).unwrap();
         f.refill(&tiny, vec![], [0, 0]).unwrap();
-        let (kept, _) = std::mem::take(&mut f.pixels).into_raw_vec_and_offset();
-        assert_eq!(kept, vec![1.0; 4]);
+        let Pixels::U8(kept) = std::mem::replace(&mut f.pixels, Pixels::empty()) else {
+            panic!("uint8 pixels are kept as u8");
+        };
+        let (kept, _) = kept.into_raw_vec_and_offset();
+        assert_eq!(kept, vec![1; 4]);
         assert!(kept.capacity() < 4096, "{}", kept.capacity());
     }
 
     #[test]
     fn a_frame_of_many_blocks_is_summarised_whole() {
         // 3 blocks and a part: the summary spans them all.
-        let n = 3 * BLOCK + 5;
+        let n = 3 * pixels::BLOCK + 5;
         let bytes = (0..n)
             .flat_map(|k| ((k % 4000) as u16).to_le_bytes())
             .collect();
@@ -392,6 +418,87 @@ mod tests {
         );
         assert_eq!(s.histogram, exact.histogram);
         assert!((s.mean.unwrap() - exact.mean.unwrap()).abs() < 1e-9);
+    }
+
+    /// `h`×`w` values of `dtype` spread over its whole range; floats with NaN, ±inf and
+    /// whole rows of NaN among them.
+    fn spread(dtype: DType, (h, w): (usize, usize)) -> ArrayData {
+        let bytes = (0..h * w)
+            .flat_map(|k| {
+                let x = (k as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 7;
+                let f = (x % 20_000) as f64 / 7.0 - 1000.0;
+                let f = match k % 97 {
+                    3 => f64::NAN,
+                    5 => f64::INFINITY,
+                    8 => f64::NEG_INFINITY,
+                    _ if k / w == 4 => f64::NAN,
+                    _ => f,
+                };
+                match dtype {
+                    DType::Bool | DType::UInt8 | DType::Int8 => vec![x as u8],
+                    DType::UInt16 | DType::Int16 => (x as u16).to_le_bytes().to_vec(),
+                    DType::UInt32 | DType::Int32 => (x as u32).to_le_bytes().to_vec(),
+                    DType::UInt64 | DType::Int64 => (x << 7 | k as u64).to_le_bytes().to_vec(),
+                    DType::Float32 => (f as f32).to_le_bytes().to_vec(),
+                    DType::Float64 => f.to_le_bytes().to_vec(),
+                }
+            })
+            .collect();
+        ArrayData::new(dtype, vec![h as u64, w as u64], bytes).unwrap()
+    }
+
+    #[test]
+    fn typed_pixels_bin_summarise_and_limit_as_their_f64_copy_does() {
+        let dbg = |x: &dyn std::fmt::Debug| format!("{x:?}");
+        for dtype in DType::ALL {
+            let f = Frame::from_data(&spread(dtype, (61, 83)), vec![], [0, 0]).unwrap();
+            let wide = f.view().to_owned();
+            let typed = f.pixels();
+            assert_eq!(dbg(&typed.to_f64()), dbg(&wide), "{dtype}");
+            // Fitted (shrunk, grown, both), whole-factor binning, both modes, a window.
+            for mode in [BinMode::Mean, BinMode::Max] {
+                for size in [(10, 14), (61, 83), (200, 30), (1, 1)] {
+                    let want = fit::resample(wide.view(), size, mode);
+                    assert_eq!(dbg(&typed.resample(size, mode)), dbg(&want), "{dtype}");
+                }
+                let win = typed.window(7..40, 3..80);
+                let want = fit::resample(wide.slice(ndarray::s![7..40, 3..80]), (9, 20), mode);
+                assert_eq!(dbg(&win.resample((9, 20), mode)), dbg(&want), "{dtype}");
+                assert_eq!(dbg(&win.get((1, 2))), dbg(&Some(wide[[8, 5]])), "{dtype}");
+                let want = bin(wide.view(), [4, 3], mode);
+                each_view_bin(typed, [4, 3], mode, &want, dtype);
+            }
+            // The statistics from the summary taken while converting, and every contrast.
+            for (bins, sample) in [(16, 1 << 10), (7, 1 << 20)] {
+                let want = Stats::sampled(wide.view(), bins, sample);
+                assert_eq!(dbg(&f.sampled_stats(bins, sample)), dbg(&want), "{dtype}");
+            }
+            for c in [
+                Contrast::Auto,
+                Contrast::MinMax,
+                Contrast::Log,
+                Contrast::Manual(1.0, 9.0),
+            ] {
+                assert_eq!(f.limits(c), c.limits(wide.view()), "{dtype} {c}");
+            }
+        }
+    }
+
+    /// Whole-factor binning of a typed view against the f64 result.
+    fn each_view_bin(v: PixelsView, f: [usize; 2], mode: BinMode, want: &Array2<f64>, d: DType) {
+        let got = match v {
+            PixelsView::U8(a) => bin(a, f, mode),
+            PixelsView::I8(a) => bin(a, f, mode),
+            PixelsView::U16(a) => bin(a, f, mode),
+            PixelsView::I16(a) => bin(a, f, mode),
+            PixelsView::U32(a) => bin(a, f, mode),
+            PixelsView::I32(a) => bin(a, f, mode),
+            PixelsView::U64(a) => bin(a, f, mode),
+            PixelsView::I64(a) => bin(a, f, mode),
+            PixelsView::F32(a) => bin(a, f, mode),
+            PixelsView::F64(a) => bin(a, f, mode),
+        };
+        assert_eq!(format!("{got:?}"), format!("{want:?}"), "{d}");
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 use ndarray::{s, ArrayView2};
 
+use super::pixels::Pixel;
+
 /// Statistics of a frame's pixels. Min, max and mean are over the non-NaN pixels (`None`
 /// when there are none).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -22,21 +24,21 @@ pub struct Stats {
 
 impl Stats {
     /// The statistics of `pixels`, with a histogram of `bins` bins.
-    pub fn of(pixels: ArrayView2<f64>, bins: usize) -> Stats {
+    pub fn of<T: Pixel>(pixels: ArrayView2<T>, bins: usize) -> Stats {
         Stats::with_histogram_of(pixels, bins, 1, None)
     }
 
     /// As [`Stats::of`] (min, max, mean and NaN count exact), but the histogram counts only an
     /// evenly spaced grid of at most about `sample` pixels: its shape, for a live view, at a
     /// small part of the cost; the counts are of the sample, not of the frame.
-    pub fn sampled(pixels: ArrayView2<f64>, bins: usize, sample: usize) -> Stats {
+    pub fn sampled<T: Pixel>(pixels: ArrayView2<T>, bins: usize, sample: usize) -> Stats {
         Stats::sampled_with(pixels, bins, sample, None)
     }
 
     /// As [`Stats::sampled`], with the [`Summary`] of `pixels` when it is known already (taken
     /// as they were converted): no pass over the pixels but the histogram's sample.
-    pub fn sampled_with(
-        pixels: ArrayView2<f64>,
+    pub fn sampled_with<T: Pixel>(
+        pixels: ArrayView2<T>,
         bins: usize,
         sample: usize,
         known: Option<Summary>,
@@ -47,8 +49,8 @@ impl Stats {
     }
 
     /// The statistics with the histogram over every `step`-th row and column.
-    fn with_histogram_of(
-        pixels: ArrayView2<f64>,
+    fn with_histogram_of<T: Pixel>(
+        pixels: ArrayView2<T>,
         bins: usize,
         step: usize,
         known: Option<Summary>,
@@ -57,7 +59,7 @@ impl Stats {
             (Some(s), _) => s,
             (None, Some(flat)) => Summary::of(flat),
             (None, None) => {
-                let flat: Vec<f64> = pixels.iter().copied().collect();
+                let flat: Vec<T> = pixels.iter().copied().collect();
                 Summary::of(&flat)
             }
         };
@@ -103,8 +105,13 @@ impl Summary {
     };
 
     /// The summary of `v`.
-    pub fn of(v: &[f64]) -> Summary {
-        summary(v)
+    pub fn of<T: Pixel>(v: &[T]) -> Summary {
+        T::summary(v)
+    }
+
+    /// The smallest and the largest non-NaN value, `None` when there is none.
+    pub fn min_max(&self) -> Option<(f64, f64)> {
+        (self.n > 0).then_some((self.lo, self.hi))
     }
 
     /// The summary of both parts.
@@ -121,7 +128,7 @@ impl Summary {
 
 /// One pass over `v`, in [`LANES`] lanes (a comparison with NaN is false, so NaN is never the
 /// smallest or the largest; it adds 0 to the sum and 1 to the NaN count).
-fn summary(v: &[f64]) -> Summary {
+pub(super) fn summary<T: Pixel>(v: &[T]) -> Summary {
     let (mut lo, mut hi) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
     let (mut sum, mut nan) = ([0.0f64; LANES], [0u64; LANES]);
     let blocks = v.chunks_exact(LANES);
@@ -135,11 +142,11 @@ fn summary(v: &[f64]) -> Summary {
     };
     for b in blocks {
         for (k, &x) in b.iter().enumerate() {
-            lane(k, x);
+            lane(k, x.to_f64());
         }
     }
     for (k, &x) in rest.iter().enumerate() {
-        lane(k, x);
+        lane(k, x.to_f64());
     }
     let nan: u64 = nan.iter().sum();
     Summary {
@@ -151,9 +158,44 @@ fn summary(v: &[f64]) -> Summary {
     }
 }
 
+/// [`summary`] of 8- and 16-bit integers: smallest and largest in integer lanes (twice as
+/// many to a vector as f64) and an exact integer sum, which is the sum the f64 lanes give (every
+/// partial sum below 2^53 is exact) for fewer than 2^37 values; no NaN.
+pub(super) fn small_int_summary<T: Pixel + Into<i32>>(v: &[T]) -> Summary {
+    const INT_LANES: usize = 16;
+    let (mut lo, mut hi) = ([i32::MAX; INT_LANES], [i32::MIN; INT_LANES]);
+    let mut sum = [0i64; INT_LANES];
+    let blocks = v.chunks_exact(INT_LANES);
+    let rest = blocks.remainder();
+    for b in blocks {
+        for (k, &x) in b.iter().enumerate() {
+            let x: i32 = x.into();
+            lo[k] = lo[k].min(x);
+            hi[k] = hi[k].max(x);
+            sum[k] += x as i64;
+        }
+    }
+    for (k, &x) in rest.iter().enumerate() {
+        let x: i32 = x.into();
+        lo[k] = lo[k].min(x);
+        hi[k] = hi[k].max(x);
+        sum[k] += x as i64;
+    }
+    if v.is_empty() {
+        return Summary::EMPTY;
+    }
+    Summary {
+        lo: lo.iter().copied().min().unwrap_or(0) as f64,
+        hi: hi.iter().copied().max().unwrap_or(0) as f64,
+        sum: sum.iter().sum::<i64>() as f64,
+        n: v.len() as u64,
+        nan: 0,
+    }
+}
+
 /// Counts of the values in `lo..=hi`, in `bins` equal bins; values outside and NaN are left
 /// out. With `lo == hi` every value equal to it falls in the first bin.
-pub fn histogram(pixels: ArrayView2<f64>, lo: f64, hi: f64, bins: usize) -> Vec<u64> {
+pub fn histogram<T: Pixel>(pixels: ArrayView2<T>, lo: f64, hi: f64, bins: usize) -> Vec<u64> {
     let mut h = vec![0u64; bins];
     if bins == 0 || lo.is_nan() || hi.is_nan() || lo > hi {
         return h;
@@ -177,15 +219,15 @@ pub fn histogram(pixels: ArrayView2<f64>, lo: f64, hi: f64, bins: usize) -> Vec<
         Some(flat) => {
             let blocks = flat.chunks_exact(4);
             for (k, &v) in blocks.remainder().iter().enumerate() {
-                count(k, v);
+                count(k, v.to_f64());
             }
             for b in blocks {
                 for (k, &v) in b.iter().enumerate() {
-                    count(k, v);
+                    count(k, v.to_f64());
                 }
             }
         }
-        None => pixels.iter().for_each(|&v| count(0, v)),
+        None => pixels.iter().for_each(|&v| count(0, v.to_f64())),
     }
     for (h, p) in h.iter_mut().zip(&part) {
         *h = p.iter().sum();

@@ -13,7 +13,7 @@
 use std::cell::{Cell, RefCell};
 use std::sync::{Arc, OnceLock};
 
-use ndarray::{s, Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
@@ -25,8 +25,8 @@ use super::View;
 use crate::app::frame_view::FrameView;
 use crate::app::layout::inner;
 use crate::app::state::FrameProtocol;
-use crate::frame::fit::{fit_size, resample, to_output};
-use crate::frame::{BinMode, Frame as Image};
+use crate::frame::fit::{fit_size, to_output};
+use crate::frame::{BinMode, Frame as Image, PixelsView};
 
 /// Lines under the image: the colour bar (two) and the readout.
 const CHROME: u16 = 3;
@@ -131,10 +131,7 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
 
 /// The part of the frame the zoom and pan show (rows, columns from the top-left pixel) and
 /// the cursor in it.
-fn window<'a>(
-    px: ArrayView2<'a, f64>,
-    f: &FrameView,
-) -> (ArrayView2<'a, f64>, Option<(usize, usize)>) {
+fn window<'a>(px: PixelsView<'a>, f: &FrameView) -> (PixelsView<'a>, Option<(usize, usize)>) {
     let (h, w) = px.dim();
     let (zoom, pan) = f.image_zoom();
     let (vh, vw) = ((h >> zoom).max(1).min(h), (w >> zoom).max(1).min(w));
@@ -147,7 +144,7 @@ fn window<'a>(
         .map(|(y, x)| (y as usize, x as usize))
         .filter(|&(y, x)| y >= py && y < py + vh && x >= pxl && x < pxl + vw)
         .map(|(y, x)| (y - py, x - pxl));
-    (px.slice_move(s![py..py + vh, pxl..pxl + vw]), cursor)
+    (px.window(py..py + vh, pxl..pxl + vw), cursor)
 }
 
 /// What a binned image was made from, besides the frame: when any of it changes, the frame
@@ -188,10 +185,10 @@ fn with_fitted(
     area: Rect,
     show: impl FnOnce(ArrayView2<f64>, Option<(usize, usize)>),
 ) {
-    if img.pixels.is_empty() {
+    if img.is_empty() {
         return;
     }
-    let (win, cursor) = window(img.view(), f);
+    let (win, cursor) = window(img.pixels(), f);
     let (vh, vw) = win.dim();
     let (zoom, pan) = f.image_zoom();
     let key = BinKey {
@@ -211,7 +208,7 @@ fn with_fitted(
             let pixels = if oh == 0 || ow == 0 {
                 Array2::zeros((0, 0))
             } else {
-                resample(win, (oh, ow), key.mode)
+                win.resample((oh, ow), key.mode)
             };
             *cache = Some(Binned {
                 frame: img.clone(),
@@ -241,7 +238,7 @@ fn protocol_image(frame: &mut Frame, view: &View, f: &FrameView, area: Rect) {
     if s.overlay.is_some() && !matches!(p, FrameProtocol::Kitty { .. }) {
         return;
     }
-    if area.width == 0 || area.height == 0 || img.pixels.is_empty() {
+    if area.width == 0 || area.height == 0 || img.is_empty() {
         return;
     }
     let key = super::graphics::Key {
@@ -256,7 +253,7 @@ fn protocol_image(frame: &mut Frame, view: &View, f: &FrameView, area: Rect) {
     };
     let cells = (area.width, area.height);
     let drawn = super::graphics::draw_cached(frame, img, key, || {
-        let (win, cursor) = window(img.view(), f);
+        let (win, cursor) = window(img.pixels(), f);
         let look = super::graphics::Look {
             colormap: f.colormap,
             limits: &limits,
@@ -277,7 +274,7 @@ fn readout<'a>(view: &View, f: &FrameView, w: usize) -> Line<'a> {
     let t = view.theme;
     let mut spans = Vec::new();
     if let (Some((y, x)), Some(img)) = (f.cursor, &f.image) {
-        let v = img.pixels.get((y as usize, x as usize)).copied();
+        let v = img.get((y as usize, x as usize));
         let [oy, ox] = img.origin;
         let v = v.map(fmt_value).unwrap_or_else(|| "-".into());
         spans.push(Span::styled(

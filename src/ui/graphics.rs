@@ -9,7 +9,6 @@ use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 
 use image::{DynamicImage, RgbImage};
-use ndarray::ArrayView2;
 use ratatui::layout::{Rect, Size};
 use ratatui::Frame;
 use ratatui_image::picker::{Picker, ProtocolType};
@@ -17,8 +16,8 @@ use ratatui_image::protocol::Protocol;
 use ratatui_image::{FontSize, Image, Resize};
 
 use crate::app::state::FrameProtocol;
-use crate::frame::fit::{fit_size, resample, to_output};
-use crate::frame::{self, BinMode, Colormap, Limits};
+use crate::frame::fit::{fit_size, to_output};
+use crate::frame::{self, BinMode, Colormap, Limits, PixelsView};
 
 /// The cell size and ratatui-image's protocol of a graphics protocol; `None` for half blocks.
 fn parts(p: FrameProtocol) -> Option<((u16, u16), ProtocolType)> {
@@ -43,7 +42,7 @@ pub struct Look<'a> {
 /// `None` for half blocks or an empty frame.
 pub fn fitted_image(
     p: FrameProtocol,
-    pixels: ArrayView2<f64>,
+    pixels: PixelsView,
     cells: (u16, u16),
     look: &Look,
     cursor: Option<(usize, usize)>,
@@ -58,7 +57,7 @@ pub fn fitted_image(
     if oh == 0 || ow == 0 {
         return None;
     }
-    let px = resample(pixels, (oh, ow), look.bin);
+    let px = pixels.resample((oh, ow), look.bin);
     let rgb = frame::png::rgb(px.view(), look.colormap, look.limits);
     let mut img = RgbImage::from_raw(ow as u32, oh as u32, rgb)?;
     if let Some((y, x)) = cursor.filter(|&(y, x)| y < h && x < w) {
