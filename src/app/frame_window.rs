@@ -9,7 +9,7 @@ const MAX_MAGNIFICATION: u128 = 4;
 
 /// The size (rows, columns) of the window of an `h`×`w` array shown in a box of
 /// `rows`×`cols` pixels at `zoom` (each step halves it). At zoom 0 the window has the box's
-/// aspect and spans the array's tighter side (magnified at most [`MAX_MAGNIFICATION`]
+/// aspect and spans the array's tighter side (magnified at most `MAX_MAGNIFICATION`
 /// times); an array that fits the box is shown whole; the window is never larger than the
 /// array nor smaller than one element.
 pub fn window_size(h: u64, w: u64, (rows, cols): (u64, u64), zoom: u32) -> (u64, u64) {

@@ -1,5 +1,5 @@
 //! Which way frame images reach this terminal: `--graphics` names one, or `auto` asks the
-//! terminal (kitty, sixel, iTerm2 and the cell size; see [`terminal_query`]) before anything
+//! terminal (kitty, sixel, iTerm2 and the cell size; see `terminal_query`) before anything
 //! reads the keyboard, with a bounded wait. Inside tmux, on a terminal that does not answer,
 //! or when stdin / stdout is not a terminal, `auto` is half blocks.
 
