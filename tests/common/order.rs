@@ -70,7 +70,12 @@ pub fn run_workers(
     for c in children {
         let out = c.wait_with_output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "a worker failed: {stdout}");
+        // The worker's panic message is on its stderr.
+        assert!(
+            out.status.success(),
+            "a worker failed: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         // A worker that matched no test would exit 0 having written nothing.
         assert!(
             stdout.contains("1 passed"),
