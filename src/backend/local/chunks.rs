@@ -35,6 +35,19 @@ impl Inner {
         path: &str,
         info: &ArrayInfo,
     ) -> Result<Vec<(Vec<u64>, ChunkStamp)>> {
+        self.chunk_files_with(path, info, None)
+    }
+
+    /// [`Inner::chunk_files`], keeping each directory's listing in `kept` between calls: a
+    /// directory whose stamp has not changed since it was listed is not read again (its files
+    /// are still stat'ed, so a chunk rewritten in place is seen). A poller calls this many
+    /// times a second on arrays of thousands of chunk directories.
+    pub(super) fn chunk_files_with(
+        &self,
+        path: &str,
+        info: &ArrayInfo,
+        mut kept: Option<&mut DirListings>,
+    ) -> Result<Vec<(Vec<u64>, ChunkStamp)>> {
         let meta = self.read_meta(path)?;
         let enc = &meta["chunk_key_encoding"];
         let name = enc["name"].as_str().unwrap_or("default");
@@ -46,28 +59,23 @@ impl Inner {
         let n = info.ndim();
         let mut out = Vec::new();
         let mut stack = vec![dir.clone()];
+        let mut visited = std::collections::HashSet::new();
         while let Some(d) = stack.pop() {
-            let rd = match fs::read_dir(&d) {
-                Ok(rd) => rd,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => {
-                    return Err(Error::io(format!("cannot list {}", d.display())).with_source(e))
-                }
+            let entries = match self.list_dir(&d, kept.as_deref_mut()) {
+                Ok(Some(e)) => e,
+                Ok(None) => continue,
+                Err(e) => return Err(e),
             };
-            for entry in rd.flatten() {
-                let p = entry.path();
-                let fname = entry.file_name();
+            visited.insert(d.clone());
+            for (fname, kind) in entries.iter() {
+                let p = d.join(fname);
                 let fname = fname.to_string_lossy();
                 if fname.starts_with('.') || fname == META || fname.ends_with(".tmp") {
                     continue;
                 }
-                let ft = match entry.file_type() {
-                    Ok(ft) => ft,
-                    Err(_) => continue,
-                };
                 // Followed, a symlinked chunk or chunk directory would hide chunks from an
                 // erase while reads see them: refused instead.
-                if ft.is_symlink() {
+                if *kind == EntryKind::Link {
                     return Err(self.link_refused(&p));
                 }
                 let Ok(rel) = p.strip_prefix(&dir) else {
@@ -77,20 +85,79 @@ impl Inner {
                     .to_string_lossy()
                     .replace(std::path::MAIN_SEPARATOR, "/");
                 let chunk = parse_chunk_key(&key, name, sep, n);
-                if chunk.is_some() && !ft.is_file() {
+                if chunk.is_some() && *kind != EntryKind::File {
                     return Err(not_regular(&self.rel(&p)));
                 }
-                if ft.is_dir() {
+                if *kind == EntryKind::Dir {
                     stack.push(p);
                     continue;
                 }
                 if let Some(idx) = chunk {
-                    let stamp = entry.metadata().map(|m| stamp_of(&m)).unwrap_or_default();
+                    let stamp = match fs::symlink_metadata(&p) {
+                        Ok(m) => stamp_of(&m),
+                        // Removed since the listing: not stored any more.
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                        Err(_) => ChunkStamp::default(),
+                    };
                     out.push((idx, stamp));
                 }
             }
         }
+        if let Some(k) = kept {
+            // Directories no longer reached (removed, or the array made again) are forgotten.
+            k.dirs.retain(|d, _| visited.contains(d));
+        }
         Ok(out)
+    }
+
+    /// The entries of `d` (name, kind), from `kept` while `d`'s stamp is unchanged and old
+    /// enough to trust; `None` when `d` does not exist.
+    fn list_dir(
+        &self,
+        d: &Path,
+        kept: Option<&mut DirListings>,
+    ) -> Result<Option<std::sync::Arc<Vec<(std::ffi::OsString, EntryKind)>>>> {
+        let cannot =
+            |e: std::io::Error| Error::io(format!("cannot list {}", d.display())).with_source(e);
+        // Only a caller that keeps listings pays for the directory's stat.
+        let stamp = match kept.as_ref().map(|_| fs::symlink_metadata(d)) {
+            Some(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Some(Ok(m)) => Some(DirStamp::of(&m)),
+            _ => None,
+        };
+        if let (Some(k), Some(st)) = (&kept, &stamp) {
+            if let Some((old, entries)) = k.dirs.get(d) {
+                if old == st && st.settled() {
+                    return Ok(Some(entries.clone()));
+                }
+            }
+        }
+        let rd = match fs::read_dir(d) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(cannot(e)),
+        };
+        let mut entries = Vec::new();
+        for entry in rd.flatten() {
+            let Ok(ft) = entry.file_type() else {
+                continue;
+            };
+            let kind = if ft.is_symlink() {
+                EntryKind::Link
+            } else if ft.is_dir() {
+                EntryKind::Dir
+            } else if ft.is_file() {
+                EntryKind::File
+            } else {
+                EntryKind::Other
+            };
+            entries.push((entry.file_name(), kind));
+        }
+        let entries = std::sync::Arc::new(entries);
+        if let (Some(k), Some(st)) = (kept, stamp) {
+            k.dirs.insert(d.to_path_buf(), (st, entries.clone()));
+        }
+        Ok(Some(entries))
     }
 
     /// Checks, before a read of the box (`start`, `shape`), every stored chunk it spans: no
@@ -206,6 +273,57 @@ pub(super) fn fixed_chunk_len(array: &Array<Store>, info: &ArrayInfo) -> Option<
 }
 
 /// Identifies one version of a chunk file.
+/// What a directory entry is, from the listing (no stat).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EntryKind {
+    File,
+    Dir,
+    Link,
+    Other,
+}
+
+/// A directory's identity and last change: its listing is kept while these stay the same.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct DirStamp {
+    ino: u64,
+    mtime_ns: i128,
+    ctime_ns: i128,
+}
+
+impl DirStamp {
+    fn of(m: &fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        DirStamp {
+            ino: m.ino(),
+            mtime_ns: m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128,
+            ctime_ns: m.ctime() as i128 * 1_000_000_000 + m.ctime_nsec() as i128,
+        }
+    }
+
+    /// Whether the last change is older than the file system's timestamp granularity, so a
+    /// second change could not have left the same stamp (directory times come from a coarse
+    /// clock: two entries added within one tick leave one mtime).
+    fn settled(&self) -> bool {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as i128)
+            .unwrap_or(0);
+        now - self.mtime_ns.max(self.ctime_ns) > 1_000_000_000
+    }
+}
+
+/// Directory listings kept between polls of one array (see [`Inner::chunk_files_with`]).
+#[derive(Debug, Default)]
+pub(super) struct DirListings {
+    dirs: std::collections::HashMap<
+        std::path::PathBuf,
+        (
+            DirStamp,
+            std::sync::Arc<Vec<(std::ffi::OsString, EntryKind)>>,
+        ),
+    >,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(super) struct ChunkStamp {
     ino: u64,
