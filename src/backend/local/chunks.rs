@@ -112,11 +112,7 @@ impl Inner {
 
     /// The entries of `d` (name, kind), from `kept` while `d`'s stamp is unchanged and old
     /// enough to trust; `None` when `d` does not exist.
-    fn list_dir(
-        &self,
-        d: &Path,
-        kept: Option<&mut DirListings>,
-    ) -> Result<Option<std::sync::Arc<Vec<(std::ffi::OsString, EntryKind)>>>> {
+    fn list_dir(&self, d: &Path, kept: Option<&mut DirListings>) -> Result<Option<Listing>> {
         let cannot =
             |e: std::io::Error| Error::io(format!("cannot list {}", d.display())).with_source(e);
         // Only a caller that keeps listings pays for the directory's stat.
@@ -273,6 +269,9 @@ pub(super) fn fixed_chunk_len(array: &Array<Store>, info: &ArrayInfo) -> Option<
 }
 
 /// Identifies one version of a chunk file.
+/// A directory's entries: name and kind.
+type Listing = std::sync::Arc<Vec<(std::ffi::OsString, EntryKind)>>;
+
 /// What a directory entry is, from the listing (no stat).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum EntryKind {
@@ -315,13 +314,7 @@ impl DirStamp {
 /// Directory listings kept between polls of one array (see [`Inner::chunk_files_with`]).
 #[derive(Debug, Default)]
 pub(super) struct DirListings {
-    dirs: std::collections::HashMap<
-        std::path::PathBuf,
-        (
-            DirStamp,
-            std::sync::Arc<Vec<(std::ffi::OsString, EntryKind)>>,
-        ),
-    >,
+    dirs: std::collections::HashMap<std::path::PathBuf, (DirStamp, Listing)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
