@@ -15,6 +15,9 @@ use crate::backend::{ArrayInfo, ChunkMap, ChunkState, Error, Repair, Result};
 /// Up to this many chunks, a read checks each by name; above, one listing serves.
 const CHECK_BY_NAME: u64 = 4096;
 
+/// At most this many chunk directories' listings are kept (a few MiB).
+const MAX_KEPT_DIRS: usize = 65_536;
+
 /// Number of striped chunk-lock files per array.
 const CHUNK_LOCK_STRIPES: u64 = 64;
 
@@ -22,7 +25,7 @@ impl Inner {
     /// Indices of every chunk stored for an array, from a directory listing (no data read).
     pub(super) fn chunk_keys(&self, path: &str, info: &ArrayInfo) -> Result<Vec<Vec<u64>>> {
         Ok(self
-            .chunk_files(path, info)?
+            .chunk_files_with(path, info, false)?
             .into_iter()
             .map(|(k, _)| k)
             .collect())
@@ -35,18 +38,19 @@ impl Inner {
         path: &str,
         info: &ArrayInfo,
     ) -> Result<Vec<(Vec<u64>, ChunkStamp)>> {
-        self.chunk_files_with(path, info, None)
+        self.chunk_files_with(path, info, true)
     }
 
-    /// [`Inner::chunk_files`], keeping each directory's listing in `kept` between calls: a
-    /// directory whose stamp has not changed since it was listed is not read again (its files
-    /// are still stat'ed, so a chunk rewritten in place is seen). A poller calls this many
-    /// times a second on arrays of thousands of chunk directories.
+    /// The stored chunks, each with its stamp when `stamps` (else a default one: no file is
+    /// stat'ed). Each chunk directory's listing is kept in the store's [`DirListings`] and
+    /// read again only when the directory changed: watchers and the chunk grid list an array
+    /// many times a second, and a stack of one chunk per frame has one directory per frame.
+    /// The files are still stat'ed for their stamps, so a chunk rewritten in place is seen.
     pub(super) fn chunk_files_with(
         &self,
         path: &str,
         info: &ArrayInfo,
-        mut kept: Option<&mut DirListings>,
+        stamps: bool,
     ) -> Result<Vec<(Vec<u64>, ChunkStamp)>> {
         let meta = self.read_meta(path)?;
         let enc = &meta["chunk_key_encoding"];
@@ -61,7 +65,7 @@ impl Inner {
         let mut stack = vec![dir.clone()];
         let mut visited = std::collections::HashSet::new();
         while let Some(d) = stack.pop() {
-            let entries = match self.list_dir(&d, kept.as_deref_mut()) {
+            let entries = match self.list_dir(&d) {
                 Ok(Some(e)) => e,
                 Ok(None) => continue,
                 Err(e) => return Err(e),
@@ -93,6 +97,10 @@ impl Inner {
                     continue;
                 }
                 if let Some(idx) = chunk {
+                    if !stamps {
+                        out.push((idx, ChunkStamp::default()));
+                        continue;
+                    }
                     let stamp = match fs::symlink_metadata(&p) {
                         Ok(m) => stamp_of(&m),
                         // Removed since the listing: not stored any more.
@@ -103,25 +111,26 @@ impl Inner {
                 }
             }
         }
-        if let Some(k) = kept {
-            // Directories no longer reached (removed, or the array made again) are forgotten.
-            k.dirs.retain(|d, _| visited.contains(d));
+        // Directories of this array no longer reached (removed, or the array made again) are
+        // forgotten.
+        if let Ok(mut k) = self.chunk_dirs.lock() {
+            k.dirs
+                .retain(|d, _| !d.starts_with(&dir) || visited.contains(d));
         }
         Ok(out)
     }
 
-    /// The entries of `d` (name, kind), from `kept` while `d`'s stamp is unchanged and old
-    /// enough to trust; `None` when `d` does not exist.
-    fn list_dir(&self, d: &Path, kept: Option<&mut DirListings>) -> Result<Option<Listing>> {
+    /// The entries of `d` (name, kind), from the kept listings while `d`'s stamp is unchanged
+    /// and old enough to trust; `None` when `d` does not exist.
+    fn list_dir(&self, d: &Path) -> Result<Option<Listing>> {
         let cannot =
             |e: std::io::Error| Error::io(format!("cannot list {}", d.display())).with_source(e);
-        // Only a caller that keeps listings pays for the directory's stat.
-        let stamp = match kept.as_ref().map(|_| fs::symlink_metadata(d)) {
-            Some(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Some(Ok(m)) => Some(DirStamp::of(&m)),
-            _ => None,
+        let stamp = match fs::symlink_metadata(d) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Ok(m) => Some(DirStamp::of(&m)),
+            Err(_) => None,
         };
-        if let (Some(k), Some(st)) = (&kept, &stamp) {
+        if let (Ok(k), Some(st)) = (self.chunk_dirs.lock(), &stamp) {
             if let Some((old, entries)) = k.dirs.get(d) {
                 if old == st && st.settled() {
                     return Ok(Some(entries.clone()));
@@ -150,7 +159,11 @@ impl Inner {
             entries.push((entry.file_name(), kind));
         }
         let entries = std::sync::Arc::new(entries);
-        if let (Some(k), Some(st)) = (kept, stamp) {
+        if let (Ok(mut k), Some(st)) = (self.chunk_dirs.lock(), stamp) {
+            // Bounded: a check of a whole store would otherwise keep every directory of it.
+            if k.dirs.len() >= MAX_KEPT_DIRS {
+                k.dirs.clear();
+            }
             k.dirs.insert(d.to_path_buf(), (st, entries.clone()));
         }
         Ok(Some(entries))
@@ -311,7 +324,8 @@ impl DirStamp {
     }
 }
 
-/// Directory listings kept between polls of one array (see [`Inner::chunk_files_with`]).
+/// Chunk directories' listings, kept between listings of the store's arrays (see
+/// [`Inner::chunk_files_with`]).
 #[derive(Debug, Default)]
 pub(super) struct DirListings {
     dirs: std::collections::HashMap<std::path::PathBuf, (DirStamp, Listing)>,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use super::chunks::{ChunkStamp, DirListings};
+use super::chunks::ChunkStamp;
 use super::meta::info_from_meta;
 use super::{Inner, JOURNAL};
 use crate::backend::locks::no_follow;
@@ -33,27 +33,18 @@ pub(super) fn spawn(inner: Arc<Inner>, path: String) -> WatchReceiver {
     tokio::spawn(async move {
         let mut seq = 0u64;
         let mut prev: Option<Seen> = None;
-        // The chunk directories' listings, kept from one poll to the next.
-        let mut listings = DirListings::default();
         loop {
             let started = Instant::now();
             let (inner2, path2) = (inner.clone(), path.clone());
             let last = prev.take();
-            let mut kept = std::mem::take(&mut listings);
             let polled = tokio::task::spawn_blocking(move || {
-                let now = look(
-                    &inner2,
-                    &path2,
-                    last.as_ref().map(|s| s.journal_len),
-                    &mut kept,
-                );
-                (last, now, kept)
+                let now = look(&inner2, &path2, last.as_ref().map(|s| s.journal_len));
+                (last, now)
             })
             .await;
-            let Ok((last, (now, journal), kept)) = polled else {
+            let Ok((last, (now, journal))) = polled else {
                 return;
             };
-            listings = kept;
             if let Some(last) = &last {
                 for kind in diff(last, &now, &journal) {
                     seq += 1;
@@ -98,12 +89,7 @@ pub(super) fn spawn(inner: Arc<Inner>, path: String) -> WatchReceiver {
 }
 
 /// Reads the array's state, and journal entries appended since `journal_from`.
-fn look(
-    inner: &Inner,
-    path: &str,
-    journal_from: Option<u64>,
-    kept: &mut DirListings,
-) -> (Seen, Vec<StructureChange>) {
+fn look(inner: &Inner, path: &str, journal_from: Option<u64>) -> (Seen, Vec<StructureChange>) {
     let mut seen = Seen::default();
     let Ok(meta) = inner.read_meta(path) else {
         return (seen, Vec::new());
@@ -112,7 +98,7 @@ fn look(
         return (seen, Vec::new());
     };
     seen.files = inner
-        .chunk_files_with(path, &info, Some(kept))
+        .chunk_files(path, &info)
         .unwrap_or_default()
         .into_iter()
         .collect();
