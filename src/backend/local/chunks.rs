@@ -15,6 +15,9 @@ use crate::backend::{ArrayInfo, ChunkMap, ChunkState, Error, Repair, Result};
 /// Up to this many chunks, a read checks each by name; above, one listing serves.
 const CHECK_BY_NAME: u64 = 4096;
 
+/// At most this many chunk directories' listings are kept (a few MiB).
+const MAX_KEPT_DIRS: usize = 65_536;
+
 /// Number of striped chunk-lock files per array.
 const CHUNK_LOCK_STRIPES: u64 = 64;
 
@@ -22,7 +25,7 @@ impl Inner {
     /// Indices of every chunk stored for an array, from a directory listing (no data read).
     pub(super) fn chunk_keys(&self, path: &str, info: &ArrayInfo) -> Result<Vec<Vec<u64>>> {
         Ok(self
-            .chunk_files(path, info)?
+            .chunk_files_with(path, info, false)?
             .into_iter()
             .map(|(k, _)| k)
             .collect())
@@ -35,6 +38,20 @@ impl Inner {
         path: &str,
         info: &ArrayInfo,
     ) -> Result<Vec<(Vec<u64>, ChunkStamp)>> {
+        self.chunk_files_with(path, info, true)
+    }
+
+    /// The stored chunks, each with its stamp when `stamps` (else a default one: no file is
+    /// stat'ed). Each chunk directory's listing is kept in the store's [`DirListings`] and
+    /// read again only when the directory changed: watchers and the chunk grid list an array
+    /// many times a second, and a stack of one chunk per frame has one directory per frame.
+    /// The files are still stat'ed for their stamps, so a chunk rewritten in place is seen.
+    pub(super) fn chunk_files_with(
+        &self,
+        path: &str,
+        info: &ArrayInfo,
+        stamps: bool,
+    ) -> Result<Vec<(Vec<u64>, ChunkStamp)>> {
         let meta = self.read_meta(path)?;
         let enc = &meta["chunk_key_encoding"];
         let name = enc["name"].as_str().unwrap_or("default");
@@ -46,28 +63,23 @@ impl Inner {
         let n = info.ndim();
         let mut out = Vec::new();
         let mut stack = vec![dir.clone()];
+        let mut visited = std::collections::HashSet::new();
         while let Some(d) = stack.pop() {
-            let rd = match fs::read_dir(&d) {
-                Ok(rd) => rd,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => {
-                    return Err(Error::io(format!("cannot list {}", d.display())).with_source(e))
-                }
+            let entries = match self.list_dir(&d) {
+                Ok(Some(e)) => e,
+                Ok(None) => continue,
+                Err(e) => return Err(e),
             };
-            for entry in rd.flatten() {
-                let p = entry.path();
-                let fname = entry.file_name();
+            visited.insert(d.clone());
+            for (fname, kind) in entries.iter() {
+                let p = d.join(fname);
                 let fname = fname.to_string_lossy();
                 if fname.starts_with('.') || fname == META || fname.ends_with(".tmp") {
                     continue;
                 }
-                let ft = match entry.file_type() {
-                    Ok(ft) => ft,
-                    Err(_) => continue,
-                };
                 // Followed, a symlinked chunk or chunk directory would hide chunks from an
                 // erase while reads see them: refused instead.
-                if ft.is_symlink() {
+                if *kind == EntryKind::Link {
                     return Err(self.link_refused(&p));
                 }
                 let Ok(rel) = p.strip_prefix(&dir) else {
@@ -77,20 +89,84 @@ impl Inner {
                     .to_string_lossy()
                     .replace(std::path::MAIN_SEPARATOR, "/");
                 let chunk = parse_chunk_key(&key, name, sep, n);
-                if chunk.is_some() && !ft.is_file() {
+                if chunk.is_some() && *kind != EntryKind::File {
                     return Err(not_regular(&self.rel(&p)));
                 }
-                if ft.is_dir() {
+                if *kind == EntryKind::Dir {
                     stack.push(p);
                     continue;
                 }
                 if let Some(idx) = chunk {
-                    let stamp = entry.metadata().map(|m| stamp_of(&m)).unwrap_or_default();
+                    if !stamps {
+                        out.push((idx, ChunkStamp::default()));
+                        continue;
+                    }
+                    let stamp = match fs::symlink_metadata(&p) {
+                        Ok(m) => stamp_of(&m),
+                        // Removed since the listing: not stored any more.
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                        Err(_) => ChunkStamp::default(),
+                    };
                     out.push((idx, stamp));
                 }
             }
         }
+        // Directories of this array no longer reached (removed, or the array made again) are
+        // forgotten.
+        if let Ok(mut k) = self.chunk_dirs.lock() {
+            k.dirs
+                .retain(|d, _| !d.starts_with(&dir) || visited.contains(d));
+        }
         Ok(out)
+    }
+
+    /// The entries of `d` (name, kind), from the kept listings while `d`'s stamp is unchanged
+    /// and old enough to trust; `None` when `d` does not exist.
+    fn list_dir(&self, d: &Path) -> Result<Option<Listing>> {
+        let cannot =
+            |e: std::io::Error| Error::io(format!("cannot list {}", d.display())).with_source(e);
+        let stamp = match fs::symlink_metadata(d) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Ok(m) => Some(DirStamp::of(&m)),
+            Err(_) => None,
+        };
+        if let (Ok(k), Some(st)) = (self.chunk_dirs.lock(), &stamp) {
+            if let Some((old, entries)) = k.dirs.get(d) {
+                if old == st && st.settled() {
+                    return Ok(Some(entries.clone()));
+                }
+            }
+        }
+        let rd = match fs::read_dir(d) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(cannot(e)),
+        };
+        let mut entries = Vec::new();
+        for entry in rd.flatten() {
+            let Ok(ft) = entry.file_type() else {
+                continue;
+            };
+            let kind = if ft.is_symlink() {
+                EntryKind::Link
+            } else if ft.is_dir() {
+                EntryKind::Dir
+            } else if ft.is_file() {
+                EntryKind::File
+            } else {
+                EntryKind::Other
+            };
+            entries.push((entry.file_name(), kind));
+        }
+        let entries = std::sync::Arc::new(entries);
+        if let (Ok(mut k), Some(st)) = (self.chunk_dirs.lock(), stamp) {
+            // Bounded: a check of a whole store would otherwise keep every directory of it.
+            if k.dirs.len() >= MAX_KEPT_DIRS {
+                k.dirs.clear();
+            }
+            k.dirs.insert(d.to_path_buf(), (st, entries.clone()));
+        }
+        Ok(Some(entries))
     }
 
     /// Checks, before a read of the box (`start`, `shape`), every stored chunk it spans: no
@@ -206,6 +282,55 @@ pub(super) fn fixed_chunk_len(array: &Array<Store>, info: &ArrayInfo) -> Option<
 }
 
 /// Identifies one version of a chunk file.
+/// A directory's entries: name and kind.
+type Listing = std::sync::Arc<Vec<(std::ffi::OsString, EntryKind)>>;
+
+/// What a directory entry is, from the listing (no stat).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EntryKind {
+    File,
+    Dir,
+    Link,
+    Other,
+}
+
+/// A directory's identity and last change: its listing is kept while these stay the same.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct DirStamp {
+    ino: u64,
+    mtime_ns: i128,
+    ctime_ns: i128,
+}
+
+impl DirStamp {
+    fn of(m: &fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        DirStamp {
+            ino: m.ino(),
+            mtime_ns: m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128,
+            ctime_ns: m.ctime() as i128 * 1_000_000_000 + m.ctime_nsec() as i128,
+        }
+    }
+
+    /// Whether the last change is older than the file system's timestamp granularity, so a
+    /// second change could not have left the same stamp (directory times come from a coarse
+    /// clock: two entries added within one tick leave one mtime).
+    fn settled(&self) -> bool {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as i128)
+            .unwrap_or(0);
+        now - self.mtime_ns.max(self.ctime_ns) > 1_000_000_000
+    }
+}
+
+/// Chunk directories' listings, kept between listings of the store's arrays (see
+/// [`Inner::chunk_files_with`]).
+#[derive(Debug, Default)]
+pub(super) struct DirListings {
+    dirs: std::collections::HashMap<std::path::PathBuf, (DirStamp, Listing)>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(super) struct ChunkStamp {
     ino: u64,

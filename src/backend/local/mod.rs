@@ -89,6 +89,8 @@ struct Inner {
     durability: Durability,
     buffers: BufferPool,
     listings: ListingCache,
+    /// Chunk directories' listings, read again only when a directory changes.
+    chunk_dirs: std::sync::Mutex<chunks::DirListings>,
 }
 
 impl LocalBackend {
@@ -138,6 +140,7 @@ impl LocalBackend {
                 durability: Durability::from_env()?,
                 buffers: BufferPool::default(),
                 listings: ListingCache::default(),
+                chunk_dirs: Default::default(),
             }),
         })
     }
@@ -151,6 +154,7 @@ impl LocalBackend {
                 durability,
                 buffers: BufferPool::default(),
                 listings: ListingCache::default(),
+                chunk_dirs: Default::default(),
             }),
         }
     }
