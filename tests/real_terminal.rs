@@ -253,6 +253,48 @@ fn wait_log(home: &Path, needle: &str, secs: u64) -> String {
     }
 }
 
+/// Which terminal to run `extent frame` in.
+enum Terminal {
+    Xterm,
+    Kitty,
+}
+
+/// Runs `extent frame stack --last --colormap viridis --graphics auto` on the store `dir` in
+/// `terminal` on `x`, waits (up to 60 s) for it to end with 0, and gives its log; the terminal
+/// stays open (the returned child) so its screen can be read.
+fn frame_in(
+    x: &Display,
+    terminal: Terminal,
+    tmp: &Path,
+    home: &Path,
+    dir: &Path,
+) -> (String, Child) {
+    let done = tmp.join("done");
+    let cmd = format!(
+        "{} {} frame stack --store {} --last --colormap viridis --graphics auto; echo $? > {}; sleep 60",
+        isolated_env(home),
+        shell_quote(&common::extent_bin()),
+        shell_quote(dir),
+        shell_quote(&done)
+    );
+    let term = match terminal {
+        Terminal::Xterm => x.xterm(home, &cmd),
+        Terminal::Kitty => x.kitty(home, &cmd),
+    };
+    let start = Instant::now();
+    while !done.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "extent frame did not end"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let code = std::fs::read_to_string(&done).expect("exit code");
+    let log = log_text(home);
+    assert_eq!(code.trim(), "0", "extent frame failed:\n{log}");
+    (log, term)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn extent_frame_auto_prints_sixel_in_xterm() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -261,26 +303,7 @@ async fn extent_frame_auto_prints_sixel_in_xterm() {
     let dir = tmp.path().join("store.zarr");
     store(&dir).await;
     let x = Display::start();
-    let done = tmp.path().join("done");
-    let cmd = format!(
-        "{} {} frame stack --store {} --last --colormap viridis --graphics auto; echo $? > {}; sleep 60",
-        isolated_env(&home),
-        shell_quote(&common::extent_bin()),
-        shell_quote(&dir),
-        shell_quote(&done)
-    );
-    let mut term = x.xterm(&home, &cmd);
-    let start = Instant::now();
-    while !done.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "extent frame did not end"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let code = std::fs::read_to_string(&done).expect("exit code");
-    let log = log_text(&home);
-    assert_eq!(code.trim(), "0", "extent frame failed:\n{log}");
+    let (log, mut term) = frame_in(&x, Terminal::Xterm, tmp.path(), &home, &dir);
     assert!(log.contains("protocol=\"sixel\""), "{log}");
     assert!(log.contains("the window's pixels"), "{log}");
     let p = x.wait_picture(10, 60);
@@ -318,26 +341,7 @@ async fn extent_frame_auto_in_kitty_draws_the_frame() {
     store(&dir).await;
     let version = kitty_version();
     let x = Display::start();
-    let done = tmp.path().join("done");
-    let cmd = format!(
-        "{} {} frame stack --store {} --last --colormap viridis --graphics auto; echo $? > {}; sleep 60",
-        isolated_env(&home),
-        shell_quote(&common::extent_bin()),
-        shell_quote(&dir),
-        shell_quote(&done)
-    );
-    let mut term = x.kitty(&home, &cmd);
-    let start = Instant::now();
-    while !done.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "extent frame did not end in kitty"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let code = std::fs::read_to_string(&done).expect("exit code");
-    let log = log_text(&home);
-    assert_eq!(code.trim(), "0", "extent frame failed:\n{log}");
+    let (log, mut term) = frame_in(&x, Terminal::Kitty, tmp.path(), &home, &dir);
     if version >= (0, 28) {
         assert!(
             log.contains("protocol=\"kitty\""),
