@@ -18,34 +18,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::tmux::{isolated_env, shell_quote};
-use extent::backend::local::LocalBackend;
-use extent::backend::{ArrayData, Backend, DType};
-
-/// A `side`² uint16 frame of 100 with the top-right quadrant at 60000.
-fn frame(side: u64) -> ArrayData {
-    let bytes = (0..side * side)
-        .flat_map(|k| {
-            let (y, x) = (k / side, k % side);
-            let v: u16 = if y < side / 2 && x >= side / 2 {
-                60_000
-            } else {
-                100
-            };
-            v.to_le_bytes()
-        })
-        .collect();
-    ArrayData::new(DType::UInt16, vec![1, side, side], bytes).expect("frame")
-}
-
-async fn store(dir: &Path) {
-    let b = LocalBackend::open_or_create(dir).expect("store");
-    let req = extent::backend::CreateRequest {
-        resizable: vec![true, false, false],
-        data: Some(frame(128)),
-        ..common::create_request("stack", &[1, 128, 128], &[1, 128, 128], DType::UInt16)
-    };
-    b.create(&req).await.expect("create");
-}
 
 fn need(tool: &str, package: &str) {
     let found = Command::new("sh")
@@ -301,7 +273,7 @@ async fn extent_frame_auto_prints_sixel_in_xterm() {
     let home = tmp.path().join("home");
     std::fs::create_dir_all(&home).expect("home");
     let dir = tmp.path().join("store.zarr");
-    store(&dir).await;
+    common::quadrant_store(&dir, 128).await;
     let x = Display::start();
     let (log, mut term) = frame_in(&x, Terminal::Xterm, tmp.path(), &home, &dir);
     assert!(log.contains("protocol=\"sixel\""), "{log}");
@@ -338,7 +310,7 @@ async fn extent_frame_auto_in_kitty_draws_the_frame() {
     let home = tmp.path().join("home");
     std::fs::create_dir_all(&home).expect("home");
     let dir = tmp.path().join("store.zarr");
-    store(&dir).await;
+    common::quadrant_store(&dir, 128).await;
     let version = kitty_version();
     let x = Display::start();
     let (log, mut term) = frame_in(&x, Terminal::Kitty, tmp.path(), &home, &dir);
@@ -369,7 +341,7 @@ async fn the_frame_pane_draws_sixel_in_xterm() {
     let home = tmp.path().join("home");
     std::fs::create_dir_all(&home).expect("home");
     let dir = tmp.path().join("store.zarr");
-    store(&dir).await;
+    common::quadrant_store(&dir, 128).await;
     let x = Display::start();
     let cmd = format!(
         "{} {} --store {} --graphics auto; sleep 60",

@@ -14,38 +14,7 @@ use common::tui::{connected, drive, key, render};
 use crossterm::event::KeyCode;
 use extent::app::action::Action;
 use extent::app::state::{AppState, FrameProtocol};
-use extent::backend::local::LocalBackend;
-use extent::backend::{ArrayData, Backend, DType};
-
-/// A `side`² uint16 frame of 100 with the top-right quadrant at 60000 and one marked element
-/// (row 5, column 9) at 30000.
-fn frame(side: u64) -> ArrayData {
-    let bytes = (0..side * side)
-        .flat_map(|k| {
-            let (y, x) = (k / side, k % side);
-            let v: u16 = if (y, x) == (5, 9) {
-                30_000
-            } else if y < side / 2 && x >= side / 2 {
-                60_000
-            } else {
-                100
-            };
-            v.to_le_bytes()
-        })
-        .collect();
-    ArrayData::new(DType::UInt16, vec![1, side, side], bytes).expect("frame")
-}
-
-async fn store(dir: &std::path::Path, side: u64) -> LocalBackend {
-    let b = LocalBackend::open_or_create(dir).expect("store");
-    let req = extent::backend::CreateRequest {
-        resizable: vec![true, false, false],
-        data: Some(frame(side)),
-        ..common::create_request("stack", &[1, side, side], &[1, side, side], DType::UInt16)
-    };
-    b.create(&req).await.expect("create");
-    b
-}
+use extent::backend::{ArrayData, Backend};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn in_tmux_auto_is_half_blocks_and_a_small_frame_fills_a_big_pane() {
@@ -53,7 +22,7 @@ async fn in_tmux_auto_is_half_blocks_and_a_small_frame_fills_a_big_pane() {
     let home = tmp.path().join("home");
     std::fs::create_dir_all(&home).expect("home");
     let dir = tmp.path().join("store.zarr");
-    store(&dir, 128).await;
+    common::quadrant_store(&dir, 128).await;
     let t = Tmux::extent(&home, &dir, "--graphics auto", 200, 60);
     t.wait_for(&["stack", "[1, 128, 128]"], 20);
     // Catalog → Chunks → History → Frame, maximised.
@@ -126,7 +95,7 @@ async fn auto_asks_the_terminal_and_keys_still_work_after() {
     let home = tmp.path().join("home");
     std::fs::create_dir_all(&home).expect("home");
     let dir = tmp.path().join("store.zarr");
-    store(&dir, 16).await;
+    common::quadrant_store(&dir, 16).await;
     let cmd = format!(
         "env -u TMUX TERM=xterm-256color {} {} --store {}; stty -a | tr ' ' '\\n' | grep -x -e icanon -e echo; sleep 30",
         isolated_env(&home),
@@ -217,7 +186,7 @@ fn cursor_cell(s: &AppState) -> ((u16, u16), String) {
 fn the_cursor_names_the_element_under_it_after_the_fit() {
     let rt = runtime();
     let tmp = tempfile::tempdir().expect("tempdir");
-    let b: Arc<dyn Backend> = Arc::new(rt.block_on(store(tmp.path(), 16)));
+    let b: Arc<dyn Backend> = Arc::new(rt.block_on(common::quadrant_store(tmp.path(), 16)));
     for zoom in [0, 1] {
         let mut s = frame_view(&rt, &b, 160, 48);
         {
@@ -256,7 +225,7 @@ fn the_cursor_names_the_element_under_it_after_the_fit() {
 fn a_graphics_protocol_image_is_encoded_only_when_it_changes() {
     let rt = runtime();
     let tmp = tempfile::tempdir().expect("tempdir");
-    let b: Arc<dyn Backend> = Arc::new(rt.block_on(store(tmp.path(), 16)));
+    let b: Arc<dyn Backend> = Arc::new(rt.block_on(common::quadrant_store(tmp.path(), 16)));
     let mut s = frame_view(&rt, &b, 120, 40);
     s.frame_protocol = FrameProtocol::Kitty { cell: (10, 20) };
     let before = extent::ui::graphics::encoded();
@@ -294,7 +263,7 @@ fn a_graphics_protocol_image_is_encoded_only_when_it_changes() {
 fn half_blocks_bin_a_frame_once_per_frame_and_view() {
     let rt = runtime();
     let tmp = tempfile::tempdir().expect("tempdir");
-    let b: Arc<dyn Backend> = Arc::new(rt.block_on(store(tmp.path(), 16)));
+    let b: Arc<dyn Backend> = Arc::new(rt.block_on(common::quadrant_store(tmp.path(), 16)));
     let mut s = frame_view(&rt, &b, 120, 40);
     assert_eq!(s.frame_protocol, FrameProtocol::Halfblocks);
     let before = extent::ui::frame_pane::binnings();

@@ -12,6 +12,7 @@ pub mod dialogs;
 pub mod focus;
 pub mod frame_view;
 pub mod frame_window;
+mod frame_window_keys;
 mod input;
 pub mod keymap;
 pub mod layout;

@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use extent::backend::{CreateRequest, DType};
+use extent::backend::local::LocalBackend;
+use extent::backend::{ArrayData, Backend, CreateRequest, DType};
 
 /// The repository root.
 pub fn repo() -> PathBuf {
@@ -145,4 +146,34 @@ pub fn snapshot_dir(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     }
     out.sort();
     out
+}
+
+/// A `side`² uint16 frame of 100 with the top-right quadrant at 60000 and one marked element
+/// (row 5, column 9) at 30000.
+pub fn quadrant_frame(side: u64) -> ArrayData {
+    let bytes = (0..side * side)
+        .flat_map(|k| {
+            let (y, x) = (k / side, k % side);
+            let v: u16 = if (y, x) == (5, 9) {
+                30_000
+            } else if y < side / 2 && x >= side / 2 {
+                60_000
+            } else {
+                100
+            };
+            v.to_le_bytes()
+        })
+        .collect();
+    ArrayData::new(DType::UInt16, vec![1, side, side], bytes).expect("frame")
+}
+
+pub async fn quadrant_store(dir: &Path, side: u64) -> LocalBackend {
+    let b = LocalBackend::open_or_create(dir).expect("store");
+    let req = CreateRequest {
+        resizable: vec![true, false, false],
+        data: Some(quadrant_frame(side)),
+        ..create_request("stack", &[1, side, side], &[1, side, side], DType::UInt16)
+    };
+    b.create(&req).await.expect("create");
+    b
 }
