@@ -70,9 +70,17 @@ pub fn worker_main() {
             TiledBackend::with_options(p[0], Some(key.into()), options(Path::new(p[1]))).unwrap();
         for f in frames {
             let (start, len) = span(f);
-            b.patch(p[2], &[start, 0], &rows(start, len), true)
-                .await
-                .unwrap_or_else(|e| panic!("patch {f} at row {start}: {e}"));
+            if let Err(e) = b.patch(p[2], &[start, 0], &rows(start, len), true).await {
+                // Writers on different machines share no lock: another machine's growth can
+                // undo this one's, which extent reports after the write. That is the outcome
+                // those tests measure (history and `check` must agree), not a failure.
+                let elsewhere = p.get(4) == Some(&"each");
+                if elsewhere && e.to_string().contains("smaller than the") {
+                    eprintln!("patch {f} at row {start}: {e}");
+                    continue;
+                }
+                panic!("patch {f} at row {start}: {e}");
+            }
         }
     });
 }
@@ -130,7 +138,12 @@ pub fn run(server: &Server, home: &Path, per: u64, hosts: Hosts) -> Outcome {
             // A worker's frames f all have f % WORKERS == w.
             let w = mine.split(',').next().unwrap().parse::<u64>().unwrap() % WORKERS;
             let h = worker_home(home, hosts, w);
-            format!("{};{};{};{}", server.url, h.display(), name, mine)
+            let each = if matches!(hosts, Hosts::Each) {
+                "each"
+            } else {
+                "one"
+            };
+            format!("{};{};{};{};{each}", server.url, h.display(), name, mine)
         },
         &[("TILED_API_KEY", server.api_key.as_str())],
     );
