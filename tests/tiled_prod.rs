@@ -218,6 +218,48 @@ fn check_reports_a_shape_lost_by_a_writer_elsewhere() {
     rt.block_on(b.delete(&name)).unwrap();
 }
 
+/// A patch asked to extend that extent planned in bounds (the shape it last saw was large
+/// enough) still lands when a writer elsewhere made the array smaller meanwhile: the server
+/// refuses the in-bounds write (409, nothing written) and extent plans it again as a growth.
+#[test]
+fn an_extending_patch_lands_when_the_array_shrank_elsewhere() {
+    let server = prod_server();
+    let home = tempfile::tempdir().unwrap();
+    let name = common::tiled::unique("shrunk");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // The structure extent saw stays its plan however long the other client takes.
+    let opts = extent::backend::tiled::TiledOptions {
+        structure_ttl: std::time::Duration::from_secs(3600),
+        ..soak::options(home.path())
+    };
+    let key = Some(server.api_key.clone().into());
+    let b = extent::backend::tiled::TiledBackend::with_options(&server.url, key, opts).unwrap();
+    let req = common::create_request(&name, &[4, 8], &[4, 8], extent::backend::DType::Int32);
+    rt.block_on(b.create(&req)).unwrap();
+    rt.block_on(b.patch(&name, &[12, 0], &soak::rows(12, 4), true))
+        .unwrap();
+    server.python(&format!(
+        "c.delete_contents({name:?}, external_only=False)\n\
+         c.write_array(np.zeros((8, 8), dtype='int32'), key={name:?})"
+    ));
+    // 8..12 fits the 16 rows extent last saw, not the 8 the server has now.
+    let info = rt
+        .block_on(b.patch(&name, &[8, 0], &soak::rows(8, 4), true))
+        .unwrap();
+    assert_eq!(info.shape, vec![12, 8]);
+    let back = rt.block_on(b.read(&name, None)).unwrap();
+    assert_eq!(back.shape, vec![12, 8]);
+    let row = (soak::COLS * 4) as usize;
+    assert_eq!(&back.bytes[8 * row..], &soak::rows(8, 4).bytes[..]);
+    assert!(back.bytes[..8 * row].iter().all(|&x| x == 0));
+    // Without extend the same write is refused, naming the bounds, and writes nothing.
+    let e = rt
+        .block_on(b.patch(&name, &[14, 0], &soak::rows(14, 1), false))
+        .unwrap_err();
+    assert_eq!(e.kind, extent::backend::ErrorKind::OutOfBounds, "{e}");
+    rt.block_on(b.delete(&name)).unwrap();
+}
+
 /// A live watch (its websocket on one worker) sees, in order, every growth that extent
 /// processes made through the other workers: the workers share the stream through Redis.
 #[test]

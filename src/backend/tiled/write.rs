@@ -15,8 +15,11 @@ use super::TiledBackend;
 use crate::backend::geometry;
 use crate::backend::{
     fmt_shape, plan_resize, scalar_bytes, validate_path, ArrayData, ArrayInfo, Cause, Error,
-    Repair, Result,
+    ErrorKind, Repair, Result,
 };
+
+/// How many times a patch asked to extend plans again after the array shrank under it.
+const MAX_REPLANS: usize = 3;
 
 /// Everything one write (a patch or a grow) needs, for the requests and for the diagnosis.
 pub(super) struct WriteJob<'a> {
@@ -158,18 +161,30 @@ impl TiledBackend {
         // A growing patch lets a farther one of this process go first (then it may fit).
         let registration =
             (extend && !hinted_fit()).then(|| self.in_flight.register(&key, corner.clone()));
-        let job = |cur, new_shape| WriteJob {
-            path,
-            key: &key,
-            cur,
-            offset,
-            data,
-            body: body.clone(),
-            new_shape,
-            cause: Cause::Patch,
-            redo: redo(),
+        // Patches that fit are sent without `extend` (see plan_requests); if a writer on
+        // another machine shrank the array meanwhile, the server refuses one (409, nothing
+        // written), and a patch asked to extend plans again against the shape now there.
+        let mut replans = 0;
+        let mut shrank_under_it = |out: &Result<ArrayInfo>| {
+            let refused =
+                matches!(out, Err(e) if e.kind == ErrorKind::OutOfBounds && e.repair.is_empty());
+            let again = extend && refused && replans < MAX_REPLANS;
+            replans += usize::from(again);
+            again
         };
         loop {
+            // One per pass: a job borrows the structure read in its pass.
+            let job = |cur, new_shape| WriteJob {
+                path,
+                key: &key,
+                cur,
+                offset,
+                data,
+                body: body.clone(),
+                new_shape,
+                cause: Cause::Patch,
+                redo: redo(),
+            };
             if let Some(reg) = &registration {
                 self.in_flight.wait_for_farther(reg, hinted_fit).await;
             }
@@ -188,6 +203,9 @@ impl TiledBackend {
                     let out = self.write_locked(&job(&cur, &plan.new_shape)).await;
                     if out.is_err() {
                         self.cache.forget(&key);
+                    }
+                    if shrank_under_it(&out) {
+                        continue;
                     }
                     return out;
                 }
@@ -213,6 +231,9 @@ impl TiledBackend {
                     self.remember(&key, now);
                 }
                 Err(_) => self.cache.forget(&key),
+            }
+            if shrank_under_it(&out) {
+                continue;
             }
             return out;
         }
