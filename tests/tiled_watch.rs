@@ -164,7 +164,7 @@ fn announced(
         while !want.iter().all(|w| got.contains(w)) {
             match tokio::time::timeout_at(until, rx.recv()).await {
                 Ok(Some(ChildNews::Created(e))) => got.push(e.path),
-                Ok(Some(ChildNews::Following)) => {}
+                Ok(Some(ChildNews::Following | ChildNews::Lost)) => {}
                 Ok(None) | Err(_) => return got,
             }
         }
@@ -223,6 +223,14 @@ fn a_followed_container_misses_no_child_across_a_cut_and_a_restart() {
     // The link is cut; a child is made; the server restarts (its cache starts empty, so only
     // a listing can tell about the first); another child is made; the link comes back.
     relay.cut();
+    // The follower says it lost the stream (the TUI shows it), before anything else.
+    let lost = rt.block_on(async {
+        tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .ok()
+            .flatten()
+    });
+    assert_eq!(lost, Some(ChildNews::Lost));
     direct.make_groups("c/during-cut");
     stop_server(&s);
     std::thread::sleep(Duration::from_secs(1));

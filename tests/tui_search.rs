@@ -1,7 +1,8 @@
 //! The TUI on a facility catalog, in tmux against the real Tiled server: `/` and the palette's
 //! `filter` ask the server (debounced, a page of hits at a time: the server's access log counts
 //! the requests; the title and the top bar give the server's count of matches), and
-//! new runs appear in an open container as the server announces them, without a key press.
+//! new runs appear in an open container as the server announces them, without a key press,
+//! and the top bar says when those announcements are cut off and when they are back.
 
 mod common;
 
@@ -183,4 +184,39 @@ fn new_runs_appear_in_an_open_container_as_the_server_announces_them() {
     // No key pressed: the run is in the tree, and the notice says the server announced it
     // (a re-listing adds groups without one).
     t.wait_for(&["run-2", "new run: run-2"], 15);
+}
+
+#[test]
+fn the_top_bar_says_when_new_runs_stop_coming_live_and_when_they_are_back() {
+    let s = common::tiled::server();
+    let (_, key, _) = fixture();
+    let live = common::tiled::unique("cut");
+    s.python(&format!(
+        "r = c.create_container({live:?})\n\
+         r.create_container('run-0', metadata={{'scan_id': 0}}, specs=['BlueskyRun'])\n"
+    ));
+    let port: u16 = s
+        .url
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.trim_end_matches('/').parse().ok())
+        .expect("the test server's URL ends with its port");
+    let relay = common::relay::Relay::start(port);
+    let home = tempfile::tempdir().unwrap();
+    let t = tui(home.path(), &format!("{}/{live}", relay.url), key);
+    t.wait_for(&["run-0", "● new nodes live"], 30);
+    // The network goes: the top bar and the message log say so.
+    relay.cut();
+    t.wait_for(&["new nodes: reconnecting"], 20);
+    s.python(&format!(
+        "c[{live:?}].create_container('run-1', metadata={{'scan_id': 1}}, specs=['BlueskyRun'])\n"
+    ));
+    relay.restore();
+    // Back: the run made meanwhile is in the tree without a key, and the bar says live.
+    t.wait_for(&["run-1", "● new nodes live"], 60);
+    t.keys(&["m"]);
+    t.wait_for(
+        &["stream lost, reconnecting", "new run: run-1", "live again"],
+        10,
+    );
 }

@@ -103,3 +103,52 @@ fn the_pane_says_what_the_search_shows() {
         "Esc brings the tree back as it was"
     );
 }
+
+/// The groups followed for new nodes: the top bar says whether the server's announcements
+/// come live or are reconnecting, and the message log says when they dropped and came back.
+#[test]
+fn the_top_bar_says_how_new_nodes_come() {
+    use extent::app::state::GroupFollow;
+    let mut s = catalog();
+    let fx = s.update(Action::Poll);
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::WatchChildren { parents } if parents.contains(&"runs".to_string()))),
+        "{fx:?}"
+    );
+    let top = |s: &AppState| render(s).lines().next().unwrap_or_default().to_string();
+    assert!(
+        top(&s).contains("○ catalog polled, no array open"),
+        "{}",
+        top(&s)
+    );
+    let follow = |s: &mut AppState, state| {
+        s.update(Action::GroupFollow {
+            parent: "runs".into(),
+            state,
+        })
+    };
+    follow(&mut s, GroupFollow::Live);
+    assert!(top(&s).contains("● new nodes live"), "{}", top(&s));
+    follow(&mut s, GroupFollow::Reconnecting);
+    insta::assert_snapshot!("follow_reconnecting", render(&s));
+    follow(&mut s, GroupFollow::Live);
+    assert!(top(&s).contains("● new nodes live"), "{}", top(&s));
+    let log: Vec<String> = s.messages.entries.iter().map(|m| m.text.clone()).collect();
+    assert!(
+        log.iter()
+            .any(|t| t.contains("new nodes in runs/: stream lost, reconnecting")),
+        "{log:?}"
+    );
+    assert!(
+        log.iter()
+            .any(|t| t.contains("new nodes in runs/: live again")),
+        "{log:?}"
+    );
+    // A follower of a group no longer followed is not heard.
+    s.update(Action::GroupFollow {
+        parent: "elsewhere".into(),
+        state: GroupFollow::Reconnecting,
+    });
+    assert!(top(&s).contains("● new nodes live"), "{}", top(&s));
+}

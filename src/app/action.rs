@@ -58,6 +58,11 @@ pub enum Action {
     Notice(Notice),
     /// The store announced a new node in a group the catalog follows.
     NodeAnnounced(NodeEntry),
+    /// A followed group's follower is live, reconnecting, or stopped.
+    GroupFollow {
+        parent: String,
+        state: super::state::GroupFollow,
+    },
     /// A job started for an [`Effect`] finished.
     Done(JobResult),
 }

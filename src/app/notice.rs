@@ -38,6 +38,10 @@ impl Notice {
         Notice::new(text, Tone::Ok)
     }
 
+    pub fn warn(text: impl Into<String>) -> Notice {
+        Notice::new(text, Tone::Warn)
+    }
+
     pub fn error(text: impl Into<String>) -> Notice {
         Notice::new(text, Tone::Error)
     }

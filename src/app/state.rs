@@ -41,6 +41,18 @@ pub enum Screen {
 
 pub use super::notice::{Notice, Tone};
 
+/// How a followed group's new nodes reach the screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupFollow {
+    /// The store announces them as they are made.
+    Live,
+    /// The announcements' connection dropped; the follower reconnects and then lists what
+    /// was made meanwhile.
+    Reconnecting,
+    /// The store announces nothing (or stopped): the catalog's re-listing finds them.
+    Polled,
+}
+
 /// The notice in the status bar and when it was raised.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Status {
@@ -301,6 +313,8 @@ pub struct AppState {
     pub filter_editing: bool,
     /// The groups followed for nodes the store announces (the last `WatchChildren` asked).
     pub groups_followed: Vec<String>,
+    /// What each followed group's follower last said (absent: not heard from yet).
+    pub group_follow: std::collections::BTreeMap<String, GroupFollow>,
     pub focus: Pane,
     /// Right pane shown in the compact layout.
     pub right_tab: Pane,
@@ -364,6 +378,7 @@ impl AppState {
             catalog: Catalog::new(),
             filter_editing: false,
             groups_followed: Vec::new(),
+            group_follow: Default::default(),
             focus: Pane::Catalog,
             right_tab: Pane::Grid,
             maximised: false,

@@ -123,6 +123,9 @@ pub type WatchReceiver = tokio::sync::mpsc::Receiver<WatchMessage>;
 pub enum ChildNews {
     /// The follower listens (again, after a reconnect): every child made from now on comes.
     Following,
+    /// The connection dropped: the follower reconnects, and the children made meanwhile come
+    /// once it is back ([`ChildNews::Following`] again).
+    Lost,
     /// A child made in the group.
     Created(super::NodeEntry),
 }

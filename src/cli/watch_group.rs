@@ -81,6 +81,11 @@ pub async fn run(
                     eprintln!("-- live");
                 }
             }
+            ChildNews::Lost => {
+                if !out.json {
+                    eprintln!("-- reconnecting");
+                }
+            }
             ChildNews::Created(child) => {
                 seen += 1;
                 let line = ChildCreated {

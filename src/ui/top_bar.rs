@@ -7,7 +7,7 @@ use ratatui::Frame;
 
 use super::util::{fit, fit_left};
 use super::View;
-use crate::app::state::Screen;
+use crate::app::state::{AppState, GroupFollow, Screen};
 use crate::backend::ConnectionState;
 
 pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
@@ -24,10 +24,12 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
             }
             Some(_) if s.paused => "⏸ paused".to_string(),
             Some(ConnectionState::Live) => "● live".to_string(),
-            // Before an array is open nothing is followed live: the catalog is re-listed.
-            Some(ConnectionState::Polling) if s.open.is_none() => {
-                "○ catalog polled, no array open".to_string()
-            }
+            // Before an array is open only the followed groups' new nodes can come live.
+            Some(ConnectionState::Polling) if s.open.is_none() => match groups_state(s) {
+                Some(GroupFollow::Reconnecting) => "… new nodes: reconnecting".to_string(),
+                Some(GroupFollow::Live) => "● new nodes live".to_string(),
+                _ => "○ catalog polled, no array open".to_string(),
+            },
             Some(ConnectionState::Polling) => "○ polling".to_string(),
             Some(ConnectionState::Offline) => "✗ offline".to_string(),
             Some(ConnectionState::AuthRefused) => "✗ auth refused (401/403)".to_string(),
@@ -37,6 +39,9 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
             None => "… no store".to_string(),
         };
         left.push_str(&format!(" │ {conn}"));
+        if s.open.is_some() && groups_state(s) == Some(GroupFollow::Reconnecting) {
+            left.push_str(" │ new nodes: reconnecting");
+        }
         if let Some(search) = s.catalog.server_search() {
             // The hits are not the store: what the server counts for the search.
             let summary = super::catalog::search_summary(&s.catalog, search);
@@ -65,4 +70,12 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
         t.top_bar,
     )];
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The followed groups taken together: reconnecting if any is, else live if any is.
+fn groups_state(s: &AppState) -> Option<GroupFollow> {
+    let states = || s.group_follow.values().copied();
+    [GroupFollow::Reconnecting, GroupFollow::Live]
+        .into_iter()
+        .find(|want| states().any(|g| g == *want))
 }

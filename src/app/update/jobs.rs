@@ -190,6 +190,7 @@ impl AppState {
         self.connection = Some(ConnectionState::Polling);
         self.catalog = Catalog::new();
         self.groups_followed.clear();
+        self.group_follow.clear();
         self.monitor.clear();
         self.close_array(fx);
         self.overlay = None;

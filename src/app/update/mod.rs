@@ -120,6 +120,7 @@ impl AppState {
                 self.notify(notice);
             }
             Action::NodeAnnounced(entry) => self.on_node_announced(entry),
+            Action::GroupFollow { parent, state } => self.on_group_follow(parent, state),
             Action::Done(result) => self.on_job(result, fx),
         }
     }

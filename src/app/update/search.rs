@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use super::super::action::Effect;
 use super::super::notice::Notice;
-use super::super::state::{AppState, Status};
+use super::super::state::{AppState, GroupFollow, Status};
 use super::super::text;
 use crate::backend::{Error, NodeEntry, NodeKind, Page};
 
@@ -149,8 +149,36 @@ impl AppState {
     pub(super) fn follow_groups(&mut self, fx: &mut Vec<Effect>) {
         let parents = self.catalog.watch_targets(CHILD_WATCHES);
         if parents != self.groups_followed {
+            self.group_follow.retain(|p, _| parents.contains(p));
             self.groups_followed = parents.clone();
             fx.push(Effect::WatchChildren { parents });
+        }
+    }
+
+    /// A follower's news: a lost or regained stream goes to the message log (the top bar
+    /// shows the state), so an operator knows new nodes may come late.
+    pub(super) fn on_group_follow(&mut self, parent: String, state: GroupFollow) {
+        if !self.groups_followed.contains(&parent) {
+            return; // a follower stopped a moment ago
+        }
+        let shown = if parent.is_empty() {
+            "/".to_string()
+        } else {
+            format!("{parent}/")
+        };
+        let before = self.group_follow.insert(parent.clone(), state);
+        match (before, state) {
+            (_, GroupFollow::Reconnecting) => self.notify(Notice::warn(format!(
+                "new nodes in {shown}: stream lost, reconnecting"
+            ))),
+            (Some(GroupFollow::Reconnecting), GroupFollow::Live) => self.notify(Notice::info(
+                format!("new nodes in {shown}: live again (those made meanwhile listed)"),
+            )),
+            (Some(GroupFollow::Reconnecting | GroupFollow::Live), GroupFollow::Polled) => self
+                .notify(Notice::warn(format!(
+                    "new nodes in {shown}: stream gone; found by re-listing"
+                ))),
+            _ => self.dirty = true,
         }
     }
 }

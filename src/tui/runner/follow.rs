@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use crate::app::action::{Action, JobResult};
 use crate::app::catalog::{SearchRequest, SEARCH_PAGE};
+use crate::app::state::GroupFollow;
 use crate::backend::ChildNews;
 
 use super::Runner;
@@ -74,18 +75,24 @@ impl Runner {
             let task = tokio::spawn({
                 let parent = parent.clone();
                 async move {
-                    // A store that announces nothing: its catalog's re-listing covers it.
-                    let Ok(mut rx) = b.watch_children(&parent).await else {
-                        return;
+                    let state = |state| Action::GroupFollow {
+                        parent: parent.clone(),
+                        state,
                     };
-                    while let Some(news) = rx.recv().await {
-                        let ChildNews::Created(entry) = news else {
-                            continue;
-                        };
-                        if tx.send(Action::NodeAnnounced(entry)).is_err() {
-                            return;
+                    // A store that announces nothing: its catalog's re-listing covers it.
+                    if let Ok(mut rx) = b.watch_children(&parent).await {
+                        while let Some(news) = rx.recv().await {
+                            let action = match news {
+                                ChildNews::Created(entry) => Action::NodeAnnounced(entry),
+                                ChildNews::Following => state(GroupFollow::Live),
+                                ChildNews::Lost => state(GroupFollow::Reconnecting),
+                            };
+                            if tx.send(action).is_err() {
+                                return;
+                            }
                         }
                     }
+                    let _ = tx.send(state(GroupFollow::Polled));
                 }
             });
             self.followers.groups.insert(parent, task);

@@ -139,6 +139,10 @@ impl Follower {
             match self.follow().await {
                 End::ReceiverGone | End::Refused => return,
                 End::Dropped { live } => {
+                    // Said once per outage: the follower was listening until now.
+                    if live && self.tx.send(ChildNews::Lost).await.is_err() {
+                        return;
+                    }
                     failures = if live { 1 } else { failures + 1 };
                     if failures > RECONNECTS {
                         tracing::info!(
