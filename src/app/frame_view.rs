@@ -16,7 +16,7 @@ use crate::backend::{Error, Selection};
 use crate::frame::{BinMode, Colormap, Contrast, Frame, Limits, Stats};
 
 use super::action::Effect;
-use super::commands::CommandInfo;
+use super::commands::{CommandInfo, Keys};
 use super::frame_window::{fmt_span, moved, window_size};
 use super::frame_window_keys::on_window_command;
 use super::keymap::Command;
@@ -605,6 +605,18 @@ pub(super) fn commands(s: &AppState) -> Vec<CommandInfo> {
     .iter()
     .map(|&c| CommandInfo::mapped(c).enabled(applies(s, c)))
     .collect();
+    if s.open_window().is_some() {
+        // A 2-D array's steps move its window of rows, not a frame.
+        for c in &mut v {
+            c.label = match c.keys {
+                Keys::Mapped(Command::FramePrev) => "½ window back",
+                Keys::Mapped(Command::FrameNext) => "½ window on",
+                Keys::Mapped(Command::FrameFirst) => "first rows",
+                Keys::Mapped(Command::FrameLast) => "last rows",
+                _ => c.label,
+            };
+        }
+    }
     v.push(cursor(Command::Up, "cursor").help_only());
     v.push(cursor(Command::Down, "cursor").help_only());
     v.extend(
