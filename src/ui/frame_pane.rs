@@ -26,7 +26,7 @@ use crate::app::frame_view::FrameView;
 use crate::app::layout::inner;
 use crate::app::state::FrameProtocol;
 use crate::frame::fit::{fit_size, to_output};
-use crate::frame::{BinMode, Frame as Image, PixelsView};
+use crate::frame::{BinMode, Frame as Image, Limits, PixelsView};
 
 /// Lines under the image: the colour bar (two) and the readout.
 const CHROME: u16 = 3;
@@ -85,26 +85,23 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View, focused: bool) {
         frame.render_widget(p, image_area);
     }
     if s.frame_images && s.frame_protocol != FrameProtocol::Halfblocks {
-        protocol_image(frame, view, f, image_area);
+        if let Err(e) = protocol_image(frame, view, f, image_area) {
+            // The frame still shows, in half blocks, under a line saying why.
+            let top = Rect {
+                height: 1.min(image_area.height),
+                ..image_area
+            };
+            let below = Rect {
+                y: image_area.y + top.height,
+                height: image_area.height - top.height,
+                ..image_area
+            };
+            let why = Line::styled(fit(&e, top.width as usize), t.error);
+            frame.render_widget(Paragraph::new(why), top);
+            half_block_image(frame, view, f, img, limits, below);
+        }
     } else if s.frame_images {
-        with_fitted(img, f, image_area, |pixels, cursor| {
-            let heat = Heatmap {
-                pixels,
-                limits,
-                colormap: f.colormap,
-                depth: depth(t.color),
-                cursor,
-            };
-            let (cw, ch) = heat.cells();
-            // Centred in the pane.
-            let at = Rect {
-                x: image_area.x + image_area.width.saturating_sub(cw) / 2,
-                y: image_area.y + image_area.height.saturating_sub(ch) / 2,
-                width: cw.min(image_area.width),
-                height: ch.min(image_area.height),
-            };
-            frame.render_widget(heat, at);
-        });
+        half_block_image(frame, view, f, img, limits, image_area);
     }
     let bar = Rect {
         y: inner.y + image_h,
@@ -229,17 +226,18 @@ fn with_fitted(
 /// The frame through the graphics protocol, encoded again only when what it shows changes.
 /// Under an overlay, sixel and iTerm2 images are not drawn: their cells are skipped by the
 /// screen diff, so the image is sent whole again once the overlay closes.
-fn protocol_image(frame: &mut Frame, view: &View, f: &FrameView, area: Rect) {
+/// An image that cannot be encoded is the error's text (the caller falls back to half blocks).
+fn protocol_image(frame: &mut Frame, view: &View, f: &FrameView, area: Rect) -> Result<(), String> {
     let s = view.state;
     let (Some(img), Some(limits)) = (&f.image, f.limits) else {
-        return;
+        return Ok(());
     };
     let p = s.frame_protocol;
     if s.overlay.is_some() && !matches!(p, FrameProtocol::Kitty { .. }) {
-        return;
+        return Ok(());
     }
     if area.width == 0 || area.height == 0 || img.is_empty() {
-        return;
+        return Ok(());
     }
     let key = super::graphics::Key {
         protocol: p,
@@ -263,10 +261,36 @@ fn protocol_image(frame: &mut Frame, view: &View, f: &FrameView, area: Rect) {
             .ok_or_else(|| "the frame has no pixels to draw".to_string())?;
         super::graphics::encode(p, rgb, cells)
     });
-    if let Err(e) = drawn {
-        let p = Paragraph::new(Line::styled(e, view.theme.error)).wrap(Wrap { trim: true });
-        frame.render_widget(p, area);
-    }
+    drawn.map(|_| ())
+}
+
+/// The frame in half blocks (two pixels per cell), centred in `area`.
+fn half_block_image(
+    frame: &mut Frame,
+    view: &View,
+    f: &FrameView,
+    img: &Arc<Image>,
+    limits: Limits,
+    area: Rect,
+) {
+    with_fitted(img, f, area, |pixels, cursor| {
+        let heat = Heatmap {
+            pixels,
+            limits,
+            colormap: f.colormap,
+            depth: depth(view.theme.color),
+            cursor,
+        };
+        let (cw, ch) = heat.cells();
+        // Centred in the pane.
+        let at = Rect {
+            x: area.x + area.width.saturating_sub(cw) / 2,
+            y: area.y + area.height.saturating_sub(ch) / 2,
+            width: cw.min(area.width),
+            height: ch.min(area.height),
+        };
+        frame.render_widget(heat, at);
+    });
 }
 
 /// `y 64 x 99 = 3063 · min 100 max 3199 mean 812 · NaN 0 ▁▃▇▂`.
