@@ -41,32 +41,7 @@ from tiled.client import from_uri
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tiled_peer import container, shuffled  # noqa: E402
 from zarr_peer import frame  # noqa: E402
-
-
-def stat(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-
-
-def descendants(roots):
-    """The roots and every process below them (by parent pid)."""
-    parent = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            st = stat(int(d))
-            if st:
-                parent[int(d)] = int(st[1])
-    out, todo = set(), list(roots)
-    while todo:
-        p = todo.pop()
-        if p in out:
-            continue
-        out.add(p)
-        todo.extend(c for c, pp in parent.items() if pp == p)
-    return out
+from proc_cpu import descendants, stat  # noqa: E402
 
 
 def server_cpu(pids):

@@ -28,6 +28,9 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from proc_cpu import descendants, stat  # noqa: E402
+
 
 def run(argv):
     label, outdir = argv[0], argv[1]
@@ -41,31 +44,6 @@ def run(argv):
     CLK = os.sysconf("SC_CLK_TCK")
 
 
-    def stat(pid):
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                return f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-
-
-    def tree(roots):
-        parent = {}
-        for d in os.listdir("/proc"):
-            if d.isdigit():
-                st = stat(int(d))
-                if st:
-                    parent[int(d)] = int(st[1])
-        out, todo = set(), list(roots)
-        while todo:
-            p = todo.pop()
-            if p in out:
-                continue
-            out.add(p)
-            todo.extend(c for c, pp in parent.items() if pp == p)
-        return out
-
-
     def cpu_of(pids):
         res = {}
         for p in pids:
@@ -75,8 +53,8 @@ def run(argv):
         return res
 
 
-    workers = sorted(tree([tiled_pid]))
-    groups = {"tiled": tree([tiled_pid]), "pg": tree([pg_pid]), "redis": tree([redis_pid])}
+    workers = sorted(descendants([tiled_pid]))
+    groups = {"tiled": descendants([tiled_pid]), "pg": descendants([pg_pid]), "redis": descendants([redis_pid])}
 
     samples = []  # (t, {group: cpu}, {worker: cpu})
     conn_worker = {}  # client port -> worker pid
@@ -91,7 +69,7 @@ def run(argv):
             for name, ps in groups.items():
                 # PostgreSQL forks a backend per connection: refresh its tree.
                 if name == "pg":
-                    ps = groups["pg"] = tree([pg_pid])
+                    ps = groups["pg"] = descendants([pg_pid])
                 c = cpu_of(ps)
                 allp.update(c)
                 g[name] = sum(c.values())

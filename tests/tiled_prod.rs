@@ -179,6 +179,14 @@ fn writers_on_different_machines_and_what_check_says() {
     rt.block_on(b.delete(&o.name)).unwrap();
 }
 
+/// Another client, elsewhere, replaces the array `name` with one of 8 × 8 zeros.
+fn replace_elsewhere(server: &Server, name: &str) {
+    server.python(&format!(
+        "c.delete_contents({name:?}, external_only=False)\n\
+         c.write_array(np.zeros((8, 8), dtype='int32'), key={name:?})"
+    ));
+}
+
 /// A shape smaller than the one this machine grew the array to is reported, whoever made it
 /// smaller (here another client replaced the array with a smaller one), and survives the
 /// repair of the journal (which only records what the server has).
@@ -195,10 +203,7 @@ fn check_reports_a_shape_lost_by_a_writer_elsewhere() {
         .unwrap();
     assert!(rt.block_on(b.check(&name)).unwrap().is_empty());
     // Another client, elsewhere, replaces it with an array of 8 rows.
-    server.python(&format!(
-        "c.delete_contents({name:?}, external_only=False)\n\
-         c.write_array(np.zeros((8, 8), dtype='int32'), key={name:?})"
-    ));
+    replace_elsewhere(server, &name);
     let found = rt.block_on(b.check(&name)).unwrap();
     let lost: Vec<_> = found.iter().filter(|f| f.code == "shape_lost").collect();
     assert_eq!(lost.len(), 1, "{found:?}");
@@ -238,10 +243,7 @@ fn an_extending_patch_lands_when_the_array_shrank_elsewhere() {
     rt.block_on(b.create(&req)).unwrap();
     rt.block_on(b.patch(&name, &[12, 0], &soak::rows(12, 4), true))
         .unwrap();
-    server.python(&format!(
-        "c.delete_contents({name:?}, external_only=False)\n\
-         c.write_array(np.zeros((8, 8), dtype='int32'), key={name:?})"
-    ));
+    replace_elsewhere(server, &name);
     // 8..12 fits the 16 rows extent last saw, not the 8 the server has now.
     let info = rt
         .block_on(b.patch(&name, &[8, 0], &soak::rows(8, 4), true))

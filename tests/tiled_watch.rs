@@ -152,6 +152,19 @@ fn tiled_watch_polls_without_a_streaming_cache() {
 
 /// Children announced by a container's follower, as paths, until `want` are in (or `secs`
 /// pass), then 4 s more for any late duplicate.
+/// The follower's next message, within 30 s.
+fn next_news(
+    rt: &tokio::runtime::Runtime,
+    rx: &mut extent::backend::ChildReceiver,
+) -> Option<ChildNews> {
+    rt.block_on(async {
+        tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .ok()
+            .flatten()
+    })
+}
+
 fn announced(
     rt: &tokio::runtime::Runtime,
     rx: &mut extent::backend::ChildReceiver,
@@ -209,12 +222,7 @@ fn a_followed_container_misses_no_child_across_a_cut_and_a_restart() {
     let b = TiledBackend::new(&relay.url, Some(key.into())).unwrap();
     let mut rx = rt.block_on(b.watch_children("c")).expect("following 'c'");
     // Live first: once the follower says it listens, a child made comes on the stream.
-    let first = rt.block_on(async {
-        tokio::time::timeout(Duration::from_secs(30), rx.recv())
-            .await
-            .ok()
-            .flatten()
-    });
+    let first = next_news(&rt, &mut rx);
     assert_eq!(first, Some(ChildNews::Following));
     direct.make_groups("c/live");
     let got = announced(&rt, &mut rx, &["c/live".to_string()], 30);
@@ -224,12 +232,7 @@ fn a_followed_container_misses_no_child_across_a_cut_and_a_restart() {
     // a listing can tell about the first); another child is made; the link comes back.
     relay.cut();
     // The follower says it lost the stream (the TUI shows it), before anything else.
-    let lost = rt.block_on(async {
-        tokio::time::timeout(Duration::from_secs(30), rx.recv())
-            .await
-            .ok()
-            .flatten()
-    });
+    let lost = next_news(&rt, &mut rx);
     assert_eq!(lost, Some(ChildNews::Lost));
     direct.make_groups("c/during-cut");
     stop_server(&s);

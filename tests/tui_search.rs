@@ -163,24 +163,28 @@ fn slash_asks_the_server_debounced_and_a_page_at_a_time() {
     t.wait_for(&["/ filter", "run-0005"], 10);
 }
 
+/// Runs `run-I` (specs BlueskyRun, metadata scan_id I) in the container `group`, made by
+/// Tiled's own client; the container too when it is missing.
+fn make_runs(group: &str, ids: std::ops::Range<u32>) {
+    common::tiled::server().python(&format!(
+        "r = c[{group:?}] if {group:?} in c else c.create_container({group:?})\n\
+         for i in range({}, {}):\n    \
+             r.create_container(f'run-{{i}}', metadata={{'scan_id': i}}, specs=['BlueskyRun'])\n",
+        ids.start, ids.end
+    ));
+}
+
 #[test]
 fn new_runs_appear_in_an_open_container_as_the_server_announces_them() {
-    let s = common::tiled::server();
     let (url, key, _) = fixture();
     let live = common::tiled::unique("live");
-    s.python(&format!(
-        "r = c.create_container({live:?})\n\
-         for i in range(2):\n    \
-             r.create_container(f'run-{{i}}', metadata={{'scan_id': i}}, specs=['BlueskyRun'])\n"
-    ));
+    make_runs(&live, 0..2);
     let home = tempfile::tempdir().unwrap();
     let t = tui(home.path(), &format!("{url}/{live}"), key);
     t.wait_for(&["run-0", "run-1"], 30);
     // The root is followed from the next poll (every second) on.
     std::thread::sleep(Duration::from_secs(3));
-    s.python(&format!(
-        "c[{live:?}].create_container('run-2', metadata={{'scan_id': 2}}, specs=['BlueskyRun'])\n"
-    ));
+    make_runs(&live, 2..3);
     // No key pressed: the run is in the tree, and the notice says the server announced it
     // (a re-listing adds groups without one).
     t.wait_for(&["run-2", "new run: run-2"], 15);
@@ -191,10 +195,7 @@ fn the_top_bar_says_when_new_runs_stop_coming_live_and_when_they_are_back() {
     let s = common::tiled::server();
     let (_, key, _) = fixture();
     let live = common::tiled::unique("cut");
-    s.python(&format!(
-        "r = c.create_container({live:?})\n\
-         r.create_container('run-0', metadata={{'scan_id': 0}}, specs=['BlueskyRun'])\n"
-    ));
+    make_runs(&live, 0..1);
     let port: u16 = s
         .url
         .rsplit(':')
@@ -208,9 +209,7 @@ fn the_top_bar_says_when_new_runs_stop_coming_live_and_when_they_are_back() {
     // The network goes: the top bar and the message log say so.
     relay.cut();
     t.wait_for(&["new nodes: reconnecting"], 20);
-    s.python(&format!(
-        "c[{live:?}].create_container('run-1', metadata={{'scan_id': 1}}, specs=['BlueskyRun'])\n"
-    ));
+    make_runs(&live, 1..2);
     relay.restore();
     // Back: the run made meanwhile is in the tree without a key, and the bar says live.
     t.wait_for(&["run-1", "● new nodes live"], 60);
