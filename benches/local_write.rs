@@ -27,6 +27,7 @@ fn cfg(shape: &[u64]) -> BenchConfig {
         count: 1,
         concurrency: 1,
         prefix: String::new(),
+        in_bounds: false,
     }
 }
 

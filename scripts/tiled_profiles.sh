@@ -57,9 +57,10 @@ record() {
 # The phases of an `extent bench --json`, by name.
 phases() { "$py" -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps({p["phase"]:p for p in d["phases"]}))'; }
 
+# bench K [--in-bounds]: extent bench with K patches in flight.
 bench() {
   "$EXTENT_BIN" --store "$TILED_URL" --api-key "$TILED_API_KEY" bench --shape-per-patch "$shape" \
-    --count "$count" --concurrency "$1" --json | phases
+    --count "$count" --concurrency "$1" "${@:2}" --json | phases
 }
 
 for profile in $profiles; do
@@ -75,10 +76,19 @@ for profile in $profiles; do
   fi
   for rep in $(seq "$repeats"); do
     echo "tiled_profiles: $profile run $rep/$repeats" >&2
+    # Who goes first alternates (A B, B A, ...): a server that slows down or speeds up over
+    # the runs (its Redis cache keeps every patch) then weighs on both alike.
+    peer() {
+      record "$profile" python_c1_shuffled \
+        "$("$py" "$here/tiled_peer.py" "$TILED_URL" --shape "$shape" --count "$count" --order shuffled)"
+    }
+    if (( rep % 2 == 0 )); then peer; fi
     record "$profile" extent_c1 "$(bench 1)"
-    record "$profile" python_c1_shuffled \
-      "$("$py" "$here/tiled_peer.py" "$TILED_URL" --shape "$shape" --count "$count" --order shuffled)"
+    if (( rep % 2 == 1 )); then peer; fi
     record "$profile" extent_c4 "$(bench 4)"
+    # In bounds (the array grown first): the same work as the floor's in-bounds phases.
+    record "$profile" extent_inbounds_c1 "$(bench 1 --in-bounds)"
+    record "$profile" extent_inbounds_c4 "$(bench 4 --in-bounds)"
     # Four writers, one array each, at once: growing patches of different arrays.
     t0=$("$py" -c 'import time; print(time.perf_counter())')
     for k in 1 2 3 4; do bench 1 >"$scratch/four.$k" & done
@@ -107,14 +117,20 @@ for prof in sorted({r["profile"] for r in runs}):
     rs = [r for r in runs if r["profile"] == prof]
     get = lambda tool: [r["result"] for r in rs if r["tool"] == tool]
     e1, p1, e4, four, fl = get("extent_c1"), get("python_c1_shuffled"), get("extent_c4"), get("extent_4_arrays"), get("floor")
+    b1, b4 = get("extent_inbounds_c1"), get("extent_inbounds_c4")
     es = med(x["write shuffled"]["seconds"] for x in e1)
     ps = med(x["seconds"] for x in p1)
     e4s = med(x["write shuffled"]["seconds"] for x in e4)
     print(f"## {prof} ({len(e1)} runs, medians)")
+    pairs = [e["write shuffled"]["seconds"] / p["seconds"] for e, p in zip(e1, p1)]
     print(f"shuffled, 1 in flight: extent {es:.2f} s, python client {ps:.2f} s -> extent/client wall {es/ps:.2f}"
           f" (client final shape right: {[x['final_shape_ok'] for x in p1]})")
+    print(f"  pair by pair (first of each pair alternating): {', '.join(f'{r:.2f}' for r in pairs)}"
+          f" -> median {med(pairs):.2f}")
+    speedups = [e["write shuffled"]["seconds"] / f["write shuffled"]["seconds"] for e, f in zip(e1, e4)]
     print(f"extent in order, 1 in flight: {med(x['write in order']['seconds'] for x in e1):.2f} s")
-    print(f"extent shuffled, 4 in flight (one array): {e4s:.2f} s -> {es/e4s:.2f}x sequential")
+    print(f"extent shuffled, 4 in flight (one array): {e4s:.2f} s -> {es/e4s:.2f}x sequential"
+          f" (run by run: {', '.join(f'{r:.2f}' for r in speedups)}; median {med(speedups):.2f}x)")
     if four:
         # The 4 processes start together and do the same work, so their shuffled phases overlap.
         seq_rate = med(x["write shuffled"]["patches_per_s"] for x in e1)
@@ -128,4 +144,16 @@ for prof in sorted({r["profile"] for r in runs}):
                   f"{med(p['server_cpu_ms_per_patch'] for p in xs):.1f} ms/patch, busy {med(p['server_busy'] for p in xs):.2f}")
     if fl:
         print(f"floor in-bounds 4 over 1: {med(f['inbounds_speedup_4'] for f in fl):.2f}x")
+    if b1 and b4:
+        ms = lambda x: 1e3 * x["write in bounds"]["seconds"] / x["write in bounds"]["patches"]
+        up = [ms(a) / ms(b) for a, b in zip(b1, b4)]
+        print(f"extent in bounds (one array, grown first): 1 in flight {med(ms(x) for x in b1):.1f} ms/patch, "
+              f"4 in flight {med(ms(x) for x in b4):.1f} ms/patch -> {med(up):.2f}x "
+              f"(run by run: {', '.join(f'{u:.2f}' for u in up)})")
+        if fl:
+            # The floor's in-bounds phases write the same frames into an array grown first.
+            floor4 = [p["ms_per_patch"] for f in fl for p in f["phases"] if p["phase"] == "inbounds_4"]
+            rate = [f4 / ms(x) for x, f4 in zip(b4, floor4)]
+            print(f"extent in bounds, 4 in flight, rate / the floor's in the same run: "
+                  f"{', '.join(f'{r:.2f}' for r in rate)} -> median {med(rate):.2f}")
 PY

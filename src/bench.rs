@@ -1,5 +1,6 @@
-//! `extent bench`: how fast a store takes extend-patches (in order and shuffled) and gives
-//! them back, with every byte verified. An operator's question: does it keep up?
+//! `extent bench`: how fast a store takes extend-patches (in order and shuffled), or patches
+//! into an array grown beforehand (`--in-bounds`), and gives them back, with every byte
+//! verified. An operator's question: does it keep up?
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -8,7 +9,8 @@ use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
 use crate::backend::{
-    fmt_shape, ArrayData, Backend, CreateRequest, DType, Error, ErrorKind, Result, Selection,
+    fmt_shape, ArrayData, Backend, Cause, CreateRequest, DType, Error, ErrorKind, Result,
+    Selection,
 };
 
 #[derive(Debug, Clone)]
@@ -20,6 +22,26 @@ pub struct BenchConfig {
     pub concurrency: usize,
     /// Parent group for the scratch arrays.
     pub prefix: String,
+    /// One write phase instead of the two extending ones: the array is grown to its full
+    /// shape before the clock starts, and the frames go in bounds, shuffled.
+    pub in_bounds: bool,
+}
+
+/// The phase names, in the order they run.
+pub const IN_ORDER: &str = "write in order";
+pub const SHUFFLED: &str = "write shuffled";
+pub const IN_BOUNDS: &str = "write in bounds";
+
+impl BenchConfig {
+    /// Progress steps of a run: each write phase's patches (and its array's set-up), and the
+    /// read of every frame.
+    pub fn steps(&self) -> u64 {
+        if self.in_bounds {
+            self.count * 2
+        } else {
+            self.count * 3
+        }
+    }
 }
 
 /// Throughput and latency of one phase.
@@ -149,17 +171,22 @@ pub async fn run(
         ));
     }
     let frame_bytes = crate::backend::checked_elements(&cfg.patch_shape)? * cfg.dtype.size() as u64;
-    let total_steps = cfg.count * 3;
+    let total_steps = cfg.steps();
     let mut step = 0u64;
     let mut phases = Vec::new();
     let mut verified = true;
     // Frames are made before each phase's clock when they fit, and handed over to the store
     // (as a writer hands over a frame it is done with); otherwise made as they are sent.
     let pregenerate = frame_bytes.saturating_mul(cfg.count) <= PREGENERATE_BYTES;
-    for (name, order) in [
-        ("write in order", (1..cfg.count).collect::<Vec<_>>()),
-        ("write shuffled", shuffled(cfg.count)),
-    ] {
+    let writes = if cfg.in_bounds {
+        vec![(IN_BOUNDS, shuffled(cfg.count))]
+    } else {
+        vec![
+            (IN_ORDER, (1..cfg.count).collect::<Vec<_>>()),
+            (SHUFFLED, shuffled(cfg.count)),
+        ]
+    };
+    for (name, order) in writes {
         let path = format!(
             "{}/{}-{}",
             cfg.prefix,
@@ -187,6 +214,15 @@ pub async fn run(
                 data: Some(first),
             })
             .await?;
+        if name == IN_BOUNDS {
+            let mut full = cfg.patch_shape.clone();
+            full[0] = cfg
+                .count
+                .checked_mul(full[0])
+                .ok_or_else(|| Error::invalid_input("--count × the patch's rows is too large"))?;
+            store.resize(&path, &full, Cause::Resize).await?;
+        }
+        let extend = name != IN_BOUNDS;
         let mut ready: Vec<Option<ArrayData>> = (0..cfg.count)
             .map(|i| (pregenerate && i > 0).then(|| frame(cfg, i)))
             .collect();
@@ -198,7 +234,7 @@ pub async fn run(
                 let off = offset(cfg, i);
                 async move {
                     let t = Instant::now();
-                    store.patch_owned(&path, &off, data, true).await?;
+                    store.patch_owned(&path, &off, data, extend).await?;
                     Ok(t.elapsed())
                 }
             })
@@ -214,7 +250,7 @@ pub async fn run(
         let written = lat.len() as u64 * frame_bytes;
         phases.push(summarize(name, &mut lat, written, wall));
 
-        if name == "write shuffled" {
+        if name != IN_ORDER {
             // Read every frame back, verify it, time it.
             let info = store.show(&path).await?;
             if info.shape[0] != cfg.count * cfg.patch_shape[0] {
@@ -303,6 +339,7 @@ mod tests {
                 count: 3,
                 concurrency: 1,
                 prefix: "p".into(),
+                in_bounds: false,
             };
             for i in [0, 1, 7] {
                 assert_eq!(
@@ -322,6 +359,7 @@ mod tests {
             count: 1,
             concurrency: 1,
             prefix: "p".into(),
+            in_bounds: false,
         };
         let f = frame(&cfg, 1);
         let got: Vec<u16> = f

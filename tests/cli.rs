@@ -588,3 +588,31 @@ fn bench_writes_reads_back_verifies_and_cleans_up() {
     let left = e.ok_json(&["ls", "extent-bench", "--json"]);
     assert_eq!(left.as_array().unwrap().len(), 0, "{left}");
 }
+
+/// `extent bench --in-bounds`: the array grown first, the frames written into it shuffled,
+/// several in flight, then read back and verified; one write phase.
+#[test]
+fn bench_in_bounds_fills_an_array_grown_first() {
+    let e = env();
+    let r = e.ok_json(&[
+        "bench",
+        "--shape-per-patch",
+        "2,8",
+        "--count",
+        "9",
+        "--concurrency",
+        "4",
+        "--in-bounds",
+        "--json",
+    ]);
+    assert_eq!(r["verified"], true, "{r}");
+    let phases: Vec<(&str, u64)> = r["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["phase"].as_str().unwrap(), p["patches"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(phases, vec![("write in bounds", 8), ("read", 9)]);
+    let left = e.ok_json(&["ls", "extent-bench", "--json"]);
+    assert_eq!(left.as_array().unwrap().len(), 0, "{left}");
+}

@@ -1,4 +1,5 @@
-//! `extent bench [--shape-per-patch 1,2048,2048] [--dtype uint16] [--count N] [--concurrency K]`.
+//! `extent bench [--shape-per-patch 1,2048,2048] [--dtype uint16] [--count N] [--concurrency K]
+//! [--in-bounds]`.
 
 use crate::backend::{parse_shape, DType, Result};
 use crate::bench::{self, BenchConfig};
@@ -19,6 +20,10 @@ pub struct Args {
     /// Patches in flight at once.
     #[arg(long, default_value_t = 1)]
     pub concurrency: usize,
+    /// Grow the array to its full shape first (untimed), then write the frames in bounds,
+    /// shuffled: how fast a store fills an array, apart from growing it.
+    #[arg(long)]
+    pub in_bounds: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -30,9 +35,10 @@ pub async fn run(cli: &Cli, args: &Args, out: &Output) -> Result<()> {
         count: args.count,
         concurrency: args.concurrency,
         prefix: "extent-bench".into(),
+        in_bounds: args.in_bounds,
     };
     let store = open_store(cli, true)?;
-    let bar = Progress::bar(args.json, cfg.count * 3, Unit::Steps, "bench");
+    let bar = Progress::bar(args.json, cfg.steps(), Unit::Steps, "bench");
     let report = bench::run(store, &cfg, &|done, _total| bar.set_position(done)).await;
     bar.finish();
     let report = report?;
