@@ -9,8 +9,7 @@ use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
 use crate::backend::{
-    fmt_shape, ArrayData, Backend, Cause, CreateRequest, DType, Error, ErrorKind, Result,
-    Selection,
+    fmt_shape, ArrayData, Backend, Cause, CreateRequest, DType, Error, ErrorKind, Result, Selection,
 };
 
 #[derive(Debug, Clone)]

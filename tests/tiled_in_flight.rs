@@ -1,6 +1,7 @@
 //! Growing patches of one array in flight together, against a real Tiled server, as the
 //! server's access log records them: the farthest grows the array alone, then the ones that
-//! fit in it go side by side (each on its own connection), not one after another.
+//! fit in it go side by side (each on its own connection), not one after another; and
+//! `extent bench --in-bounds` grows once, then writes in bounds side by side.
 
 mod common;
 
@@ -90,4 +91,62 @@ fn patches_that_fit_after_a_grow_go_side_by_side() {
         "the rows that fit were not in flight together (connections used: {patches:?})"
     );
     rt.block_on(b.delete(&name)).unwrap();
+}
+
+/// `extent bench --in-bounds` on a real server: one growing request (the zero-size extend of
+/// the grow-first), then every frame in bounds (`extend=false`), several connections at once,
+/// and every byte read back verified.
+#[test]
+fn bench_in_bounds_grows_once_then_writes_in_bounds_side_by_side() {
+    let server = common::tiled::server();
+    let log_path = server
+        .data_dir
+        .as_ref()
+        .expect("this test reads the server's access log: set TILED_DATA_DIR with EXTENT_TILED_URL")
+        .join("server.log");
+    let home = tempfile::tempdir().unwrap();
+    let out = common::extent_ok(
+        home.path(),
+        &[
+            "--store",
+            &server.url,
+            "--api-key",
+            &server.api_key,
+            "bench",
+            "--shape-per-patch",
+            "1,256,256",
+            "--count",
+            "12",
+            "--concurrency",
+            "4",
+            "--in-bounds",
+            "--json",
+        ],
+    );
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["verified"], true, "{r}");
+    assert_eq!(r["phases"][0]["phase"], "write in bounds", "{r}");
+    assert_eq!(r["phases"][0]["patches"], 11, "{r}");
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    // This process's array: the newest `write-in-bounds-` name in the log.
+    let name = log
+        .lines()
+        .rev()
+        .find_map(|l| {
+            let at = l.find("/write-in-bounds-")?;
+            let rest = &l[at + 1..];
+            Some(rest.split(['?', ' ']).next()?.to_string())
+        })
+        .expect("the bench's patches in the server's access log");
+    let patches = patches_in_log(&log, &name);
+    let growing: Vec<_> = patches
+        .iter()
+        .filter(|(_, q)| q.contains("extend=true"))
+        .collect();
+    assert_eq!(growing.len(), 1, "{patches:?}");
+    assert!(growing[0].1.contains("shape=0,0,0"), "{growing:?}");
+    let in_bounds = patches.iter().filter(|(_, q)| q.contains("extend=false"));
+    assert_eq!(in_bounds.clone().count(), 11, "{patches:?}");
+    let ports: std::collections::HashSet<_> = in_bounds.map(|(p, _)| p).collect();
+    assert!(ports.len() >= 2, "in bounds, side by side: {patches:?}");
 }
