@@ -15,6 +15,15 @@ fn row(v: u16) -> ArrayData {
     ArrayData::new(DType::UInt16, vec![1, COLS], bytes).unwrap()
 }
 
+/// The server's access log (in its data dir).
+fn access_log(server: &common::tiled::Server) -> std::path::PathBuf {
+    server
+        .data_dir
+        .as_ref()
+        .expect("this test reads the server's access log: set TILED_DATA_DIR with EXTENT_TILED_URL")
+        .join("server.log")
+}
+
 /// The client port and query of each `PATCH` of `name` in the server's access log.
 fn patches_in_log(log: &str, name: &str) -> Vec<(String, String)> {
     log.lines()
@@ -38,11 +47,7 @@ fn patches_in_log(log: &str, name: &str) -> Vec<(String, String)> {
 #[test]
 fn patches_that_fit_after_a_grow_go_side_by_side() {
     let server = common::tiled::server();
-    let log_path = server
-        .data_dir
-        .as_ref()
-        .expect("this test reads the server's access log: set TILED_DATA_DIR with EXTENT_TILED_URL")
-        .join("server.log");
+    let log_path = access_log(server);
     let home = tempfile::tempdir().unwrap();
     let b = common::soak::backend(server, home.path());
     let name = common::tiled::unique("in-flight");
@@ -99,11 +104,7 @@ fn patches_that_fit_after_a_grow_go_side_by_side() {
 #[test]
 fn bench_in_bounds_grows_once_then_writes_in_bounds_side_by_side() {
     let server = common::tiled::server();
-    let log_path = server
-        .data_dir
-        .as_ref()
-        .expect("this test reads the server's access log: set TILED_DATA_DIR with EXTENT_TILED_URL")
-        .join("server.log");
+    let log_path = access_log(server);
     let home = tempfile::tempdir().unwrap();
     let out = common::extent_ok(
         home.path(),
