@@ -70,26 +70,18 @@ impl Display {
 
     /// xterm as a VT340 with 256 sixel colour registers, white on black, running `cmd`.
     fn xterm(&self, home: &Path, cmd: &str) -> Child {
-        Command::new("xterm")
-            .args(["-ti", "vt340", "-xrm", "XTerm*decTerminalID: vt340"])
+        let mut c = Command::new("xterm");
+        c.args(["-ti", "vt340", "-xrm", "XTerm*decTerminalID: vt340"])
             .args(["-xrm", "XTerm*numColorRegisters: 256"])
             .args(["-bg", "black", "-fg", "white", "-geometry", "160x48+0+0"])
-            .args(["-e", "sh", "-c", cmd])
-            .env("DISPLAY", &self.name)
-            .env("HOME", home)
-            .env_remove("TMUX")
-            .env_remove("TERM_PROGRAM")
-            .env_remove("LC_TERMINAL")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("cannot start xterm")
+            .args(["-e", "sh", "-c", cmd]);
+        self.spawn(c, home)
     }
 
     /// kitty (the real one: OpenGL through Mesa's software renderer) running `cmd`.
     fn kitty(&self, home: &Path, cmd: &str) -> Child {
-        Command::new("kitty")
-            .args(["--config", "NONE", "-o", "initial_window_width=900"])
+        let mut c = Command::new("kitty");
+        c.args(["--config", "NONE", "-o", "initial_window_width=900"])
             .args([
                 "-o",
                 "initial_window_height=700",
@@ -97,16 +89,22 @@ impl Display {
                 "background=#000000",
             ])
             .args(["sh", "-c", cmd])
-            .env("DISPLAY", &self.name)
+            .env("LIBGL_ALWAYS_SOFTWARE", "1");
+        self.spawn(c, home)
+    }
+
+    /// Starts a terminal on this display with `home` as HOME and nothing that would tell
+    /// extent it runs in another terminal (tmux, iTerm2, WezTerm).
+    fn spawn(&self, mut c: Command, home: &Path) -> Child {
+        c.env("DISPLAY", &self.name)
             .env("HOME", home)
-            .env("LIBGL_ALWAYS_SOFTWARE", "1")
             .env_remove("TMUX")
             .env_remove("TERM_PROGRAM")
             .env_remove("LC_TERMINAL")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("cannot start kitty")
+            .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", c.get_program()))
     }
 
     fn key(&self, key: &str) {

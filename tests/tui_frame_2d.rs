@@ -9,6 +9,7 @@
 
 mod common;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use common::tmux::{cells, luma, Tmux};
@@ -36,6 +37,17 @@ async fn create(b: &LocalBackend, path: &str, shape: &[u64], chunks: &[u64], dat
         ..common::create_request(path, shape, chunks, DType::UInt16)
     };
     b.create(&req).await.expect("create");
+}
+
+/// A scratch dir with a HOME for extent and an empty local store: (the dir, HOME, the
+/// store's path, the store).
+fn scratch() -> (tempfile::TempDir, PathBuf, PathBuf, LocalBackend) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let dir = tmp.path().join("store.zarr");
+    let b = LocalBackend::open_or_create(&dir).expect("store");
+    (tmp, home, dir, b)
 }
 
 /// The cells of the image (upper half blocks) as (line, column, brightest of its two pixels).
@@ -72,11 +84,7 @@ fn frame_pane_lines(screen: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn long_two_d_arrays_fill_the_pane_and_max_binning_shows_a_hot_pixel() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let home = tmp.path().join("home");
-    std::fs::create_dir_all(&home).expect("home");
-    let dir = tmp.path().join("store.zarr");
-    let b = LocalBackend::open_or_create(&dir).expect("store");
+    let (_tmp, home, dir, b) = scratch();
     // A tall waterfall (4000 rows of 512) with one hot element, and a wide one.
     create(
         &b,
@@ -145,11 +153,7 @@ async fn long_two_d_arrays_fill_the_pane_and_max_binning_shows_a_hot_pixel() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_window_or_frame_over_the_memory_limit_is_refused_and_zooming_in_reads_one_that_fits() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let home = tmp.path().join("home");
-    std::fs::create_dir_all(&home).expect("home");
-    let dir = tmp.path().join("store.zarr");
-    let b = LocalBackend::open_or_create(&dir).expect("store");
+    let (_tmp, home, dir, b) = scratch();
     create(
         &b,
         "big",
@@ -303,11 +307,7 @@ fn from_tiled_the_window_is_the_slice_read_at_its_place() {
 /// newest rows with no key pressed, and the rows appended are the ones drawn (they are bright).
 #[tokio::test(flavor = "multi_thread")]
 async fn following_a_growing_waterfall_shows_its_newest_rows() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let home = tmp.path().join("home");
-    std::fs::create_dir_all(&home).expect("home");
-    let dir = tmp.path().join("store.zarr");
-    let b = LocalBackend::open_or_create(&dir).expect("store");
+    let (_tmp, home, dir, b) = scratch();
     let req = extent::backend::CreateRequest {
         data: Some(block(3000, 256, (0, 0))),
         resizable: vec![true, false],
