@@ -48,6 +48,24 @@ fn all_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The extent binary the other member runs: a copy beside its `home` (whose parent the test
+/// opened to it), since the build's own directory may be closed to other users (a checkout
+/// under a 0700 temporary directory).
+fn member_bin(home: &Path) -> PathBuf {
+    if !is_root() {
+        return extent_bin();
+    }
+    let copy = home
+        .parent()
+        .expect("the member's home has a parent")
+        .join("extent-member");
+    if !copy.exists() {
+        std::fs::copy(extent_bin(), &copy).expect("cannot copy extent for the other member");
+        chmod(&copy, 0o755);
+    }
+    copy
+}
+
 /// `extent ARGS` as the group's other member (as root), or as this user, with umask 002.
 fn as_member(home: &Path, args: &[&str]) -> Output {
     let mut cmd = if is_root() {
@@ -65,7 +83,7 @@ fn as_member(home: &Path, args: &[&str]) -> Output {
     cmd.arg("sh")
         .arg("-c")
         .arg("umask 002; exec \"$0\" \"$@\"")
-        .arg(extent_bin())
+        .arg(member_bin(home))
         .args(args)
         .env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join("config"))
